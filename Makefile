@@ -1,0 +1,131 @@
+# vblk: a bare-metal x86_64 unikernel that drives virtio-blk disks through its
+# own driver and block layer, and benchmarks them over the serial console.
+#
+#   make            build build/kernel.elf and build/vblk.iso
+#   make run        boot the kernel in QEMU and run the default job
+#   make bench      run the benchmark suite (tools/bench)
+#   make test       host unit tests + boot-and-assert tests; "N passed, N failed"
+#
+# Out-of-tree build into $(BUILD). Missing Debian packages are installed by
+# tools/install-deps when a target needs them.
+
+BUILD ?= build
+Q ?= @
+
+# Toolchain: an x86_64-elf- cross compiler when one is on PATH, otherwise the
+# host's x86_64 GCC in freestanding mode. CROSS= overrides the choice.
+ifeq ($(origin CROSS),undefined)
+CROSS := $(if $(shell command -v x86_64-elf-gcc 2>/dev/null),x86_64-elf-,)
+endif
+KCC := $(CROSS)gcc
+KLD := $(CROSS)ld
+HOSTCC ?= gcc
+
+# Only the compiler's own freestanding headers (stdint.h, stdarg.h, ...).
+KINC := -nostdinc -isystem $(shell $(KCC) -print-file-name=include) -Iinclude -I.
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-pie -fno-pic -mno-red-zone -fno-stack-protector \
+	-mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-common --param=min-pagesize=0 -DVBLK_KERNEL $(KINC) -MMD -MP
+KASFLAGS := $(KINC) -DVBLK_KERNEL -D__ASSEMBLY__ -MMD -MP
+KLDFLAGS := -nostdlib -static -n -z max-page-size=0x1000 --no-warn-rwx-segments \
+	-T linker.ld
+
+KSRCS := $(wildcard boot/*.S kernel/*.S kernel/*.c drivers/*.c block/*.c)
+KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
+
+KERNEL := $(BUILD)/kernel.elf
+ISO := $(BUILD)/vblk.iso
+
+.PHONY: all kernel iso run bench test unit boot-tests deps format lint clean \
+	compile_commands.json tools
+all: kernel iso tools
+
+kernel: $(KERNEL)
+iso: $(ISO)
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(KCC) $(KASFLAGS) -c $< -o $@
+
+$(KERNEL): $(KOBJS) linker.ld
+	@echo "  LD      $@"
+	$(Q)$(KLD) $(KLDFLAGS) -o $@ $(KOBJS)
+
+# GRUB multiboot2 image. The default command line lives in tools/grub.cfg.
+$(ISO): $(KERNEL) tools/grub.cfg
+	$(Q)tools/install-deps iso
+	@echo "  ISO     $@"
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	$(Q)cp $(KERNEL) $(BUILD)/iso/boot/kernel.elf
+	$(Q)cp tools/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(BUILD)/iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Host tools (disk image stamping and checking), built with the host compiler.
+HOSTCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I.
+TOOLS := $(BUILD)/tools/vblk-img
+tools: $(TOOLS)
+
+$(BUILD)/tools/vblk-img: tools/vblk-img.c kernel/stamp.c kernel/crc32c.c \
+		include/kernel/stamp.h include/kernel/crc32c.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tools/vblk-img.c kernel/stamp.c kernel/crc32c.c
+
+# ---------------------------------------------------------------------------
+# Host unit tests (cmocka), under AddressSanitizer and UBSan. Each fragment
+# tests/unit/NAME.mk adds NAME to UNIT_TESTS and lists NAME_SRCS.
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+UNITCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iinclude -I. -DVBLK_HOST_TEST -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard include/*/*.h) tests/unit/host_platform.c
+	@mkdir -p $(dir $@)
+	@echo "  UNIT    $@"
+	$(Q)$(HOSTCC) $(UNITCFLAGS) -o $@ $< $($*_SRCS) tests/unit/host_platform.c -lcmocka
+
+unit-build: $(UNIT_BINS)
+
+# ---------------------------------------------------------------------------
+deps:
+	$(Q)tools/install-deps all
+
+run: all
+	$(Q)tools/install-deps run
+	$(Q)tools/run $(RUNARGS)
+
+bench: all
+	$(Q)tools/install-deps bench
+	$(Q)tools/bench $(BENCHARGS)
+
+test:
+	$(Q)tools/install-deps test
+	$(Q)$(MAKE) --no-print-directory all unit-build
+	$(Q)tools/run-tests
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -Iinclude -I. -DVBLK_KERNEL boot kernel drivers block
+
+compile_commands.json:
+	$(Q)bear -- $(MAKE) -B kernel unit-build
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJS:.o=.d)

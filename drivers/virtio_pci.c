@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio PCI transport, modern (virtio 1.1, 4.1.4) and legacy (4.1.4.8).
+ *
+ * The capability walk decides once which interface a device gets; after that
+ * every register access goes through one small region abstraction (an I/O
+ * port range or an MMIO window) so the rest of the file never asks again.
+ * Transitional devices offer both: modern is preferred, since it has no
+ * 4 KiB ring-alignment rule, lets us choose the queue size, and is the only
+ * way to negotiate feature bits above 31.
+ */
+#include "drivers/virtio.h"
+#include "kernel/apic.h"
+#include "kernel/cpu.h"
+#include "kernel/interrupt.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+
+#define PCI_VENDOR_ID_REDHAT_QUMRANET 0x1af4
+#define VIRTIO_PCI_DEVICE_LEGACY_FIRST 0x1000
+#define VIRTIO_PCI_DEVICE_LEGACY_LAST 0x103f
+#define VIRTIO_PCI_DEVICE_MODERN_FIRST 0x1040
+#define VIRTIO_PCI_DEVICE_MODERN_LAST 0x107f
+
+/* virtio_pci_cap (4.1.4). */
+#define VIRTIO_PCI_CAP_COMMON_CFG 1
+#define VIRTIO_PCI_CAP_NOTIFY_CFG 2
+#define VIRTIO_PCI_CAP_ISR_CFG 3
+#define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
+#define CAP_CFG_TYPE 3
+#define CAP_BAR 4
+#define CAP_OFFSET 8
+#define CAP_LENGTH 12
+#define CAP_NOTIFY_OFF_MULTIPLIER 16
+
+/* struct virtio_pci_common_cfg (4.1.4.3). */
+#define COMMON_DFSELECT 0
+#define COMMON_DF 4
+#define COMMON_GFSELECT 8
+#define COMMON_GF 12
+#define COMMON_MSIX 16
+#define COMMON_NUMQ 18
+#define COMMON_STATUS 20
+#define COMMON_CFGGENERATION 21
+#define COMMON_Q_SELECT 22
+#define COMMON_Q_SIZE 24
+#define COMMON_Q_MSIX 26
+#define COMMON_Q_ENABLE 28
+#define COMMON_Q_NOFF 30
+#define COMMON_Q_DESCLO 32
+#define COMMON_Q_AVAILLO 40
+#define COMMON_Q_USEDLO 48
+#define COMMON_CFG_MIN_LEN 56
+
+/* Legacy I/O layout (4.1.4.8). */
+#define LEGACY_HOST_FEATURES 0
+#define LEGACY_GUEST_FEATURES 4
+#define LEGACY_QUEUE_PFN 8
+#define LEGACY_QUEUE_NUM 12
+#define LEGACY_QUEUE_SEL 14
+#define LEGACY_QUEUE_NOTIFY 16
+#define LEGACY_STATUS 18
+#define LEGACY_ISR 19
+#define LEGACY_MSI_CONFIG_VECTOR 20
+#define LEGACY_MSI_QUEUE_VECTOR 22
+#define LEGACY_CONFIG_OFF(msix) ((msix) ? 24 : 20)
+#define LEGACY_PFN_SHIFT 12
+
+#define VIRTIO_PCI_ISR_QUEUE 0x1
+#define VIRTIO_PCI_ISR_CONFIG 0x2
+
+#define VIRTQUEUE_MAX_SIZE 32768
+#define RESET_TIMEOUT_MS 1000
+
+/* Each virtqueue's notification address, kept beside the ring. */
+struct vp_vq_info {
+	struct virtio_device *vdev;
+	struct virtio_pci_region notify;
+	u32 notify_offset;
+};
+
+static u32 region_read(const struct virtio_pci_region *r, u32 off, unsigned size)
+{
+	if (r->io) {
+		u16 port = r->port + off;
+		return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+	}
+	volatile u8 *a = r->mmio + off;
+	return size == 1 ? readb(a) : size == 2 ? readw(a) : readl(a);
+}
+
+static void region_write(const struct virtio_pci_region *r, u32 off, unsigned size, u32 v)
+{
+	if (r->io) {
+		u16 port = r->port + off;
+		if (size == 1)
+			outb(port, (u8)v);
+		else if (size == 2)
+			outw(port, (u16)v);
+		else
+			outl(port, v);
+		return;
+	}
+	volatile u8 *a = r->mmio + off;
+	if (size == 1)
+		writeb((u8)v, a);
+	else if (size == 2)
+		writew((u16)v, a);
+	else
+		writel(v, a);
+}
+
+#define common_read8(v, o) ((u8)region_read(&(v)->common, o, 1))
+#define common_read16(v, o) ((u16)region_read(&(v)->common, o, 2))
+#define common_read32(v, o) region_read(&(v)->common, o, 4)
+#define common_write8(v, o, x) region_write(&(v)->common, o, 1, x)
+#define common_write16(v, o, x) region_write(&(v)->common, o, 2, x)
+#define common_write32(v, o, x) region_write(&(v)->common, o, 4, x)
+
+static void common_write64(struct virtio_device *vdev, u32 off, u64 v)
+{
+	common_write32(vdev, off, (u32)v);
+	common_write32(vdev, off + 4, (u32)(v >> 32));
+}
+
+bool virtio_pci_is_virtio(const struct pci_dev *pci, u32 *device_id)
+{
+	if (pci->vendor != PCI_VENDOR_ID_REDHAT_QUMRANET)
+		return false;
+	if (pci->device >= VIRTIO_PCI_DEVICE_MODERN_FIRST &&
+	    pci->device <= VIRTIO_PCI_DEVICE_MODERN_LAST) {
+		*device_id = pci->device - VIRTIO_PCI_DEVICE_MODERN_FIRST;
+		return true;
+	}
+	if (pci->device >= VIRTIO_PCI_DEVICE_LEGACY_FIRST &&
+	    pci->device <= VIRTIO_PCI_DEVICE_LEGACY_LAST) {
+		/* Transitional devices name their type in the subsystem ID (4.1.2.1). */
+		*device_id = pci->subsys_device;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Map the region a virtio_pci_cap describes, after checking that it lies
+ * inside its BAR: the capability is device input like everything else.
+ */
+static int map_cap(struct virtio_device *vdev, u8 cap, struct virtio_pci_region *r,
+		   const char *what, u32 min_len)
+{
+	struct pci_dev *pci = vdev->pci;
+	u8 bar = pci_read8(pci, cap + CAP_BAR);
+	u32 offset = pci_read32(pci, cap + CAP_OFFSET);
+	u32 length = pci_read32(pci, cap + CAP_LENGTH);
+	struct pci_bar *b;
+
+	if (bar >= PCI_MAX_BARS || !pci->bar[bar].size) {
+		pr_err("%s: %s capability names BAR%u, which does not exist",
+		       vdev->name, what, bar);
+		return -EINVAL;
+	}
+	b = &pci->bar[bar];
+	if (length < min_len || (u64)offset + length > b->size) {
+		pr_err("%s: %s capability (offset %#x, length %#x) does not fit BAR%u (size %#lx)",
+		       vdev->name, what, offset, length, bar, b->size);
+		return -EINVAL;
+	}
+	r->length = length;
+	if (b->io) {
+		r->io = true;
+		r->port = (u16)(b->addr + offset);
+		return 0;
+	}
+	u8 *base = pci_iomap(pci, bar);
+	if (!base)
+		return -ENODEV;
+	r->mmio = base + offset;
+	return 0;
+}
+
+static int probe_modern(struct virtio_device *vdev)
+{
+	struct pci_dev *pci = vdev->pci;
+	u8 common = 0, notify = 0, isr = 0, device = 0;
+	int err;
+
+	for (u8 cap = pci_find_capability(pci, PCI_CAP_ID_VNDR); cap;
+	     cap = pci_find_next_capability(pci, pci_read8(pci, cap + 1), PCI_CAP_ID_VNDR)) {
+		u8 type = pci_read8(pci, cap + CAP_CFG_TYPE);
+		u8 bar = pci_read8(pci, cap + CAP_BAR);
+		/* The first capability of each type that we can use wins (4.1.4.1). */
+		if (bar >= PCI_MAX_BARS)
+			continue;
+		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !common)
+			common = cap;
+		else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && !notify)
+			notify = cap;
+		else if (type == VIRTIO_PCI_CAP_ISR_CFG && !isr)
+			isr = cap;
+		else if (type == VIRTIO_PCI_CAP_DEVICE_CFG && !device)
+			device = cap;
+	}
+	if (!common)
+		return -ENODEV;
+	if (!notify || !isr) {
+		pr_err("%s: modern device without %s capability", vdev->name,
+		       !notify ? "a notify" : "an ISR");
+		return -EINVAL;
+	}
+	if ((err = map_cap(vdev, common, &vdev->common, "common", COMMON_CFG_MIN_LEN)) ||
+	    (err = map_cap(vdev, notify, &vdev->notify, "notify", 2)) ||
+	    (err = map_cap(vdev, isr, &vdev->isr, "ISR", 1)))
+		return err;
+	if (device && (err = map_cap(vdev, device, &vdev->device, "device", 0)))
+		return err;
+	vdev->notify_off_multiplier = pci_read32(pci, notify + CAP_NOTIFY_OFF_MULTIPLIER);
+	vdev->modern = true;
+	return 0;
+}
+
+static int probe_legacy(struct virtio_device *vdev)
+{
+	struct pci_bar *b = &vdev->pci->bar[0];
+
+	if (vdev->pci->device > VIRTIO_PCI_DEVICE_LEGACY_LAST) {
+		pr_err("%s: modern-only device without a common configuration capability",
+		       vdev->name);
+		return -EINVAL;
+	}
+	if (!b->io || b->size < LEGACY_CONFIG_OFF(false)) {
+		pr_err("%s: legacy device without an I/O BAR0 (size %#lx)", vdev->name,
+		       b->size);
+		return -EINVAL;
+	}
+	vdev->common.io = true;
+	vdev->common.port = (u16)b->addr;
+	vdev->common.length = (u32)b->size;
+	vdev->isr = vdev->common;
+	vdev->isr.port += LEGACY_ISR;
+	vdev->modern = false;
+	return 0;
+}
+
+int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
+{
+	int err;
+
+	vdev->pci = pci;
+	vdev->config_vector = -1;
+	vdev->intx_vector = -1;
+	if (!virtio_pci_is_virtio(pci, &vdev->device_id))
+		return -ENODEV;
+	pci_enable_device(pci);
+	err = probe_modern(vdev);
+	if (err == -ENODEV)
+		err = probe_legacy(vdev);
+	if (err)
+		return err;
+	virtio_reset(vdev);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	if (vdev->modern) {
+		common_write32(vdev, COMMON_DFSELECT, 0);
+		u64 lo = common_read32(vdev, COMMON_DF);
+		common_write32(vdev, COMMON_DFSELECT, 1);
+		vdev->device_features = lo | ((u64)common_read32(vdev, COMMON_DF) << 32);
+	} else {
+		vdev->device_features = common_read32(vdev, LEGACY_HOST_FEATURES);
+	}
+	return 0;
+}
+
+u8 virtio_get_status(struct virtio_device *vdev)
+{
+	return vdev->modern ? common_read8(vdev, COMMON_STATUS)
+			    : common_read8(vdev, LEGACY_STATUS);
+}
+
+static void set_status(struct virtio_device *vdev, u8 status)
+{
+	common_write8(vdev, vdev->modern ? COMMON_STATUS : LEGACY_STATUS, status);
+}
+
+void virtio_add_status(struct virtio_device *vdev, u8 bits)
+{
+	set_status(vdev, virtio_get_status(vdev) | bits);
+}
+
+/*
+ * Writing 0 resets the device; a modern driver must then wait until the
+ * status reads back 0 (4.1.4.3.2), since the reset may still be in
+ * progress. Legacy devices reset synchronously.
+ */
+void virtio_reset(struct virtio_device *vdev)
+{
+	u64 deadline = ktime_get_ns() + RESET_TIMEOUT_MS * NSEC_PER_MSEC;
+
+	set_status(vdev, 0);
+	while (vdev->modern && virtio_get_status(vdev) != 0) {
+		if (ktime_get_ns() > deadline) {
+			pr_err("%s: device did not finish its reset in %d ms", vdev->name,
+			       RESET_TIMEOUT_MS);
+			break;
+		}
+		cpu_relax();
+	}
+	/* Reading ISR drops an INTx the device may still hold asserted. */
+	(void)region_read(&vdev->isr, 0, 1);
+}
+
+int virtio_negotiate(struct virtio_device *vdev, u64 driver_features)
+{
+	u64 f = vdev->device_features & driver_features;
+
+	if (vdev->modern) {
+		if (!(f & (1ull << VIRTIO_F_VERSION_1))) {
+			pr_err("%s: modern device does not offer VIRTIO_F_VERSION_1", vdev->name);
+			return -EINVAL;
+		}
+		common_write32(vdev, COMMON_GFSELECT, 0);
+		common_write32(vdev, COMMON_GF, (u32)f);
+		common_write32(vdev, COMMON_GFSELECT, 1);
+		common_write32(vdev, COMMON_GF, (u32)(f >> 32));
+		virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+		/* The device may refuse a subset; it says so by clearing the bit (3.1.1). */
+		if (!(virtio_get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+			pr_err("%s: device refused features %#lx (FEATURES_OK not kept)",
+			       vdev->name, f);
+			virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+			return -EIO;
+		}
+	} else {
+		f &= 0xffffffffull;
+		common_write32(vdev, LEGACY_GUEST_FEATURES, (u32)f);
+	}
+	vdev->features = f;
+	return 0;
+}
+
+static struct virtio_pci_region config_region(struct virtio_device *vdev)
+{
+	struct virtio_pci_region r = vdev->common;
+
+	if (vdev->modern)
+		return vdev->device;
+	r.port += LEGACY_CONFIG_OFF(vdev->pci->msix_enabled);
+	r.length = r.length > LEGACY_CONFIG_OFF(vdev->pci->msix_enabled)
+			   ? r.length - LEGACY_CONFIG_OFF(vdev->pci->msix_enabled)
+			   : 0;
+	return r;
+}
+
+/*
+ * Read a span of device configuration. Modern devices bump
+ * config_generation when fields change under us (a resize); re-read until
+ * the generation is stable so multi-byte fields are never torn (2.4.1).
+ * Reads past the region return zeroes, as a field the device lacks.
+ */
+void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
+{
+	struct virtio_pci_region r = config_region(vdev);
+	u8 *out = buf;
+	u8 gen0, gen1;
+
+	do {
+		gen0 = vdev->modern ? common_read8(vdev, COMMON_CFGGENERATION) : 0;
+		for (unsigned i = 0; i < len; i++)
+			out[i] = offset + i < r.length ? (u8)region_read(&r, offset + i, 1) : 0;
+		gen1 = vdev->modern ? common_read8(vdev, COMMON_CFGGENERATION) : 0;
+	} while (gen0 != gen1);
+}
+
+void virtio_cwrite8(struct virtio_device *vdev, unsigned offset, u8 v)
+{
+	struct virtio_pci_region r = config_region(vdev);
+
+	if (offset < r.length)
+		region_write(&r, offset, 1, v);
+}
+
+static bool vp_notify(struct virtqueue *vq)
+{
+	struct vp_vq_info *info = vq->transport;
+
+	region_write(&info->notify, info->notify_offset, 2, vq->index);
+	return true;
+}
+
+/* INTx: reading ISR acknowledges the interrupt and says what it was for. */
+static int vp_intx_interrupt(int vector, void *data)
+{
+	struct virtio_device *vdev = data;
+	u8 isr = (u8)region_read(&vdev->isr, 0, 1);
+
+	if (!isr)
+		return IRQ_NONE; /* another device on the shared line */
+	if (isr & VIRTIO_PCI_ISR_CONFIG) {
+		vdev->config_changes++;
+		if (vdev->config_changed)
+			vdev->config_changed(vdev);
+	}
+	if (isr & VIRTIO_PCI_ISR_QUEUE) {
+		for (unsigned i = 0; i < vdev->nvqs; i++)
+			vring_interrupt(vector, vdev->vqs[i]);
+	}
+	return IRQ_HANDLED;
+}
+
+static int vp_vq_interrupt(int vector, void *data)
+{
+	return vring_interrupt(vector, data);
+}
+
+static int vp_shared_vq_interrupt(int vector, void *data)
+{
+	struct virtio_device *vdev = data;
+	int ret = IRQ_NONE;
+
+	for (unsigned i = 0; i < vdev->nvqs; i++)
+		ret |= vring_interrupt(vector, vdev->vqs[i]);
+	return ret;
+}
+
+static int vp_config_interrupt(int vector, void *data)
+{
+	struct virtio_device *vdev = data;
+
+	vdev->config_changes++;
+	if (vdev->config_changed)
+		vdev->config_changed(vdev);
+	return IRQ_HANDLED;
+}
+
+static void select_queue(struct virtio_device *vdev, unsigned i)
+{
+	common_write16(vdev, vdev->modern ? COMMON_Q_SELECT : LEGACY_QUEUE_SEL, (u16)i);
+}
+
+/* Assign MSI-X table entry @entry to the config or current queue; read it back. */
+static bool set_msix_entry(struct virtio_device *vdev, bool config, u16 entry)
+{
+	u32 off;
+
+	if (vdev->modern)
+		off = config ? COMMON_MSIX : COMMON_Q_MSIX;
+	else
+		off = config ? LEGACY_MSI_CONFIG_VECTOR : LEGACY_MSI_QUEUE_VECTOR;
+	common_write16(vdev, off, entry);
+	/* A device out of vectors answers NO_VECTOR (4.1.4.3.2, 4.1.5.1.2). */
+	return common_read16(vdev, off) == entry;
+}
+
+static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size,
+		       vq_callback_t cb, const char *name)
+{
+	struct vp_vq_info *info;
+	struct virtqueue *vq;
+	unsigned size;
+
+	select_queue(vdev, i);
+	size = common_read16(vdev, vdev->modern ? COMMON_Q_SIZE : LEGACY_QUEUE_NUM);
+	if (size == 0) {
+		pr_err("%s: queue %u: queue_size is 0 (queue not available)", vdev->name, i);
+		return -ENODEV;
+	}
+	if (!is_power_of_2(size) || size > VIRTQUEUE_MAX_SIZE) {
+		pr_err("%s: queue %u: queue_size %u is not a power of two up to %u",
+		       vdev->name, i, size, VIRTQUEUE_MAX_SIZE);
+		return -EINVAL;
+	}
+	/* Only the modern interface lets the driver shrink a queue (4.1.4.3.2). */
+	if (vdev->modern && max_size && size > max_size) {
+		while (size > max_size)
+			size >>= 1;
+		common_write16(vdev, COMMON_Q_SIZE, (u16)size);
+	}
+	info = kzalloc(sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	info->vdev = vdev;
+	vq = vring_create_virtqueue(i, size,
+				    virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC),
+				    virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX),
+				    vp_notify, cb, vdev, name);
+	if (!vq) {
+		kfree(info);
+		return -ENOMEM;
+	}
+	vq->transport = info;
+	vdev->vqs[i] = vq;
+
+	if (vdev->modern) {
+		u32 noff = common_read16(vdev, COMMON_Q_NOFF);
+		u64 off = (u64)noff * vdev->notify_off_multiplier;
+		if (off + 2 > vdev->notify.length) {
+			pr_err("%s: queue %u: queue_notify_off %u x multiplier %u lies outside "
+			       "the notify region (%u bytes)",
+			       vdev->name, i, noff, vdev->notify_off_multiplier,
+			       vdev->notify.length);
+			return -EINVAL;
+		}
+		info->notify = vdev->notify;
+		info->notify_offset = (u32)off;
+		common_write64(vdev, COMMON_Q_DESCLO, virtqueue_get_desc_addr(vq));
+		common_write64(vdev, COMMON_Q_AVAILLO, virtqueue_get_avail_addr(vq));
+		common_write64(vdev, COMMON_Q_USEDLO, virtqueue_get_used_addr(vq));
+	} else {
+		phys_addr_t pfn = virtqueue_get_desc_addr(vq) >> LEGACY_PFN_SHIFT;
+		if (pfn >> 32) {
+			pr_err("%s: queue %u: ring above 16 TiB cannot be given to a legacy "
+			       "device", vdev->name, i);
+			return -EINVAL;
+		}
+		info->notify = vdev->common;
+		info->notify_offset = LEGACY_QUEUE_NOTIFY;
+		common_write32(vdev, LEGACY_QUEUE_PFN, (u32)pfn);
+	}
+	return 0;
+}
+
+static void enable_queues(struct virtio_device *vdev)
+{
+	if (!vdev->modern)
+		return; /* a legacy queue is live once its PFN is written */
+	for (unsigned i = 0; i < vdev->nvqs; i++) {
+		select_queue(vdev, i);
+		common_write16(vdev, COMMON_Q_ENABLE, 1);
+	}
+}
+
+/*
+ * Interrupt plan, best first (as Linux's vp_find_vqs tries them): one MSI-X
+ * vector per queue plus one for configuration changes; one vector for
+ * configuration and one shared by all queues; INTx. Each assignment is read
+ * back, so a device with fewer vectors than queues drops to the next plan.
+ */
+static int setup_msix(struct virtio_device *vdev, bool per_vq)
+{
+	struct pci_dev *pci = vdev->pci;
+	unsigned need = per_vq ? vdev->nvqs + 1 : 2;
+	int table = pci->msix_enabled ? pci->msix_size : pci_msix_enable(pci);
+
+	if (table < 0 || (unsigned)table < need)
+		return -ENOSPC;
+
+	vdev->config_vector = irq_alloc_vector();
+	if (vdev->config_vector < 0)
+		return vdev->config_vector;
+	request_irq(vdev->config_vector, vp_config_interrupt, vdev, vdev->name);
+	pci_msix_set_entry(pci, 0, (u8)vdev->config_vector);
+	if (!set_msix_entry(vdev, true, 0))
+		return -ENOSPC;
+
+	int shared = -1;
+	for (unsigned i = 0; i < vdev->nvqs; i++) {
+		u16 entry = per_vq ? (u16)(i + 1) : 1;
+		int vec;
+		if (per_vq || shared < 0) {
+			vec = irq_alloc_vector();
+			if (vec < 0)
+				return vec;
+			if (per_vq)
+				request_irq(vec, vp_vq_interrupt, vdev->vqs[i], vdev->name);
+			else
+				request_irq(vec, vp_shared_vq_interrupt, vdev, vdev->name);
+			pci_msix_set_entry(pci, entry, (u8)vec);
+			shared = vec;
+		}
+		vdev->vq_vectors[i] = shared;
+		select_queue(vdev, i);
+		if (!set_msix_entry(vdev, false, entry))
+			return -ENOSPC;
+	}
+	pci_msix_unmask_function(pci);
+	vdev->irq_mode = per_vq ? VIRTIO_IRQ_MSIX_PER_VQ : VIRTIO_IRQ_MSIX_SHARED;
+	return 0;
+}
+
+static void release_irqs(struct virtio_device *vdev)
+{
+	if (vdev->config_vector >= 0)
+		free_irq(vdev->config_vector, vdev);
+	for (unsigned i = 0; vdev->vq_vectors && i < vdev->nvqs; i++) {
+		if (vdev->vq_vectors[i] >= 0) {
+			free_irq(vdev->vq_vectors[i], vdev->vqs[i]);
+			free_irq(vdev->vq_vectors[i], vdev);
+		}
+		vdev->vq_vectors[i] = -1;
+	}
+	if (vdev->intx_vector >= 0) {
+		free_irq(vdev->intx_vector, vdev);
+		pci_intx_enable(vdev->pci, false);
+	}
+	/* Vectors stay allocated: they are reused by the next set-up. */
+	vdev->irq_mode = VIRTIO_IRQ_NONE;
+}
+
+static int setup_intx(struct virtio_device *vdev)
+{
+	int err;
+
+	if (vdev->pci->msix_enabled)
+		pci_msix_disable(vdev->pci);
+	if (vdev->intx_vector < 0) {
+		vdev->intx_vector = irq_alloc_vector();
+		if (vdev->intx_vector < 0)
+			return vdev->intx_vector;
+	}
+	err = request_irq(vdev->intx_vector, vp_intx_interrupt, vdev, vdev->name);
+	if (err)
+		return err;
+	err = pci_intx_route(vdev->pci, vdev->intx_vector);
+	if (err)
+		return err;
+	/* Tell the device not to use MSI-X for anything. */
+	if (vdev->modern || vdev->legacy_msix) {
+		set_msix_entry(vdev, true, VIRTIO_MSI_NO_VECTOR);
+		for (unsigned i = 0; i < vdev->nvqs; i++) {
+			select_queue(vdev, i);
+			set_msix_entry(vdev, false, VIRTIO_MSI_NO_VECTOR);
+		}
+	}
+	vdev->irq_mode = VIRTIO_IRQ_INTX;
+	return 0;
+}
+
+int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, void *priv,
+		    unsigned max_size, bool allow_msix, const char *prefix)
+{
+	int err = 0;
+
+	vdev->priv = priv;
+	vdev->nvqs = n;
+	vdev->vqs = kzalloc(n * sizeof(*vdev->vqs));
+	vdev->vq_vectors = kzalloc(n * sizeof(*vdev->vq_vectors));
+	if (!vdev->vqs || !vdev->vq_vectors) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < n; i++)
+		vdev->vq_vectors[i] = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		char name[VIRTQUEUE_NAME_MAX];
+		ksnprintf(name, sizeof(name), "%s.req%u", prefix, i);
+		err = setup_queue(vdev, i, max_size, cb, name);
+		if (err)
+			goto fail;
+	}
+
+	err = -ENOSPC;
+	if (allow_msix && pci_find_capability(vdev->pci, PCI_CAP_ID_MSIX)) {
+		vdev->legacy_msix = !vdev->modern;
+		err = setup_msix(vdev, true);
+		if (err) {
+			release_irqs(vdev);
+			err = setup_msix(vdev, false);
+		}
+		if (err)
+			release_irqs(vdev);
+	}
+	if (err) {
+		vdev->legacy_msix = false;
+		err = setup_intx(vdev);
+	}
+	if (err)
+		goto fail;
+	enable_queues(vdev);
+	return 0;
+
+fail:
+	pr_err("%s: virtqueue set-up failed: %s", vdev->name, errno_name(err));
+	virtio_reset(vdev);
+	virtio_del_vqs(vdev);
+	return err;
+}
+
+void virtio_del_vqs(struct virtio_device *vdev)
+{
+	release_irqs(vdev);
+	for (unsigned i = 0; vdev->vqs && i < vdev->nvqs; i++) {
+		struct virtqueue *vq = vdev->vqs[i];
+		if (!vq)
+			continue;
+		kfree(vq->transport);
+		vring_del_virtqueue(vq);
+	}
+	kfree(vdev->vqs);
+	kfree(vdev->vq_vectors);
+	vdev->vqs = NULL;
+	vdev->vq_vectors = NULL;
+	vdev->nvqs = 0;
+}
+
+void virtio_device_ready(struct virtio_device *vdev)
+{
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+const char *virtio_irq_mode_name(enum virtio_irq_mode m)
+{
+	switch (m) {
+	case VIRTIO_IRQ_INTX:
+		return "INTx";
+	case VIRTIO_IRQ_MSIX_PER_VQ:
+		return "MSI-X (one vector per queue)";
+	case VIRTIO_IRQ_MSIX_SHARED:
+		return "MSI-X (queues share one vector)";
+	default:
+		return "none (polled)";
+	}
+}

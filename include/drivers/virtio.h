@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio device as drivers see it, independent of the transport: status,
+ * features, device configuration, virtqueues, interrupts. drivers/virtio_pci.c
+ * implements it for both PCI transports (virtio 1.x "modern" and the legacy
+ * 0.9.5 I/O-port interface of transitional devices).
+ */
+#ifndef DRIVERS_VIRTIO_H
+#define DRIVERS_VIRTIO_H
+
+#include "drivers/pci.h"
+#include "drivers/virtio_ring.h"
+#include "kernel/types.h"
+
+/* Device status (virtio 1.1, 2.1). */
+#define VIRTIO_CONFIG_S_ACKNOWLEDGE 1
+#define VIRTIO_CONFIG_S_DRIVER 2
+#define VIRTIO_CONFIG_S_DRIVER_OK 4
+#define VIRTIO_CONFIG_S_FEATURES_OK 8
+#define VIRTIO_CONFIG_S_NEEDS_RESET 0x40
+#define VIRTIO_CONFIG_S_FAILED 0x80
+
+/* Reserved feature bits (virtio 1.1, 6). */
+#define VIRTIO_F_NOTIFY_ON_EMPTY 24
+#define VIRTIO_F_ANY_LAYOUT 27
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+#define VIRTIO_F_IN_ORDER 35
+#define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_SR_IOV 37
+#define VIRTIO_F_NOTIFICATION_DATA 38
+
+#define VIRTIO_MSI_NO_VECTOR 0xffff
+
+#define VIRTIO_ID_BLOCK 2
+
+struct virtio_device;
+typedef void (*virtio_config_cb_t)(struct virtio_device *vdev);
+
+/* Where a register block lives: an I/O port range or an MMIO window. */
+struct virtio_pci_region {
+	bool io;
+	u16 port;
+	volatile u8 *mmio;
+	u32 length;
+};
+
+enum virtio_irq_mode { VIRTIO_IRQ_NONE, VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSIX_PER_VQ,
+		       VIRTIO_IRQ_MSIX_SHARED };
+
+struct virtio_device {
+	char name[16];
+	struct pci_dev *pci;
+	bool modern;
+	u32 device_id; /* VIRTIO_ID_* */
+	u64 device_features;
+	u64 features; /* negotiated */
+
+	/* Transport state (virtio_pci.c). */
+	struct virtio_pci_region common, notify, isr, device;
+	u32 notify_off_multiplier;
+	bool legacy_msix; /* legacy: device config moves from 20 to 24 */
+
+	/* Virtqueues and interrupts. */
+	unsigned nvqs;
+	struct virtqueue **vqs;
+	enum virtio_irq_mode irq_mode;
+	int config_vector; /* MSI-X vector of configuration changes, or -1 */
+	int *vq_vectors;   /* CPU vector of each queue */
+	int intx_vector;
+	u64 config_changes;
+	virtio_config_cb_t config_changed;
+	void *priv;
+};
+
+/* Probe the transport of a virtio PCI function (vendor 0x1af4). */
+int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev);
+bool virtio_pci_is_virtio(const struct pci_dev *pci, u32 *device_id);
+
+void virtio_reset(struct virtio_device *vdev);
+u8 virtio_get_status(struct virtio_device *vdev);
+void virtio_add_status(struct virtio_device *vdev, u8 bits);
+/*
+ * Feature negotiation (virtio 1.1, 3.1.1 steps 4-6): offer @driver_features
+ * & device features, set FEATURES_OK and re-read it (modern only). Returns
+ * 0, or -EIO when the device refuses.
+ */
+int virtio_negotiate(struct virtio_device *vdev, u64 driver_features);
+static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned bit)
+{
+	return vdev->features & (1ull << bit);
+}
+
+/* Device-specific configuration, read consistently (config_generation). */
+void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len);
+void virtio_cwrite8(struct virtio_device *vdev, unsigned offset, u8 v);
+
+/*
+ * Create @n virtqueues, at most @max_size entries each (0 = the device's
+ * size), with interrupts: MSI-X with a vector per queue when the device has
+ * enough vectors (msix allowed), else one shared MSI-X vector for the
+ * queues, else INTx. Returns 0 or a negative error with the device left
+ * reset.
+ */
+int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb,
+		    void *priv, unsigned max_size, bool allow_msix, const char *prefix);
+void virtio_del_vqs(struct virtio_device *vdev);
+void virtio_device_ready(struct virtio_device *vdev);
+const char *virtio_irq_mode_name(enum virtio_irq_mode m);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk (virtio 1.1, 5.2). The driver has two faces to the block layer,
+ * as in the seed: virtblk_request (the queue's request_fn, after the I/O
+ * scheduler) and virtblk_make_request (the queue's make_request_fn on the
+ * bypass path). Both turn their input into a struct virtblk_req ("vbr") and
+ * both complete through virtblk_done, the virtqueues' callback.
+ */
+#ifndef DRIVERS_VIRTIO_BLK_H
+#define DRIVERS_VIRTIO_BLK_H
+
+#include "drivers/virtio.h"
+#include "kernel/list.h"
+#include "kernel/platform.h"
+#include "kernel/scatterlist.h"
+#include "kernel/types.h"
+
+/* Feature bits (5.2.3, and 5.2.3.1 for the legacy ones). */
+#define VIRTIO_BLK_F_BARRIER 0
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_GEOMETRY 4
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_SCSI 7
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_TOPOLOGY 10
+#define VIRTIO_BLK_F_CONFIG_WCE 11
+#define VIRTIO_BLK_F_MQ 12
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* struct virtio_blk_config field offsets (5.2.4). */
+#define VIRTIO_BLK_CFG_CAPACITY 0
+#define VIRTIO_BLK_CFG_SIZE_MAX 8
+#define VIRTIO_BLK_CFG_SEG_MAX 12
+#define VIRTIO_BLK_CFG_GEOMETRY 16
+#define VIRTIO_BLK_CFG_BLK_SIZE 20
+#define VIRTIO_BLK_CFG_PHYS_BLOCK_EXP 24
+#define VIRTIO_BLK_CFG_ALIGNMENT_OFFSET 25
+#define VIRTIO_BLK_CFG_MIN_IO_SIZE 26
+#define VIRTIO_BLK_CFG_OPT_IO_SIZE 28
+#define VIRTIO_BLK_CFG_WRITEBACK 32
+#define VIRTIO_BLK_CFG_NUM_QUEUES 34
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS 36
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SEG 40
+#define VIRTIO_BLK_CFG_DISCARD_ALIGNMENT 44
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG 52
+#define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP 56
+#define VIRTIO_BLK_CFG_SIZE 60
+
+/* Request types and status (5.2.6). */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
+
+struct virtio_blk_outhdr {
+	u32 type;
+	u32 ioprio;
+	u64 sector;
+} __packed;
+
+struct virtio_blk_discard_write_zeroes {
+	u64 sector;
+	u32 num_sectors;
+	u32 flags;
+} __packed;
+
+struct request;
+struct bio;
+struct gendisk;
+struct request_queue;
+struct virtio_blk;
+
+enum vbr_state { VBR_FREE, VBR_IN_FLIGHT, VBR_DONE, VBR_TIMED_OUT };
+
+/*
+ * One request to the device: header (device-readable), data segments, and
+ * the status byte (device-writable). It carries either a struct request
+ * (request path), a bio (bypass path), or neither (driver-internal and raw
+ * requests, completed through ->done).
+ */
+struct virtblk_req {
+	struct virtio_blk_outhdr out_hdr;
+	struct virtio_blk_discard_write_zeroes dwz;
+	u8 status;
+	u8 vq_index;
+	u8 state; /* enum vbr_state */
+	struct virtio_blk *vblk;
+	struct request *req;
+	struct bio *bio;
+	void (*done)(struct virtblk_req *vbr, int error);
+	void *done_data;
+	u32 data_len; /* bytes the device may write back (reads) */
+	u32 used_len;
+	u64 submit_ns;
+	u64 generation; /* device generation it was queued on (resets bump it) */
+	struct list_head list; /* in flight, then on the done list */
+	unsigned nsg;
+	struct scatterlist sg[];
+};
+
+struct virtio_blk_stats {
+	u64 kicks;
+	u64 irqs;
+	u64 requests;
+	u64 completions;
+	u64 ioerr;
+	u64 unsupp;
+	u64 resets;
+	u64 late_completions;
+	u64 backlog_waits;
+};
+
+#define VIRTBLK_MAX_QUEUES 16
+
+struct virtio_blk {
+	char name[8];
+	int index;
+	struct virtio_device vdev;
+	struct gendisk *disk;
+	struct request_queue *queue;
+	bool broken;
+
+	/* Device configuration, validated. */
+	u64 capacity; /* 512-byte sectors */
+	u32 blk_size;
+	u32 phys_block_size;
+	u32 seg_max;  /* data segments per request */
+	u32 size_max; /* bytes per segment */
+	u16 min_io_size;
+	u32 opt_io_size;
+	u16 cylinders;
+	u8 heads, sectors;
+	bool read_only, writeback;
+	u32 max_discard_sectors, max_write_zeroes_sectors;
+	bool write_zeroes_may_unmap;
+	char serial[VIRTIO_BLK_ID_BYTES + 1];
+
+	unsigned num_vqs;
+	unsigned next_vq; /* round-robin cursor */
+	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
+	unsigned in_flight;
+	u64 generation;
+	struct list_head in_flight_list;
+
+	/* Completion hand-off from the interrupt handler to softirq context. */
+	struct list_head done_list;
+	struct tasklet done_tasklet;
+	/* Bypass-path bios that found the ring (or queue_depth) full. */
+	struct bio *backlog_head, *backlog_tail;
+	bool kick_pending[VIRTBLK_MAX_QUEUES];
+
+	bool raw_mode; /* interrupts off, one queue polled by the caller */
+	struct virtio_blk_stats stats;
+	u64 timeout_ns;
+};
+
+int virtio_blk_init(void);
+unsigned virtio_blk_count(void);
+struct virtio_blk *virtio_blk_at(unsigned i);
+struct virtio_blk *virtio_blk_find(const char *name);
+
+/* Dispatch depth: at most this many requests on the device at once. */
+int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth);
+
+/*
+ * Raw access, for the benchmark's ceiling (path=raw) and for driver
+ * self-checks: no block layer, no interrupts. virtblk_raw_begin() drains
+ * and turns callbacks off; submit adds one request to queue 0 (kicked by
+ * virtblk_raw_kick); poll reaps finished ones through their ->done.
+ */
+struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg);
+void virtblk_free_req(struct virtblk_req *vbr);
+int virtblk_raw_begin(struct virtio_blk *vblk);
+void virtblk_raw_end(struct virtio_blk *vblk);
+int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type,
+		       u64 sector, void *buf, u32 len);
+void virtblk_raw_kick(struct virtio_blk *vblk);
+unsigned virtblk_raw_poll(struct virtio_blk *vblk);
+void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out);
+
+#endif

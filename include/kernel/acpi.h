@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What this kernel reads from the ACPI tables: the interrupt controllers and
+ * overrides (MADT), the PM timer and the power-off registers (FADT, DSDT's
+ * \_S5), and the PCI ECAM window (MCFG).
+ */
+#ifndef KERNEL_ACPI_H
+#define KERNEL_ACPI_H
+
+#include "kernel/types.h"
+
+#define ACPI_MAX_IOAPICS 4
+#define ACPI_MAX_OVERRIDES 16
+
+/* MPS INTI flags (ACPI 6.4, table 5.50). */
+#define ACPI_POLARITY_MASK 0x3
+#define ACPI_POLARITY_HIGH 0x1
+#define ACPI_POLARITY_LOW 0x3
+#define ACPI_TRIGGER_MASK 0xc
+#define ACPI_TRIGGER_EDGE 0x4
+#define ACPI_TRIGGER_LEVEL 0xc
+
+struct acpi_ioapic {
+	u8 id;
+	u64 addr;
+	u32 gsi_base;
+};
+
+struct acpi_override {
+	u8 source; /* ISA IRQ */
+	u32 gsi;
+	u16 flags;
+};
+
+struct acpi_info {
+	bool present;
+	u8 revision;
+	u64 lapic_addr;
+	unsigned nr_cpus;
+	struct acpi_ioapic ioapic[ACPI_MAX_IOAPICS];
+	unsigned nr_ioapics;
+	struct acpi_override iso[ACPI_MAX_OVERRIDES];
+	unsigned nr_iso;
+	bool has_8259;
+	u16 pm_timer_port; /* 0: none */
+	bool pm_timer_32bit;
+	u16 pm1a_cnt_port;
+	u16 pm1b_cnt_port;
+	u16 s5_slp_typa, s5_slp_typb;
+	bool s5_valid;
+	u64 mcfg_base; /* 0: none */
+	u8 mcfg_bus_start, mcfg_bus_end;
+};
+
+extern struct acpi_info acpi;
+
+/* @rsdp: where the loader put it, or 0 to search the BIOS areas. */
+int acpi_init(u64 rsdp);
+/*
+ * The GSI, trigger mode and polarity of an ISA IRQ, from the MADT's
+ * interrupt source overrides (ISA default: same number, edge, high).
+ */
+void acpi_isa_irq(u8 irq, u32 *gsi, bool *level, bool *active_low);
+void acpi_poweroff(void);
+
+#endif

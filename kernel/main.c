@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmain: bring the machine up in dependency order, read the command line,
+ * run what it asks for, and end the run with a status QEMU can report.
+ */
+#include "kernel/acpi.h"
+#include "kernel/apic.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/exit.h"
+#include "kernel/interrupt.h"
+#include "kernel/kernel.h"
+#include "kernel/mm.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+
+extern char __kernel_start[], __kernel_end[];
+
+struct cmdline kernel_cmdline;
+
+/* Keys a boot loader adds on its own; never reported as unknown. */
+static const char *const loader_keys[] = { "BOOT_IMAGE", "console", "auto", NULL };
+
+/* Give the page allocator every usable range the identity map covers. */
+static void memory_init(void)
+{
+	const struct boot_info *bi = &boot_info_parsed;
+	u64 kernel_end = ALIGN_UP((u64)(uintptr_t)__kernel_end, PAGE_SIZE);
+	u64 total = 0;
+
+	for (unsigned i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mmap_entry *e = &bi->mmap[i];
+		u64 start = e->addr, end = e->addr + e->len;
+
+		if (e->type != MEM_USABLE)
+			continue;
+		/* Below 1 MiB is BIOS territory; the kernel image is ours. */
+		start = MAX(start, MiB(1));
+		if (start < kernel_end && end > (u64)(uintptr_t)__kernel_start)
+			start = MAX(start, kernel_end);
+		end = MIN(end, GiB(4));
+		if (start >= end)
+			continue;
+		page_alloc_add_range(start, end);
+		total += end - start;
+	}
+	if (total)
+		page_alloc_init();
+	if (!total)
+		kernel_exit_fail("no usable memory in the boot memory map (%u entries)",
+				 bi->mmap_count);
+	printk("mem: %lu MiB usable in %u map entries; kernel %p-%p\n",
+	       total >> 20, bi->mmap_count, __kernel_start, __kernel_end);
+}
+
+static void print_cpu(void)
+{
+	u32 a, b, c, d;
+	char vendor[13];
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &d, 4);
+	memcpy(vendor + 8, &c, 4);
+	vendor[12] = '\0';
+	printk("cpu: %s, TSC %lu.%03lu MHz (calibrated against the %s), %u CPU(s) in MADT\n",
+	       vendor, tsc_hz() / 1000000, tsc_hz() / 1000 % 1000,
+	       time_calibration_source(), acpi.nr_cpus);
+}
+
+void kmain(u32 proto, u32 info)
+{
+	int err;
+
+	boot_tsc = rdtsc();
+	console_init();
+	traps_init();
+	if (bootinfo_parse(proto, info))
+		kernel_exit_fail("boot information unusable");
+	printk("vblk: x86_64 virtio-blk unikernel, booted by %s\n",
+	       boot_info_parsed.loader);
+	printk("cmdline: %s\n", boot_info_parsed.cmdline);
+
+	memory_init();
+	if (acpi_init(boot_info_parsed.rsdp))
+		printk("acpi: unavailable; assuming QEMU's defaults\n");
+	apic_init();
+	time_init();
+	timer_tick_init();
+	local_irq_enable();
+	print_cpu();
+	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx\n",
+	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port,
+	       acpi.mcfg_base);
+
+	err = cmdline_parse(&kernel_cmdline, boot_info_parsed.cmdline);
+	if (err)
+		kernel_exit_fail("command line: %s", errno_name(err));
+
+	err = kernel_run(&kernel_cmdline, loader_keys);
+	if (err)
+		kernel_exit_fail("%s", kernel_fail_reason());
+	kernel_exit_pass();
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical page allocator: a binary buddy system over the RAM the boot
+ * memory map reports (include/kernel/mm.h).
+ *
+ * Free memory is kept as blocks of 2^order pages, each aligned to its own
+ * size, on one list per order. Allocating splits a larger block in halves
+ * until one of the wanted order remains; freeing merges a block with its
+ * buddy (the other half of the block they were split from, found by
+ * flipping bit "order" of the page frame number) for as long as the buddy
+ * is free and whole. Both are O(MAX_ORDER).
+ *
+ * The state of every page lives in one struct page array indexed by page
+ * frame number, covering the span from the lowest to the highest usable
+ * page; holes inside the span are marked reserved and never merge. The
+ * array is carved out of the first usable range big enough to hold it, so
+ * nothing is assumed about where RAM is.
+ */
+#include "kernel/mm.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+
+struct pfn_range {
+	u64 start, end; /* page frame numbers, end exclusive */
+};
+
+static struct pfn_range ranges[PAGE_ALLOC_MAX_RANGES];
+static unsigned nr_ranges;
+static bool initialized;
+
+static struct page *page_array;
+static u64 base_pfn, end_pfn; /* the span page_array covers */
+
+static struct list_head free_area[NR_ORDERS];
+static struct page_alloc_stats stats;
+
+static struct page *pfn_to_page(u64 pfn)
+{
+	if (pfn < base_pfn || pfn >= end_pfn)
+		return NULL;
+	return &page_array[pfn - base_pfn];
+}
+
+static u64 page_to_pfn(const struct page *page)
+{
+	return base_pfn + (u64)(page - page_array);
+}
+
+struct page *virt_to_page(const void *p)
+{
+	struct page *page = pfn_to_page((uintptr_t)p >> PAGE_SHIFT);
+
+	if (!page || (page->flags & PG_reserved))
+		return NULL;
+	return page;
+}
+
+void *page_address(const struct page *page)
+{
+	return (void *)(uintptr_t)(page_to_pfn(page) << PAGE_SHIFT);
+}
+
+unsigned get_order(size_t size)
+{
+	if (size <= PAGE_SIZE)
+		return 0;
+	/* Bits needed for the index of the last page. */
+	return 64 - (unsigned)__builtin_clzll((size - 1) >> PAGE_SHIFT);
+}
+
+void page_alloc_add_range(u64 start, u64 end)
+{
+	u64 s, e;
+
+	if (initialized)
+		panic("page_alloc: range [%#llx, %#llx) added after page_alloc_init",
+		      (unsigned long long)start, (unsigned long long)end);
+	/*
+	 * Page 0 would be handed out as a NULL pointer, which every caller
+	 * reads as failure; it is not worth 4 KiB of confusion.
+	 */
+	if (start < PAGE_SIZE)
+		start = PAGE_SIZE;
+	if (end <= start)
+		return;
+	/* Rounded inwards; written so that addresses near 2^64 cannot wrap. */
+	s = (start >> PAGE_SHIFT) + ((start & (PAGE_SIZE - 1)) != 0);
+	e = end >> PAGE_SHIFT;
+	if (s >= e)
+		return;
+
+	/* Overlapping ranges would put a page on the free lists twice. */
+	for (unsigned i = 0; i < nr_ranges; i++) {
+		if (s < ranges[i].end && ranges[i].start < e)
+			panic("page_alloc: range [%#llx, %#llx) overlaps [%#llx, %#llx)",
+			      (unsigned long long)(s << PAGE_SHIFT),
+			      (unsigned long long)(e << PAGE_SHIFT),
+			      (unsigned long long)(ranges[i].start << PAGE_SHIFT),
+			      (unsigned long long)(ranges[i].end << PAGE_SHIFT));
+	}
+	if (nr_ranges == PAGE_ALLOC_MAX_RANGES) {
+		pr_warn("page_alloc: more than %d RAM ranges; ignoring [%#llx, %#llx)",
+			PAGE_ALLOC_MAX_RANGES, (unsigned long long)(s << PAGE_SHIFT),
+			(unsigned long long)(e << PAGE_SHIFT));
+		return;
+	}
+	ranges[nr_ranges].start = s;
+	ranges[nr_ranges].end = e;
+	nr_ranges++;
+}
+
+/*
+ * Returns the block at @pfn to the free lists, merging it with its buddy
+ * as far as possible. The caller has checked it is not free already.
+ */
+static void buddy_free(u64 pfn, unsigned order)
+{
+	struct page *page;
+
+	while (order < MAX_ORDER) {
+		struct page *buddy = pfn_to_page(pfn ^ (1ull << order));
+
+		/* Only the first page of a free block says so, with its order. */
+		if (!buddy || !(buddy->flags & PG_buddy) || buddy->order != order)
+			break;
+		list_del_init(&buddy->lru);
+		buddy->flags &= ~PG_buddy;
+		pfn &= ~(1ull << order);
+		order++;
+	}
+	page = pfn_to_page(pfn);
+	page->flags |= PG_buddy;
+	page->order = (u8)order;
+	list_add(&page->lru, &free_area[order]);
+}
+
+/* Frees [start, end) as the largest aligned blocks that fit. */
+static void free_range(u64 start, u64 end)
+{
+	while (start < end) {
+		unsigned order = MAX_ORDER;
+
+		while (order && (!IS_ALIGNED(start, 1ull << order) ||
+				 end - start < (1ull << order)))
+			order--;
+		buddy_free(start, order);
+		start += 1ull << order;
+	}
+}
+
+void page_alloc_init(void)
+{
+	u64 lo = ~0ull, hi = 0, span, array_pages;
+	struct pfn_range *home = NULL;
+
+	BUG_ON(initialized);
+	if (nr_ranges == 0)
+		panic("page_alloc: the memory map has no usable RAM");
+	for (unsigned i = 0; i < nr_ranges; i++) {
+		lo = MIN(lo, ranges[i].start);
+		hi = MAX(hi, ranges[i].end);
+	}
+	span = hi - lo;
+	array_pages = DIV_ROUND_UP(span * sizeof(struct page), PAGE_SIZE);
+	for (unsigned i = 0; i < nr_ranges && !home; i++) {
+		if (ranges[i].end - ranges[i].start >= array_pages)
+			home = &ranges[i];
+	}
+	if (!home)
+		panic("page_alloc: no RAM range holds the %llu-page page array",
+		      (unsigned long long)array_pages);
+
+	page_array = (struct page *)(uintptr_t)(home->start << PAGE_SHIFT);
+	home->start += array_pages;
+	base_pfn = lo;
+	end_pfn = hi;
+
+	/* Everything starts reserved; then the usable ranges are opened. */
+	memset(page_array, 0, span * sizeof(struct page));
+	for (u64 i = 0; i < span; i++) {
+		page_array[i].flags = PG_reserved;
+		INIT_LIST_HEAD(&page_array[i].lru);
+	}
+	for (unsigned o = 0; o < NR_ORDERS; o++)
+		INIT_LIST_HEAD(&free_area[o]);
+	for (unsigned i = 0; i < nr_ranges; i++) {
+		for (u64 pfn = ranges[i].start; pfn < ranges[i].end; pfn++)
+			pfn_to_page(pfn)->flags = 0;
+		free_range(ranges[i].start, ranges[i].end);
+		stats.total_pages += ranges[i].end - ranges[i].start;
+	}
+	stats.free_pages = stats.total_pages;
+	initialized = true;
+	pr_info("page_alloc: %llu KiB usable in %u ranges, page array %llu KiB at %#llx",
+		(unsigned long long)(stats.total_pages * (PAGE_SIZE / 1024)), nr_ranges,
+		(unsigned long long)(array_pages * (PAGE_SIZE / 1024)),
+		(unsigned long long)(uintptr_t)page_array);
+}
+
+void *alloc_pages(unsigned order)
+{
+	struct page *page;
+	unsigned long flags;
+	unsigned o;
+
+	if (!initialized)
+		panic("alloc_pages(%u) before page_alloc_init", order);
+	if (order > MAX_ORDER)
+		return NULL;
+	flags = local_irq_save();
+	for (o = order; o <= MAX_ORDER; o++) {
+		if (!list_empty(&free_area[o]))
+			break;
+	}
+	if (o > MAX_ORDER) {
+		local_irq_restore(flags);
+		return NULL;
+	}
+	page = list_first_entry(&free_area[o], struct page, lru);
+	list_del_init(&page->lru);
+	page->flags &= ~PG_buddy;
+	/* Keep the lower half each time; the upper half becomes a free block. */
+	while (o > order) {
+		struct page *half;
+
+		o--;
+		half = page + (1u << o);
+		half->flags |= PG_buddy;
+		half->order = (u8)o;
+		list_add(&half->lru, &free_area[o]);
+	}
+	page->flags |= PG_head;
+	page->order = (u8)order;
+	stats.free_pages -= 1ull << order;
+	stats.allocs++;
+	local_irq_restore(flags);
+	return page_address(page);
+}
+
+void free_pages(void *p, unsigned order)
+{
+	uintptr_t addr = (uintptr_t)p;
+	struct page *page;
+	unsigned long flags;
+
+	if (!p)
+		return;
+	/* Every check comes before any change, so a caught bug corrupts nothing. */
+	if (order > MAX_ORDER)
+		panic("free_pages(%p, %u): no such order", p, order);
+	page = virt_to_page(p);
+	if (!page)
+		panic("free_pages(%p, %u): not managed RAM", p, order);
+	if (!IS_ALIGNED(addr, PAGE_SIZE << order))
+		panic("free_pages(%p, %u): not the start of an order-%u block", p, order, order);
+	flags = local_irq_save();
+	if (page->flags & PG_buddy)
+		panic("free_pages(%p, %u): double free", p, order);
+	if (!(page->flags & PG_head))
+		panic("free_pages(%p, %u): not an allocated block (double free?)", p, order);
+	if (page->order != order)
+		panic("free_pages(%p, %u): allocated with order %u", p, order, page->order);
+	if (page->flags & (PG_slab | PG_kmalloc))
+		panic("free_pages(%p, %u): owned by kmalloc; use kfree", p, order);
+	page->flags &= ~PG_head;
+	buddy_free(addr >> PAGE_SHIFT, order);
+	stats.free_pages += 1ull << order;
+	stats.frees++;
+	local_irq_restore(flags);
+}
+
+struct page_alloc_stats page_alloc_get_stats(void)
+{
+	struct page_alloc_stats s;
+	unsigned long flags = local_irq_save();
+
+	s = stats;
+	local_irq_restore(flags);
+	return s;
+}
+
+void page_alloc_print_stats(void)
+{
+	struct page_alloc_stats s = page_alloc_get_stats();
+
+	pr_info("page_alloc: %llu of %llu pages free, %llu allocs, %llu frees",
+		(unsigned long long)s.free_pages, (unsigned long long)s.total_pages,
+		(unsigned long long)s.allocs, (unsigned long long)s.frees);
+}
+
+#ifdef VBLK_KERNEL
+/*
+ * boot/entry.S identity-maps the low 4 GiB, and kmain only gives this
+ * allocator RAM from there, so every address it hands out is physical.
+ */
+phys_addr_t virt_to_phys(const void *p)
+{
+	return (phys_addr_t)(uintptr_t)p;
+}
+#endif
+
+#ifdef VBLK_HOST_TEST
+void page_alloc_reset(void)
+{
+	nr_ranges = 0;
+	initialized = false;
+	page_array = NULL;
+	base_pfn = 0;
+	end_pfn = 0;
+	memset(&stats, 0, sizeof(stats));
+	for (unsigned o = 0; o < NR_ORDERS; o++)
+		INIT_LIST_HEAD(&free_area[o]);
+}
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmalloc: power-of-two size classes from 16 bytes to a page, each a list
+ * of slab pages cut into equal objects, and whole buddy blocks for anything
+ * larger (include/kernel/mm.h, include/kernel/platform.h).
+ *
+ * Objects of a class are aligned to the class size inside a page-aligned
+ * slab, so none crosses a page and each is physically contiguous, which is
+ * what lets dma_alloc() hand them to a device. All bookkeeping is in the
+ * page's struct page (class, free list, objects in use), never in the
+ * memory handed out, so every path is O(1): kfree finds the class from the
+ * page frame number; kmalloc takes the first slab with a free object.
+ *
+ * A free object holds the next free object and a poison word derived from
+ * its own address, which catches most double frees and writes to the first
+ * 16 bytes of freed memory.
+ */
+#include "kernel/mm.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+
+#define KMALLOC_MIN_SHIFT 4 /* room for the free-object header */
+#define KMALLOC_MAX_SHIFT PAGE_SHIFT
+#define NR_KMALLOC_CLASSES (KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT + 1)
+
+/*
+ * Empty slabs a class keeps instead of returning them at once, so that an
+ * allocation pattern that hovers at a page boundary does not bounce a page
+ * through the buddy allocator on every call.
+ */
+#define KMEM_EMPTY_KEEP 1
+
+#define FREE_POISON 0x5ab5f4eedeadbeefull
+
+struct kmem_class {
+	unsigned size;
+	struct list_head partial; /* slabs with at least one free object */
+	unsigned empty; /* of those, slabs with no object in use */
+};
+
+struct free_object {
+	struct free_object *next;
+	uintptr_t poison;
+};
+
+#define KMEM_CLASS(i) \
+	[i] = { 1u << (KMALLOC_MIN_SHIFT + (i)), LIST_HEAD_INIT(classes[i].partial), 0 }
+
+static struct kmem_class classes[NR_KMALLOC_CLASSES] = {
+	KMEM_CLASS(0), KMEM_CLASS(1), KMEM_CLASS(2), KMEM_CLASS(3), KMEM_CLASS(4),
+	KMEM_CLASS(5), KMEM_CLASS(6), KMEM_CLASS(7), KMEM_CLASS(8),
+};
+_Static_assert(NR_KMALLOC_CLASSES == 9, "KMEM_CLASS list out of step with PAGE_SHIFT");
+
+static struct kmem_stats stats;
+
+static uintptr_t poison_of(const struct free_object *obj)
+{
+	return (uintptr_t)obj ^ FREE_POISON;
+}
+
+/* The smallest class holding @size bytes; @size is at most a page. */
+static unsigned size_class(size_t size)
+{
+	if (size <= (1u << KMALLOC_MIN_SHIFT))
+		return 0;
+	return 64 - (unsigned)__builtin_clzll(size - 1) - KMALLOC_MIN_SHIFT;
+}
+
+static bool same_page(const void *a, const void *b)
+{
+	return (uintptr_t)a >> PAGE_SHIFT == (uintptr_t)b >> PAGE_SHIFT;
+}
+
+/* Takes a fresh page for @c and threads all its objects on a free list. */
+static bool new_slab(struct kmem_class *c)
+{
+	char *base = alloc_pages(0);
+	struct free_object *head = NULL;
+	struct page *page;
+
+	if (!base)
+		return false;
+	page = virt_to_page(base);
+	/* Built backwards so objects are handed out in address order. */
+	for (unsigned off = PAGE_SIZE; off >= c->size;) {
+		struct free_object *obj;
+
+		off -= c->size;
+		obj = (struct free_object *)(base + off);
+		obj->next = head;
+		obj->poison = poison_of(obj);
+		head = obj;
+	}
+	page->flags |= PG_slab;
+	page->slab_class = (u8)(c - classes);
+	page->inuse = 0;
+	page->freelist = head;
+	list_add(&page->lru, &c->partial);
+	c->empty++;
+	stats.slab_pages++;
+	return true;
+}
+
+static void *class_alloc(struct kmem_class *c)
+{
+	struct free_object *obj;
+	struct page *page;
+	unsigned long flags = local_irq_save();
+
+	if (list_empty(&c->partial) && !new_slab(c)) {
+		local_irq_restore(flags);
+		return NULL;
+	}
+	page = list_first_entry(&c->partial, struct page, lru);
+	obj = page->freelist;
+	if (obj->poison != poison_of(obj) || (obj->next && !same_page(obj, obj->next)))
+		panic("kmalloc: free %u-byte object %p was written after kfree", c->size,
+		      (void *)obj);
+	page->freelist = obj->next;
+	if (page->inuse++ == 0)
+		c->empty--;
+	/* A full slab leaves the list until kfree gives it an object back. */
+	if (!page->freelist)
+		list_del_init(&page->lru);
+	obj->next = NULL;
+	obj->poison = 0;
+	stats.allocs++;
+	stats.live_objects++;
+	stats.live_bytes += c->size;
+	local_irq_restore(flags);
+	return obj;
+}
+
+static void class_free(struct page *page, const void *p)
+{
+	struct kmem_class *c = &classes[page->slab_class];
+	struct free_object *obj = (struct free_object *)p;
+	unsigned long flags;
+
+	if ((uintptr_t)p & (c->size - 1))
+		panic("kfree(%p): not the start of a %u-byte object", p, c->size);
+	flags = local_irq_save();
+	if (obj->poison == poison_of(obj))
+		panic("kfree(%p): double free of a %u-byte object", p, c->size);
+	if (!page->freelist)
+		list_add(&page->lru, &c->partial);
+	obj->next = page->freelist;
+	obj->poison = poison_of(obj);
+	page->freelist = obj;
+	stats.frees++;
+	stats.live_objects--;
+	stats.live_bytes -= c->size;
+	if (--page->inuse == 0) {
+		if (c->empty < KMEM_EMPTY_KEEP) {
+			c->empty++;
+		} else {
+			list_del_init(&page->lru);
+			page->flags &= ~PG_slab;
+			stats.slab_pages--;
+			free_pages(page_address(page), 0);
+		}
+	}
+	local_irq_restore(flags);
+}
+
+static void *large_alloc(size_t size)
+{
+	unsigned order = get_order(size);
+	unsigned long flags;
+	void *p;
+
+	if (order > MAX_ORDER)
+		return NULL;
+	p = alloc_pages(order);
+	if (!p)
+		return NULL;
+	flags = local_irq_save();
+	virt_to_page(p)->flags |= PG_kmalloc;
+	stats.allocs++;
+	stats.live_objects++;
+	stats.live_bytes += PAGE_SIZE << order;
+	local_irq_restore(flags);
+	return p;
+}
+
+void *kmalloc(size_t size)
+{
+	if (size > PAGE_SIZE)
+		return large_alloc(size);
+	return class_alloc(&classes[size_class(size)]);
+}
+
+void *kzalloc(size_t size)
+{
+	void *p = kmalloc(size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+/* The page behind a kmalloc pointer; anything else is a kernel bug. */
+static struct page *kmalloc_page(const void *p, const char *who)
+{
+	struct page *page = virt_to_page(p);
+
+	if (page && (page->flags & PG_slab))
+		return page;
+	if (page && (page->flags & PG_kmalloc) && p == page_address(page))
+		return page;
+	panic("%s(%p): not a live kmalloc pointer (double free?)", who, p);
+}
+
+void kfree(const void *p)
+{
+	struct page *page;
+	unsigned long flags;
+	unsigned order;
+
+	if (!p)
+		return;
+	page = kmalloc_page(p, "kfree");
+	if (page->flags & PG_slab) {
+		class_free(page, p);
+		return;
+	}
+	flags = local_irq_save();
+	order = page->order;
+	page->flags &= ~PG_kmalloc;
+	stats.frees++;
+	stats.live_objects--;
+	stats.live_bytes -= PAGE_SIZE << order;
+	local_irq_restore(flags);
+	free_pages((void *)p, order);
+}
+
+size_t ksize(const void *p)
+{
+	struct page *page = kmalloc_page(p, "ksize");
+
+	if (page->flags & PG_slab)
+		return classes[page->slab_class].size;
+	return PAGE_SIZE << page->order;
+}
+
+/*
+ * A kmalloc block of at least max(size, align) bytes is aligned to that
+ * power of two: size classes are aligned to their size inside a page, and
+ * buddy blocks to theirs. So one allocation serves every alignment.
+ */
+void *dma_alloc(size_t size, size_t align, phys_addr_t *phys)
+{
+	void *p;
+
+	if (align == 0)
+		align = 1;
+	BUG_ON(!is_power_of_2(align));
+	p = kzalloc(MAX(size, align));
+	if (p && phys)
+		*phys = virt_to_phys(p);
+	return p;
+}
+
+void dma_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (ksize(p) < size)
+		panic("dma_free(%p, %zu): the block has only %zu bytes", p, size, ksize(p));
+	kfree(p);
+}
+
+struct kmem_stats kmem_get_stats(void)
+{
+	struct kmem_stats s;
+	unsigned long flags = local_irq_save();
+
+	s = stats;
+	local_irq_restore(flags);
+	return s;
+}
+
+void kmem_print_stats(void)
+{
+	struct kmem_stats s = kmem_get_stats();
+
+	pr_info("kmem: %llu allocs, %llu frees, %llu live objects (%llu bytes), %llu slab pages",
+		(unsigned long long)s.allocs, (unsigned long long)s.frees,
+		(unsigned long long)s.live_objects, (unsigned long long)s.live_bytes,
+		(unsigned long long)s.slab_pages);
+}
+
+#ifdef VBLK_HOST_TEST
+void kmem_reset(void)
+{
+	for (unsigned i = 0; i < NR_KMALLOC_CLASSES; i++) {
+		INIT_LIST_HEAD(&classes[i].partial);
+		classes[i].empty = 0;
+	}
+	memset(&stats, 0, sizeof(stats));
+}
+#endif

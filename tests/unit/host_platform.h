@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Test-side controls of the host platform (tests/unit/host_platform.c). */
+#ifndef TESTS_UNIT_HOST_PLATFORM_H
+#define TESTS_UNIT_HOST_PLATFORM_H
+
+#include "kernel/types.h"
+
+#define HOST_LOG_SIZE 65536
+
+/* kmalloc/kfree and dma_alloc/dma_free balance: 0 means nothing leaked. */
+extern long host_live_allocs;
+extern long host_live_dma;
+/* The fake clock behind ktime_get_ns(). */
+extern u64 host_now_ns;
+/* Everything printk() printed since the last reset (newest lines). */
+extern char host_log[HOST_LOG_SIZE];
+extern size_t host_log_len;
+/* Set to keep printk() off stderr. */
+extern bool host_printk_quiet;
+
+void host_advance_ns(u64 ns);
+/* Forget scheduled tasklets and timers, zero the clock, clear the log. */
+void host_platform_reset(void);
+
+#endif

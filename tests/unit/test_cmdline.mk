@@ -1,0 +1,2 @@
+UNIT_TESTS += test_cmdline
+test_cmdline_SRCS := kernel/cmdline.c

@@ -1,0 +1,3 @@
+# The split virtqueue against a simulated device (tests/unit/test_virtio_ring.c).
+UNIT_TESTS += test_virtio_ring
+test_virtio_ring_SRCS := drivers/virtio_ring.c
