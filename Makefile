@@ -113,7 +113,7 @@ bench: all
 test:
 	$(Q)tools/install-deps test
 	$(Q)$(MAKE) --no-print-directory all unit-build
-	$(Q)tools/run-tests
+	$(Q)tools/run-tests -j 2
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -65,6 +65,10 @@ pvh_start:				/* PVH: ebx = struct hvm_start_info */
 	movl $BOOT_PROTO_PVH, %esi
 
 common32:
+	/* The first thing timed: boot-to-first-I/O is measured from here. */
+	rdtsc
+	movl %eax, boot_tsc_entry
+	movl %edx, boot_tsc_entry + 4
 	movl %ebx, %ebp
 	movl $boot_stack_top, %esp
 	cld
@@ -186,7 +190,9 @@ boot_gdt_ptr:
 	.long boot_gdt
 
 	.data
-	.globl boot_proto, boot_info
+	.globl boot_proto, boot_info, boot_tsc_entry
+	.balign 8
+boot_tsc_entry:	.quad 0
 boot_proto:	.long 0
 boot_info:	.long 0
 

@@ -224,7 +224,10 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 		pr_err("%s: a buffer needs a token and a scatterlist", vq->name);
 		return -EINVAL;
 	}
-	/* §2.6.5.3.1: no chain longer than the queue, even an indirect one. */
+	/*
+	 * §2.6.5.3.1: no chain longer than the queue, even an indirect one.
+	 * out and in are checked alone first so that their sum cannot wrap.
+	 */
 	if (out > vq->num || in > vq->num || out + in == 0 || out + in > vq->num) {
 		pr_err("%s: a chain of %u+%u elements does not fit a queue of %u", vq->name, out,
 		       in, vq->num);

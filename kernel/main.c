@@ -75,7 +75,9 @@ void kmain(u32 proto, u32 info)
 {
 	int err;
 
-	boot_tsc = rdtsc();
+	extern u64 boot_tsc_entry;
+
+	boot_tsc = boot_tsc_entry ? boot_tsc_entry : rdtsc();
 	console_init();
 	traps_init();
 	if (bootinfo_parse(proto, info))

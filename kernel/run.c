@@ -2,10 +2,29 @@
 /*
  * The run: every subsystem claims its command-line keys first, so that a
  * typo is reported before anything slow starts; then the work runs.
+ *
+ *   per-disk settings   vda.path=bio vda.sched=deadline vda.queue_depth=2
+ *                       vdb.timeout=5 vda.fifo_batch=8 (hold from boot)
+ *   stacked devices     md0=stripe,64k,vda,vdb   md1=linear,vdc,vdd
+ *   jobs                fio's keys; several jobs separated by "--"
+ *   self tests          test=NAME (kernel/selftest.c)
  */
+#include "block/blkdev.h"
+#include "block/elevator.h"
+#include "block/genhd.h"
+#include "block/md.h"
+#include "drivers/pci.h"
+#include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
+#include "kernel/fio.h"
 #include "kernel/kernel.h"
+#include "kernel/mm.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
+
+#define MAX_JOBS 32
+#define MAX_MD 4
+#define MAX_MD_MEMBERS 8
 
 static char fail_reason[256];
 
@@ -26,21 +45,217 @@ const char *kernel_fail_reason(void)
 	return fail_reason[0] ? fail_reason : "unknown failure";
 }
 
+/*
+ * A scheduler tunable from the command line: the expiries are in
+ * milliseconds as in Linux's sysfs (parse_ms also takes "2s"), the
+ * rest are plain numbers. -ENOENT for a key no scheduler knows.
+ */
+int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value)
+{
+	u64 n;
+
+	if (!strcmp(key, "read_expire") || !strcmp(key, "write_expire")) {
+		if (parse_ms(value, &n))
+			return -EINVAL;
+	} else if (parse_u64(value, &n)) {
+		return -EINVAL;
+	}
+	if (n > 0x7fffffff)
+		return -ERANGE;
+	return elv_set_tunable(q, key, (long)n);
+}
+
+/* Apply one disk setting; the queue is idle at boot, or drained by the caller. */
+static int disk_setting(struct gendisk *disk, const char *key, const char *value)
+{
+	struct request_queue *q = disk->queue;
+	struct virtio_blk *vblk = virtio_blk_find(disk->disk_name);
+	u64 n;
+	int err;
+
+	if (!strcmp(key, "path")) {
+		int path = blk_path_from_name(value);
+		if (path < 0)
+			return kernel_fail("%s.path=%s: expected request or bio", disk->disk_name,
+					   value);
+		err = blk_queue_set_path(q, (enum blk_path)path);
+	} else if (!strcmp(key, "sched")) {
+		err = elevator_switch(q, value);
+	} else if (!strcmp(key, "queue_depth")) {
+		if (!vblk)
+			return kernel_fail("%s.queue_depth: not a virtio disk", disk->disk_name);
+		if (parse_u64(value, &n) || n > 65536)
+			return kernel_fail("%s.queue_depth=%s: not a number", disk->disk_name, value);
+		err = virtblk_set_queue_depth(vblk, (unsigned)n);
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_seconds(value, &n) || n == 0)
+			return kernel_fail("%s.timeout=%s: expected a duration such as 30 or 500ms",
+					   disk->disk_name, value);
+		blk_queue_rq_timeout(q, n * NSEC_PER_MSEC);
+		if (vblk)
+			vblk->timeout_ns = n * NSEC_PER_MSEC;
+		err = 0;
+	} else {
+		err = elv_set_tunable_str(q, key, value);
+		if (err == -ENOENT)
+			return kernel_fail("%s.%s: unknown disk setting", disk->disk_name, key);
+	}
+	if (err)
+		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value, errno_name(err));
+	return 0;
+}
+
+/* Claim every "disk.key=value" in any group; they hold from boot. */
+static int apply_disk_settings(struct cmdline *cl)
+{
+	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
+		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
+			struct cmdline_param *p = cmdline_at(cl, g, i);
+			const char *dot = strchr(p->key, '.');
+			char name[16];
+			struct gendisk *disk;
+			int err;
+
+			if (!dot || dot == p->key || (size_t)(dot - p->key) >= sizeof(name))
+				continue;
+			memcpy(name, p->key, (size_t)(dot - p->key));
+			name[dot - p->key] = '\0';
+			p->used = true;
+			disk = get_gendisk(name);
+			if (!disk)
+				return kernel_fail("%s=%s: no disk named %s", p->key, p->value, name);
+			err = disk_setting(disk, dot + 1, p->value);
+			if (err)
+				return err;
+			printk("%s: %s=%s\n", name, dot + 1, p->value);
+		}
+	}
+	return 0;
+}
+
+/* md0=stripe,64k,vda,vdb or md0=linear,vda,vdb */
+static int create_md(const char *name, const char *spec)
+{
+	char buf[128], *tok[2 + MAX_MD_MEMBERS], *p = buf;
+	struct gendisk *members[MAX_MD_MEMBERS];
+	unsigned ntok = 0, first, n;
+	u64 chunk = 0;
+	int type;
+
+	if (strlen(spec) >= sizeof(buf))
+		return kernel_fail("%s=%s: too long", name, spec);
+	strncpy(buf, spec, sizeof(buf));
+	while (ntok < ARRAY_SIZE(tok)) {
+		tok[ntok++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (p)
+		return kernel_fail("%s=%s: at most %d members", name, spec, MAX_MD_MEMBERS);
+	if (!strcmp(tok[0], "stripe")) {
+		type = MD_STRIPE;
+		if (ntok < 2 || parse_size(tok[1], &chunk) || chunk < SECTOR_SIZE ||
+		    chunk % SECTOR_SIZE || chunk > MiB(16))
+			return kernel_fail("%s=%s: expected stripe,CHUNK,DISK,DISK... with a chunk "
+					   "such as 64k", name, spec);
+		first = 2;
+	} else if (!strcmp(tok[0], "linear")) {
+		type = MD_LINEAR;
+		first = 1;
+	} else {
+		return kernel_fail("%s=%s: expected stripe or linear", name, spec);
+	}
+	n = ntok - first;
+	if (n < 1)
+		return kernel_fail("%s=%s: no member disks", name, spec);
+	for (unsigned i = 0; i < n; i++) {
+		members[i] = get_gendisk(tok[first + i]);
+		if (!members[i])
+			return kernel_fail("%s=%s: no disk named %s", name, spec, tok[first + i]);
+		for (unsigned k = 0; k < i; k++)
+			if (members[k] == members[i])
+				return kernel_fail("%s=%s: %s listed twice", name, spec,
+						   tok[first + i]);
+	}
+	int err = md_create(name, type, (u32)chunk, members, n);
+	if (err)
+		return kernel_fail("%s=%s: cannot create the device: %s", name, spec,
+				   errno_name(err));
+	printk("%s: %s over %u disks, chunk %lu, capacity %lu sectors\n", name, tok[0], n, chunk,
+	       get_capacity(get_gendisk(name)));
+	return 0;
+}
+
+static int create_stacked_devices(struct cmdline *cl)
+{
+	char name[8];
+	int err;
+
+	for (unsigned m = 0; m < MAX_MD; m++) {
+		ksnprintf(name, sizeof(name), "md%u", m);
+		const char *spec = cmdline_get(cl, 0, name);
+		if (spec && (err = create_md(name, spec)))
+			return err;
+	}
+	return 0;
+}
+
+static void print_counters(struct gendisk *disk, void *unused)
+{
+	blk_print_counters(disk);
+}
+
 int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 {
+	static struct job_spec jobs[MAX_JOBS];
 	const char *test = cmdline_get(cl, 0, "test");
-	int unknown;
+	unsigned njobs = 0;
+	struct kmem_stats k0, k1;
+	int err, result = 0;
 
 	if (test && !selftest_known(test))
 		return kernel_fail("unknown self test 'test=%s'", test);
 	if (test)
 		(void)cmdline_get(cl, 0, "timer_ms");
 
-	unknown = cmdline_report_unused(cl, ignored_keys);
+	if ((err = blk_dev_init()))
+		return kernel_fail("block layer: %s", errno_name(err));
+	pci_init();
+	virtio_blk_init();
+	if ((err = apply_disk_settings(cl)) || (err = create_stacked_devices(cl)))
+		return err;
+	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
+		if (!job_group_is_job(cl, g))
+			continue;
+		if (njobs == MAX_JOBS)
+			return kernel_fail("more than %d jobs", MAX_JOBS);
+		if ((err = job_parse(cl, g, &jobs[njobs])))
+			return err;
+		njobs++;
+	}
+	int unknown = cmdline_report_unused(cl, ignored_keys);
 	if (unknown)
 		return kernel_fail("%d unknown command-line key%s", unknown,
 				   unknown == 1 ? "" : "s");
 	if (test)
 		return selftest_run(test, cl);
-	return 0;
+
+	k0 = kmem_get_stats();
+	for (unsigned i = 0; i < njobs; i++) {
+		err = job_run(&jobs[i], i);
+		if (err && !result)
+			result = err;
+	}
+	if (njobs) {
+		disk_for_each(print_counters, NULL);
+		k1 = kmem_get_stats();
+		printk("mem: %lu objects live before the jobs, %lu after\n", k0.live_objects,
+		       k1.live_objects);
+		if (!result && k1.live_objects != k0.live_objects)
+			result = kernel_fail("%ld objects leaked by the jobs",
+					     (long)(k1.live_objects - k0.live_objects));
+	}
+	return result;
 }

@@ -75,6 +75,38 @@ struct virtio_blk_discard_write_zeroes {
 	u32 flags;
 } __packed;
 
+/* The device configuration (5.2.4), after validation. */
+struct virtblk_config {
+	u64 capacity; /* 512-byte sectors, whole logical blocks */
+	u32 blk_size;
+	u32 phys_block_size;
+	u32 seg_max;  /* data segments per request */
+	u32 size_max; /* bytes per segment, 0: no limit */
+	u16 min_io_size;
+	u32 opt_io_size;
+	u16 cylinders;
+	u8 heads, sectors;
+	bool read_only, writeback;
+	u32 max_discard_sectors, max_write_zeroes_sectors;
+	bool write_zeroes_may_unmap;
+	u16 num_queues;
+};
+
+/* Most segments one request may carry here, whatever the device allows. */
+#define VIRTBLK_MAX_SEGMENTS 256
+/* Largest logical block we accept; QEMU allows up to 2 MiB (any power of two). */
+#define VIRTBLK_MAX_BLK_SIZE KiB(64)
+
+/*
+ * Validate a raw configuration space image (VIRTIO_BLK_CFG_SIZE bytes,
+ * little-endian) under the negotiated @features. Returns 0; -EINVAL for a
+ * value the specification forbids (the device is broken), with a message
+ * naming the field; -EOPNOTSUPP for a valid value this driver cannot use.
+ * Pure: the unit tests feed it lying devices.
+ */
+int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
+			 struct virtblk_config *cfg);
+
 struct request;
 struct bio;
 struct gendisk;
@@ -131,22 +163,9 @@ struct virtio_blk {
 	struct request_queue *queue;
 	bool broken;
 
-	/* Device configuration, validated. */
-	u64 capacity; /* 512-byte sectors */
-	u32 blk_size;
-	u32 phys_block_size;
-	u32 seg_max;  /* data segments per request */
-	u32 size_max; /* bytes per segment */
-	u16 min_io_size;
-	u32 opt_io_size;
-	u16 cylinders;
-	u8 heads, sectors;
-	bool read_only, writeback;
-	u32 max_discard_sectors, max_write_zeroes_sectors;
-	bool write_zeroes_may_unmap;
+	struct virtblk_config cfg; /* validated device configuration */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 
-	unsigned num_vqs;
 	unsigned next_vq; /* round-robin cursor */
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
 	unsigned in_flight;

@@ -19,6 +19,10 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys);
 int kernel_fail(const char *fmt, ...) __printf(1, 2);
 const char *kernel_fail_reason(void);
 
+struct request_queue;
+/* A scheduler tunable given as command-line text (kernel/run.c). */
+int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value);
+
 /* kernel/selftest.c: test=NAME. Returns 0 or a kernel_fail() status. */
 bool selftest_known(const char *name);
 int selftest_run(const char *name, struct cmdline *cl);

@@ -21,8 +21,10 @@ static int setup(void **state)
 	host_printk_quiet = true;
 	/* On the heap, so AddressSanitizer sees a write past the structure. */
 	cl = malloc(sizeof(*cl));
+	if (!cl)
+		return -1;
 	memset(cl, 0xa5, sizeof(*cl));
-	return cl ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)

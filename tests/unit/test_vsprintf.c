@@ -229,7 +229,7 @@ static void test_kernel_conventions(void **state)
 {
 	char buf[BUF];
 
-	EXPECT("0x0000000000000000", "%p", NULL);
+	EXPECT("0x0000000000000000", "%p", (void *)NULL);
 	EXPECT("0x00000000deadbeef", "%p", (void *)0xdeadbeefull);
 	EXPECT("0xffffffffffffffff", "%p", (void *)~0ull);
 	EXPECT("  0x0000000000001000", "%20p", (void *)0x1000);

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bios: allocation with a reserve, building (bio_add_page under the queue's
+ * limits), splitting and chaining, and completion.
+ *
+ * No locking: bio_endio runs in process or softirq context, never in an
+ * interrupt, and neither of those preempts the other on this one CPU, so
+ * bi_remaining and bi_cnt are plain integers.
+ */
+#include "block/bio.h"
+#include "block/blk.h"
+#include "block/blkdev.h"
+#include "block/genhd.h"
+#include "kernel/string.h"
+
+static int atomic_depth;
+
+void blk_atomic_enter(void)
+{
+	atomic_depth++;
+}
+
+void blk_atomic_exit(void)
+{
+	BUG_ON(atomic_depth <= 0);
+	atomic_depth--;
+}
+
+int blk_atomic_depth(void)
+{
+	return atomic_depth;
+}
+
+/* ------------------------------------------------------------------------
+ * The reserve: a fixed set of bios big enough for any request, linked
+ * through bi_next while free. It only matters when kmalloc fails; then it
+ * is what lets in-flight I/O finish and give memory back (the mempool
+ * argument: each holder completes without needing a second reserve bio).
+ */
+static struct bio *reserve_free;
+static unsigned reserve_avail;
+static struct bio *reserve_all[BIO_RESERVE_NR];
+static bool pool_ready;
+static bool reserve_warned;
+
+static size_t bio_bytes(unsigned nr_vecs)
+{
+	return sizeof(struct bio) + (size_t)nr_vecs * sizeof(struct bio_vec);
+}
+
+int bio_pool_init(void)
+{
+	unsigned i;
+
+	if (pool_ready)
+		return 0;
+	for (i = 0; i < BIO_RESERVE_NR; i++) {
+		struct bio *bio = kmalloc(bio_bytes(BIO_MAX_VECS));
+
+		if (!bio) {
+			pr_err("bio: no memory for the reserve (%u of %u bios)", i,
+			       BIO_RESERVE_NR);
+			while (i--)
+				kfree(reserve_all[i]);
+			reserve_free = NULL;
+			reserve_avail = 0;
+			return -ENOMEM;
+		}
+		reserve_all[i] = bio;
+		bio->bi_next = reserve_free;
+		reserve_free = bio;
+	}
+	reserve_avail = BIO_RESERVE_NR;
+	pool_ready = true;
+	reserve_warned = false;
+	return 0;
+}
+
+int bio_pool_exit(void)
+{
+	unsigned i;
+
+	if (!pool_ready)
+		return 0;
+	/* A reserve bio still out would be freed under its user. */
+	if (reserve_avail != BIO_RESERVE_NR)
+		return -EBUSY;
+	for (i = 0; i < BIO_RESERVE_NR; i++) {
+		kfree(reserve_all[i]);
+		reserve_all[i] = NULL;
+	}
+	reserve_free = NULL;
+	reserve_avail = 0;
+	pool_ready = false;
+	return 0;
+}
+
+unsigned bio_reserve_available(void)
+{
+	return reserve_avail;
+}
+
+static void bio_init(struct bio *bio, unsigned nr_vecs, u32 flags)
+{
+	memset(bio, 0, sizeof(*bio));
+	bio->bi_flags = flags;
+	bio->bi_max_vecs = nr_vecs;
+	bio->bi_io_vec = bio->bi_inline_vecs;
+	bio->bi_cnt = 1;
+}
+
+struct bio *bio_alloc(unsigned nr_vecs)
+{
+	struct bio *bio;
+
+	if (nr_vecs > BIO_MAX_VECS) {
+		pr_err("bio: %u vecs asked for, at most %u", nr_vecs, BIO_MAX_VECS);
+		return NULL;
+	}
+	if (!pool_ready)
+		bio_pool_init(); /* without it, kmalloc alone must do */
+
+	bio = kmalloc(bio_bytes(nr_vecs));
+	if (bio) {
+		bio_init(bio, nr_vecs, 0);
+		return bio;
+	}
+	for (;;) {
+		bio = reserve_free;
+		if (bio) {
+			reserve_free = bio->bi_next;
+			reserve_avail--;
+			bio_init(bio, nr_vecs, BIO_RESERVED);
+			return bio;
+		}
+		if (!pool_ready)
+			return NULL; /* no reserve was ever made: nothing to wait for */
+		if (blk_in_atomic()) {
+			if (!reserve_warned)
+				pr_warn("bio: out of memory and reserve in completion context");
+			reserve_warned = true;
+			return NULL;
+		}
+		/* In-flight I/O holds every reserve bio and will hand them back. */
+		wait_until(READ_ONCE(reserve_avail) > 0);
+	}
+}
+
+void bio_get(struct bio *bio)
+{
+	bio->bi_cnt++;
+}
+
+void bio_put(struct bio *bio)
+{
+	BUG_ON(bio->bi_cnt <= 0);
+	if (--bio->bi_cnt)
+		return;
+	if (bio->bi_flags & BIO_RESERVED) {
+		bio->bi_next = reserve_free;
+		reserve_free = bio;
+		reserve_avail++;
+		return;
+	}
+	kfree(bio);
+}
+
+void bio_reset(struct bio *bio)
+{
+	u32 keep = bio->bi_flags & BIO_RESERVED;
+	unsigned max = bio->bi_max_vecs;
+	int cnt = bio->bi_cnt;
+
+	bio_init(bio, max, keep);
+	bio->bi_cnt = cnt;
+}
+
+int bio_add_page(struct bio *bio, void *page, u32 len, u32 offset)
+{
+	struct request_queue *q = bio->bi_disk ? bio->bi_disk->queue : NULL;
+	struct bio_vec *bv;
+
+	if (bio_flagged(bio, BIO_CLONED) || bio->bi_vcnt >= bio->bi_max_vecs)
+		return 0;
+	if (!len || (u64)offset + len > PAGE_SIZE ||
+	    !IS_ALIGNED((uintptr_t)page, PAGE_SIZE))
+		return 0;
+
+	if (q) {
+		const struct queue_limits *lim = &q->limits;
+		phys_addr_t phys = virt_to_phys(page) + offset;
+		bool contig;
+
+		if ((u64)bio->bi_size + len > (u64)lim->max_sectors << SECTOR_SHIFT)
+			return 0;
+		bio_ensure_segments(q, bio);
+		/* The same rule as blk_recount_segments, one segment further. */
+		contig = bio->bi_vcnt && phys == bio->bi_phys_end &&
+			 bio->bi_seg_back_size + len <= lim->max_segment_size;
+		if (!contig && bio->bi_phys_segments >= lim->max_segments)
+			return 0;
+		if (q->merge_bvec_fn) {
+			struct bio_vec want = { page, len, offset };
+
+			if (q->merge_bvec_fn(q, bio, &want) < (int)len)
+				return 0;
+		}
+		if (contig) {
+			bio->bi_seg_back_size += len;
+			if (bio->bi_phys_segments == 1)
+				bio->bi_seg_front_size = bio->bi_seg_back_size;
+		} else {
+			if (!bio->bi_phys_segments) {
+				bio->bi_phys_start = phys;
+				bio->bi_seg_front_size = len;
+			}
+			bio->bi_phys_segments++;
+			bio->bi_seg_back_size = len;
+		}
+		bio->bi_phys_end = phys + len;
+	}
+
+	bv = &bio->bi_io_vec[bio->bi_vcnt++];
+	bv->bv_page = page;
+	bv->bv_len = len;
+	bv->bv_offset = offset;
+	bio->bi_size += len;
+	return len;
+}
+
+/* Never called: bio_endio recognises chained children by this pointer. */
+static void bio_chain_endio(struct bio *bio)
+{
+	BUG();
+}
+
+void bio_chain(struct bio *bio, struct bio *parent)
+{
+	BUG_ON(bio->bi_end_io || bio->bi_private);
+	bio->bi_private = parent;
+	bio->bi_end_io = bio_chain_endio;
+	if (!(parent->bi_flags & BIO_CHAIN)) {
+		parent->bi_flags |= BIO_CHAIN;
+		parent->bi_remaining = 1;
+	}
+	parent->bi_remaining++;
+}
+
+static bool bio_remaining_done(struct bio *bio)
+{
+	if (!(bio->bi_flags & BIO_CHAIN))
+		return true;
+	BUG_ON(bio->bi_remaining <= 0);
+	if (--bio->bi_remaining)
+		return false;
+	bio->bi_flags &= ~BIO_CHAIN;
+	return true;
+}
+
+void bio_endio(struct bio *bio)
+{
+	blk_atomic_enter();
+	if (bio->bi_acct_q)
+		blk_account_bio_done(bio);
+	/* Walk up the chain iteratively: a deep split must not deepen the stack. */
+	while (bio_remaining_done(bio)) {
+		if (bio->bi_end_io == bio_chain_endio) {
+			struct bio *parent = bio->bi_private;
+
+			if (bio->bi_status && !parent->bi_status)
+				parent->bi_status = bio->bi_status;
+			bio_put(bio);
+			bio = parent;
+			continue;
+		}
+		bio->bi_flags &= ~BIO_RETRY;
+		if (bio->bi_end_io)
+			bio->bi_end_io(bio);
+		break;
+	}
+	blk_atomic_exit();
+}
+
+struct bio *bio_clone_fast(struct bio *src)
+{
+	struct bio *bio = bio_alloc(0);
+
+	if (!bio)
+		return NULL;
+	bio->bi_disk = src->bi_disk;
+	bio->bi_sector = src->bi_sector;
+	bio->bi_size = src->bi_size;
+	bio->bi_rw = src->bi_rw;
+	bio->bi_idx = src->bi_idx;
+	bio->bi_bvec_done = src->bi_bvec_done;
+	bio->bi_vcnt = src->bi_vcnt;
+	bio->bi_io_vec = src->bi_io_vec;
+	bio->bi_start_ns = src->bi_start_ns;
+	bio->bi_flags |= BIO_CLONED;
+	return bio;
+}
+
+void bio_advance(struct bio *bio, u32 bytes)
+{
+	BUG_ON(bytes > bio->bi_size);
+	if (bio_has_data(bio)) {
+		struct bvec_iter it = bio_iter(bio);
+
+		bvec_iter_advance(bio->bi_io_vec, &it, bytes);
+		bio->bi_idx = it.bi_idx;
+		bio->bi_bvec_done = it.bi_bvec_done;
+	}
+	bio->bi_sector += bytes >> SECTOR_SHIFT;
+	bio->bi_size -= bytes;
+	bio->bi_seg_q = NULL;
+}
+
+struct bio *bio_split(struct bio *bio, u32 sectors)
+{
+	struct bio *split;
+
+	/* Callers compute @sectors from the bio: anything else is a kernel bug. */
+	BUG_ON(!sectors || sectors >= bio_sectors(bio));
+	split = bio_clone_fast(bio);
+	if (!split)
+		return NULL;
+	split->bi_size = sectors << SECTOR_SHIFT;
+	bio_advance(bio, split->bi_size);
+	return split;
+}

@@ -1,0 +1,857 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The block layer's core: generic_make_request and its bio_list loop, the
+ * request path (blk_queue_bio, the request pool, plugging, the driver's
+ * peek/start/requeue and completion), the bypass path, and queue set-up.
+ *
+ * Concurrency: one CPU. Process context and completion context (tasklets,
+ * timers) never preempt each other; interrupts only touch what
+ * blk-softirq.c guards with local_irq_save. So the per-queue state here
+ * needs no locks, and "current" state (the bio_list, the plug) is global.
+ */
+#include "block/blk.h"
+#include "block/blkdev.h"
+#include "block/elevator.h"
+#include "block/genhd.h"
+#include "kernel/string.h"
+
+/*
+ * The seed's current->bio_list: non-NULL while a generic_make_request loop
+ * is running. Interrupts never submit, and completion context only runs
+ * when process context waits, so one pointer serves every context: a
+ * softirq that submits while process context is inside the loop (waiting
+ * for a request) just adds to that loop's list.
+ */
+static struct bio_list *current_bio_list;
+static struct blk_plug *current_plug;
+
+static void blk_flush_plug_list(struct blk_plug *plug);
+
+/* ------------------------------------------------------------------------
+ * generic_make_request
+ */
+
+static bool refuse(struct bio *bio, int err)
+{
+	bio->bi_status = err;
+	bio_endio(bio);
+	return true;
+}
+
+/*
+ * Returns true when the bio was consumed: ended with an error, finished
+ * (a flush the device does not need), or taken over by flush emulation.
+ */
+static bool generic_make_request_checks(struct bio *bio)
+{
+	struct gendisk *disk = bio->bi_disk;
+	struct request_queue *q;
+	unsigned op = bio_op(bio);
+	u32 lbs;
+
+	if (!disk || !disk->queue) {
+		pr_err("blk: bio for sector %llu has no disk", (unsigned long long)bio->bi_sector);
+		return refuse(bio, -ENODEV);
+	}
+	q = disk->queue;
+	if (q->queue_flags & QUEUE_FLAG_DYING)
+		return refuse(bio, -ENODEV);
+
+	switch (op) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		if (!bio->bi_size) {
+			/* An empty write with PREFLUSH is how Linux spells a flush. */
+			if (op == REQ_OP_WRITE && (bio->bi_rw & REQ_PREFLUSH)) {
+				bio->bi_rw = REQ_OP_FLUSH | (bio->bi_rw & REQ_SYNC);
+				op = REQ_OP_FLUSH;
+				break;
+			}
+			return refuse(bio, -EINVAL);
+		}
+		break;
+	case REQ_OP_FLUSH:
+		if (bio->bi_size)
+			return refuse(bio, -EINVAL);
+		bio->bi_rw &= ~(REQ_PREFLUSH | REQ_FUA);
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		if (!blk_queue_get_max_sectors(q, op)) {
+			if (q->msg_count++ < BLK_MSG_BURST)
+				pr_err("blk: %s: %s not supported", disk->disk_name,
+				       op == REQ_OP_DISCARD ? "discard" : "write-zeroes");
+			return refuse(bio, -EOPNOTSUPP);
+		}
+		if (!bio->bi_size)
+			return refuse(bio, -EINVAL);
+		break;
+	default:
+		return refuse(bio, -EOPNOTSUPP);
+	}
+
+	if (op != REQ_OP_READ && op != REQ_OP_FLUSH && disk->read_only) {
+		if (q->msg_count++ < BLK_MSG_BURST)
+			pr_err("blk: %s: write refused, the disk is read-only "
+			       "(sector %llu, %u bytes)",
+			       disk->disk_name, (unsigned long long)bio->bi_sector, bio->bi_size);
+		return refuse(bio, -EROFS);
+	}
+
+	if (op != REQ_OP_FLUSH) {
+		sector_t cap = get_capacity(disk), nr = bio_sectors(bio);
+
+		if (nr > cap || bio->bi_sector > cap - nr) {
+			if (q->msg_count++ < BLK_MSG_BURST)
+				pr_err("blk: %s: access beyond end of device: sector %llu + %llu "
+				       "> capacity %llu",
+				       disk->disk_name, (unsigned long long)bio->bi_sector,
+				       (unsigned long long)nr, (unsigned long long)cap);
+			return refuse(bio, -EIO);
+		}
+		lbs = q->limits.logical_block_size;
+		if (!IS_ALIGNED(bio->bi_sector, lbs >> SECTOR_SHIFT) || !IS_ALIGNED(bio->bi_size, lbs)) {
+			if (q->msg_count++ < BLK_MSG_BURST)
+				pr_err("blk: %s: bio (sector %llu, %u bytes) not aligned to the "
+				       "%u-byte logical block",
+				       disk->disk_name, (unsigned long long)bio->bi_sector,
+				       bio->bi_size, lbs);
+			return refuse(bio, -EINVAL);
+		}
+	}
+
+	/* Without a volatile cache, flushes and FUA have nothing to do. */
+	if (!(q->queue_flags & QUEUE_FLAG_WC)) {
+		bio->bi_rw &= ~(REQ_PREFLUSH | REQ_FUA);
+		if (op == REQ_OP_FLUSH) {
+			bio->bi_status = 0;
+			bio_endio(bio);
+			return true;
+		}
+	}
+	if (bio->bi_rw & (REQ_PREFLUSH | REQ_FUA))
+		return blk_flush_emulate(q, bio);
+	return false;
+}
+
+void generic_make_request(struct bio *bio)
+{
+	struct bio_list on_stack;
+
+	if (!bio->bi_start_ns)
+		bio->bi_start_ns = ktime_get_ns();
+	if (current_bio_list) {
+		bio_list_add(current_bio_list, bio);
+		return;
+	}
+
+	/*
+	 * The checks run inside the loop too: a bio that fails them ends, and
+	 * its bi_end_io may submit again, which then only queues here.
+	 */
+	BUG_ON(bio->bi_next);
+	bio_list_init(&on_stack);
+	current_bio_list = &on_stack;
+	do {
+		if (!generic_make_request_checks(bio)) {
+			struct request_queue *q = bio->bi_disk->queue;
+
+			q->counters.bios++;
+			q->make_request_fn(q, bio);
+		}
+		bio = bio_list_pop(&on_stack);
+	} while (bio);
+	current_bio_list = NULL;
+}
+
+void submit_bio(struct bio *bio)
+{
+	bio->bi_start_ns = ktime_get_ns();
+	generic_make_request(bio);
+}
+
+/* ------------------------------------------------------------------------
+ * The request pool
+ */
+
+static int alloc_rq_pool(struct request_queue *q, unsigned nr)
+{
+	struct request *pool = kzalloc(sizeof(*pool) * nr);
+	unsigned i;
+
+	if (!pool)
+		return -ENOMEM;
+	q->rq_pool = pool;
+	q->nr_requests = nr;
+	INIT_LIST_HEAD(&q->rq_free);
+	for (i = 0; i < nr; i++) {
+		INIT_LIST_HEAD(&pool[i].queuelist);
+		INIT_LIST_HEAD(&pool[i].timeout_list);
+		INIT_LIST_HEAD(&pool[i].hash);
+		RB_CLEAR_NODE(&pool[i].rb_node);
+		list_add_tail(&pool[i].queuelist, &q->rq_free);
+	}
+	return 0;
+}
+
+static bool rq_available(const struct request_queue *q)
+{
+	return !list_empty(&q->rq_free) && bio_list_empty(&q->backlog);
+}
+
+/*
+ * A free request, or NULL. When the pool is empty, process context pushes
+ * out what it holds back and waits for a completion to free one; completion
+ * context cannot wait and gets NULL (its bio is parked on q->backlog). Bios
+ * already parked go first, so a newcomer never overtakes them.
+ */
+static struct request *get_request(struct request_queue *q, bool can_wait)
+{
+	struct request *rq;
+
+	while (!rq_available(q)) {
+		if (!can_wait || blk_in_atomic())
+			return NULL;
+		if (current_plug && current_plug->depth == 0)
+			blk_flush_plug_list(current_plug);
+		__blk_run_queue(q);
+		wait_until(rq_available(q));
+	}
+	rq = list_first_entry(&q->rq_free, struct request, queuelist);
+	list_del_init(&rq->queuelist);
+	q->nr_rqs++;
+	return rq;
+}
+
+void __blk_put_request(struct request_queue *q, struct request *rq)
+{
+	if (q->last_merge == rq)
+		q->last_merge = NULL;
+	BUG_ON(!list_empty(&rq->queuelist) || !list_empty(&rq->timeout_list) ||
+	       !list_empty(&rq->hash) || !RB_EMPTY_NODE(&rq->rb_node));
+	rq->bio = NULL;
+	rq->biotail = NULL;
+	rq->rq_flags = 0;
+	rq->atomic_flags = 0;
+	rq->special = NULL;
+	list_add(&rq->queuelist, &q->rq_free);
+	q->nr_rqs--;
+	if (!bio_list_empty(&q->backlog))
+		blk_run_queue_async(q);
+}
+
+static void init_request_from_bio(struct request_queue *q, struct request *rq,
+				  struct bio *bio)
+{
+	rq->q = q;
+	rq->rq_disk = bio->bi_disk;
+	rq->cmd_flags = bio->bi_rw;
+	rq->rq_flags = bio_flagged(bio, BIO_RETRY) ? RQF_NOMERGE : 0;
+	rq->atomic_flags = 0;
+	rq->__sector = bio->bi_sector;
+	rq->__data_len = bio->bi_size;
+	rq->bio = bio;
+	rq->biotail = bio;
+	bio->bi_next = NULL;
+	blk_rq_init_segments(q, rq, bio);
+	rq->start_time_ns = ktime_get_ns();
+	rq->fifo_time = 0;
+	rq->deadline = 0;
+	rq->special = NULL;
+	rq->errors = 0;
+}
+
+static void park_bio(struct request_queue *q, struct bio *bio)
+{
+	bio_list_add(&q->backlog, bio);
+	if (!list_empty(&q->rq_free))
+		blk_run_queue_async(q);
+}
+
+int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
+{
+	struct request *old = q->rq_pool;
+	unsigned old_nr = q->nr_requests;
+
+	if (!nr)
+		return -EINVAL;
+	if (q->nr_rqs || !bio_list_empty(&q->backlog))
+		return -EBUSY;
+	if (alloc_rq_pool(q, nr)) {
+		/* Keep the old pool: alloc_rq_pool only touched the free list. */
+		unsigned i;
+
+		q->rq_pool = old;
+		q->nr_requests = old_nr;
+		INIT_LIST_HEAD(&q->rq_free);
+		for (i = 0; i < old_nr; i++)
+			list_add_tail(&old[i].queuelist, &q->rq_free);
+		return -ENOMEM;
+	}
+	kfree(old);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Plugging
+ */
+
+static struct blk_plug *blk_current_plug(void)
+{
+	struct blk_plug *plug = current_plug;
+
+	return plug && plug->depth == blk_atomic_depth() ? plug : NULL;
+}
+
+void blk_start_plug(struct blk_plug *plug)
+{
+	INIT_LIST_HEAD(&plug->list);
+	plug->count = 0;
+	plug->nr_cbs = 0;
+	plug->depth = blk_atomic_depth();
+	plug->prev = current_plug;
+	/* A plug inside a plug of the same context: the outer one decides. */
+	plug->active = !(current_plug && current_plug->depth == plug->depth);
+	if (plug->active)
+		current_plug = plug;
+}
+
+static void flush_plug_callbacks(struct blk_plug *plug)
+{
+	while (plug->nr_cbs) {
+		struct blk_plug_cb cb = plug->cbs[--plug->nr_cbs];
+
+		cb.fn(cb.q, cb.data);
+	}
+}
+
+/*
+ * Insert everything the plug holds, queue by queue in the order it came,
+ * and run each queue once: that is the burst's single doorbell.
+ */
+static void blk_flush_plug_list(struct blk_plug *plug)
+{
+	LIST_HEAD(list);
+
+	flush_plug_callbacks(plug);
+	list_splice_tail_init(&plug->list, &list);
+	plug->count = 0;
+	while (!list_empty(&list)) {
+		struct request_queue *q =
+			list_first_entry(&list, struct request, queuelist)->q;
+		struct request *rq, *n;
+
+		list_for_each_entry_safe(rq, n, &list, queuelist) {
+			if (rq->q != q)
+				continue;
+			list_del_init(&rq->queuelist);
+			__elv_add_request(q, rq, ELEVATOR_INSERT_SORT_MERGE);
+		}
+		__blk_run_queue(q);
+	}
+}
+
+void blk_finish_plug(struct blk_plug *plug)
+{
+	if (!plug->active)
+		return;
+	/* Plugs nest like the contexts that own them; anything else is a bug. */
+	BUG_ON(current_plug != plug);
+	blk_flush_plug_list(plug);
+	current_plug = plug->prev;
+	plug->active = false;
+}
+
+bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data)
+{
+	struct blk_plug *plug = blk_current_plug();
+	unsigned i;
+
+	if (!plug)
+		return false;
+	for (i = 0; i < plug->nr_cbs; i++)
+		if (plug->cbs[i].fn == fn && plug->cbs[i].data == data)
+			return true;
+	if (plug->nr_cbs == BLK_PLUG_MAX_CBS)
+		return false;
+	plug->cbs[plug->nr_cbs].fn = fn;
+	plug->cbs[plug->nr_cbs].q = q;
+	plug->cbs[plug->nr_cbs].data = data;
+	plug->nr_cbs++;
+	return true;
+}
+
+static bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug,
+				   struct bio *bio)
+{
+	struct request *rq;
+
+	/* Newest first: a sequential burst extends the request just added. */
+	for (rq = list_last_entry(&plug->list, struct request, queuelist);
+	     &rq->queuelist != &plug->list;
+	     rq = list_entry(rq->queuelist.prev, struct request, queuelist)) {
+		int type;
+
+		if (rq->q != q || !blk_rq_merge_ok(rq, bio))
+			continue;
+		type = blk_try_merge(rq, bio);
+		if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio))
+			return true;
+		if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio))
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * The request path's make_request_fn
+ */
+
+static void __blk_queue_bio(struct request_queue *q, struct bio *bio, bool run)
+{
+	struct blk_plug *plug;
+	struct request *rq;
+	int where = ELEVATOR_INSERT_SORT;
+
+	blk_queue_split(q, &bio);
+	if (!bio)
+		return;
+
+	if (bio_op(bio) == REQ_OP_FLUSH) {
+		/* Flushes cover writes already completed: no need to sort or wait. */
+		where = ELEVATOR_INSERT_BACK;
+		goto get_rq;
+	}
+	plug = blk_current_plug();
+	if (bio_mergeable(bio) && !(q->queue_flags & QUEUE_FLAG_NOMERGES)) {
+		int type;
+
+		if (plug && blk_attempt_plug_merge(q, plug, bio))
+			return;
+		type = elv_merge(q, &rq, bio);
+		if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio)) {
+			if (!attempt_back_merge(q, rq))
+				elv_merged_request(q, rq, type);
+			return;
+		}
+		if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio)) {
+			if (!attempt_front_merge(q, rq))
+				elv_merged_request(q, rq, type);
+			return;
+		}
+	}
+
+get_rq:
+	rq = get_request(q, true);
+	if (!rq) {
+		park_bio(q, bio);
+		return;
+	}
+	init_request_from_bio(q, rq, bio);
+
+	plug = blk_current_plug();
+	if (plug && where == ELEVATOR_INSERT_SORT) {
+		if (plug->count >= BLK_MAX_REQUEST_COUNT)
+			blk_flush_plug_list(plug);
+		list_add_tail(&rq->queuelist, &plug->list);
+		plug->count++;
+		return;
+	}
+	__elv_add_request(q, rq, where);
+	if (run)
+		__blk_run_queue(q);
+}
+
+void blk_queue_bio(struct request_queue *q, struct bio *bio)
+{
+	__blk_queue_bio(q, bio, true);
+}
+
+/* Called from the block softirq: bios parked for lack of a request. */
+static void blk_run_backlog(struct request_queue *q)
+{
+	struct bio_list list = q->backlog;
+	struct bio *bio;
+
+	if (bio_list_empty(&list) || list_empty(&q->rq_free))
+		return;
+	bio_list_init(&q->backlog);
+	while ((bio = bio_list_pop(&list))) {
+		/* Once one parks again, the rest must queue behind it. */
+		if (!bio_list_empty(&q->backlog))
+			bio_list_add(&q->backlog, bio);
+		else
+			__blk_queue_bio(q, bio, false);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Running the queue
+ */
+
+static bool blk_queue_has_work(const struct request_queue *q)
+{
+	return !list_empty(&q->queue_head) || q->nr_sorted;
+}
+
+void __blk_run_queue(struct request_queue *q)
+{
+	if (!q->request_fn || blk_queue_stopped(q))
+		return;
+	/* request_fn may end requests, whose bi_end_io submits and lands here. */
+	if (q->request_fn_active) {
+		q->rerun = true;
+		return;
+	}
+	while (blk_queue_has_work(q) && !blk_queue_stopped(q)) {
+		q->rerun = false;
+		q->request_fn_active = 1;
+		q->request_fn(q);
+		q->request_fn_active = 0;
+		if (!q->rerun)
+			break;
+	}
+}
+
+void blk_run_queue(struct request_queue *q)
+{
+	__blk_run_queue(q);
+}
+
+void blk_softirq_run_queue(struct request_queue *q)
+{
+	blk_run_backlog(q);
+	__blk_run_queue(q);
+}
+
+void blk_stop_queue(struct request_queue *q)
+{
+	unsigned long flags = local_irq_save();
+
+	q->queue_flags |= QUEUE_FLAG_STOPPED;
+	local_irq_restore(flags);
+}
+
+void blk_start_queue(struct request_queue *q)
+{
+	unsigned long flags = local_irq_save();
+
+	q->queue_flags &= ~QUEUE_FLAG_STOPPED;
+	local_irq_restore(flags);
+	blk_run_queue_async(q);
+}
+
+int blk_lld_busy(struct request_queue *q)
+{
+	return q->lld_busy_fn ? q->lld_busy_fn(q) : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Driver face: dispatch
+ */
+
+static struct request *__elv_next_request(struct request_queue *q)
+{
+	for (;;) {
+		if (!list_empty(&q->queue_head))
+			return list_first_entry(&q->queue_head, struct request, queuelist);
+		if (!q->elevator || !q->elevator->type->ops.elevator_dispatch_fn(q, 0))
+			return NULL;
+	}
+}
+
+struct request *blk_peek_request(struct request_queue *q)
+{
+	struct request *rq;
+
+	while ((rq = __elv_next_request(q))) {
+		int ret;
+
+		if ((rq->rq_flags & RQF_DONTPREP) || !q->prep_rq_fn)
+			break;
+		ret = q->prep_rq_fn(q, rq);
+		if (ret == BLKPREP_OK) {
+			rq->rq_flags |= RQF_DONTPREP;
+			break;
+		}
+		if (ret == BLKPREP_DEFER) {
+			/* It keeps its place; the driver runs the queue when it can. */
+			rq = NULL;
+			break;
+		}
+		rq->rq_flags |= RQF_QUIET;
+		blk_start_request(rq);
+		blk_end_request_all(rq, -EIO);
+	}
+	return rq;
+}
+
+void blk_start_request(struct request *rq)
+{
+	struct request_queue *q = rq->q;
+
+	BUG_ON(rq->rq_flags & (RQF_STARTED | RQF_SORTED));
+	list_del_init(&rq->queuelist);
+	rq->rq_flags |= RQF_STARTED;
+	q->in_flight[rq_data_dir(rq)]++;
+	q->counters.dispatched++;
+	blk_add_timer(rq);
+}
+
+struct request *blk_fetch_request(struct request_queue *q)
+{
+	struct request *rq = blk_peek_request(q);
+
+	if (rq)
+		blk_start_request(rq);
+	return rq;
+}
+
+void blk_requeue_request(struct request_queue *q, struct request *rq)
+{
+	unsigned long flags;
+
+	blk_delete_timer(rq);
+	flags = local_irq_save();
+	rq->atomic_flags = 0;
+	local_irq_restore(flags);
+	if (rq->rq_flags & RQF_STARTED) {
+		q->in_flight[rq_data_dir(rq)]--;
+		q->counters.dispatched--;
+		rq->rq_flags &= ~RQF_STARTED;
+	}
+	list_del_init(&rq->queuelist);
+	q->counters.requeues++;
+	rq->rq_flags |= RQF_SOFTBARRIER;
+	__elv_add_request(q, rq, ELEVATOR_INSERT_FRONT);
+}
+
+/* ------------------------------------------------------------------------
+ * Driver face: completion
+ */
+
+/*
+ * Each bio of a failed merged request goes out again as a request of its
+ * own, at the front of the dispatch queue in its old order. Bios that find
+ * no free request are parked; they stay unmergeable (BIO_RETRY) either way.
+ */
+static void blk_retry_bios(struct request_queue *q, struct bio *bios)
+{
+	LIST_HEAD(list);
+	struct bio *bio;
+
+	while ((bio = bios)) {
+		struct request *rq;
+
+		bios = bio->bi_next;
+		bio->bi_next = NULL;
+		bio->bi_flags |= BIO_RETRY;
+		q->counters.retries++;
+		rq = bio_list_empty(&q->backlog) ? get_request(q, false) : NULL;
+		if (!rq) {
+			park_bio(q, bio);
+			continue;
+		}
+		init_request_from_bio(q, rq, bio);
+		list_add_tail(&rq->queuelist, &list);
+	}
+	while (!list_empty(&list)) {
+		struct request *rq = list_last_entry(&list, struct request, queuelist);
+
+		list_del_init(&rq->queuelist);
+		__elv_add_request(q, rq, ELEVATOR_INSERT_FRONT);
+	}
+	blk_run_queue_async(q);
+}
+
+void blk_end_request_all(struct request *rq, int error)
+{
+	struct request_queue *q = rq->q;
+	struct bio *bios = rq->bio, *bio;
+
+	if (!(rq->rq_flags & RQF_STARTED)) {
+		/* Ended straight from the dispatch queue (the driver refused it unseen). */
+		BUG_ON(rq->rq_flags & RQF_SORTED);
+		list_del_init(&rq->queuelist);
+	} else {
+		q->in_flight[rq_data_dir(rq)]--;
+	}
+	blk_delete_timer(rq);
+	if ((rq->rq_flags & RQF_DONTPREP) && q->unprep_rq_fn)
+		q->unprep_rq_fn(q, rq);
+	q->counters.completions++;
+	if (error)
+		q->counters.errors++;
+
+	/* Free the request first, so a bi_end_io that submits finds one. */
+	__blk_put_request(q, rq);
+
+	if (error && bios && bios->bi_next) {
+		blk_retry_bios(q, bios);
+		return;
+	}
+	while ((bio = bios)) {
+		bios = bio->bi_next;
+		bio->bi_next = NULL;
+		if (error && !bio->bi_status)
+			bio->bi_status = error;
+		bio_endio(bio);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The bypass path
+ */
+
+static void blk_bio_path_make_request(struct request_queue *q, struct bio *bio)
+{
+	blk_queue_split(q, &bio);
+	if (!bio)
+		return;
+	bio->bi_acct_q = q;
+	q->nr_bios_in_flight++;
+	q->counters.dispatched++;
+	q->bypass_fn(q, bio);
+}
+
+void blk_account_bio_done(struct bio *bio)
+{
+	struct request_queue *q = bio->bi_acct_q;
+
+	bio->bi_acct_q = NULL;
+	BUG_ON(!q->nr_bios_in_flight);
+	q->nr_bios_in_flight--;
+	q->counters.completions++;
+	if (bio->bi_status)
+		q->counters.errors++;
+}
+
+void blk_queue_bypass_fn(struct request_queue *q, make_request_fn *fn)
+{
+	q->bypass_fn = fn;
+}
+
+const char *blk_path_name(enum blk_path path)
+{
+	return path == BLK_PATH_BIO ? "bio" : "request";
+}
+
+int blk_path_from_name(const char *name)
+{
+	if (!strcmp(name, "request"))
+		return BLK_PATH_REQUEST;
+	if (!strcmp(name, "bio"))
+		return BLK_PATH_BIO;
+	return -EINVAL;
+}
+
+int blk_queue_set_path(struct request_queue *q, enum blk_path path)
+{
+	make_request_fn *fn;
+
+	if (path == BLK_PATH_BIO && q->bypass_fn)
+		fn = blk_bio_path_make_request;
+	else if (path == BLK_PATH_REQUEST && q->request_fn)
+		fn = blk_queue_bio;
+	else
+		return -EINVAL;
+	if (q->path == path && q->make_request_fn == fn)
+		return 0;
+	blk_drain_queue(q);
+	q->path = path;
+	q->make_request_fn = fn;
+	return 0;
+}
+
+static bool blk_queue_idle(const struct request_queue *q)
+{
+	return !q->nr_rqs && bio_list_empty(&q->backlog) && !q->nr_bios_in_flight;
+}
+
+void blk_drain_queue(struct request_queue *q)
+{
+	/* Waiting in completion context would wait for itself. */
+	BUG_ON(blk_in_atomic());
+	if (current_plug && current_plug->depth == 0)
+		blk_flush_plug_list(current_plug);
+	__blk_run_queue(q);
+	wait_until(blk_queue_idle(q));
+}
+
+/* ------------------------------------------------------------------------
+ * Queue set-up
+ */
+
+int blk_dev_init(void)
+{
+	return bio_pool_init();
+}
+
+void blk_dev_exit(void)
+{
+	blk_softirq_reset();
+	current_bio_list = NULL;
+	current_plug = NULL;
+	if (bio_pool_exit())
+		pr_err("blk: reserve bios still in use at exit");
+}
+
+struct request_queue *blk_alloc_queue(void)
+{
+	struct request_queue *q = kzalloc(sizeof(*q));
+
+	if (!q)
+		return NULL;
+	INIT_LIST_HEAD(&q->queue_head);
+	INIT_LIST_HEAD(&q->rq_free);
+	INIT_LIST_HEAD(&q->run_entry);
+	INIT_LIST_HEAD(&q->timeout_list);
+	bio_list_init(&q->backlog);
+	blk_set_default_limits(&q->limits);
+	q->rq_timeout = BLK_DEFAULT_RQ_TIMEOUT;
+	q->path = BLK_PATH_BIO;
+	timer_setup(&q->timeout, blk_rq_timed_out_timer);
+	return q;
+}
+
+void blk_queue_make_request(struct request_queue *q, make_request_fn *fn)
+{
+	q->make_request_fn = fn;
+	q->path = BLK_PATH_BIO;
+}
+
+struct request_queue *blk_init_queue(request_fn_proc *request_fn, void *queuedata)
+{
+	struct request_queue *q = blk_alloc_queue();
+
+	if (!q)
+		return NULL;
+	if (alloc_rq_pool(q, BLKDEV_MAX_RQ))
+		goto fail;
+	q->request_fn = request_fn;
+	q->queuedata = queuedata;
+	q->make_request_fn = blk_queue_bio;
+	q->path = BLK_PATH_REQUEST;
+	if (elevator_init(q, "deadline"))
+		goto fail;
+	return q;
+fail:
+	pr_err("blk: no memory for a request queue");
+	kfree(q->rq_pool);
+	kfree(q);
+	return NULL;
+}
+
+void blk_cleanup_queue(struct request_queue *q)
+{
+	if (!q)
+		return;
+	q->queue_flags |= QUEUE_FLAG_DYING;
+	blk_drain_queue(q);
+	del_timer(&q->timeout);
+	blk_softirq_forget_queue(q);
+	if (q->elevator)
+		elevator_exit(q);
+	kfree(q->rq_pool);
+	kfree(q);
+}

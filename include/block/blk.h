@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to block/ (Linux keeps the same in block/blk.h): what the block
+ * layer's files share with each other. Drivers use blkdev.h instead.
+ */
+#ifndef BLOCK_BLK_H
+#define BLOCK_BLK_H
+
+#include "block/bio.h"
+#include "block/blkdev.h"
+
+/* A bio may join a request, and a request may take bios. */
+static inline bool bio_mergeable(const struct bio *bio)
+{
+	return !(bio->bi_rw & REQ_NOMERGE_FLAGS) && !bio_flagged(bio, BIO_RETRY) &&
+	       bio_op(bio) != REQ_OP_FLUSH;
+}
+
+static inline bool rq_mergeable(const struct request *rq)
+{
+	return !(rq->rq_flags & (RQF_NOMERGE | RQF_STARTED)) &&
+	       !(rq->cmd_flags & REQ_NOMERGE_FLAGS) && req_op(rq) != REQ_OP_FLUSH;
+}
+
+static inline sector_t rq_end_sector(const struct request *rq)
+{
+	return blk_rq_pos(rq) + blk_rq_sectors(rq);
+}
+
+/* blk-merge.c */
+void blk_recount_segments(struct request_queue *q, struct bio *bio);
+static inline void bio_ensure_segments(struct request_queue *q, struct bio *bio)
+{
+	if (bio->bi_seg_q != q)
+		blk_recount_segments(q, bio);
+}
+bool blk_rq_merge_ok(struct request *rq, struct bio *bio);
+int blk_try_merge(struct request *rq, struct bio *bio);
+bool bio_attempt_back_merge(struct request_queue *q, struct request *rq, struct bio *bio);
+bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct bio *bio);
+bool attempt_back_merge(struct request_queue *q, struct request *rq);
+bool attempt_front_merge(struct request_queue *q, struct request *rq);
+bool blk_attempt_req_merge(struct request_queue *q, struct request *rq,
+			   struct request *next);
+void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio);
+
+/* blk-core.c */
+void __blk_put_request(struct request_queue *q, struct request *rq);
+void __blk_run_queue(struct request_queue *q);
+void blk_account_bio_done(struct bio *bio);
+/* The block softirq's work for one queue: parked bios, then request_fn. */
+void blk_softirq_run_queue(struct request_queue *q);
+/* Returns true when the bio was consumed (ended, or taken over by a flush sequence). */
+bool blk_flush_emulate(struct request_queue *q, struct bio *bio);
+
+/* blk-timeout.c */
+void blk_add_timer(struct request *rq);
+void blk_delete_timer(struct request *rq);
+void blk_rq_timed_out_timer(struct timer_list *t);
+
+/* blk-softirq.c */
+/* The request is complete in the driver's eyes: queue it for the softirq. */
+void __blk_complete_request(struct request *rq);
+void blk_softirq_forget_queue(struct request_queue *q);
+void blk_softirq_reset(void);
+
+/* Completion-state bits in rq->atomic_flags (irq-safe). */
+#define REQ_ATOM_COMPLETE (1u << 0) /* on the done list, or ended */
+#define REQ_ATOM_TIMEOUT (1u << 1)  /* rq_timed_out_fn is running */
+#define REQ_ATOM_LATE (1u << 2)	    /* completed while the handler ran */
+
+/* At most this many messages per queue about refused bios. */
+#define BLK_MSG_BURST 10
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake block driver and bio helpers shared by the block-layer unit tests
+ * (tests/unit/test_block_*.c). The fake "device" is a RAM disk that
+ * executes a request when the driver hands it over (data copied through
+ * the scatterlist blk_rq_map_sg built) and completes it when the test says
+ * so, through blk_complete_request and the block softirq, as the real
+ * driver's interrupt handler would.
+ */
+#ifndef TESTS_UNIT_TEST_BLOCK_FAKE_H
+#define TESTS_UNIT_TEST_BLOCK_FAKE_H
+
+#include "block/bio.h"
+#include "block/blkdev.h"
+#include "block/elevator.h"
+#include "block/genhd.h"
+#include "kernel/platform.h"
+
+#define FAKE_LOG_MAX 4096
+#define FAKE_MAX_INFLIGHT 512
+
+/* One request (or bypass bio) as the device received it. */
+struct fake_io {
+	unsigned op;
+	sector_t sector;
+	u32 sectors;
+	unsigned nr_bios;
+	int nsg;
+	u32 flags; /* cmd_flags / bi_rw */
+};
+
+struct fake_dev {
+	char name[16];
+	struct gendisk *disk;
+	struct request_queue *q;
+	u8 *data;
+	sector_t capacity;
+
+	/* Behaviour, set by the test. */
+	unsigned ring_size;	/* requests the device holds before it is full */
+	bool complete_in_fn;	/* complete right away, from request_fn */
+	bool bypass_sync;	/* bypass path: bio_endio inside the bypass fn */
+	bool fail_enabled;	/* requests covering fail_sector fail */
+	sector_t fail_sector;
+	int fail_error;
+	enum blk_eh_timer_return timeout_ret;
+
+	/* What happened. */
+	unsigned request_fn_runs;
+	unsigned kicks; /* request_fn runs or bypass unplugs that sent something */
+	unsigned timeouts_seen;
+	unsigned prep_calls, unprep_calls;
+	struct fake_io log[FAKE_LOG_MAX];
+	unsigned nlog;
+	struct request *inflight[FAKE_MAX_INFLIGHT];
+	unsigned nr_inflight;
+	struct bio_list bios; /* bypass bios the device holds */
+	unsigned nr_bios;
+	bool bypass_pending_kick;
+};
+
+/* setup/teardown for every block test: fresh platform and block layer. */
+int block_test_setup(void **state);
+int block_test_teardown(void **state);
+
+/* A request-path disk of @capacity sectors, deadline scheduler, ring of 64. */
+struct fake_dev *fake_create(const char *name, sector_t capacity);
+void fake_destroy(struct fake_dev *fd);
+/* Also register the bypass path (blk_queue_bypass_fn). */
+void fake_enable_bypass(struct fake_dev *fd);
+
+/* "Interrupt": complete in-flight requests, oldest first; then run softirqs. */
+void fake_complete(struct fake_dev *fd, unsigned n);
+void fake_complete_all(struct fake_dev *fd);
+/* Bypass path: end the held bios. */
+void fake_complete_bios(struct fake_dev *fd);
+void run_softirqs(void);
+/* Complete everything until the queue is idle. */
+void fake_settle(struct fake_dev *fd);
+
+/* A test bio and its completion record. */
+struct tio {
+	struct bio *bio;
+	int ended;
+	int status;
+	u64 end_order;
+};
+
+extern u64 tio_end_seq;
+/* Page-aligned buffer of @pages pages (host memory, not counted). */
+void *page_buf(unsigned pages);
+/*
+ * A bio of @bytes at @sector on @disk over @buf, one vec per page (or per
+ * @vec_bytes if non-zero), with tio_endio as its end_io. Asserts it built.
+ */
+struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector,
+		     u32 bytes, void *buf, u32 vec_bytes);
+/* A data-less bio (flush, discard, write zeroes). */
+struct bio *make_nodata_bio(struct tio *t, struct gendisk *disk, unsigned op,
+			    sector_t sector, u32 bytes);
+void tio_endio(struct bio *bio);
+
+/* A fill pattern that names its disk sector and a salt. */
+void pattern_fill(void *buf, sector_t sector, u32 bytes, u32 salt);
+bool pattern_check(const void *buf, sector_t sector, u32 bytes, u32 salt);
+
+#endif
