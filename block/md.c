@@ -147,6 +147,41 @@ static int md_check(const char *name, int level, u32 chunk_bytes,
 	return 0;
 }
 
+/*
+ * What happened below md0 is what a job on md0 caused: report the members'
+ * merges and the driver's kicks and interrupts as the md disk's own.
+ */
+static void md_get_counters(struct gendisk *disk, struct blk_counters *c)
+{
+	struct md_dev *md = disk->private_data;
+
+	for (unsigned i = 0; i < md->n; i++) {
+		struct blk_counters m;
+		blk_get_counters(md->members[i], &m);
+		c->back_merges += m.back_merges;
+		c->front_merges += m.front_merges;
+		c->kicks += m.kicks;
+		c->irqs += m.irqs;
+	}
+}
+
+static const struct block_device_operations md_fops = {
+	.get_counters = md_get_counters,
+};
+
+unsigned md_members(struct gendisk *disk, struct gendisk **out, unsigned max)
+{
+	struct md_dev *md;
+	unsigned i;
+
+	if (!disk->queue || disk->queue->make_request_fn != md_make_request)
+		return 0;
+	md = disk->private_data;
+	for (i = 0; i < md->n && i < max; i++)
+		out[i] = md->members[i];
+	return i;
+}
+
 int md_create(const char *name, int level, u32 chunk_bytes,
 	      struct gendisk *const members[], unsigned n)
 {
@@ -226,6 +261,7 @@ int md_create(const char *name, int level, u32 chunk_bytes,
 
 	memcpy(disk->disk_name, name, strnlen(name, DISK_NAME_LEN - 1));
 	disk->queue = q;
+	disk->fops = &md_fops;
 	disk->private_data = md;
 	set_capacity(disk, capacity);
 	set_disk_ro(disk, ro);

@@ -479,12 +479,16 @@ static void virtblk_request_done(struct request *rq)
 {
 	struct virtblk_req *vbr = rq->special;
 	struct virtio_blk *vblk = vbr->vblk;
+	struct request_queue *q = rq->q;
 	int error = rq->errors;
 
 	rq->special = NULL;
 	vblk->stats.completions++;
 	virtblk_free_req(vbr);
 	blk_end_request_all(rq, error);
+	/* Room on the ring again: a queue we stopped when it was full may go on. */
+	if (blk_queue_stopped(q))
+		blk_start_queue(q);
 }
 
 static int virtblk_lld_busy(struct request_queue *q)

@@ -19,6 +19,7 @@
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
+#include "block/md.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
@@ -576,37 +577,26 @@ static void job_wait(struct job *j)
 static int apply_disk_settings(struct job *j)
 {
 	struct job_spec *s = j->spec;
-	struct request_queue *q = j->disk->queue;
-	int err;
+	char depth[16];
+	int err = 0;
 
 	if (s->path == JOB_PATH_RAW)
 		return 0;
 	if (!s->path && !s->sched && !s->ntunables && s->queue_depth < 0)
 		return 0;
 	/* Settings change between requests, never under them. */
-	blk_drain_queue(q);
-	if (s->path && (err = blk_queue_set_path(q, s->path == JOB_PATH_BIO ? BLK_PATH_BIO
-									   : BLK_PATH_REQUEST)))
-		return kernel_fail("%s: cannot set path on %s: %s", s->name, s->filename,
-				   errno_name(err));
-	if (s->sched && (err = elevator_switch(q, s->sched)))
-		return kernel_fail("%s: cannot switch %s to %s: %s", s->name, s->filename,
-				   s->sched, errno_name(err));
-	for (unsigned i = 0; i < s->ntunables; i++) {
-		if ((err = elv_set_tunable_str(q, s->tunable_key[i], s->tunable_val[i])))
-			return kernel_fail("%s: %s=%s: %s", s->name, s->tunable_key[i],
-					   s->tunable_val[i], errno_name(err));
+	disk_drain(j->disk);
+	if (s->path)
+		err = disk_setting(j->disk, "path", s->path == JOB_PATH_BIO ? "bio" : "request");
+	if (!err && s->sched)
+		err = disk_setting(j->disk, "sched", s->sched);
+	for (unsigned i = 0; !err && i < s->ntunables; i++)
+		err = disk_setting(j->disk, s->tunable_key[i], s->tunable_val[i]);
+	if (!err && s->queue_depth > 0) {
+		ksnprintf(depth, sizeof(depth), "%d", s->queue_depth);
+		err = disk_setting(j->disk, "queue_depth", depth);
 	}
-	if (s->queue_depth > 0) {
-		struct virtio_blk *vblk = virtio_blk_find(s->filename);
-		if (!vblk)
-			return kernel_fail("%s: queue_depth applies to virtio disks, not %s",
-					   s->name, s->filename);
-		if (virtblk_set_queue_depth(vblk, (unsigned)s->queue_depth))
-			return kernel_fail("%s: queue_depth=%d out of range for %s", s->name,
-					   s->queue_depth, s->filename);
-	}
-	return 0;
+	return err;
 }
 
 static int job_setup(struct job *j)
@@ -708,18 +698,26 @@ static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned deci
 	return buf;
 }
 
+/* The queue that decides the path: a stacked device's first member's. */
+static struct request_queue *job_queue(struct job *j)
+{
+	struct gendisk *member;
+
+	return md_members(j->disk, &member, 1) ? member->queue : j->disk->queue;
+}
+
 static const char *path_name(struct job *j)
 {
 	if (j->raw)
 		return "raw";
-	return j->disk->queue->path == BLK_PATH_BIO ? "bio" : "request";
+	return job_queue(j)->path == BLK_PATH_BIO ? "bio" : "request";
 }
 
 static const char *sched_name(struct job *j)
 {
-	if (j->raw || j->disk->queue->path == BLK_PATH_BIO)
+	if (j->raw || job_queue(j)->path == BLK_PATH_BIO)
 		return "none";
-	return elevator_name(j->disk->queue);
+	return elevator_name(job_queue(j));
 }
 
 static void report(struct job *j, const struct blk_counters *c0, const struct blk_counters *c1,

@@ -65,44 +65,74 @@ int elv_set_tunable_str(struct request_queue *q, const char *key, const char *va
 	return elv_set_tunable(q, key, (long)n);
 }
 
-/* Apply one disk setting; the queue is idle at boot, or drained by the caller. */
-static int disk_setting(struct gendisk *disk, const char *key, const char *value)
+/* Apply one disk setting to one real (queue-owning) disk. */
+static int disk_setting_one(struct gendisk *disk, const char *key, const char *value)
 {
 	struct request_queue *q = disk->queue;
 	struct virtio_blk *vblk = virtio_blk_find(disk->disk_name);
 	u64 n;
-	int err;
 
 	if (!strcmp(key, "path")) {
 		int path = blk_path_from_name(value);
 		if (path < 0)
-			return kernel_fail("%s.path=%s: expected request or bio", disk->disk_name,
-					   value);
-		err = blk_queue_set_path(q, (enum blk_path)path);
-	} else if (!strcmp(key, "sched")) {
-		err = elevator_switch(q, value);
-	} else if (!strcmp(key, "queue_depth")) {
+			return -EINVAL;
+		return blk_queue_set_path(q, (enum blk_path)path);
+	}
+	if (!strcmp(key, "sched"))
+		return elevator_switch(q, value);
+	if (!strcmp(key, "queue_depth")) {
 		if (!vblk)
-			return kernel_fail("%s.queue_depth: not a virtio disk", disk->disk_name);
+			return -ENODEV;
 		if (parse_u64(value, &n) || n > 65536)
-			return kernel_fail("%s.queue_depth=%s: not a number", disk->disk_name, value);
-		err = virtblk_set_queue_depth(vblk, (unsigned)n);
-	} else if (!strcmp(key, "timeout")) {
+			return -EINVAL;
+		return virtblk_set_queue_depth(vblk, (unsigned)n);
+	}
+	if (!strcmp(key, "timeout")) {
 		if (parse_seconds(value, &n) || n == 0)
-			return kernel_fail("%s.timeout=%s: expected a duration such as 30 or 500ms",
-					   disk->disk_name, value);
+			return -EINVAL;
 		blk_queue_rq_timeout(q, n * NSEC_PER_MSEC);
 		if (vblk)
 			vblk->timeout_ns = n * NSEC_PER_MSEC;
-		err = 0;
-	} else {
-		err = elv_set_tunable_str(q, key, value);
-		if (err == -ENOENT)
-			return kernel_fail("%s.%s: unknown disk setting", disk->disk_name, key);
+		return 0;
 	}
+	return elv_set_tunable_str(q, key, value);
+}
+
+/*
+ * Apply a disk setting (path, sched, queue_depth, timeout or a scheduler
+ * tunable). A stacked md device has no queue of its own to tune, so its
+ * settings go to every member. The caller makes sure the queues are idle.
+ */
+int disk_setting(struct gendisk *disk, const char *key, const char *value)
+{
+	struct gendisk *members[MAX_MD_MEMBERS];
+	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+	int err = 0;
+
+	if (!n)
+		err = disk_setting_one(disk, key, value);
+	for (unsigned i = 0; i < n && !err; i++)
+		err = disk_setting_one(members[i], key, value);
+	if (err == -ENOENT)
+		return kernel_fail("%s.%s: unknown disk setting", disk->disk_name, key);
+	if (err == -ENODEV)
+		return kernel_fail("%s.%s: only virtio disks have this setting", disk->disk_name,
+				   key);
 	if (err)
-		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value, errno_name(err));
+		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value,
+				   errno_name(err));
 	return 0;
+}
+
+/* Wait until a disk (and, for md, every member) has nothing queued or in flight. */
+void disk_drain(struct gendisk *disk)
+{
+	struct gendisk *members[MAX_MD_MEMBERS];
+	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+
+	blk_drain_queue(disk->queue);
+	for (unsigned i = 0; i < n; i++)
+		blk_drain_queue(members[i]->queue);
 }
 
 /* Claim every "disk.key=value" in any group; they hold from boot. */

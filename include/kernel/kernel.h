@@ -23,6 +23,11 @@ struct request_queue;
 /* A scheduler tunable given as command-line text (kernel/run.c). */
 int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value);
 
+struct gendisk;
+/* kernel/run.c: a per-disk setting (md devices pass it to their members). */
+int disk_setting(struct gendisk *disk, const char *key, const char *value);
+void disk_drain(struct gendisk *disk);
+
 /* kernel/selftest.c: test=NAME. Returns 0 or a kernel_fail() status. */
 bool selftest_known(const char *name);
 int selftest_run(const char *name, struct cmdline *cl);
