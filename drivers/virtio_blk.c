@@ -225,8 +225,8 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr,
 	vbr->vq_index = (u8)qi;
 	vbr->generation = vblk->generation;
 	vbr->submit_ns = ktime_get_ns();
-	vbr->data_len = data_out ? 0 : 0;
-	for (unsigned i = 0; !data_out && i < ndata; i++)
+	vbr->data_len = 0;
+	for (unsigned i = 0; i < ndata; i++)
 		vbr->data_len += vbr->sg[1 + i].length;
 
 	flags = local_irq_save();
@@ -275,8 +275,7 @@ static int vbr_result(struct virtblk_req *vbr)
 	if (err == -EIO) {
 		vblk->stats.ioerr++;
 		pr_err("%s: I/O error at sector %lu (type %u, %u bytes)", vblk->name,
-		       vbr->out_hdr.sector, vbr->out_hdr.type,
-		       vbr->data_len ? vbr->data_len : vbr->used_len);
+		       vbr->out_hdr.sector, vbr->out_hdr.type, vbr->data_len);
 	} else if (err == -EOPNOTSUPP) {
 		vblk->stats.unsupp++;
 	}
@@ -684,6 +683,11 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	list_splice_tail_init(&vblk->in_flight_list, &retry);
 	list_splice_tail_init(&vblk->done_list, &retry);
 	vblk->in_flight = 0;
+	/* The queues' counters die with them; keep their totals. */
+	for (unsigned i = 0; i < vdev->nvqs; i++) {
+		vblk->stats.kicks += vdev->vqs[i]->num_kicks;
+		vblk->stats.irqs += vdev->vqs[i]->num_irqs;
+	}
 	virtio_del_vqs(vdev);
 	vblk->generation++;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
@@ -696,7 +700,14 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	list_for_each_entry_safe(vbr, n, &retry, list) {
 		list_del_init(&vbr->list);
 		int error = vbr == expired ? -ETIMEDOUT : (vblk->broken ? -EIO : 0);
-		if (vbr->req) {
+		if (vbr == expired && vbr->req) {
+			/*
+			 * The block layer completes it when virtblk_timeout returns
+			 * BLK_EH_HANDLED, through virtblk_request_done as usual.
+			 */
+			vbr->state = VBR_DONE;
+			vbr->req->errors = -ETIMEDOUT;
+		} else if (vbr->req) {
 			struct request *rq = vbr->req;
 			rq->special = NULL;
 			virtblk_free_req(vbr);
@@ -790,9 +801,8 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 
 void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out)
 {
+	/* stats.kicks and stats.irqs hold the totals of queues a reset retired. */
 	*out = vblk->stats;
-	out->kicks = 0;
-	out->irqs = 0;
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
 		out->kicks += vblk->vdev.vqs[i]->num_kicks;
 		out->irqs += vblk->vdev.vqs[i]->num_irqs;

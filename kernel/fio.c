@@ -47,12 +47,13 @@ static const char *const rw_names[] = {
 static const char *const job_keys[] = {
 	"name", "rw", "readwrite", "bs", "iodepth", "runtime", "size", "io_size", "offset",
 	"filename", "verify", "rwmixread", "randseed", "path", "sched", "queue_depth",
-	"continue_on_error", "read_expire", "write_expire", "fifo_batch", "writes_starved",
+	"continue_on_error", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
 	"front_merges", NULL,
 };
 
+/* Disk settings a job may carry; applied to its disk after a drain. */
 static const char *const tunable_keys[] = {
-	"read_expire", "write_expire", "fifo_batch", "writes_starved", "front_merges", NULL,
+	"timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved", "front_merges", NULL,
 };
 
 struct job;
@@ -315,6 +316,11 @@ static void bitmap_set(u8 *b, u64 i)
 	b[i / 8] |= (u8)(1u << (i % 8));
 }
 
+static void bitmap_clear(u8 *b, u64 i)
+{
+	b[i / 8] &= (u8)~(1u << (i % 8));
+}
+
 /*
  * Choose the next unit of work, or return false when the job should issue
  * no more. Sequential jobs walk the region and wrap (time-based); random
@@ -495,6 +501,9 @@ static void io_u_complete(struct io_u *u)
 			       u->offset >> SECTOR_SHIFT, u->len, errno_name(u->error));
 		if (!j->first_error)
 			j->first_error = u->error;
+		/* A block whose write failed holds no stamp of ours: do not verify it. */
+		if (u->write && j->written)
+			bitmap_clear(j->written, (u->offset - j->region_start) / j->spec->bs);
 		if (!j->continue_on_error) {
 			job_failf(j, "%s error at sector %lu: %s", u->write ? "write" : "read",
 				  u->offset >> SECTOR_SHIFT, errno_name(u->error));

@@ -219,7 +219,11 @@ void trap_dispatch(struct pt_regs *regs)
 	vector_counts[vector]++;
 	for (a = vector_actions[vector]; a; a = a->next)
 		handled |= a->handler(vector, a->data);
-	if (!handled && !vector_actions[vector])
+	/*
+	 * A vector with no handler: a device that signals after its driver
+	 * let go (a late completion after a reset). Say so once per vector.
+	 */
+	if (!handled && !vector_actions[vector] && vector_counts[vector] == 1)
 		printk("WARNING: interrupt on vector %d with no handler\n", vector);
 	lapic_eoi();
 }

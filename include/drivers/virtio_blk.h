@@ -132,7 +132,7 @@ struct virtblk_req {
 	struct bio *bio;
 	void (*done)(struct virtblk_req *vbr, int error);
 	void *done_data;
-	u32 data_len; /* bytes the device may write back (reads) */
+	u32 data_len; /* bytes of data (or range descriptor) the request carries */
 	u32 used_len;
 	u64 submit_ns;
 	u64 generation; /* device generation it was queued on (resets bump it) */

@@ -17,7 +17,7 @@ enum job_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_READWRITE, RW_RAN
 	      RW_TRIM, RW_RANDTRIM, RW_WRITEZEROES };
 
 #define JOB_NAME_MAX 32
-#define JOB_SCHED_TUNABLES 5
+#define JOB_SCHED_TUNABLES 6
 
 struct job_spec {
 	char name[JOB_NAME_MAX];
