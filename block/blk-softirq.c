@@ -60,7 +60,16 @@ void blk_run_queue_async(struct request_queue *q)
 
 static void blk_done_softirq(void *unused)
 {
+	struct blk_plug plug;
+
+	/*
+	 * Completion callbacks often submit the next I/O at once (a job
+	 * refilling its queue depth). Under one plug, everything this batch
+	 * of completions submits reaches the driver together: one run of
+	 * request_fn, one notification to the device.
+	 */
 	blk_atomic_enter();
+	blk_start_plug(&plug);
 	for (;;) {
 		unsigned long flags = local_irq_save();
 		struct request *rq = NULL;
@@ -88,6 +97,7 @@ static void blk_done_softirq(void *unused)
 			break;
 		}
 	}
+	blk_finish_plug(&plug);
 	blk_atomic_exit();
 }
 

@@ -344,10 +344,14 @@ static void virtblk_complete_tasklet(void *data)
 	struct virtio_blk *vblk = data;
 	LIST_HEAD(done);
 	struct virtblk_req *vbr, *n;
+	struct blk_plug plug;
 	unsigned long flags = local_irq_save();
 
 	list_splice_tail_init(&vblk->done_list, &done);
 	local_irq_restore(flags);
+
+	/* What the completions submit goes to the device with one kick. */
+	blk_start_plug(&plug);
 
 	list_for_each_entry_safe(vbr, n, &done, list) {
 		list_del_init(&vbr->list);
@@ -363,6 +367,7 @@ static void virtblk_complete_tasklet(void *data)
 	virtblk_submit_backlog(vblk);
 	if (vblk->queue && blk_queue_stopped(vblk->queue))
 		blk_start_queue(vblk->queue);
+	blk_finish_plug(&plug);
 }
 
 /* ---------------------------------------------------------------------------
