@@ -288,43 +288,96 @@ static int vbr_result(struct virtblk_req *vbr)
  * and re-check, so a buffer used between the drain and the re-enable is
  * not left waiting for an interrupt that will never come.
  */
+/*
+ * Move every finished vbr off @vq's used ring: request-path ones to the
+ * block layer's completion, the rest to our done list. Interrupts are off.
+ * Returns how many; sets *any_done when the done tasklet has work.
+ */
+static unsigned virtblk_reap(struct virtio_blk *vblk, struct virtqueue *vq, bool *any_done)
+{
+	struct virtblk_req *vbr;
+	unsigned n = 0;
+	u32 len;
+
+	while ((vbr = virtqueue_get_buf(vq, &len))) {
+		vbr->used_len = len;
+		vbr->state = VBR_DONE;
+		n++;
+		if (vbr->req) {
+			list_del_init(&vbr->list);
+			vblk->in_flight--;
+			vbr->req->errors = vbr_result(vbr);
+			blk_complete_request(vbr->req);
+		} else {
+			list_move_tail(&vbr->list, &vblk->done_list);
+			*any_done = true;
+		}
+	}
+	if (virtqueue_is_broken(vq))
+		mark_broken(vblk, "bad used ring entry");
+	return n;
+}
+
 static void virtblk_done(struct virtqueue *vq)
 {
 	struct virtio_device *vdev = vq->priv;
 	struct virtio_blk *vblk = vdev->priv;
-	struct virtblk_req *vbr;
 	bool any = false;
-	u32 len;
 
 	/*
 	 * In raw mode the poller owns the queue. Callbacks are off, but with
 	 * EVENT_IDX that only moves used_event out of reach: 65536 completions
 	 * later the device crosses it and interrupts once. Leave the ring alone.
+	 * A polling caller (virtblk_poll) reaps the ring itself the same way.
 	 */
-	if (vblk->raw_mode)
+	if (vblk->raw_mode || vblk->polling)
 		return;
 	do {
 		virtqueue_disable_cb(vq);
-		while ((vbr = virtqueue_get_buf(vq, &len))) {
-			vbr->used_len = len;
-			vbr->state = VBR_DONE;
-			if (vbr->req) {
-				list_del_init(&vbr->list);
-				vblk->in_flight--;
-				vbr->req->errors = vbr_result(vbr);
-				blk_complete_request(vbr->req);
-			} else {
-				list_move_tail(&vbr->list, &vblk->done_list);
-				any = true;
-			}
-		}
-		if (virtqueue_is_broken(vq)) {
-			mark_broken(vblk, "bad used ring entry");
+		virtblk_reap(vblk, vq, &any);
+		if (virtqueue_is_broken(vq))
 			break;
-		}
 	} while (!virtqueue_enable_cb(vq));
 	if (any)
 		tasklet_schedule(&vblk->done_tasklet);
+}
+
+/*
+ * poll_fn: while the caller spins, the device's interrupts stay off and
+ * the rings are reaped here; before the caller halts, they are re-armed
+ * with the same re-check that virtblk_done uses, so no completion is
+ * left waiting for an interrupt that will not come.
+ */
+static int virtblk_poll(struct request_queue *q, bool spin)
+{
+	struct virtio_blk *vblk = q->queuedata;
+	unsigned long flags = local_irq_save();
+	unsigned found = 0;
+	bool any = false;
+
+	if (vblk->raw_mode || vblk->broken) {
+		local_irq_restore(flags);
+		return 0;
+	}
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		struct virtqueue *vq = vblk->vdev.vqs[i];
+		if (spin) {
+			if (!vblk->polling)
+				virtqueue_disable_cb(vq);
+			found += virtblk_reap(vblk, vq, &any);
+			continue;
+		}
+		if (!vblk->polling)
+			continue;
+		do {
+			found += virtblk_reap(vblk, vq, &any);
+		} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
+	}
+	vblk->polling = spin;
+	local_irq_restore(flags);
+	if (any)
+		tasklet_schedule(&vblk->done_tasklet);
+	return (int)found;
 }
 
 /* Softirq context: finish bypass-path and driver-internal requests. */
@@ -694,6 +747,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 		vblk->stats.irqs += vdev->vqs[i]->num_irqs;
 	}
 	virtio_del_vqs(vdev);
+	vblk->polling = false; /* the new queues start with callbacks on */
 	vblk->generation++;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
@@ -944,6 +998,7 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	q->softirq_done_fn = virtblk_request_done;
 	q->rq_timed_out_fn = virtblk_timeout;
 	q->lld_busy_fn = virtblk_lld_busy;
+	q->poll_fn = virtblk_poll;
 	blk_queue_bypass_fn(q, virtblk_make_request);
 	blk_queue_logical_block_size(q, vblk->cfg.blk_size);
 	blk_queue_physical_block_size(q, vblk->cfg.phys_block_size);

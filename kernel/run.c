@@ -124,6 +124,20 @@ int disk_setting(struct gendisk *disk, const char *key, const char *value)
 	return 0;
 }
 
+/* blk_poll on a disk, or on every member of a stacked one. */
+int disk_poll(struct gendisk *disk, bool spin)
+{
+	struct gendisk *members[MAX_MD_MEMBERS];
+	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+	int found = 0;
+
+	if (!n)
+		return blk_poll(disk->queue, spin);
+	for (unsigned i = 0; i < n; i++)
+		found += blk_poll(members[i]->queue, spin);
+	return found;
+}
+
 /* Wait until a disk (and, for md, every member) has nothing queued or in flight. */
 void disk_drain(struct gendisk *disk)
 {

@@ -176,6 +176,14 @@ typedef int(merge_bvec_fn)(struct request_queue *q, const struct bio *bio,
 			   const struct bio_vec *bv);
 typedef void(softirq_done_fn)(struct request *rq);
 typedef int(lld_busy_fn)(struct request_queue *q);
+/*
+ * Polled completion (Linux's blk_poll): reap what the device finished
+ * without waiting for its interrupt. With @spin the driver may turn the
+ * device's interrupts off while its caller keeps polling; without it the
+ * driver turns them back on before the caller sleeps, reaping anything that
+ * finished meanwhile. Returns how many completions it found.
+ */
+typedef int(poll_fn)(struct request_queue *q, bool spin);
 
 enum blk_eh_timer_return {
 	BLK_EH_NOT_HANDLED, /* the driver will complete it itself, later */
@@ -216,6 +224,7 @@ struct request_queue {
 	softirq_done_fn *softirq_done_fn;
 	rq_timed_out_fn *rq_timed_out_fn;
 	lld_busy_fn *lld_busy_fn;
+	poll_fn *poll_fn;
 	void *queuedata;
 	struct gendisk *disk;
 
@@ -243,6 +252,11 @@ struct request_queue {
 	struct blk_counters counters;
 	u32 msg_count; /* rate limit for per-bio error messages */
 };
+
+static inline int blk_poll(struct request_queue *q, bool spin)
+{
+	return q->poll_fn ? q->poll_fn(q, spin) : 0;
+}
 
 static inline bool blk_queue_stopped(const struct request_queue *q)
 {

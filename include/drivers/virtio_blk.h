@@ -180,6 +180,7 @@ struct virtio_blk {
 	bool kick_pending[VIRTBLK_MAX_QUEUES];
 
 	bool raw_mode; /* interrupts off, one queue polled by the caller */
+	bool polling;  /* a hybrid-polling caller reaps the rings (virtblk_poll) */
 	struct virtio_blk_stats stats;
 	u64 timeout_ns;
 };

@@ -32,6 +32,7 @@ struct job_spec {
 	u32 rwmixread;	/* percent */
 	bool verify;
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
+	u32 poll_us; /* hybrid polling window, 0: interrupts only */
 	u64 seed;
 	enum job_path path;
 	const char *sched; /* NULL: keep the disk's */

@@ -27,6 +27,7 @@ struct gendisk;
 /* kernel/run.c: a per-disk setting (md devices pass it to their members). */
 int disk_setting(struct gendisk *disk, const char *key, const char *value);
 void disk_drain(struct gendisk *disk);
+int disk_poll(struct gendisk *disk, bool spin);
 
 /* kernel/selftest.c: test=NAME. Returns 0 or a kernel_fail() status. */
 bool selftest_known(const char *name);
