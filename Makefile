@@ -102,9 +102,17 @@ unit-build: $(UNIT_BINS)
 deps:
 	$(Q)tools/install-deps all
 
+# make run: one boot on a scratch disk; RUN_CMDLINE and RUNARGS (tools/run
+# options, e.g. --accel kvm) override the defaults.
+RUN_DISK := $(BUILD)/run-disk.img
+RUN_CMDLINE ?= rw=write bs=64k size=32M verify=crc32c -- \
+	rw=randread bs=4k iodepth=32 runtime=3 path=bio -- \
+	rw=randread bs=4k iodepth=32 runtime=3 path=request sched=deadline -- \
+	rw=write bs=4k iodepth=32 size=8M queue_depth=2 path=request sched=deadline
 run: all
 	$(Q)tools/install-deps run
-	$(Q)tools/run $(RUNARGS)
+	$(Q)[ -f $(RUN_DISK) ] || $(BUILD)/tools/vblk-img create $(RUN_DISK) 64M --zero
+	$(Q)tools/run --disk $(RUN_DISK) $(RUNARGS) -- $(RUN_CMDLINE)
 
 bench: all
 	$(Q)tools/install-deps bench
