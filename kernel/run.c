@@ -52,7 +52,18 @@ const char *kernel_fail_reason(void)
  */
 int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value)
 {
+	static const char *const known[] = { "read_expire", "write_expire", "fifo_batch",
+					     "writes_starved", "front_merges" };
+	long current;
+	bool is_tunable = false;
 	u64 n;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(known); i++)
+		is_tunable = is_tunable || !strcmp(key, known[i]);
+	if (!is_tunable)
+		return -ENOENT;
+	if (elv_get_tunable(q, key, &current))
+		return -ENOSYS; /* the queue's scheduler has no such tunable */
 
 	if (!strcmp(key, "read_expire") || !strcmp(key, "write_expire")) {
 		if (parse_ms(value, &n))
@@ -118,6 +129,9 @@ int disk_setting(struct gendisk *disk, const char *key, const char *value)
 	if (err == -ENODEV)
 		return kernel_fail("%s.%s: only virtio disks have this setting", disk->disk_name,
 				   key);
+	if (err == -ENOSYS)
+		return kernel_fail("%s.%s: the %s scheduler has no such tunable", disk->disk_name,
+				   key, elevator_name(disk->queue));
 	if (err)
 		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value,
 				   errno_name(err));
