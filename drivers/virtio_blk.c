@@ -502,7 +502,8 @@ static void virtblk_request(struct request_queue *q)
 			blk_stop_queue(q);
 			break;
 		}
-		vbr = virtblk_alloc_req(vblk, vblk->cfg.seg_max + 2);
+		/* Header, the request's segments (at most nr_phys_segments), status. */
+		vbr = virtblk_alloc_req(vblk, MAX(rq->nr_phys_segments, (u16)1) + 2);
 		if (!vbr) {
 			blk_stop_queue(q);
 			break;
