@@ -110,7 +110,8 @@ static bool generic_make_request_checks(struct bio *bio)
 			return refuse(bio, -EIO);
 		}
 		lbs = q->limits.logical_block_size;
-		if (!IS_ALIGNED(bio->bi_sector, lbs >> SECTOR_SHIFT) || !IS_ALIGNED(bio->bi_size, lbs)) {
+		if (!IS_ALIGNED(bio->bi_sector, lbs >> SECTOR_SHIFT) ||
+		    !IS_ALIGNED(bio->bi_size, lbs)) {
 			if (q->msg_count++ < BLK_MSG_BURST)
 				pr_err("blk: %s: bio (sector %llu, %u bytes) not aligned to the "
 				       "%u-byte logical block",
@@ -240,8 +241,7 @@ void __blk_put_request(struct request_queue *q, struct request *rq)
 		blk_run_queue_async(q);
 }
 
-static void init_request_from_bio(struct request_queue *q, struct request *rq,
-				  struct bio *bio)
+static void init_request_from_bio(struct request_queue *q, struct request *rq, struct bio *bio)
 {
 	rq->q = q;
 	rq->rq_disk = bio->bi_disk;
@@ -296,11 +296,26 @@ int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
  * Plugging
  */
 
+/*
+ * The plug that bios submitted here should join. There are two contexts:
+ * process (atomic depth 0) and completion (depth above 0: bio_endio nests
+ * inside the softirq, but it is the same context). A process-context plug
+ * serves only process context: completion work that runs while that
+ * context waits must not strand its bios on a list the waiter flushes
+ * later. A plug opened in completion context (a driver's completion
+ * tasklet, inside blk_atomic_enter) serves everything nested under it,
+ * such as bi_end_io callbacks that end requests and submit the next I/O.
+ */
+static bool same_context(int depth_a, int depth_b)
+{
+	return (depth_a == 0) == (depth_b == 0);
+}
+
 static struct blk_plug *blk_current_plug(void)
 {
 	struct blk_plug *plug = current_plug;
 
-	return plug && plug->depth == blk_atomic_depth() ? plug : NULL;
+	return plug && same_context(plug->depth, blk_atomic_depth()) ? plug : NULL;
 }
 
 void blk_start_plug(struct blk_plug *plug)
@@ -311,7 +326,7 @@ void blk_start_plug(struct blk_plug *plug)
 	plug->depth = blk_atomic_depth();
 	plug->prev = current_plug;
 	/* A plug inside a plug of the same context: the outer one decides. */
-	plug->active = !(current_plug && current_plug->depth == plug->depth);
+	plug->active = !(current_plug && same_context(current_plug->depth, plug->depth));
 	if (plug->active)
 		current_plug = plug;
 }
@@ -337,11 +352,10 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 	list_splice_tail_init(&plug->list, &list);
 	plug->count = 0;
 	while (!list_empty(&list)) {
-		struct request_queue *q =
-			list_first_entry(&list, struct request, queuelist)->q;
+		struct request_queue *q = list_first_entry(&list, struct request, queuelist)->q;
 		struct request *rq, *n;
 
-		list_for_each_entry_safe(rq, n, &list, queuelist) {
+		list_for_each_entry_safe (rq, n, &list, queuelist) {
 			if (rq->q != q)
 				continue;
 			list_del_init(&rq->queuelist);
@@ -381,8 +395,7 @@ bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data)
 	return true;
 }
 
-static bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug,
-				   struct bio *bio)
+static bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio)
 {
 	struct request *rq;
 
@@ -647,7 +660,7 @@ static void blk_retry_bios(struct request_queue *q, struct bio *bios)
 		bio->bi_next = NULL;
 		bio->bi_flags |= BIO_RETRY;
 		q->counters.retries++;
-		rq = bio_list_empty(&q->backlog) ? get_request(q, false) : NULL;
+		rq = get_request(q, false);
 		if (!rq) {
 			park_bio(q, bio);
 			continue;

@@ -1003,6 +1003,16 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	blk_queue_bypass_fn(q, virtblk_make_request);
 	blk_queue_logical_block_size(q, vblk->cfg.blk_size);
 	blk_queue_physical_block_size(q, vblk->cfg.phys_block_size);
+	/*
+	 * The device limits a request only through seg_max segments of at
+	 * most size_max bytes; the block layer keeps requests to its default
+	 * size (BLK_DEF_MAX_SECTORS) below that, as Linux does.
+	 */
+	blk_queue_max_hw_sectors(q, vblk->cfg.size_max
+					    ? (u32)MIN((u64)vblk->cfg.seg_max * vblk->cfg.size_max >>
+							       SECTOR_SHIFT,
+						       (u64)UINT32_MAX >> SECTOR_SHIFT)
+					    : UINT32_MAX >> SECTOR_SHIFT);
 	blk_queue_max_segments(q, (unsigned short)vblk->cfg.seg_max);
 	if (vblk->cfg.size_max)
 		blk_queue_max_segment_size(q, vblk->cfg.size_max);

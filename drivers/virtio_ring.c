@@ -27,6 +27,8 @@
  * page physically contiguous; a longer chain goes direct instead.
  */
 #define VRING_INDIRECT_MAX (PAGE_SIZE / sizeof(struct virtq_desc))
+/* Chains this short go direct while the ring has room (see add_sgs). */
+#define VRING_DIRECT_MAX 4
 
 /* A device error: say what was wrong, then refuse to touch the ring again. */
 #define vq_bad(vq, fmt, ...)                                           \
@@ -253,8 +255,17 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 		return -EINVAL;
 	}
 
-	/* Allocate before turning interrupts off, to keep that window short. */
-	if (vq->indirect && total > 1 && total <= VRING_INDIRECT_MAX)
+	/*
+	 * Indirect tables save ring space at the price of an allocation per
+	 * request and one more indirection for the device. A short chain goes
+	 * direct while the ring is less than half full: that is the common
+	 * case of a block request (header, one segment, status), and the
+	 * cheaper one. Long chains, and any chain once space gets tight, go
+	 * indirect, so the ring still holds as many requests as it can.
+	 * Allocate before turning interrupts off, to keep that window short.
+	 */
+	if (vq->indirect && total > 1 && total <= VRING_INDIRECT_MAX &&
+	    (total > VRING_DIRECT_MAX || READ_ONCE(vq->num_free) < total + vq->num / 2))
 		indir = kmalloc(total * sizeof(*indir));
 	needed = indir ? 1 : total;
 

@@ -374,6 +374,32 @@ static int req_add(struct virtqueue *vq, struct req *r, unsigned int out, unsign
 	return err;
 }
 
+/* Add @n single-element buffers from reqs[first]. */
+static void add_n(struct virtqueue *vq, unsigned int first, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(req_add(vq, &reqs[first + i], 0, 1), 0);
+}
+
+/*
+ * The descriptor policy, stated from the ring's side rather than as the
+ * driver computes it: with the feature, a chain of 2..DIRECT_MAX elements
+ * goes direct when, with it added, at most half the ring is in use; longer
+ * chains (up to a page of table, more than any test here builds) always go
+ * indirect; a single element never needs a table.
+ */
+#define DIRECT_MAX 4 /* VRING_DIRECT_MAX in drivers/virtio_ring.c */
+
+static bool policy_indirect(bool feature, unsigned int num, unsigned int used,
+			    unsigned int total)
+{
+	if (!feature || total < 2)
+		return false;
+	return total > DIRECT_MAX || used + total > num / 2;
+}
+
 /* The chain the device took is exactly this request's scatterlist. */
 static void expect_chain_is(const struct sim_chain *c, const struct req *r)
 {
@@ -627,10 +653,12 @@ static void test_del_with_buffers_in_flight(void **state)
 {
 	struct virtqueue *vq = sim_create(8, true, false, NULL);
 
-	assert_int_equal(req_add(vq, &reqs[0], 2, 1), 0);
-	assert_int_equal(req_add(vq, &reqs[1], 1, 2), 0);
+	/* Longer than DIRECT_MAX: indirect even on an empty ring. */
+	assert_int_equal(req_add(vq, &reqs[0], 3, 2), 0);
+	assert_int_equal(req_add(vq, &reqs[1], 2, 3), 0);
 	assert_true(virtqueue_kick(vq));
 	assert_int_equal(req_add(vq, &reqs[2], 1, 0), 0);
+	assert_int_equal(virtqueue_num_free(vq), 5);
 	assert_int_equal(host_live_allocs, base_allocs + 3); /* queue and two tables */
 	log_clear();
 	sim_destroy();
@@ -689,16 +717,18 @@ static void test_indirect_chain(void **state)
 	const struct virtq_desc *hd;
 	long allocs = host_live_allocs;
 
-	assert_int_equal(req_add(vq, r, 1, 2), 0);
+	/* Longer than DIRECT_MAX, so a table whatever the ring's fill. */
+	assert_int_equal(req_add(vq, r, 2, 3), 0);
 	assert_int_equal(virtqueue_num_free(vq), 7);
 	assert_int_equal(host_live_allocs, allocs + 1);
 	assert_true(virtqueue_kick(vq));
 	assert_int_equal(sim_fetch(), 1);
 	assert_true(sim.pending[0].indirect);
+	assert_int_equal(sim.pending[0].ndescs, 1);
 	expect_chain_is(&sim.pending[0], r);
 	hd = &sim.vr.desc[sim.pending[0].head];
 	assert_int_equal(hd->flags, VIRTQ_DESC_F_INDIRECT);
-	assert_int_equal(hd->len, 3 * sizeof(struct virtq_desc));
+	assert_int_equal(hd->len, 5 * sizeof(struct virtq_desc));
 
 	/* The device need not write everything (§2.6.8.2). */
 	sim_complete(0, 10);
@@ -730,9 +760,11 @@ static void test_indirect_falls_back_when_kmalloc_fails(void **state)
 	struct virtqueue *vq = sim_create(8, true, false, NULL);
 	long allocs = host_live_allocs;
 
+	/* A chain that would take a table even on an empty ring. */
 	kmalloc_failures = 1;
-	assert_int_equal(req_add(vq, &reqs[0], 2, 1), 0);
-	assert_int_equal(virtqueue_num_free(vq), 5);
+	assert_int_equal(req_add(vq, &reqs[0], 3, 2), 0);
+	assert_int_equal(kmalloc_failures, 0); /* the table was asked for */
+	assert_int_equal(virtqueue_num_free(vq), 3);
 	assert_int_equal(host_live_allocs, allocs);
 	assert_true(virtqueue_kick(vq));
 	assert_int_equal(sim_fetch(), 1);
@@ -907,39 +939,246 @@ static void test_size_one(void **state)
 }
 
 /* ========================================================================
+ * Descriptor policy: short chains direct while the ring is at most half in
+ * use, long chains and any chain on a fuller ring indirect
+ */
+
+/* The newest chain the device took is @r, direct over @total descriptors. */
+static void expect_direct(const struct sim_chain *c, const struct req *r, unsigned int total)
+{
+	assert_false(c->indirect);
+	assert_false(sim.vr.desc[c->head].flags & VIRTQ_DESC_F_INDIRECT);
+	assert_int_equal(c->ndescs, total);
+	expect_chain_is(c, r);
+}
+
+/* ... or indirect, one descriptor naming a table of exactly @total entries. */
+static void expect_indirect(const struct sim_chain *c, const struct req *r, unsigned int total)
+{
+	const struct virtq_desc *hd = &sim.vr.desc[c->head];
+
+	assert_true(c->indirect);
+	assert_int_equal(hd->flags, VIRTQ_DESC_F_INDIRECT);
+	assert_int_equal(hd->len, total * sizeof(struct virtq_desc));
+	assert_int_equal(c->ndescs, 1);
+	expect_chain_is(c, r);
+}
+
+/* Complete everything the device holds and take it all back. */
+static void complete_all(struct virtqueue *vq)
+{
+	while (sim.npending) {
+		struct req *r = req_of_chain(&sim.pending[0]);
+
+		sim_complete(0, SIM_FULL);
+		expect_buf(vq, r, req_writable(r));
+	}
+	assert_null(virtqueue_get_buf(vq, NULL));
+	assert_int_equal(virtqueue_num_free(vq), vq->num);
+}
+
+/* A block request's shape (header, segment, status) on an empty ring: direct. */
+static void test_policy_short_chain_direct_on_empty_ring(void **state)
+{
+	struct virtqueue *vq = sim_create(8, true, false, NULL);
+	long allocs = host_live_allocs;
+	const struct virtq_desc *d = sim.vr.desc;
+	u16 i;
+
+	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0);
+	assert_int_equal(virtqueue_num_free(vq), 5);
+	assert_int_equal(host_live_allocs, allocs); /* no table */
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 1);
+	expect_direct(&sim.pending[0], &reqs[0], 3);
+	/* The raw descriptors: a plain chain, NEXT on all but the last. */
+	i = sim.pending[0].head;
+	assert_int_equal(d[i].flags, VIRTQ_DESC_F_NEXT);
+	i = d[i].next;
+	assert_int_equal(d[i].flags, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+	i = d[i].next;
+	assert_int_equal(d[i].flags, VIRTQ_DESC_F_WRITE);
+	complete_all(vq);
+	expect_written(&reqs[0], req_writable(&reqs[0]));
+}
+
+/* The same chain on a half-full ring takes a table; on an emptied one, not. */
+static void test_policy_short_chain_indirect_when_half_full(void **state)
+{
+	struct virtqueue *vq = sim_create(8, true, false, NULL);
+	long allocs = host_live_allocs;
+
+	add_n(vq, 1, 4);
+	assert_int_equal(virtqueue_num_free(vq), 4);
+	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0);
+	assert_int_equal(virtqueue_num_free(vq), 3);
+	assert_int_equal(host_live_allocs, allocs + 1);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 5);
+	expect_indirect(&sim.pending[4], &reqs[0], 3);
+	complete_all(vq);
+	assert_int_equal(host_live_allocs, allocs);
+
+	/* The choice follows the ring's fill now, not what it was. */
+	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0);
+	assert_int_equal(virtqueue_num_free(vq), 5);
+	assert_int_equal(host_live_allocs, allocs);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 1);
+	expect_direct(&sim.pending[0], &reqs[0], 3);
+	complete_all(vq);
+}
+
+/*
+ * DIRECT_MAX elements go direct on an empty ring; one more never does. The
+ * ring is big enough that its fill alone would let either go direct.
+ */
+static void test_policy_long_chain_indirect_on_empty_ring(void **state)
+{
+	struct virtqueue *vq = sim_create(64, true, false, NULL);
+	long allocs = host_live_allocs;
+
+	assert_int_equal(req_add(vq, &reqs[0], 2, 2), 0);
+	assert_int_equal(virtqueue_num_free(vq), 60);
+	assert_int_equal(host_live_allocs, allocs);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 1);
+	expect_direct(&sim.pending[0], &reqs[0], 4);
+	complete_all(vq);
+
+	assert_int_equal(req_add(vq, &reqs[0], 2, 3), 0);
+	assert_int_equal(virtqueue_num_free(vq), 63);
+	assert_int_equal(host_live_allocs, allocs + 1);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 1);
+	expect_indirect(&sim.pending[0], &reqs[0], 5);
+	complete_all(vq);
+	assert_int_equal(host_live_allocs, allocs);
+}
+
+/* Without VIRTIO_RING_F_INDIRECT_DESC every chain is direct, however long, however full. */
+static void test_policy_no_feature_all_direct(void **state)
+{
+	struct virtqueue *vq = sim_create(8, false, false, NULL);
+	long allocs = host_live_allocs;
+
+	assert_int_equal(req_add(vq, &reqs[0], 2, 3), 0);
+	assert_int_equal(virtqueue_num_free(vq), 3);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 1);
+	expect_direct(&sim.pending[0], &reqs[0], 5);
+	complete_all(vq);
+
+	add_n(vq, 1, 4);
+	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0);
+	assert_int_equal(virtqueue_num_free(vq), 1);
+	/* A table would have fitted; without the feature there is none. */
+	assert_int_equal(req_add(vq, &reqs[5], 1, 1), -ENOSPC);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), 5);
+	expect_direct(&sim.pending[4], &reqs[0], 3);
+	complete_all(vq);
+	assert_int_equal(host_live_allocs, allocs);
+}
+
+/*
+ * Every chain length from 1 to MAX_ELEMS at every fill of the ring, against
+ * policy_indirect(): catches an off-by-one at either threshold.
+ */
+static void check_policy_sweep(bool feature, unsigned int num)
+{
+	unsigned int total, used, n_direct = 0, n_indirect = 0;
+
+	for (total = 1; total <= MIN(MAX_ELEMS, num); total++) {
+		for (used = 0; used < num; used++) {
+			struct virtqueue *vq = sim_create(num, feature, false, NULL);
+			long allocs = host_live_allocs;
+			bool ind = policy_indirect(feature, num, used, total);
+			unsigned int descs = ind ? 1 : total;
+			int err;
+
+			add_n(vq, 1, used);
+			err = req_add(vq, &reqs[0], total / 2, total - total / 2);
+			if (descs > num - used) {
+				assert_int_equal(err, -ENOSPC);
+				assert_int_equal(host_live_allocs, allocs);
+				sim_destroy();
+				continue;
+			}
+			assert_int_equal(err, 0);
+			assert_int_equal(virtqueue_num_free(vq), num - used - descs);
+			assert_int_equal(host_live_allocs, allocs + ind);
+			assert_true(virtqueue_kick(vq));
+			assert_int_equal(sim_fetch(), used + 1);
+			if (ind) {
+				expect_indirect(&sim.pending[used], &reqs[0], total);
+				n_indirect++;
+			} else {
+				expect_direct(&sim.pending[used], &reqs[0], total);
+				n_direct++;
+			}
+			complete_all(vq);
+			assert_int_equal(host_live_allocs, allocs);
+			sim_destroy();
+		}
+	}
+	assert_true(n_direct > 0);
+	if (feature)
+		assert_true(n_indirect > 0);
+}
+
+static void test_policy_sweep(void **state)
+{
+	check_policy_sweep(true, 8);
+	check_policy_sweep(true, 16);
+	check_policy_sweep(true, 2);
+	check_policy_sweep(false, 8);
+}
+
+/* ========================================================================
  * Ring wrap-around: many rounds, random shapes, out-of-order completions
  */
 
+/*
+ * Chains of 1 to MAX_ELEMS elements: with the feature, short ones go direct
+ * or indirect by how full the ring is at the time, long ones always indirect.
+ * Each request remembers what the policy said when it was added, and the
+ * device must see exactly that shape and give back exactly that many
+ * descriptors.
+ */
 static void check_ring_wrap(bool indirect, bool event_idx)
 {
-	struct virtqueue *vq = sim_create(8, indirect, event_idx, NULL);
+	const unsigned int num = 8;
+	struct virtqueue *vq = sim_create(num, indirect, event_idx, NULL);
 	unsigned int in_flight_descs = 0, completed = 0, round;
+	unsigned int descs_of[8] = { 0 };
+	unsigned int n_direct_multi = 0, n_indirect = 0, tables, i;
+	long allocs = host_live_allocs;
 
 	for (round = 0; round < 20000; round++) {
 		/* Add a few buffers of random shapes while they fit. */
 		unsigned int adds = rng(4);
 
 		while (adds--) {
-			unsigned int out = rng(4), in = rng(4), descs, i;
+			unsigned int total = 1 + rng(MAX_ELEMS), out = rng(total + 1), descs;
 			struct req *r = NULL;
 			int err;
 
-			if (out + in == 0)
-				out = 1;
 			for (i = 0; i < 8 && !r; i++)
 				if (!reqs[i].in_flight)
 					r = &reqs[i];
 			if (!r)
 				break;
-			descs = indirect && out + in > 1 ? 1 : out + in;
-			err = req_add(vq, r, out, in);
-			if (descs > 8 - in_flight_descs) {
+			descs = policy_indirect(indirect, num, in_flight_descs, total) ? 1 : total;
+			err = req_add(vq, r, out, total - out);
+			if (descs > num - in_flight_descs) {
 				assert_int_equal(err, -ENOSPC);
 				continue;
 			}
 			assert_int_equal(err, 0);
+			descs_of[r - reqs] = descs;
 			in_flight_descs += descs;
-			assert_int_equal(virtqueue_num_free(vq), 8 - in_flight_descs);
+			assert_int_equal(virtqueue_num_free(vq), num - in_flight_descs);
 		}
 		if (rng(2))
 			virtqueue_kick(vq);
@@ -949,22 +1188,51 @@ static void check_ring_wrap(bool indirect, bool event_idx)
 		while (sim.npending && rng(3)) {
 			unsigned int k = rng(sim.npending);
 			struct req *r = req_of_chain(&sim.pending[k]);
+			unsigned int total = r->out + r->in, descs = descs_of[r - reqs];
 			u32 len = rng(2) ? SIM_FULL : rng(req_writable(r) + 1);
 
 			expect_chain_is(&sim.pending[k], r);
+			/* The shape decided at add time is the shape the device saw. */
+			assert_int_equal(sim.pending[k].indirect, total > 1 && descs == 1);
+			assert_int_equal(sim.pending[k].ndescs, descs);
+			if (sim.pending[k].indirect)
+				n_indirect++;
+			else if (total > 1)
+				n_direct_multi++;
 			if (len == SIM_FULL)
 				len = req_writable(r);
 			sim_complete(k, len);
 			expect_buf(vq, r, len);
 			expect_written(r, len);
-			in_flight_descs -= indirect && r->out + r->in > 1 ? 1 : r->out + r->in;
-			assert_int_equal(virtqueue_num_free(vq), 8 - in_flight_descs);
+			in_flight_descs -= descs;
+			assert_int_equal(virtqueue_num_free(vq), num - in_flight_descs);
 			completed++;
 		}
 		assert_null(virtqueue_get_buf(vq, NULL));
+		/* One table per indirect chain in flight, and no more. */
+		for (i = 0, tables = 0; i < 8; i++)
+			tables += reqs[i].in_flight && descs_of[i] == 1 &&
+				  reqs[i].out + reqs[i].in > 1;
+		assert_int_equal(host_live_allocs, allocs + tables);
 	}
 	assert_true(completed > 10000);
+	assert_true(n_direct_multi > 1000);
+	if (indirect)
+		assert_true(n_indirect > 1000);
+	else
+		assert_int_equal(n_indirect, 0);
 	assert_false(virtqueue_is_broken(vq));
+	/* Drain what is left: every descriptor comes back. */
+	while (sim.npending) {
+		struct req *r = req_of_chain(&sim.pending[0]);
+
+		sim_complete(0, SIM_FULL);
+		expect_buf(vq, r, req_writable(r));
+	}
+	while (virtqueue_detach_unused_buf(vq))
+		;
+	assert_int_equal(virtqueue_num_free(vq), num);
+	assert_int_equal(host_live_allocs, allocs);
 }
 
 static void test_ring_wrap_direct(void **state)
@@ -1049,15 +1317,6 @@ static void test_need_event_formula(void **state)
 			fail_msg("vring_need_event(%u, %u, %u) should be %d", cases[i].event,
 				 cases[i].new_idx, cases[i].old_idx, cases[i].need);
 	}
-}
-
-/* Add @n single-element buffers from reqs[first]. */
-static void add_n(struct virtqueue *vq, unsigned int first, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		assert_int_equal(req_add(vq, &reqs[first + i], 0, 1), 0);
 }
 
 static void test_kick_suppressed_by_avail_event(void **state)
@@ -1496,15 +1755,20 @@ static void test_detach_unused_after_reset(void **state)
 	unsigned int i;
 	void *tok;
 
-	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0); /* indirect */
-	assert_int_equal(req_add(vq, &reqs[1], 0, 1), 0); /* direct */
-	assert_int_equal(req_add(vq, &reqs[2], 2, 2), 0); /* indirect */
+	assert_int_equal(req_add(vq, &reqs[0], 1, 2), 0); /* direct: short, ring empty */
+	assert_int_equal(virtqueue_num_free(vq), 5);
+	assert_int_equal(req_add(vq, &reqs[1], 0, 1), 0); /* direct: one element */
+	assert_int_equal(req_add(vq, &reqs[2], 3, 2), 0); /* indirect: long */
+	assert_int_equal(virtqueue_num_free(vq), 3);
 	assert_true(virtqueue_kick(vq));
 	assert_int_equal(sim_fetch(), 3);
-	assert_int_equal(req_add(vq, &reqs[3], 3, 0), 0); /* never published */
+	assert_false(sim.pending[0].indirect);
+	assert_true(sim.pending[2].indirect);
+	assert_int_equal(req_add(vq, &reqs[3], 4, 1), 0); /* indirect, never published */
+	assert_int_equal(virtqueue_num_free(vq), 2);
 	sim_complete(1, SIM_FULL);
 	expect_buf(vq, &reqs[1], ELEM_LEN);
-	assert_int_equal(host_live_allocs, allocs + 3);
+	assert_int_equal(host_live_allocs, allocs + 2);
 
 	sim_reset();
 	for (i = 0; i < 3; i++) {
@@ -1569,6 +1833,12 @@ int main(void)
 		T(test_full_ring_direct),
 		T(test_full_ring_indirect),
 		T(test_size_one),
+		/* descriptor policy */
+		T(test_policy_short_chain_direct_on_empty_ring),
+		T(test_policy_short_chain_indirect_when_half_full),
+		T(test_policy_long_chain_indirect_on_empty_ring),
+		T(test_policy_no_feature_all_direct),
+		T(test_policy_sweep),
 		/* wrap-around */
 		T(test_ring_wrap_direct),
 		T(test_ring_wrap_indirect_event_idx),
