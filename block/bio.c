@@ -58,8 +58,7 @@ int bio_pool_init(void)
 		struct bio *bio = kmalloc(bio_bytes(BIO_MAX_VECS));
 
 		if (!bio) {
-			pr_err("bio: no memory for the reserve (%u of %u bios)", i,
-			       BIO_RESERVE_NR);
+			pr_err("bio: no memory for the reserve (%u of %u bios)", i, BIO_RESERVE_NR);
 			while (i--)
 				kfree(reserve_all[i]);
 			reserve_free = NULL;
@@ -182,8 +181,7 @@ int bio_add_page(struct bio *bio, void *page, u32 len, u32 offset)
 
 	if (bio_flagged(bio, BIO_CLONED) || bio->bi_vcnt >= bio->bi_max_vecs)
 		return 0;
-	if (!len || (u64)offset + len > PAGE_SIZE ||
-	    !IS_ALIGNED((uintptr_t)page, PAGE_SIZE))
+	if (!len || (u64)offset + len > PAGE_SIZE || !IS_ALIGNED((uintptr_t)page, PAGE_SIZE))
 		return 0;
 
 	if (q) {
@@ -200,7 +198,7 @@ int bio_add_page(struct bio *bio, void *page, u32 len, u32 offset)
 		if (!contig && bio->bi_phys_segments >= lim->max_segments)
 			return 0;
 		if (q->merge_bvec_fn) {
-			struct bio_vec want = { page, len, offset };
+			struct bio_vec want = {page, len, offset};
 
 			if (q->merge_bvec_fn(q, bio, &want) < (int)len)
 				return 0;

@@ -31,6 +31,20 @@ static void blk_flush_plug_list(struct blk_plug *plug);
  * generic_make_request
  */
 
+bool blk_msg_ok(struct request_queue *q)
+{
+	if (q->msg_count < BLK_MSG_BURST) {
+		q->msg_count++;
+		return true;
+	}
+	if (q->msg_count == BLK_MSG_BURST) {
+		q->msg_count++;
+		pr_err("blk: %s: further messages about refused I/O suppressed",
+		       q->disk ? q->disk->disk_name : "queue");
+	}
+	return false;
+}
+
 static bool refuse(struct bio *bio, int err)
 {
 	bio->bi_status = err;
@@ -78,7 +92,7 @@ static bool generic_make_request_checks(struct bio *bio)
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		if (!blk_queue_get_max_sectors(q, op)) {
-			if (q->msg_count++ < BLK_MSG_BURST)
+			if (blk_msg_ok(q))
 				pr_err("blk: %s: %s not supported", disk->disk_name,
 				       op == REQ_OP_DISCARD ? "discard" : "write-zeroes");
 			return refuse(bio, -EOPNOTSUPP);
@@ -91,7 +105,7 @@ static bool generic_make_request_checks(struct bio *bio)
 	}
 
 	if (op != REQ_OP_READ && op != REQ_OP_FLUSH && disk->read_only) {
-		if (q->msg_count++ < BLK_MSG_BURST)
+		if (blk_msg_ok(q))
 			pr_err("blk: %s: write refused, the disk is read-only "
 			       "(sector %llu, %u bytes)",
 			       disk->disk_name, (unsigned long long)bio->bi_sector, bio->bi_size);
@@ -102,7 +116,7 @@ static bool generic_make_request_checks(struct bio *bio)
 		sector_t cap = get_capacity(disk), nr = bio_sectors(bio);
 
 		if (nr > cap || bio->bi_sector > cap - nr) {
-			if (q->msg_count++ < BLK_MSG_BURST)
+			if (blk_msg_ok(q))
 				pr_err("blk: %s: access beyond end of device: sector %llu + %llu "
 				       "> capacity %llu",
 				       disk->disk_name, (unsigned long long)bio->bi_sector,
@@ -112,7 +126,7 @@ static bool generic_make_request_checks(struct bio *bio)
 		lbs = q->limits.logical_block_size;
 		if (!IS_ALIGNED(bio->bi_sector, lbs >> SECTOR_SHIFT) ||
 		    !IS_ALIGNED(bio->bi_size, lbs)) {
-			if (q->msg_count++ < BLK_MSG_BURST)
+			if (blk_msg_ok(q))
 				pr_err("blk: %s: bio (sector %llu, %u bytes) not aligned to the "
 				       "%u-byte logical block",
 				       disk->disk_name, (unsigned long long)bio->bi_sector,

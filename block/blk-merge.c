@@ -33,7 +33,7 @@ void blk_recount_segments(struct request_queue *q, struct bio *bio)
 
 	bio->bi_seg_front_size = 0;
 	bio->bi_phys_start = 0;
-	bio_for_each_segment(bv, bio, iter) {
+	bio_for_each_segment (bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 
 		if (nsegs && phys == end && seg + bv.bv_len <= max_seg) {
@@ -97,12 +97,13 @@ static long bio_split_sectors(struct request_queue *q, struct bio *bio)
 		return max_sectors;
 	}
 
-	bio_for_each_segment(bv, bio, iter) {
+	bio_for_each_segment (bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 		bool contig = nsegs && phys == end;
 
 		if (bytes + bv.bv_len > max_bytes) {
-			/* Take the part of this vec that still fits, if a segment is free for it. */
+			/* Take the part of this vec that still fits, if a segment is free for it.
+			 */
 			u32 part = (u32)(max_bytes - bytes);
 
 			if (part && ((contig && seg + part <= lim->max_segment_size) ||
@@ -141,7 +142,7 @@ void blk_queue_split(struct request_queue *q, struct bio **biop)
 	if (!sectors)
 		return;
 	if (sectors < 0) {
-		if (q->msg_count++ < BLK_MSG_BURST)
+		if (blk_msg_ok(q))
 			pr_err("blk: %s: bio at sector %llu cannot be split to the queue's "
 			       "limits (%u segments of at most %u bytes, %u-byte blocks)",
 			       q->disk ? q->disk->disk_name : "?",
@@ -195,8 +196,8 @@ int blk_try_merge(struct request *rq, struct bio *bio)
  * Would the segments at a seam join into one: the first run ends where the
  * second starts, and together they fit max_segment_size.
  */
-static bool seam_joins(struct request_queue *q, phys_addr_t end, u32 back,
-		       phys_addr_t start, u32 front)
+static bool seam_joins(struct request_queue *q, phys_addr_t end, u32 back, phys_addr_t start,
+		       u32 front)
 {
 	return end == start && (u64)back + front <= q->limits.max_segment_size;
 }
@@ -206,8 +207,8 @@ static bool seam_joins(struct request_queue *q, phys_addr_t end, u32 back,
  * fa/ba) before run B (nb, fb, bb): returns the count and the new first and
  * last sizes, or false when the count exceeds max_segments.
  */
-static bool join_segments(struct request_queue *q, bool seam, u32 na, u32 fa, u32 ba,
-			  u32 nb, u32 fb, u32 bb, u32 *n, u32 *front, u32 *back)
+static bool join_segments(struct request_queue *q, bool seam, u32 na, u32 fa, u32 ba, u32 nb,
+			  u32 fb, u32 bb, u32 *n, u32 *front, u32 *back)
 {
 	if (!na || !nb) {
 		*n = na + nb;
@@ -245,9 +246,8 @@ bool bio_attempt_back_merge(struct request_queue *q, struct request *rq, struct 
 		seam = seam_joins(q, rq->biotail->bi_phys_end, rq->seg_back_size,
 				  bio->bi_phys_start, bio->bi_seg_front_size);
 		if (!join_segments(q, seam, rq->nr_phys_segments, rq->seg_front_size,
-				   rq->seg_back_size, bio->bi_phys_segments,
-				   bio->bi_seg_front_size, bio->bi_seg_back_size, &n, &front,
-				   &back))
+				   rq->seg_back_size, bio->bi_phys_segments, bio->bi_seg_front_size,
+				   bio->bi_seg_back_size, &n, &front, &back))
 			return false;
 	}
 	rq->biotail->bi_next = bio;
@@ -274,8 +274,8 @@ bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct
 		seam = seam_joins(q, bio->bi_phys_end, bio->bi_seg_back_size,
 				  rq->bio->bi_phys_start, rq->seg_front_size);
 		if (!join_segments(q, seam, bio->bi_phys_segments, bio->bi_seg_front_size,
-				   bio->bi_seg_back_size, rq->nr_phys_segments,
-				   rq->seg_front_size, rq->seg_back_size, &n, &front, &back))
+				   bio->bi_seg_back_size, rq->nr_phys_segments, rq->seg_front_size,
+				   rq->seg_back_size, &n, &front, &back))
 			return false;
 	}
 	bio->bi_next = rq->bio;
@@ -307,8 +307,8 @@ static bool attempt_merge(struct request_queue *q, struct request *rq, struct re
 				       next->bio->bi_phys_start, next->seg_front_size);
 
 		if (!join_segments(q, seam, rq->nr_phys_segments, rq->seg_front_size,
-				   rq->seg_back_size, next->nr_phys_segments,
-				   next->seg_front_size, next->seg_back_size, &n, &front, &back))
+				   rq->seg_back_size, next->nr_phys_segments, next->seg_front_size,
+				   next->seg_back_size, &n, &front, &back))
 			return false;
 	}
 
@@ -344,8 +344,7 @@ bool attempt_front_merge(struct request_queue *q, struct request *rq)
 	return prev && attempt_merge(q, prev, rq);
 }
 
-bool blk_attempt_req_merge(struct request_queue *q, struct request *rq,
-			   struct request *next)
+bool blk_attempt_req_merge(struct request_queue *q, struct request *rq, struct request *next)
 {
 	return attempt_merge(q, rq, next);
 }
@@ -361,7 +360,7 @@ static void map_bio(struct request_queue *q, struct bio *bio, struct scatterlist
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	bio_for_each_segment(bv, bio, iter) {
+	bio_for_each_segment (bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 		struct scatterlist *cur = *sg;
 

@@ -38,14 +38,15 @@ void blk_complete_request(struct request *rq)
 {
 	unsigned long flags = local_irq_save();
 
-	/* A started request is on no list, so queuelist is free for the done list. */
-	BUG_ON(!(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist));
 	if (rq->atomic_flags & REQ_ATOM_TIMEOUT) {
 		/* The timeout handler owns it right now; it finishes the job after. */
 		rq->atomic_flags |= REQ_ATOM_LATE;
 	} else if (!(rq->atomic_flags & REQ_ATOM_COMPLETE)) {
+		/* Started requests are on no list: queuelist is free for the done list. */
+		BUG_ON(!(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist));
 		__blk_complete_request(rq);
 	}
+	/* Else it is completed already: a second report of it changes nothing. */
 	local_irq_restore(flags);
 }
 

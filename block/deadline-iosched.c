@@ -152,7 +152,7 @@ static int deadline_dispatch_requests(struct request_queue *q, int force)
 		goto dispatch_find_request;
 	}
 	if (writes) {
-dispatch_writes:
+	dispatch_writes:
 		dd->starved = 0;
 		dir = WRITE;
 		goto dispatch_find_request;
@@ -286,6 +286,8 @@ static int store_front_merges(struct elevator_queue *eq, long v)
 	return 0;
 }
 
+/* Tables read best one entry per line. */
+/* clang-format off */
 static const struct elv_tunable deadline_tunables[] = {
 	{ "read_expire", show_read_expire, store_read_expire },
 	{ "write_expire", show_write_expire, store_write_expire },
@@ -310,3 +312,4 @@ const struct elevator_type iosched_deadline = {
 	},
 	.tunables = deadline_tunables,
 };
+/* clang-format on */

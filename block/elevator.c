@@ -8,15 +8,15 @@
  * starts); front merges are rare enough that each scheduler looks them up
  * in its own order, if at all. q->last_merge short-cuts both for streams.
  */
+#include "block/elevator.h"
 #include "block/blk.h"
 #include "block/blkdev.h"
-#include "block/elevator.h"
 #include "block/genhd.h"
 #include "kernel/string.h"
 
 static const struct elevator_type *const elevators[] = {
-	&iosched_deadline,
-	&elevator_noop,
+    &iosched_deadline,
+    &elevator_noop,
 };
 
 static const struct elevator_type *elevator_find(const char *name)
@@ -162,7 +162,7 @@ static struct request *elv_rqhash_find(struct request_queue *q, sector_t end)
 	struct list_head *bucket = rqhash_bucket(q->elevator, end);
 	struct request *rq;
 
-	list_for_each_entry(rq, bucket, hash)
+	list_for_each_entry (rq, bucket, hash)
 		if (rq_end_sector(rq) == end)
 			return rq;
 	return NULL;

@@ -8,10 +8,10 @@
  * md disk (or a partition, or anything else that remaps) just adds more
  * turns of the submitter's bio_list loop, never more stack.
  */
+#include "block/md.h"
 #include "block/bio.h"
 #include "block/blkdev.h"
 #include "block/genhd.h"
-#include "block/md.h"
 #include "kernel/string.h"
 
 struct md_dev {
@@ -34,8 +34,7 @@ static unsigned ilog2_u32(u32 v)
 
 /* Point @bio at the member holding its first sector; returns the sectors
  * left before the next chunk or member boundary. */
-static u32 md_map(struct md_dev *md, sector_t sector, struct gendisk **member,
-		  sector_t *msector)
+static u32 md_map(struct md_dev *md, sector_t sector, struct gendisk **member, sector_t *msector)
 {
 	if (md->level == MD_STRIPE) {
 		sector_t chunk = sector >> md->chunk_shift;
@@ -109,8 +108,8 @@ static void md_make_request(struct request_queue *q, struct bio *bio)
 	}
 }
 
-static int md_check(const char *name, int level, u32 chunk_bytes,
-		    struct gendisk *const members[], unsigned n, u32 *lbs)
+static int md_check(const char *name, int level, u32 chunk_bytes, struct gendisk *const members[],
+		    unsigned n, u32 *lbs)
 {
 	unsigned i, j;
 
@@ -165,9 +164,11 @@ static void md_get_counters(struct gendisk *disk, struct blk_counters *c)
 	}
 }
 
+/* clang-format off */
 static const struct block_device_operations md_fops = {
 	.get_counters = md_get_counters,
 };
+/* clang-format on */
 
 unsigned md_members(struct gendisk *disk, struct gendisk **out, unsigned max)
 {
@@ -182,8 +183,8 @@ unsigned md_members(struct gendisk *disk, struct gendisk **out, unsigned max)
 	return i;
 }
 
-int md_create(const char *name, int level, u32 chunk_bytes,
-	      struct gendisk *const members[], unsigned n)
+int md_create(const char *name, int level, u32 chunk_bytes, struct gendisk *const members[],
+	      unsigned n)
 {
 	struct request_queue *q = NULL;
 	struct gendisk *disk = NULL;
@@ -227,8 +228,8 @@ int md_create(const char *name, int level, u32 chunk_bytes,
 	} else {
 		for (i = 0; i < n; i++) {
 			md->start[i] = capacity;
-			capacity += ALIGN_DOWN(get_capacity(members[i]),
-					       (sector_t)(lbs >> SECTOR_SHIFT));
+			capacity +=
+			    ALIGN_DOWN(get_capacity(members[i]), (sector_t)(lbs >> SECTOR_SHIFT));
 		}
 		md->start[n] = capacity;
 	}
@@ -269,9 +270,8 @@ int md_create(const char *name, int level, u32 chunk_bytes,
 	if (err)
 		goto fail;
 	md->disk = disk;
-	pr_info("md: %s: %s of %u, %llu sectors%s", name,
-		level == MD_STRIPE ? "stripe" : "linear", n, (unsigned long long)capacity,
-		ro ? ", read-only" : "");
+	pr_info("md: %s: %s of %u, %llu sectors%s", name, level == MD_STRIPE ? "stripe" : "linear",
+		n, (unsigned long long)capacity, ro ? ", read-only" : "");
 	return 0;
 
 fail:

@@ -12,8 +12,7 @@ struct noop_data {
 	struct list_head queue;
 };
 
-static void noop_merged_requests(struct request_queue *q, struct request *rq,
-				 struct request *next)
+static void noop_merged_requests(struct request_queue *q, struct request *rq, struct request *next)
 {
 	list_del_init(&next->queuelist);
 }
@@ -75,6 +74,7 @@ static void noop_exit_queue(struct elevator_queue *eq)
 	kfree(nd);
 }
 
+/* clang-format off */
 const struct elevator_type elevator_noop = {
 	.elevator_name = "noop",
 	.ops = {
@@ -88,3 +88,4 @@ const struct elevator_type elevator_noop = {
 	},
 	.tunables = NULL,
 };
+/* clang-format on */

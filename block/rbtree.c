@@ -17,8 +17,8 @@ static inline bool is_red(const struct rb_node *n)
 }
 
 /* Make @new take @old's place under @old's parent (or as the root). */
-static void replace_child(struct rb_root *root, struct rb_node *parent,
-			  struct rb_node *old, struct rb_node *new)
+static void replace_child(struct rb_root *root, struct rb_node *parent, struct rb_node *old,
+			  struct rb_node *new)
 {
 	if (!parent)
 		root->rb_node = new;
@@ -110,8 +110,7 @@ void rb_insert_color(struct rb_node *z, struct rb_root *root)
  * through it is one black short. Either recolour @x, borrow from the
  * sibling, or move the deficit up a level.
  */
-static void erase_fixup(struct rb_root *root, struct rb_node *x,
-			struct rb_node *parent)
+static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *parent)
 {
 	while (x != root->rb_node && !is_red(x)) {
 		if (x == parent->rb_left) {

@@ -27,7 +27,9 @@
 #define VIRTBLK_MAX_DISKS 26
 /* Linux's default request timeout. */
 #define VIRTBLK_DEFAULT_TIMEOUT_NS (30 * NSEC_PER_SEC)
-#define VIRTBLK_TIMEOUT_CHECK_NS (100 * NSEC_PER_MSEC)
+#define VIRTBLK_TIMEOUT_CHECK_NS (50 * NSEC_PER_MSEC)
+/* No completion for this long with requests in flight: notify again. */
+#define VIRTBLK_STALL_NS (100 * NSEC_PER_MSEC)
 
 static struct virtio_blk *disks[VIRTBLK_MAX_DISKS];
 static unsigned nr_disks;
@@ -302,6 +304,7 @@ static unsigned virtblk_reap(struct virtio_blk *vblk, struct virtqueue *vq, bool
 	while ((vbr = virtqueue_get_buf(vq, &len))) {
 		vbr->used_len = len;
 		vbr->state = VBR_DONE;
+		vblk->reaped++;
 		n++;
 		if (vbr->req) {
 			list_del_init(&vbr->list);
@@ -683,6 +686,36 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 	return BLK_EH_HANDLED;
 }
 
+/*
+ * A lost notification. Under QEMU 7.2 (TCG, ioeventfd, EVENT_IDX) a kick is
+ * now and then never acted on: the device's avail_event shows it last
+ * looked before our newest entries, though our publish and its re-check
+ * are fenced on both sides. Notifying again is always allowed (2.6.13.4),
+ * so a queue that has made no progress for a while with requests on it is
+ * notified once more, and the event is counted (rekicks) rather than hidden.
+ */
+static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
+{
+	if (!vblk->in_flight || vblk->raw_mode || vblk->broken) {
+		vblk->stall_since_ns = 0;
+		return;
+	}
+	if (vblk->reaped != vblk->reaped_seen || !vblk->stall_since_ns) {
+		vblk->reaped_seen = vblk->reaped;
+		vblk->stall_since_ns = now;
+		return;
+	}
+	if (now - vblk->stall_since_ns < VIRTBLK_STALL_NS)
+		return;
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		unsigned long flags = local_irq_save();
+		virtqueue_notify(vblk->vdev.vqs[i]);
+		local_irq_restore(flags);
+	}
+	vblk->stats.rekicks++;
+	vblk->stall_since_ns = now;
+}
+
 /* The bypass path has no block-layer timer: check the oldest vbr here. */
 static void virtblk_timeout_check(struct timer_list *t)
 {
@@ -691,8 +724,12 @@ static void virtblk_timeout_check(struct timer_list *t)
 	for (unsigned i = 0; i < nr_disks; i++) {
 		struct virtio_blk *vblk = disks[i];
 		struct virtblk_req *vbr = NULL;
-		unsigned long flags = local_irq_save();
+		unsigned long flags;
 
+		if (vblk->broken || !vblk->vdev.vqs)
+			continue;
+		virtblk_stall_check(vblk, now);
+		flags = local_irq_save();
 		if (!list_empty(&vblk->in_flight_list))
 			vbr = list_first_entry(&vblk->in_flight_list, struct virtblk_req, list);
 		local_irq_restore(flags);
@@ -725,6 +762,10 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	       (ktime_get_ns() - expired->submit_ns) / NSEC_PER_MSEC);
 	expired->state = VBR_TIMED_OUT;
 	vblk->stats.resets++;
+	for (unsigned i = 0; i < vdev->nvqs; i++)
+		virtqueue_dump(vdev->vqs[i]);
+	printk("%s: %u requests in flight, queue_depth %u, backlog %s\n", vblk->name,
+	       vblk->in_flight, vblk->queue_depth, vblk->backlog_head ? "waiting" : "empty");
 
 	flags = local_irq_save();
 	virtio_reset(vdev);
@@ -851,6 +892,7 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 		local_irq_restore(flags);
 		vbr->used_len = len;
 		vbr->state = VBR_DONE;
+		vblk->reaped++;
 		vbr->done(vbr, vbr_result(vbr));
 		n++;
 	}
@@ -867,6 +909,17 @@ void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out)
 		out->kicks += vblk->vdev.vqs[i]->num_kicks;
 		out->irqs += vblk->vdev.vqs[i]->num_irqs;
 	}
+}
+
+void virtblk_print_stats(struct virtio_blk *vblk)
+{
+	struct virtio_blk_stats s;
+
+	virtblk_get_stats(vblk, &s);
+	printk("%s: driver: requests %lu completions %lu ioerr %lu unsupp %lu resets %lu "
+	       "late %lu rekicks %lu backlogged %lu kicks %lu irqs %lu\n",
+	       vblk->name, s.requests, s.completions, s.ioerr, s.unsupp, s.resets,
+	       s.late_completions, s.rekicks, s.backlog_waits, s.kicks, s.irqs);
 }
 
 /* ---------------------------------------------------------------------------

@@ -570,3 +570,15 @@ void *virtqueue_detach_unused_buf(struct virtqueue *vq)
 	local_irq_restore(flags);
 	return data;
 }
+
+void virtqueue_dump(const struct virtqueue *vq)
+{
+	const struct vring *vr = &vq->vring;
+
+	printk("%s: avail idx %u (published %u), used idx %u, last used %u, free %u of %u, "
+	       "%s, used_event %u, avail_event %u, avail flags %#x, used flags %#x\n",
+	       vq->name, vq->avail_idx_shadow, vq->avail_idx_published, READ_ONCE(vr->used->idx),
+	       vq->last_used_idx, vq->num_free, vq->num, vq->broken ? "BROKEN" : "ok",
+	       READ_ONCE(*vring_used_event(vr)), READ_ONCE(*vring_avail_event(vr)),
+	       READ_ONCE(vr->avail->flags), READ_ONCE(vr->used->flags));
+}

@@ -308,6 +308,9 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	}
 	if (njobs) {
 		disk_for_each(print_counters, NULL);
+		for (unsigned i = 0; i < virtio_blk_count(); i++)
+			if (!virtio_blk_at(i)->broken)
+				virtblk_print_stats(virtio_blk_at(i));
 		k1 = kmem_get_stats();
 		printk("mem: %lu objects live before the jobs, %lu after\n", k0.live_objects,
 		       k1.live_objects);

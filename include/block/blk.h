@@ -40,8 +40,7 @@ bool bio_attempt_back_merge(struct request_queue *q, struct request *rq, struct 
 bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct bio *bio);
 bool attempt_back_merge(struct request_queue *q, struct request *rq);
 bool attempt_front_merge(struct request_queue *q, struct request *rq);
-bool blk_attempt_req_merge(struct request_queue *q, struct request *rq,
-			   struct request *next);
+bool blk_attempt_req_merge(struct request_queue *q, struct request *rq, struct request *next);
 void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio);
 
 /* blk-core.c */
@@ -66,10 +65,14 @@ void blk_softirq_reset(void);
 
 /* Completion-state bits in rq->atomic_flags (irq-safe). */
 #define REQ_ATOM_COMPLETE (1u << 0) /* on the done list, or ended */
-#define REQ_ATOM_TIMEOUT (1u << 1)  /* rq_timed_out_fn is running */
-#define REQ_ATOM_LATE (1u << 2)	    /* completed while the handler ran */
+#define REQ_ATOM_TIMEOUT  (1u << 1) /* rq_timed_out_fn is running */
+#define REQ_ATOM_LATE	  (1u << 2) /* completed while the handler ran */
 
-/* At most this many messages per queue about refused bios. */
+/*
+ * At most this many messages per queue about refused bios: a job that keeps
+ * writing to a read-only disk must not bury the console.
+ */
 #define BLK_MSG_BURST 10
+bool blk_msg_ok(struct request_queue *q);
 
 #endif

@@ -9,7 +9,10 @@
  * in process context or in completion context (the block softirq, timers,
  * bi_end_io). Completion context never waits: where process context would
  * wait for a free request or bio, completion context parks the I/O and
- * picks it up again when one is freed.
+ * picks it up again when one is freed. The block layer knows it is in
+ * completion context through blk_atomic_enter/exit (bio.h), which its own
+ * softirq, its timer and bio_endio use; a driver's own tasklet or timer
+ * that submits I/O or plugs must do the same.
  *
  * I/O path, request queues:
  *   submit_bio -> generic_make_request (checks, bio_list loop)
@@ -47,12 +50,12 @@ struct gendisk;
  */
 
 /* rq_flags: block-layer state of a request. */
-#define RQF_STARTED (1u << 0)	  /* handed to the driver (blk_start_request) */
-#define RQF_SORTED (1u << 1)	  /* inside the elevator */
-#define RQF_DONTPREP (1u << 2)	  /* prep_rq_fn succeeded; unprep at the end */
+#define RQF_STARTED	(1u << 0) /* handed to the driver (blk_start_request) */
+#define RQF_SORTED	(1u << 1) /* inside the elevator */
+#define RQF_DONTPREP	(1u << 2) /* prep_rq_fn succeeded; unprep at the end */
 #define RQF_SOFTBARRIER (1u << 3) /* requeued: keeps its place at the front */
-#define RQF_NOMERGE (1u << 4)	  /* never merge anything into it */
-#define RQF_QUIET (1u << 5)	  /* failed by the block layer itself */
+#define RQF_NOMERGE	(1u << 4) /* never merge anything into it */
+#define RQF_QUIET	(1u << 5) /* failed by the block layer itself */
 
 struct request {
 	struct list_head queuelist; /* elevator FIFO, dispatch queue, plug or done list */
@@ -122,24 +125,24 @@ static inline int rq_data_dir(const struct request *rq)
  * obey them, so nothing below has to check again.
  */
 struct queue_limits {
-	u32 max_hw_sectors;	 /* the device's limit */
-	u32 max_sectors;	 /* what the block layer builds (<= max_hw_sectors) */
-	u32 max_segment_size;	 /* bytes in one scatterlist element */
-	u16 max_segments;	 /* scatterlist elements per request */
-	u32 logical_block_size;	 /* addressing unit, bytes */
-	u32 physical_block_size; /* write unit, bytes */
-	u32 io_min;		 /* smallest I/O without read-modify-write */
-	u32 io_opt;		 /* preferred I/O size, 0 if none */
-	u32 max_discard_sectors; /* 0: discard unsupported */
+	u32 max_hw_sectors;	      /* the device's limit */
+	u32 max_sectors;	      /* what the block layer builds (<= max_hw_sectors) */
+	u32 max_segment_size;	      /* bytes in one scatterlist element */
+	u16 max_segments;	      /* scatterlist elements per request */
+	u32 logical_block_size;	      /* addressing unit, bytes */
+	u32 physical_block_size;      /* write unit, bytes */
+	u32 io_min;		      /* smallest I/O without read-modify-write */
+	u32 io_opt;		      /* preferred I/O size, 0 if none */
+	u32 max_discard_sectors;      /* 0: discard unsupported */
 	u32 max_write_zeroes_sectors; /* 0: write-zeroes unsupported */
 };
 
 /* Linux's defaults: conservative enough for any device that sets nothing. */
-#define BLK_SAFE_MAX_SECTORS 255    /* what old ATA could take */
-#define BLK_DEF_MAX_SECTORS 1024    /* 512 KiB: latency stays bounded */
-#define BLK_MAX_SEGMENTS 128	    /* a page of scatterlist */
-#define BLK_MAX_SEGMENT_SIZE 65536  /* what many DMA engines take */
-#define BLKDEV_MAX_RQ 128	    /* requests per queue (nr_requests) */
+#define BLK_SAFE_MAX_SECTORS   255		   /* what old ATA could take */
+#define BLK_DEF_MAX_SECTORS    1024		   /* 512 KiB: latency stays bounded */
+#define BLK_MAX_SEGMENTS       128		   /* a page of scatterlist */
+#define BLK_MAX_SEGMENT_SIZE   65536		   /* what many DMA engines take */
+#define BLKDEV_MAX_RQ	       128		   /* requests per queue (nr_requests) */
 #define BLK_DEFAULT_RQ_TIMEOUT (30 * NSEC_PER_SEC) /* as Linux: 30 s */
 
 /* ------------------------------------------------------------------------
@@ -192,8 +195,8 @@ enum blk_eh_timer_return {
 };
 typedef enum blk_eh_timer_return(rq_timed_out_fn)(struct request *rq);
 
-#define BLKPREP_OK 0
-#define BLKPREP_KILL 1
+#define BLKPREP_OK    0
+#define BLKPREP_KILL  1
 #define BLKPREP_DEFER 2
 
 enum blk_path {
@@ -202,11 +205,11 @@ enum blk_path {
 };
 
 /* queue_flags */
-#define QUEUE_FLAG_STOPPED (1u << 0)  /* the driver said it is full */
-#define QUEUE_FLAG_DYING (1u << 1)    /* being torn down: new bios fail */
+#define QUEUE_FLAG_STOPPED  (1u << 0) /* the driver said it is full */
+#define QUEUE_FLAG_DYING    (1u << 1) /* being torn down: new bios fail */
 #define QUEUE_FLAG_NOMERGES (1u << 2) /* never merge (for measurements) */
-#define QUEUE_FLAG_WC (1u << 3)	      /* volatile write cache: flushes matter */
-#define QUEUE_FLAG_FUA (1u << 4)      /* the device honours REQ_FUA itself */
+#define QUEUE_FLAG_WC	    (1u << 3) /* volatile write cache: flushes matter */
+#define QUEUE_FLAG_FUA	    (1u << 4) /* the device honours REQ_FUA itself */
 
 struct request_queue {
 	/* Dispatch queue: requests the elevator released, in driver order. */
@@ -237,13 +240,13 @@ struct request_queue {
 	struct request *rq_pool;
 	unsigned nr_requests;
 	struct list_head rq_free;
-	unsigned nr_rqs;	   /* out of the pool: plugged, queued, in flight */
-	struct bio_list backlog;   /* bios waiting for a request (completion context) */
-	unsigned in_flight[2];	   /* started and not ended, per direction */
+	unsigned nr_rqs;	    /* out of the pool: plugged, queued, in flight */
+	struct bio_list backlog;    /* bios waiting for a request (completion context) */
+	unsigned in_flight[2];	    /* started and not ended, per direction */
 	unsigned nr_bios_in_flight; /* bypass path */
 
 	int request_fn_active;
-	bool rerun;		   /* run again: work arrived during request_fn */
+	bool rerun;		    /* run again: work arrived during request_fn */
 	struct list_head run_entry; /* on the softirq's list of queues to run */
 
 	struct timer_list timeout;
@@ -347,8 +350,11 @@ void blk_queue_split(struct request_queue *q, struct bio **bio);
 /* ------------------------------------------------------------------------
  * Plugging: hold requests back during a burst so they merge, then dispatch
  * them with one run of request_fn per queue (one doorbell). A plug belongs
- * to the context that started it; nested plugs in the same context are
- * absorbed by the outer one. Finish it before waiting for its I/O.
+ * to the context that started it, process or completion (blk_in_atomic);
+ * a driver tasklet that plugs should run inside blk_atomic_enter/exit so
+ * that what its bi_end_io calls submit joins its plug. Nested plugs in the
+ * same context are absorbed by the outer one. Finish a plug before waiting
+ * for its I/O.
  */
 typedef void(blk_plug_cb_fn)(struct request_queue *q, void *data);
 

@@ -36,8 +36,7 @@ struct elevator_queue;
 
 struct elevator_ops {
 	/* Find a request @bio can be front-merged into; back merges are the core's. */
-	int (*elevator_merge_fn)(struct request_queue *q, struct request **rq,
-				 struct bio *bio);
+	int (*elevator_merge_fn)(struct request_queue *q, struct request **rq, struct bio *bio);
 	/* @rq grew by a bio (ELEVATOR_FRONT_MERGE moves its start). */
 	void (*elevator_merged_fn)(struct request_queue *q, struct request *rq, int type);
 	/* @next was joined onto @rq and leaves the scheduler. */
@@ -47,10 +46,8 @@ struct elevator_ops {
 	int (*elevator_dispatch_fn)(struct request_queue *q, int force);
 	void (*elevator_add_req_fn)(struct request_queue *q, struct request *rq);
 	/* The queued requests just before and after @rq in the scheduler's order. */
-	struct request *(*elevator_former_req_fn)(struct request_queue *q,
-						  struct request *rq);
-	struct request *(*elevator_latter_req_fn)(struct request_queue *q,
-						  struct request *rq);
+	struct request *(*elevator_former_req_fn)(struct request_queue *q, struct request *rq);
+	struct request *(*elevator_latter_req_fn)(struct request_queue *q, struct request *rq);
 	int (*elevator_init_fn)(struct request_queue *q, struct elevator_queue *eq);
 	void (*elevator_exit_fn)(struct elevator_queue *eq);
 };
@@ -92,8 +89,7 @@ int elv_get_tunable(struct request_queue *q, const char *name, long *value);
 /* Used by the block core. */
 int elv_merge(struct request_queue *q, struct request **rq, struct bio *bio);
 void elv_merged_request(struct request_queue *q, struct request *rq, int type);
-void elv_merge_requests(struct request_queue *q, struct request *rq,
-			struct request *next);
+void elv_merge_requests(struct request_queue *q, struct request *rq, struct request *next);
 bool elv_attempt_insert_merge(struct request_queue *q, struct request *rq);
 void __elv_add_request(struct request_queue *q, struct request *rq, int where);
 struct request *elv_former_request(struct request_queue *q, struct request *rq);

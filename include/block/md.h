@@ -28,8 +28,8 @@ enum md_level {
  * -EINVAL (bad level, chunk, member list or name; members too small),
  * -EEXIST (name taken) or -ENOMEM.
  */
-int md_create(const char *name, int level, u32 chunk_bytes,
-	      struct gendisk *const members[], unsigned n);
+int md_create(const char *name, int level, u32 chunk_bytes, struct gendisk *const members[],
+	      unsigned n);
 /* The member disks of an md disk (at most @max), or 0 for any other disk. */
 unsigned md_members(struct gendisk *disk, struct gendisk **out, unsigned max);
 /* Remove an md disk made by md_create; its I/O must have finished. */

@@ -150,6 +150,7 @@ struct virtio_blk_stats {
 	u64 unsupp;
 	u64 resets;
 	u64 late_completions;
+	u64 rekicks; /* notifications repeated for a stalled queue */
 	u64 backlog_waits;
 };
 
@@ -183,6 +184,8 @@ struct virtio_blk {
 	bool polling;  /* a hybrid-polling caller reaps the rings (virtblk_poll) */
 	struct virtio_blk_stats stats;
 	u64 timeout_ns;
+	/* Progress watch for lost notifications (virtblk_stall_check). */
+	u64 reaped, reaped_seen, stall_since_ns;
 };
 
 int virtio_blk_init(void);
@@ -208,5 +211,6 @@ int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 typ
 void virtblk_raw_kick(struct virtio_blk *vblk);
 unsigned virtblk_raw_poll(struct virtio_blk *vblk);
 void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out);
+void virtblk_print_stats(struct virtio_blk *vblk);
 
 #endif

@@ -275,4 +275,7 @@ void *virtqueue_detach_unused_buf(struct virtqueue *vq);
  */
 int vring_interrupt(int irq, void *vq);
 
+/* Print the ring's indices and flags (for a timed-out request's report). */
+void virtqueue_dump(const struct virtqueue *vq);
+
 #endif

@@ -207,6 +207,32 @@ static void test_request_merge_closes_gap(void **state)
 	free(buf);
 }
 
+static void test_back_merge_finds_grown_request(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", CAP);
+	u8 *buf = page_buf(6);
+	struct tio t[6];
+
+	/*
+	 * Grow A (0..) and B (100..) in turns, so that the merge cache always
+	 * points at the other one: each back merge must find its request by
+	 * its new end sector.
+	 */
+	blk_stop_queue(fd->q);
+	submit_bio(make_bio(&t[0], fd->disk, REQ_OP_WRITE, 0, 4096, buf, 0));
+	submit_bio(make_bio(&t[1], fd->disk, REQ_OP_WRITE, 100, 4096, buf + 4096, 0));
+	submit_bio(make_bio(&t[2], fd->disk, REQ_OP_WRITE, 108, 4096, buf + 8192, 0));
+	submit_bio(make_bio(&t[3], fd->disk, REQ_OP_WRITE, 8, 4096, buf + 12288, 0));
+	submit_bio(make_bio(&t[4], fd->disk, REQ_OP_WRITE, 116, 4096, buf + 16384, 0));
+	submit_bio(make_bio(&t[5], fd->disk, REQ_OP_WRITE, 16, 4096, buf + 20480, 0));
+	restart(fd);
+	assert_int_equal(fd->nlog, 2);
+	assert_int_equal(fd->q->counters.back_merges, 4);
+	assert_int_equal(fd->log[0].sectors + fd->log[1].sectors, 48);
+	fake_destroy(fd);
+	free(buf);
+}
+
 static void test_nomerges_flag(void **state)
 {
 	struct fake_dev *fd = fake_create("vda", CAP);
@@ -742,6 +768,27 @@ static void test_timeout_calls_handler(void **state)
 	free(buf);
 }
 
+static void test_spurious_second_completion(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", CAP);
+	u8 *buf = page_buf(1);
+	unsigned long flags;
+	struct tio t;
+
+	submit_bio(make_bio(&t, fd->disk, REQ_OP_READ, 0, 4096, buf, 0));
+	assert_int_equal(fd->nr_inflight, 1);
+	/* A device that reports the same request twice before the softirq runs. */
+	flags = local_irq_save();
+	blk_complete_request(fd->inflight[0]);
+	blk_complete_request(fd->inflight[0]);
+	local_irq_restore(flags);
+	run_softirqs();
+	assert_int_equal(t.ended, 1);
+	assert_int_equal(fd->q->counters.completions, 1);
+	fake_destroy(fd);
+	free(buf);
+}
+
 static struct fake_dev *late_fd;
 
 static enum blk_eh_timer_return late_handler(struct request *rq)
@@ -838,6 +885,13 @@ static void test_readonly_disk(void **state)
 	fake_settle(fd);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(fd->nlog, 1);
+
+	/* A stream of refused writes gets a few messages, then one notice. */
+	for (int i = 0; i < 30; i++) {
+		submit_bio(make_bio(&w, fd->disk, REQ_OP_WRITE, 0, 4096, buf, 0));
+		assert_int_equal(w.status, -EROFS);
+	}
+	assert_non_null(strstr(host_log, "further messages about refused I/O suppressed"));
 	fake_destroy(fd);
 	free(buf);
 }
@@ -971,7 +1025,7 @@ static void refill_endio(struct bio *bio)
 
 static void refill_run(struct fake_dev *fd, int total, int iodepth)
 {
-	struct refill r = { fd->disk, page_buf(1), total - iodepth, 0, 0 };
+	struct refill r = {fd->disk, page_buf(1), total - iodepth, 0, 0};
 	int i;
 
 	refill_depth = 0;
@@ -998,7 +1052,8 @@ static void test_refill_from_end_io(void **state)
 	struct fake_dev *fd = fake_create("vda", CAP);
 
 	blk_queue_nr_requests(fd->q, 8);
-	refill_run(fd, 500, 32); /* more in flight than requests: the backlog path */
+	fd->complete_in_fn = true; /* so the submitter's wait for a request ends */
+	refill_run(fd, 500, 32);   /* more in flight than requests: the backlog path */
 	assert_int_equal(fd->q->counters.completions, fd->q->counters.dispatched);
 
 	fake_enable_bypass(fd);
@@ -1183,47 +1238,49 @@ static void test_add_disk_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_back_merge),
-		T(test_front_merge),
-		T(test_no_merge_across_direction_or_gap),
-		T(test_no_merge_past_max_sectors),
-		T(test_no_merge_past_max_segments),
-		T(test_contiguous_bios_share_segments),
-		T(test_segment_seam_respects_max_segment_size),
-		T(test_request_merge_closes_gap),
-		T(test_nomerges_flag),
-		T(test_discard_merges_within_its_limit),
-		T(test_unsupported_ops_refused),
-		T(test_flush_without_cache_is_free),
-		T(test_preflush_and_fua_emulated),
-		T(test_fua_error_skips_flush),
-		T(test_split_at_max_sectors),
-		T(test_split_mid_vec),
-		T(test_split_at_max_segments),
-		T(test_split_at_max_segment_size),
-		T(test_split_keeps_logical_blocks),
-		T(test_split_discard),
-		T(test_split_on_bypass_path),
-		T(test_bio_list_depth_stays_one),
-		T(test_failing_checks_inside_loop),
-		T(test_plug_dispatches_burst_in_one_run),
-		T(test_plug_flushes_when_full),
-		T(test_plug_nested_and_bypass_kick),
-		T(test_timeout_calls_handler),
-		T(test_timeout_races_completion),
-		T(test_merged_failure_retried_bio_by_bio),
-		T(test_readonly_disk),
-		T(test_out_of_range_and_misaligned),
-		T(test_no_disk_and_dead_queue),
-		T(test_pool_exhausted_in_completion_context_parks),
-		T(test_pool_exhausted_in_process_context_waits),
-		T(test_refill_from_end_io),
-		T(test_path_switch_drains),
-		T(test_prep_defer_kill_unprep),
-		T(test_lld_busy),
-		T(test_ring_full_requeues_and_restarts),
-		T(test_counters_in_one_place),
-		T(test_add_disk_checks),
+	    T(test_back_merge),
+	    T(test_front_merge),
+	    T(test_no_merge_across_direction_or_gap),
+	    T(test_no_merge_past_max_sectors),
+	    T(test_no_merge_past_max_segments),
+	    T(test_contiguous_bios_share_segments),
+	    T(test_segment_seam_respects_max_segment_size),
+	    T(test_request_merge_closes_gap),
+	    T(test_back_merge_finds_grown_request),
+	    T(test_nomerges_flag),
+	    T(test_discard_merges_within_its_limit),
+	    T(test_unsupported_ops_refused),
+	    T(test_flush_without_cache_is_free),
+	    T(test_preflush_and_fua_emulated),
+	    T(test_fua_error_skips_flush),
+	    T(test_split_at_max_sectors),
+	    T(test_split_mid_vec),
+	    T(test_split_at_max_segments),
+	    T(test_split_at_max_segment_size),
+	    T(test_split_keeps_logical_blocks),
+	    T(test_split_discard),
+	    T(test_split_on_bypass_path),
+	    T(test_bio_list_depth_stays_one),
+	    T(test_failing_checks_inside_loop),
+	    T(test_plug_dispatches_burst_in_one_run),
+	    T(test_plug_flushes_when_full),
+	    T(test_plug_nested_and_bypass_kick),
+	    T(test_timeout_calls_handler),
+	    T(test_timeout_races_completion),
+	    T(test_spurious_second_completion),
+	    T(test_merged_failure_retried_bio_by_bio),
+	    T(test_readonly_disk),
+	    T(test_out_of_range_and_misaligned),
+	    T(test_no_disk_and_dead_queue),
+	    T(test_pool_exhausted_in_completion_context_parks),
+	    T(test_pool_exhausted_in_process_context_waits),
+	    T(test_refill_from_end_io),
+	    T(test_path_switch_drains),
+	    T(test_prep_defer_kill_unprep),
+	    T(test_lld_busy),
+	    T(test_ring_full_requeues_and_restarts),
+	    T(test_counters_in_one_place),
+	    T(test_add_disk_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ static long allocs_at_setup, dma_at_setup;
 int block_test_setup(void **state)
 {
 	host_platform_reset();
-	host_printk_quiet = true;
+	/* BLOCK_TEST_VERBOSE=1 shows the block layer's messages. */
+	host_printk_quiet = getenv("BLOCK_TEST_VERBOSE") == NULL;
 	tio_end_seq = 0;
 	allocs_at_setup = host_live_allocs;
 	dma_at_setup = host_live_dma;
@@ -76,8 +77,8 @@ void tio_endio(struct bio *bio)
 	bio_put(bio);
 }
 
-struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector,
-		     u32 bytes, void *buf, u32 vec_bytes)
+struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector, u32 bytes,
+		     void *buf, u32 vec_bytes)
 {
 	u32 step = vec_bytes ? vec_bytes : PAGE_SIZE;
 	unsigned nvec = (bytes + step - 1) / step + 1;
@@ -105,8 +106,8 @@ struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t 
 	return bio;
 }
 
-struct bio *make_nodata_bio(struct tio *t, struct gendisk *disk, unsigned op,
-			    sector_t sector, u32 bytes)
+struct bio *make_nodata_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector,
+			    u32 bytes)
 {
 	struct bio *bio = bio_alloc(0);
 
@@ -154,8 +155,8 @@ bool pattern_check(const void *buf, sector_t sector, u32 bytes, u32 salt)
  * The device
  */
 
-static int fake_execute(struct fake_dev *fd, struct request_queue *q, unsigned op,
-			sector_t sector, u32 bytes, struct scatterlist *sg, int nsg)
+static int fake_execute(struct fake_dev *fd, struct request_queue *q, unsigned op, sector_t sector,
+			u32 bytes, struct scatterlist *sg, int nsg)
 {
 	u64 off = sector * SECTOR_SIZE;
 	int i;
@@ -164,10 +165,12 @@ static int fake_execute(struct fake_dev *fd, struct request_queue *q, unsigned o
 	if (fd->fail_enabled && fd->fail_sector >= sector &&
 	    fd->fail_sector < sector + bytes / SECTOR_SIZE)
 		return fd->fail_error;
-	if (op == REQ_OP_WRITE_ZEROES || op == REQ_OP_DISCARD) {
+	if (op == REQ_OP_WRITE_ZEROES) {
 		memset(fd->data + off, 0, bytes);
 		return 0;
 	}
+	if (op == REQ_OP_DISCARD)
+		return 0; /* the contents become undefined: keeping them is allowed */
 	for (i = 0; i < nsg; i++) {
 		void *mem = (void *)(uintptr_t)sg[i].addr;
 
@@ -197,6 +200,42 @@ static void check_sg(struct request_queue *q, struct scatterlist *sg, int nsg, u
 		total += sg[i].length;
 	}
 	assert_int_equal(total, bytes);
+}
+
+/* The scatterlist must be the bios' bytes, in order, nothing more or less. */
+static void check_sg_matches_bios(struct bio *first, struct scatterlist *sg, int nsg)
+{
+	int i = 0;
+	u32 off = 0;
+	struct bio *bio;
+
+	for (bio = first; bio; bio = bio->bi_next) {
+		struct bvec_iter iter;
+		struct bio_vec bv;
+
+		bio_for_each_segment (bv, bio, iter) {
+			phys_addr_t p = virt_to_phys(bv.bv_page) + bv.bv_offset;
+			u32 left = bv.bv_len;
+
+			assert_true(bv.bv_offset + bv.bv_len <= PAGE_SIZE);
+			while (left) {
+				u32 take;
+
+				assert_true(i < nsg);
+				assert_int_equal(sg[i].addr + off, p);
+				take = MIN(left, sg[i].length - off);
+				left -= take;
+				p += take;
+				off += take;
+				if (off == sg[i].length) {
+					i++;
+					off = 0;
+				}
+			}
+		}
+	}
+	assert_int_equal(i, nsg);
+	assert_int_equal(off, 0);
 }
 
 static void fake_log(struct fake_dev *fd, unsigned op, sector_t sector, u32 sectors,
@@ -237,6 +276,8 @@ static void fake_dispatch(struct fake_dev *fd, struct request *rq)
 		assert_true(blk_rq_sectors(rq) <= q->limits.max_sectors);
 	nsg = blk_rq_map_sg(q, rq, sg);
 	check_sg(q, sg, nsg, blk_rq_bytes(rq), req_op(rq));
+	if (nsg)
+		check_sg_matches_bios(rq->bio, sg, nsg);
 	fake_log(fd, req_op(rq), blk_rq_pos(rq), blk_rq_sectors(rq), nr_bios, nsg, rq->cmd_flags);
 	rq->errors = fake_execute(fd, q, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq), sg, nsg);
 	free(sg);
@@ -249,7 +290,15 @@ static void fake_request_fn(struct request_queue *q)
 	bool issued = false;
 
 	fd->request_fn_runs++;
-	while ((rq = blk_peek_request(q))) {
+	for (;;) {
+		if (fd->stop_before_peek && fd->nr_inflight >= fd->ring_size) {
+			/* Full: stop without taking anything out of the scheduler. */
+			blk_stop_queue(q);
+			break;
+		}
+		rq = blk_peek_request(q);
+		if (!rq)
+			break;
 		if (fd->nr_inflight >= fd->ring_size) {
 			/* As Linux 3.x virtio-blk: the ring is full, stop until a completion. */
 			blk_start_request(rq);
@@ -315,9 +364,11 @@ static void fake_get_counters(struct gendisk *disk, struct blk_counters *c)
 	c->irqs = 7;
 }
 
+/* clang-format off */
 static const struct block_device_operations fake_fops = {
 	.get_counters = fake_get_counters,
 };
+/* clang-format on */
 
 struct fake_dev *fake_create(const char *name, sector_t capacity)
 {
@@ -411,8 +462,11 @@ static void fake_make_request(struct request_queue *q, struct bio *bio)
 	int nsg;
 
 	assert_non_null(sg);
+	bio->bi_next = NULL;
 	nsg = blk_bio_map_sg(q, bio, sg);
 	check_sg(q, sg, nsg, bio->bi_size, bio_op(bio));
+	if (nsg)
+		check_sg_matches_bios(bio, sg, nsg);
 	if (bio_op(bio) != REQ_OP_DISCARD && bio_op(bio) != REQ_OP_WRITE_ZEROES)
 		assert_true(bio_sectors(bio) <= q->limits.max_sectors);
 	fake_log(fd, bio_op(bio), bio->bi_sector, bio_sectors(bio), 1, nsg, bio->bi_rw);

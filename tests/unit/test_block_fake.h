@@ -16,7 +16,7 @@
 #include "block/genhd.h"
 #include "kernel/platform.h"
 
-#define FAKE_LOG_MAX 4096
+#define FAKE_LOG_MAX	  4096
 #define FAKE_MAX_INFLIGHT 512
 
 /* One request (or bypass bio) as the device received it. */
@@ -37,10 +37,16 @@ struct fake_dev {
 	sector_t capacity;
 
 	/* Behaviour, set by the test. */
-	unsigned ring_size;	/* requests the device holds before it is full */
-	bool complete_in_fn;	/* complete right away, from request_fn */
-	bool bypass_sync;	/* bypass path: bio_endio inside the bypass fn */
-	bool fail_enabled;	/* requests covering fail_sector fail */
+	unsigned ring_size;  /* requests the device holds before it is full */
+	bool complete_in_fn; /* complete right away, from request_fn */
+	/*
+	 * When full: stop the queue before peeking (default: peek, start,
+	 * requeue and stop, as Linux 3.x virtio-blk, which takes one request
+	 * out of the scheduler early).
+	 */
+	bool stop_before_peek;
+	bool bypass_sync;  /* bypass path: bio_endio inside the bypass fn */
+	bool fail_enabled; /* requests covering fail_sector fail */
 	sector_t fail_sector;
 	int fail_error;
 	enum blk_eh_timer_return timeout_ret;
@@ -93,11 +99,11 @@ void *page_buf(unsigned pages);
  * A bio of @bytes at @sector on @disk over @buf, one vec per page (or per
  * @vec_bytes if non-zero), with tio_endio as its end_io. Asserts it built.
  */
-struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector,
-		     u32 bytes, void *buf, u32 vec_bytes);
+struct bio *make_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector, u32 bytes,
+		     void *buf, u32 vec_bytes);
 /* A data-less bio (flush, discard, write zeroes). */
-struct bio *make_nodata_bio(struct tio *t, struct gendisk *disk, unsigned op,
-			    sector_t sector, u32 bytes);
+struct bio *make_nodata_bio(struct tio *t, struct gendisk *disk, unsigned op, sector_t sector,
+			    u32 bytes);
 void tio_endio(struct bio *bio);
 
 /* A fill pattern that names its disk sector and a salt. */

@@ -49,8 +49,8 @@ static void insert(struct rb_root *root, struct item *it)
 }
 
 /* Returns the black height; checks every invariant on the way. */
-static int check_node(const struct rb_node *n, const struct rb_node *parent, int *count,
-		      int depth, int *max_depth)
+static int check_node(const struct rb_node *n, const struct rb_node *parent, int *count, int depth,
+		      int *max_depth)
 {
 	int lh, rh;
 
@@ -199,11 +199,11 @@ static void test_many_seeds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_sequential_inserts_stay_balanced),
-		cmocka_unit_test(test_random_unique_keys),
-		cmocka_unit_test(test_random_duplicate_keys),
-		cmocka_unit_test(test_many_seeds),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_sequential_inserts_stay_balanced),
+	    cmocka_unit_test(test_random_unique_keys),
+	    cmocka_unit_test(test_random_duplicate_keys),
+	    cmocka_unit_test(test_many_seeds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host unit tests for struct bio (block/bio.c): the reserve that keeps the
+ * I/O path allocating when kmalloc fails, bio_add_page's limits, split
+ * views through the iterator, and chained completion.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/host_platform.h"
+#include "tests/unit/test_block_fake.h"
+
+/* host_platform.c's allocator is weak: this one can be told to fail. */
+static bool kmalloc_fail;
+
+void *kmalloc(size_t size)
+{
+	void *p;
+
+	if (kmalloc_fail)
+		return NULL;
+	p = malloc(size ? size : 1);
+	if (p)
+		host_live_allocs++;
+	return p;
+}
+
+static void test_alloc_and_put(void **state)
+{
+	long before = host_live_allocs;
+	struct bio *bio = bio_alloc(4);
+
+	assert_non_null(bio);
+	assert_int_equal(bio->bi_max_vecs, 4);
+	assert_int_equal(bio->bi_vcnt, 0);
+	assert_int_equal(host_live_allocs, before + 1);
+	bio_get(bio);
+	bio_put(bio);
+	assert_int_equal(host_live_allocs, before + 1);
+	bio_put(bio);
+	assert_int_equal(host_live_allocs, before);
+	assert_null(bio_alloc(BIO_MAX_VECS + 1));
+	bio = bio_alloc(0);
+	assert_non_null(bio);
+	bio_put(bio);
+}
+
+static void test_reserve_when_kmalloc_fails(void **state)
+{
+	struct bio *held[BIO_RESERVE_NR];
+	unsigned i;
+
+	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
+	kmalloc_fail = true;
+	for (i = 0; i < BIO_RESERVE_NR; i++) {
+		held[i] = bio_alloc(BIO_MAX_VECS);
+		assert_non_null(held[i]);
+		assert_true(bio_flagged(held[i], BIO_RESERVED));
+		assert_int_equal(held[i]->bi_max_vecs, BIO_MAX_VECS);
+	}
+	assert_int_equal(bio_reserve_available(), 0);
+	/* Completion context cannot wait for one to come back: NULL. */
+	blk_atomic_enter();
+	assert_null(bio_alloc(1));
+	blk_atomic_exit();
+	assert_non_null(strstr(host_log, "out of memory and reserve"));
+	kmalloc_fail = false;
+	for (i = 0; i < BIO_RESERVE_NR; i++)
+		bio_put(held[i]);
+	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
+	/* Back to kmalloc as soon as it works again. */
+	held[0] = bio_alloc(1);
+	assert_false(bio_flagged(held[0], BIO_RESERVED));
+	bio_put(held[0]);
+}
+
+static void test_reserve_serves_io(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", 4096);
+	u8 *buf = page_buf(4);
+	struct tio t;
+
+	/* Splits need bios too; with kmalloc failing the reserve provides them. */
+	blk_queue_max_hw_sectors(fd->q, 8);
+	make_bio(&t, NULL, REQ_OP_WRITE, 0, 16384, buf, 0);
+	t.bio->bi_disk = fd->disk;
+	kmalloc_fail = true;
+	submit_bio(t.bio);
+	kmalloc_fail = false;
+	fake_settle(fd);
+	assert_int_equal(t.ended, 1);
+	assert_int_equal(t.status, 0);
+	assert_int_equal(fd->nlog, 4);
+	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
+	fake_destroy(fd);
+	free(buf);
+}
+
+static int merge_limit;
+
+static int test_merge_bvec(struct request_queue *q, const struct bio *bio, const struct bio_vec *bv)
+{
+	/* Like a RAID 0 chunk: the bio must not cross a 16 KiB boundary. */
+	u64 start = bio->bi_sector * SECTOR_SIZE;
+	u64 end = (start / 16384 + 1) * 16384;
+	u64 room = end - start - bio->bi_size;
+
+	merge_limit++;
+	return (int)MIN(room, (u64)bv->bv_len);
+}
+
+static void test_add_page_limits(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", 4096);
+	u8 *buf = page_buf(16);
+	struct bio *bio = bio_alloc(8);
+	int i;
+
+	/* Page rules apply with or without a disk. */
+	assert_int_equal(bio_add_page(bio, buf + 512, 512, 0), 0);
+	assert_int_equal(bio_add_page(bio, buf, 4096, 512), 0);
+	assert_int_equal(bio_add_page(bio, buf, 0, 0), 0);
+	assert_int_equal(bio_add_page(bio, buf, 512, 3584), 512);
+	bio_put(bio);
+
+	/* max_sectors */
+	blk_queue_max_hw_sectors(fd->q, 16);
+	bio = bio_alloc(8);
+	bio->bi_disk = fd->disk;
+	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 4096, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 8192, 512, 0), 0);
+	bio_put(bio);
+
+	/* max_segments: scattered pages count, contiguous ones do not. */
+	blk_queue_max_hw_sectors(fd->q, 1024);
+	blk_queue_max_segments(fd->q, 2);
+	bio = bio_alloc(8);
+	bio->bi_disk = fd->disk;
+	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 4096, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 3 * 4096, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 5 * 4096, 4096, 0), 0);
+	assert_int_equal(bio_add_page(bio, buf + 4 * 4096, 4096, 0), 4096);
+	assert_int_equal(bio->bi_phys_segments, 2);
+	bio_put(bio);
+
+	/* A full vector. */
+	bio = bio_alloc(2);
+	bio->bi_disk = fd->disk;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(bio_add_page(bio, buf + 4096 * i, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 8192, 4096, 0), 0);
+	bio_put(bio);
+
+	/* The queue's merge_bvec_fn has the last word. */
+	blk_queue_max_segments(fd->q, 128);
+	blk_queue_merge_bvec(fd->q, test_merge_bvec);
+	bio = bio_alloc(8);
+	bio->bi_disk = fd->disk;
+	bio->bi_sector = 24;
+	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 4096, 4096, 0), 0);
+	assert_true(merge_limit >= 2);
+	bio_put(bio);
+	fake_destroy(fd);
+	free(buf);
+}
+
+struct seg {
+	u8 *p;
+	u32 len;
+};
+
+static int collect(struct bio *bio, struct seg *out)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int n = 0;
+
+	bio_for_each_segment (bv, bio, iter) {
+		out[n].p = (u8 *)bv.bv_page + bv.bv_offset;
+		out[n].len = bv.bv_len;
+		n++;
+	}
+	return n;
+}
+
+static void test_split_views(void **state)
+{
+	u8 *buf = page_buf(3);
+	struct bio *bio = bio_alloc(3), *split, *split2;
+	struct seg s[8];
+
+	bio->bi_sector = 100;
+	bio_set_op(bio, REQ_OP_WRITE, REQ_SYNC);
+	bio_add_page(bio, buf, 1536, 0);
+	bio_add_page(bio, buf + 4096, 2560, 512);
+	bio_add_page(bio, buf + 8192, 4096, 0);
+	assert_int_equal(bio_sectors(bio), 16);
+
+	/* Cut in the middle of the second vec. */
+	split = bio_split(bio, 5);
+	assert_non_null(split);
+	assert_int_equal(split->bi_sector, 100);
+	assert_int_equal(bio_sectors(split), 5);
+	assert_int_equal(split->bi_rw, bio->bi_rw);
+	assert_int_equal(collect(split, s), 2);
+	assert_ptr_equal(s[0].p, buf);
+	assert_int_equal(s[0].len, 1536);
+	assert_ptr_equal(s[1].p, buf + 4096 + 512);
+	assert_int_equal(s[1].len, 1024);
+
+	assert_int_equal(bio->bi_sector, 105);
+	assert_int_equal(bio_sectors(bio), 11);
+	assert_int_equal(collect(bio, s), 2);
+	assert_ptr_equal(s[0].p, buf + 4096 + 512 + 1024);
+	assert_int_equal(s[0].len, 1536);
+	assert_ptr_equal(s[1].p, buf + 8192);
+	assert_int_equal(s[1].len, 4096);
+
+	/* A split of a split, inside one vec. */
+	split2 = bio_split(bio, 1);
+	assert_int_equal(collect(split2, s), 1);
+	assert_ptr_equal(s[0].p, buf + 4096 + 512 + 1024);
+	assert_int_equal(s[0].len, 512);
+	assert_int_equal(collect(bio, s), 2);
+	assert_int_equal(s[0].len, 1024);
+
+	/* A clone cannot grow: its vector is not its own. */
+	assert_int_equal(bio_add_page(split, buf, 512, 0), 0);
+	bio_put(split2);
+	bio_put(split);
+	bio_put(bio);
+	free(buf);
+}
+
+static void test_chain_first_error(void **state)
+{
+	struct tio t;
+	struct bio *parent = make_nodata_bio(&t, NULL, REQ_OP_FLUSH, 0, 0);
+	struct bio *c[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		c[i] = bio_alloc(0);
+		bio_chain(c[i], parent);
+	}
+	c[1]->bi_status = -ENOSPC;
+	bio_endio(c[1]);
+	c[0]->bi_status = -EIO;
+	bio_endio(c[0]);
+	bio_endio(parent); /* its own part */
+	assert_int_equal(t.ended, 0);
+	bio_endio(c[2]);
+	assert_int_equal(t.ended, 1);
+	assert_int_equal(t.status, -ENOSPC);
+}
+
+static void test_chain_parent_last(void **state)
+{
+	struct tio t;
+	struct bio *parent = make_nodata_bio(&t, NULL, REQ_OP_FLUSH, 0, 0);
+	struct bio *child = bio_alloc(0);
+
+	bio_chain(child, parent);
+	bio_endio(child);
+	assert_int_equal(t.ended, 0);
+	bio_endio(parent);
+	assert_int_equal(t.ended, 1);
+	assert_int_equal(t.status, 0);
+}
+
+static void test_bio_list(void **state)
+{
+	struct bio_list bl;
+	struct bio *a = bio_alloc(0), *b = bio_alloc(0);
+
+	bio_list_init(&bl);
+	assert_true(bio_list_empty(&bl));
+	assert_null(bio_list_pop(&bl));
+	bio_list_add(&bl, a);
+	bio_list_add(&bl, b);
+	assert_false(bio_list_empty(&bl));
+	assert_ptr_equal(bio_list_pop(&bl), a);
+	assert_null(a->bi_next);
+	assert_ptr_equal(bio_list_pop(&bl), b);
+	assert_true(bio_list_empty(&bl));
+	bio_put(a);
+	bio_put(b);
+}
+
+static void test_reset_for_reuse(void **state)
+{
+	u8 *buf = page_buf(1);
+	struct bio *bio = bio_alloc(2);
+
+	bio_add_page(bio, buf, 4096, 0);
+	bio->bi_status = -EIO;
+	bio->bi_sector = 9;
+	bio_reset(bio);
+	assert_int_equal(bio->bi_size, 0);
+	assert_int_equal(bio->bi_vcnt, 0);
+	assert_int_equal(bio->bi_status, 0);
+	assert_int_equal(bio->bi_max_vecs, 2);
+	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
+	bio_put(bio);
+	free(buf);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, block_test_setup, block_test_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_alloc_and_put),     T(test_reserve_when_kmalloc_fails),
+	    T(test_reserve_serves_io), T(test_add_page_limits),
+	    T(test_split_views),       T(test_chain_first_error),
+	    T(test_chain_parent_last), T(test_bio_list),
+	    T(test_reset_for_reuse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
