@@ -406,7 +406,11 @@ static void virtblk_complete_tasklet(void *data)
 	list_splice_tail_init(&vblk->done_list, &done);
 	local_irq_restore(flags);
 
-	/* What the completions submit goes to the device with one kick. */
+	/*
+	 * Completion context, as the block softirq's: nothing here may wait,
+	 * and what the completions submit goes to the device with one kick.
+	 */
+	blk_atomic_enter();
 	blk_start_plug(&plug);
 
 	list_for_each_entry_safe(vbr, n, &done, list) {
@@ -424,6 +428,7 @@ static void virtblk_complete_tasklet(void *data)
 	if (vblk->queue && blk_queue_stopped(vblk->queue))
 		blk_start_queue(vblk->queue);
 	blk_finish_plug(&plug);
+	blk_atomic_exit();
 }
 
 /* ---------------------------------------------------------------------------
@@ -583,14 +588,12 @@ static void virtblk_unplug(struct request_queue *q, void *data)
 static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
 {
 	struct virtblk_req *vbr;
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	unsigned n = 0;
 	int nsg, err;
 
 	if (vblk->in_flight >= vblk->queue_depth)
 		return -ENOSPC;
-	vbr = virtblk_alloc_req(vblk, bio->bi_vcnt + 2);
+	/* Header, the data segments (or one range descriptor), status. */
+	vbr = virtblk_alloc_req(vblk, MAX(bio->bi_vcnt, (u16)1) + 2);
 	if (!vbr)
 		return -ENOSPC;
 	vbr->bio = bio;
@@ -600,14 +603,9 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
 		virtblk_free_req(vbr);
 		return nsg;
 	}
-	if (nsg == 0 && bio_op(bio) != REQ_OP_FLUSH) {
-		bio_for_each_segment(bv, bio, iter) {
-			sg_set(&vbr->sg[1 + n], virt_to_phys(bv.bv_page) + bv.bv_offset,
-			       bv.bv_len);
-			n++;
-		}
-		nsg = (int)n;
-	}
+	/* One sg entry per physical segment, joined as the split counted them. */
+	if (nsg == 0 && bio_op(bio) != REQ_OP_FLUSH)
+		nsg = blk_bio_map_sg(vblk->queue, bio, vbr->sg + 1);
 	err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(bio_op(bio)));
 	if (err) {
 		virtblk_free_req(vbr);
@@ -644,7 +642,7 @@ static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 	struct virtio_blk *vblk = q->queuedata;
 	int err;
 
-	blk_queue_split(q, &bio);
+	/* The block layer's bypass wrapper has split @bio to our limits already. */
 	if (vblk->broken) {
 		bio->bi_status = -EIO;
 		bio_endio(bio);
@@ -1076,6 +1074,13 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	blk_queue_max_discard_sectors(q, vblk->cfg.max_discard_sectors);
 	blk_queue_max_write_zeroes_sectors(q, vblk->cfg.max_write_zeroes_sectors);
 	blk_queue_rq_timeout(q, vblk->timeout_ns);
+	/*
+	 * A writeback cache makes flushes matter; the device has no FUA bit,
+	 * so the block layer emulates FUA with a flush after the write.
+	 */
+	blk_queue_write_cache(q, vblk->cfg.writeback &&
+					 virtio_has_feature(&vblk->vdev, VIRTIO_BLK_F_FLUSH),
+			      false);
 
 	disk = alloc_disk();
 	if (!disk)

@@ -28,6 +28,7 @@
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
+#include "kernel/randmap.h"
 #include "kernel/stamp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -54,7 +55,7 @@ static const char *const rw_names[] = {
 static const char *const job_keys[] = {
 	"name", "rw", "readwrite", "bs", "iodepth", "runtime", "size", "io_size", "offset",
 	"filename", "verify", "rwmixread", "randseed", "path", "sched", "queue_depth",
-	"continue_on_error", "poll_us", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
+	"continue_on_error", "norandommap", "poll_us", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
 	"front_merges", NULL,
 };
 
@@ -88,6 +89,7 @@ struct job {
 	u64 region_blocks;	/* in units of bs */
 	u64 seq_next;
 	u64 rng;
+	struct randmap map; /* random jobs: each block once per pass (fio's default) */
 	u64 bytes_target; /* 0: time based */
 	u64 issued_bytes;
 	u64 deadline_ns;
@@ -256,6 +258,12 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("rwmixread=%s: expected 0..100", v);
 		s->rwmixread = (u32)n;
 	}
+	if ((v = cmdline_get(cl, group, "norandommap"))) {
+		bool b = true;
+		if (*v && parse_bool(v, &b))
+			return kernel_fail("norandommap=%s: expected 1 or 0", v);
+		s->norandommap = b;
+	}
 	if ((v = cmdline_get(cl, group, "randseed")) && parse_u64(v, &s->seed))
 		return kernel_fail("randseed=%s: expected a number", v);
 	if ((v = cmdline_get(cl, group, "path"))) {
@@ -364,7 +372,8 @@ static bool job_next(struct job *j, struct io_u *u)
 		return false;
 
 	if (rw_is_random(s->rw)) {
-		block = rng_next(&j->rng) % j->region_blocks;
+		block = s->norandommap ? rng_next(&j->rng) % j->region_blocks
+				       : randmap_next(&j->map);
 	} else {
 		block = j->seq_next++;
 		if (j->seq_next >= j->region_blocks)
@@ -685,6 +694,7 @@ static int job_setup(struct job *j)
 	j->rng = s->seed ^ 0x9e3779b97f4a7c15ull;
 	if (!j->rng)
 		j->rng = 1;
+	randmap_init(&j->map, j->region_blocks, s->seed);
 	if (s->path == JOB_PATH_RAW) {
 		j->raw = virtio_blk_find(s->filename);
 		if (!j->raw)

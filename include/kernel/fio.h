@@ -31,6 +31,7 @@ struct job_spec {
 	u64 offset;
 	u32 rwmixread;	/* percent */
 	bool verify;
+	bool norandommap; /* fio's: draw random blocks with replacement */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us; /* hybrid polling window, 0: interrupts only */
 	u64 seed;

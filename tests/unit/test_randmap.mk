@@ -1,0 +1,2 @@
+UNIT_TESTS += test_randmap
+test_randmap_SRCS := kernel/randmap.c
