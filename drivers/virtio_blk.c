@@ -244,8 +244,11 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr,
 	return err;
 }
 
+static unsigned kick_batch = 8;
+
 static void virtblk_kick_all(struct virtio_blk *vblk)
 {
+	vblk->unkicked = 0;
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
 		if (!vblk->kick_pending[i])
 			continue;
@@ -663,8 +666,12 @@ static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 		bio_endio(bio);
 		return;
 	}
-	/* Under a plug, one kick at blk_finish_plug serves the whole burst. */
-	if (!blk_check_plugged(q, virtblk_unplug, vblk))
+	/*
+	 * Under a plug, one kick at blk_finish_plug serves the whole burst;
+	 * but a long burst is kicked as it goes, so the device starts on the
+	 * first requests while the rest are still being built.
+	 */
+	if (!blk_check_plugged(q, virtblk_unplug, vblk) || ++vblk->unkicked >= kick_batch)
 		virtblk_kick_all(vblk);
 }
 

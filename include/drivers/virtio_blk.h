@@ -179,6 +179,7 @@ struct virtio_blk {
 	/* Bypass-path bios that found the ring (or queue_depth) full. */
 	struct bio *backlog_head, *backlog_tail;
 	bool kick_pending[VIRTBLK_MAX_QUEUES];
+	unsigned unkicked; /* requests added under a plug since the last kick */
 
 	bool raw_mode; /* interrupts off, one queue polled by the caller */
 	bool polling;  /* a hybrid-polling caller reaps the rings (virtblk_poll) */
