@@ -288,16 +288,7 @@ void page_alloc_print_stats(void)
 		(unsigned long long)s.allocs, (unsigned long long)s.frees);
 }
 
-#ifdef VBLK_KERNEL
-/*
- * boot/entry.S identity-maps the low 4 GiB, and kmain only gives this
- * allocator RAM from there, so every address it hands out is physical.
- */
-phys_addr_t virt_to_phys(const void *p)
-{
-	return (phys_addr_t)(uintptr_t)p;
-}
-#endif
+
 
 #ifdef VBLK_HOST_TEST
 void page_alloc_reset(void)

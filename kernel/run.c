@@ -20,6 +20,7 @@
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
+#include "kernel/profile.h"
 #include "kernel/string.h"
 
 #define MAX_JOBS 32
@@ -277,6 +278,10 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 		return kernel_fail("unknown self test 'test=%s'", test);
 	if (test)
 		(void)cmdline_get(cl, 0, "timer_ms");
+	const char *prof = cmdline_get(cl, 0, "profile");
+	u64 prof_hz = 0;
+	if (prof && (parse_u64(prof, &prof_hz) || profile_start((u32)prof_hz)))
+		return kernel_fail("profile=%s: expected a sampling rate such as 5000", prof);
 
 	if ((err = blk_dev_init()))
 		return kernel_fail("block layer: %s", errno_name(err));
@@ -314,6 +319,8 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 		k1 = kmem_get_stats();
 		printk("mem: %lu objects live before the jobs, %lu after\n", k0.live_objects,
 		       k1.live_objects);
+		if (profiling)
+			profile_report(25);
 		if (!result && k1.live_objects != k0.live_objects)
 			result = kernel_fail("%ld objects leaked by the jobs",
 					     (long)(k1.live_objects - k0.live_objects));

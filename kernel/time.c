@@ -29,10 +29,12 @@
 
 u64 boot_tsc;
 static u64 tsc_freq;
-static u64 tsc_base;
-static u64 ns_mult; /* ns = cycles * ns_mult >> 32 */
+u64 ktime_tsc_base;
+u64 ktime_ns_mult; /* ns = cycles * ns_mult >> 32 */
 static const char *calibration_source = "none";
 static volatile u64 jiffies;
+static u64 timer_counts_per_sec;
+static u32 tick_hz = HZ;
 
 static u64 calibrate_with_pm_timer(void)
 {
@@ -79,8 +81,8 @@ void time_init(void)
 	if (tsc_freq < 1000000)
 		panic("time: TSC calibration gave %lu Hz against the %s",
 		      tsc_freq, calibration_source);
-	ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
-	tsc_base = boot_tsc;
+	ktime_ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
+	ktime_tsc_base = boot_tsc;
 }
 
 u64 tsc_hz(void)
@@ -95,18 +97,13 @@ const char *time_calibration_source(void)
 
 u64 cycles_to_ns(u64 cycles)
 {
-	return (u64)(((unsigned __int128)cycles * ns_mult) >> 32);
+	return (u64)(((unsigned __int128)cycles * ktime_ns_mult) >> 32);
 }
 
 u64 ns_to_cycles(u64 ns)
 {
 	/* Split so no product overflows 64 bits for any TSC below 18 GHz. */
 	return ns / NSEC_PER_SEC * tsc_freq + ns % NSEC_PER_SEC * tsc_freq / NSEC_PER_SEC;
-}
-
-u64 ktime_get_ns(void)
-{
-	return cycles_to_ns(rdtsc() - tsc_base);
 }
 
 u64 jiffies_read(void)
@@ -132,8 +129,22 @@ void mdelay(u64 ms)
 	ndelay(ms * NSEC_PER_MSEC);
 }
 
+/* Run the tick faster (the profiler); jiffies still count HZ per second. */
+void timer_set_rate(u32 hz)
+{
+	u32 count = (u32)(timer_counts_per_sec / hz);
+
+	tick_hz = hz;
+	lapic_timer_periodic(TIMER_VECTOR, count ? count : 1, LAPIC_DIVIDE_BY_16);
+}
+
 static int timer_interrupt(int vector, void *data)
 {
+	static u32 sub;
+
+	if (tick_hz != HZ && ++sub < tick_hz / HZ)
+		return IRQ_HANDLED;
+	sub = 0;
 	jiffies++;
 	timer_tick();
 	return IRQ_HANDLED;
@@ -156,7 +167,8 @@ void timer_tick_init(void)
 	elapsed = start - lapic_timer_current();
 	lapic_timer_stop();
 
-	per_tick = (u32)((u64)elapsed * 1000 / CALIBRATE_MS / HZ);
+	timer_counts_per_sec = (u64)elapsed * 1000 / CALIBRATE_MS;
+	per_tick = (u32)(timer_counts_per_sec / HZ);
 	if (!per_tick)
 		per_tick = 1;
 	if (request_irq(TIMER_VECTOR, timer_interrupt, NULL, "timer"))

@@ -14,6 +14,7 @@
 #include "kernel/exit.h"
 #include "kernel/interrupt.h"
 #include "kernel/platform.h"
+#include "kernel/profile.h"
 
 #define GDT_KERNEL_CS BOOT_CS
 #define GDT_KERNEL_DS BOOT_DS
@@ -217,6 +218,8 @@ void trap_dispatch(struct pt_regs *regs)
 		return; /* no EOI for the spurious vector (SDM vol. 3, 10.9) */
 
 	vector_counts[vector]++;
+	if (vector == TIMER_VECTOR && profiling)
+		profile_hit(regs->rip);
 	for (a = vector_actions[vector]; a; a = a->next)
 		handled |= a->handler(vector, a->data);
 	/*

@@ -15,6 +15,7 @@
 void time_init(void);
 /* Start the periodic tick; needs interrupts routed (apic_init). */
 void timer_tick_init(void);
+void timer_set_rate(u32 hz);
 
 u64 tsc_hz(void);
 const char *time_calibration_source(void);
