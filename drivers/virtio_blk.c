@@ -579,12 +579,7 @@ static int virtblk_lld_busy(struct request_queue *q)
 
 static void backlog_add(struct virtio_blk *vblk, struct bio *bio)
 {
-	bio->bi_next = NULL;
-	if (vblk->backlog_tail)
-		vblk->backlog_tail->bi_next = bio;
-	else
-		vblk->backlog_head = bio;
-	vblk->backlog_tail = bio;
+	bio_list_add(&vblk->backlog, bio);
 	vblk->stats.backlog_waits++;
 }
 
@@ -627,15 +622,12 @@ static void virtblk_submit_backlog(struct virtio_blk *vblk)
 {
 	bool queued = false;
 
-	while (vblk->backlog_head) {
-		struct bio *bio = vblk->backlog_head;
+	while (!bio_list_empty(&vblk->backlog)) {
+		struct bio *bio = vblk->backlog.head;
 		int err = vblk->broken ? -EIO : virtblk_submit_bio(vblk, bio);
 		if (err == -ENOSPC)
-			break;
-		vblk->backlog_head = bio->bi_next;
-		if (!vblk->backlog_head)
-			vblk->backlog_tail = NULL;
-		bio->bi_next = NULL;
+			break; /* still first in line */
+		bio_list_pop(&vblk->backlog);
 		if (err) {
 			bio->bi_status = err;
 			bio_endio(bio);
@@ -658,7 +650,7 @@ static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 		return;
 	}
 	/* Keep order: nothing overtakes bios already waiting for ring space. */
-	if (vblk->backlog_head) {
+	if (!bio_list_empty(&vblk->backlog)) {
 		backlog_add(vblk, bio);
 		return;
 	}
@@ -776,7 +768,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	for (unsigned i = 0; i < vdev->nvqs; i++)
 		virtqueue_dump(vdev->vqs[i]);
 	printk("%s: %u requests in flight, queue_depth %u, backlog %s\n", vblk->name,
-	       vblk->in_flight, vblk->queue_depth, vblk->backlog_head ? "waiting" : "empty");
+	       vblk->in_flight, vblk->queue_depth, bio_list_empty(&vblk->backlog) ? "empty" : "waiting");
 
 	flags = local_irq_save();
 	virtio_reset(vdev);

@@ -9,6 +9,7 @@
 #ifndef DRIVERS_VIRTIO_BLK_H
 #define DRIVERS_VIRTIO_BLK_H
 
+#include "block/bio.h"
 #include "drivers/virtio.h"
 #include "kernel/list.h"
 #include "kernel/platform.h"
@@ -177,7 +178,7 @@ struct virtio_blk {
 	struct list_head done_list;
 	struct tasklet done_tasklet;
 	/* Bypass-path bios that found the ring (or queue_depth) full. */
-	struct bio *backlog_head, *backlog_tail;
+	struct bio_list backlog;
 	bool kick_pending[VIRTBLK_MAX_QUEUES];
 	unsigned unkicked; /* requests added under a plug since the last kick */
 
