@@ -238,6 +238,8 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr,
 		list_add_tail(&vbr->list, &vblk->in_flight_list);
 		vblk->in_flight++;
 		vblk->stats.requests++;
+		if (vbr->out_hdr.type == VIRTIO_BLK_T_FLUSH)
+			vblk->stats.flushes++;
 		vblk->kick_pending[qi] = true;
 	}
 	local_irq_restore(flags);
@@ -919,9 +921,9 @@ void virtblk_print_stats(struct virtio_blk *vblk)
 	struct virtio_blk_stats s;
 
 	virtblk_get_stats(vblk, &s);
-	printk("%s: driver: requests %lu completions %lu ioerr %lu unsupp %lu resets %lu "
-	       "late %lu rekicks %lu backlogged %lu kicks %lu irqs %lu\n",
-	       vblk->name, s.requests, s.completions, s.ioerr, s.unsupp, s.resets,
+	printk("%s: driver: requests %lu completions %lu flushes %lu ioerr %lu unsupp %lu "
+	       "resets %lu late %lu rekicks %lu backlogged %lu kicks %lu irqs %lu\n",
+	       vblk->name, s.requests, s.completions, s.flushes, s.ioerr, s.unsupp, s.resets,
 	       s.late_completions, s.rekicks, s.backlog_waits, s.kicks, s.irqs);
 }
 

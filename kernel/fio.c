@@ -58,7 +58,7 @@ static const char *const rw_names[] = {
 static const char *const job_keys[] = {
 	"name", "rw", "readwrite", "bs", "iodepth", "runtime", "size", "io_size", "offset",
 	"filename", "verify", "rwmixread", "randseed", "path", "sched", "queue_depth",
-	"continue_on_error", "norandommap", "poll_us", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
+	"continue_on_error", "fsync", "norandommap", "poll_us", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
 	"front_merges", NULL,
 };
 
@@ -76,6 +76,7 @@ struct io_u {
 	u64 offset; /* bytes from the start of the disk */
 	u32 len;
 	bool write;
+	bool flush;	  /* fio's fsync: a cache flush, no data */
 	bool verify_read; /* check the stamps when the read completes */
 	u64 start_ns;
 	unsigned pending_bios;
@@ -106,6 +107,7 @@ struct job {
 	/* Results. */
 	u64 ios, bytes, read_ios, write_ios;
 	u64 verified_bytes; /* read back and checked after the writes */
+	u64 syncs, writes_since_sync;
 	u64 errors, verify_failures;
 	u64 start_ns, end_ns, idle_start_ns;
 	u64 next_progress_ns, progress_ios;
@@ -261,6 +263,11 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("rwmixread=%s: expected 0..100", v);
 		s->rwmixread = (u32)n;
 	}
+	if ((v = cmdline_get(cl, group, "fsync"))) {
+		if (parse_u64(v, &n) || n > 1000000)
+			return kernel_fail("fsync=%s: expected a number of writes (0: never)", v);
+		s->fsync = (u32)n;
+	}
 	if ((v = cmdline_get(cl, group, "norandommap"))) {
 		bool b = true;
 		if (*v && parse_bool(v, &b))
@@ -359,6 +366,17 @@ static bool job_next(struct job *j, struct io_u *u)
 
 	if (j->stop)
 		return false;
+	u->flush = false;
+	/* fsync=N: after every N writes, a flush of the device's cache. */
+	if (s->fsync && j->writes_since_sync >= s->fsync && !j->verifying) {
+		j->writes_since_sync = 0;
+		u->flush = true;
+		u->write = true;
+		u->verify_read = false;
+		u->offset = 0;
+		u->len = 0;
+		return true;
+	}
 	if (j->verifying) {
 		while (j->verify_next < j->region_blocks && !bitmap_test(j->written, j->verify_next))
 			j->verify_next++;
@@ -403,6 +421,8 @@ static bool job_next(struct job *j, struct io_u *u)
 			 (!rw_writes(s->rw) || bitmap_test(j->written, block));
 	if (u->write && j->written)
 		bitmap_set(j->written, block);
+	if (u->write)
+		j->writes_since_sync++;
 out:
 	u->offset = j->region_start + block * s->bs;
 	u->len = s->bs;
@@ -444,6 +464,16 @@ static void io_u_submit_bios(struct job *j, struct io_u *u)
 
 	bool dataless = op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES;
 
+	if (u->flush) {
+		struct bio *bio = bio_alloc(0);
+		bio->bi_disk = j->disk;
+		bio->bi_rw = REQ_OP_FLUSH;
+		bio->bi_end_io = job_bio_end_io;
+		bio->bi_private = u;
+		u->pending_bios = 1;
+		submit_bio(bio);
+		return;
+	}
 	u->pending_bios = 1; /* held until every bio is submitted */
 	while (done < u->len) {
 		u32 left = u->len - done;
@@ -493,7 +523,8 @@ static void io_u_start(struct job *j, struct io_u *u)
 		stamp_fill(u->buf, u->len, u->offset >> SECTOR_SHIFT, j->spec->seed);
 	u->start_ns = ktime_get_ns();
 	if (j->raw) {
-		u32 type = u->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+		u32 type = u->flush ? VIRTIO_BLK_T_FLUSH
+				    : u->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
 		int err = virtblk_raw_submit(j->raw, u->vbr, type, u->offset >> SECTOR_SHIFT,
 					     u->buf, u->len);
 		if (err) {
@@ -512,7 +543,9 @@ static void io_u_complete(struct io_u *u)
 
 	if (!j->first_completion_ns)
 		j->first_completion_ns = now;
-	if (j->verifying) {
+	if (u->flush) {
+		j->syncs++; /* not an I/O of the job's size: kept out of its numbers */
+	} else if (j->verifying) {
 		/* The read-back is checking, not benchmarking: count it apart. */
 		j->verified_bytes += u->len;
 	} else {
@@ -529,19 +562,19 @@ static void io_u_complete(struct io_u *u)
 		j->errors++;
 		if (j->errors <= MAX_ERRORS_REPORTED)
 			printk("%s: %s error on %s at sector %lu (%u bytes): %s\n", j->spec->name,
-			       u->write ? "write" : "read", j->spec->filename,
+			       u->flush ? "flush" : u->write ? "write" : "read", j->spec->filename,
 			       u->offset >> SECTOR_SHIFT, u->len, errno_name(u->error));
 		if (!j->first_error)
 			j->first_error = u->error;
 		/* A block whose write failed holds no stamp of ours: do not verify it. */
-		if (u->write && j->written)
+		if (u->write && !u->flush && j->written)
 			bitmap_clear(j->written, (u->offset - j->region_start) / j->spec->bs);
 		if (!j->continue_on_error) {
 			job_failf(j, "%s error at sector %lu: %s", u->write ? "write" : "read",
 				  u->offset >> SECTOR_SHIFT, errno_name(u->error));
 			j->stop = true;
 		}
-	} else if (u->verify_read) {
+	} else if (u->verify_read && !u->flush) {
 		u64 bad;
 		int why = stamp_verify(u->buf, u->len, u->offset >> SECTOR_SHIFT,
 				       STAMP_ANY_SEED, &bad);
@@ -828,9 +861,9 @@ static void report(struct job *j, const struct blk_counters *c0, const struct bl
 	else
 		printk("\"merges\":%lu,", merges);
 	printk("\"kicks\":%lu,\"irqs\":%lu,\"cpu_util\":%s,\"errors\":%lu,\"verify\":%s,"
-	       "\"verified_bytes\":%lu,\"accel\":\"%s\"}\n",
+	       "\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",
 	       kicks, irqs, fmt_fixed(a, sizeof(a), cpu_x1000, 3), j->errors,
-	       s->verify ? "\"crc32c\"" : "null", j->verified_bytes, accel_name());
+	       s->verify ? "\"crc32c\"" : "null", j->verified_bytes, j->syncs, accel_name());
 }
 
 int job_run(struct job_spec *s, unsigned index)

@@ -146,6 +146,7 @@ struct virtio_blk_stats {
 	u64 kicks;
 	u64 irqs;
 	u64 requests;
+	u64 flushes;
 	u64 completions;
 	u64 ioerr;
 	u64 unsupp;
