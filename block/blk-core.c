@@ -412,21 +412,25 @@ bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data)
 static bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio)
 {
 	struct request *rq;
+	int type;
 
-	/* Newest first: a sequential burst extends the request just added. */
-	for (rq = list_last_entry(&plug->list, struct request, queuelist);
-	     &rq->queuelist != &plug->list;
-	     rq = list_entry(rq->queuelist.prev, struct request, queuelist)) {
-		int type;
-
-		if (rq->q != q || !blk_rq_merge_ok(rq, bio))
-			continue;
-		type = blk_try_merge(rq, bio);
-		if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio))
-			return true;
-		if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio))
-			return true;
-	}
+	/*
+	 * Only the newest request: a sequential burst extends the request it
+	 * just added, and scanning the whole plug for every bio of a random
+	 * burst costs O(n^2) for merges that never happen (Linux stopped
+	 * scanning too). The elevator's hash still finds other neighbours
+	 * when the plug is flushed.
+	 */
+	if (list_empty(&plug->list))
+		return false;
+	rq = list_last_entry(&plug->list, struct request, queuelist);
+	if (rq->q != q || !blk_rq_merge_ok(rq, bio))
+		return false;
+	type = blk_try_merge(rq, bio);
+	if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio))
+		return true;
+	if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio))
+		return true;
 	return false;
 }
 
