@@ -470,7 +470,7 @@ static u32 op_to_type(unsigned op)
  * Returns the number of data segments, or a negative error.
  */
 static int vbr_prepare(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned op,
-		       u64 sector, u32 bytes, bool fua)
+		       u64 sector, u32 bytes)
 {
 	u32 type = op_to_type(op);
 
@@ -485,7 +485,6 @@ static int vbr_prepare(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigne
 	vbr->out_hdr.type = type;
 	vbr->out_hdr.ioprio = 0;
 	vbr->out_hdr.sector = op == REQ_OP_FLUSH ? 0 : sector;
-	(void)fua;
 	if (op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES) {
 		vbr->dwz.sector = sector;
 		vbr->dwz.num_sectors = bytes >> SECTOR_SHIFT;
@@ -528,8 +527,7 @@ static void virtblk_request(struct request_queue *q)
 			break;
 		}
 		vbr->req = rq;
-		nsg = vbr_prepare(vblk, vbr, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq),
-				  rq->cmd_flags & REQ_FUA);
+		nsg = vbr_prepare(vblk, vbr, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq));
 		if (nsg == 0 && req_op(rq) != REQ_OP_FLUSH)
 			nsg = blk_rq_map_sg(q, rq, vbr->sg + 1);
 		if (nsg < 0) {
@@ -603,8 +601,7 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
 	if (!vbr)
 		return -ENOSPC;
 	vbr->bio = bio;
-	nsg = vbr_prepare(vblk, vbr, bio_op(bio), bio->bi_sector, bio->bi_size,
-			  bio->bi_rw & REQ_FUA);
+	nsg = vbr_prepare(vblk, vbr, bio_op(bio), bio->bi_sector, bio->bi_size);
 	if (nsg < 0) {
 		virtblk_free_req(vbr);
 		return nsg;

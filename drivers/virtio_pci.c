@@ -577,14 +577,28 @@ static int setup_msix(struct virtio_device *vdev, bool per_vq)
 	return 0;
 }
 
+/*
+ * Undo the interrupt set-up. MSI-X vectors go back to the pool, so a device
+ * that is reset and set up again (a timeout) does not use up the CPU's
+ * vectors; the INTx vector is kept and reused, as its IOAPIC route is.
+ */
 static void release_irqs(struct virtio_device *vdev)
 {
-	if (vdev->config_vector >= 0)
+	int last = -1;
+
+	if (vdev->config_vector >= 0) {
 		free_irq(vdev->config_vector, vdev);
+		irq_free_vector(vdev->config_vector);
+		vdev->config_vector = -1;
+	}
 	for (unsigned i = 0; vdev->vq_vectors && i < vdev->nvqs; i++) {
-		if (vdev->vq_vectors[i] >= 0) {
-			free_irq(vdev->vq_vectors[i], vdev->vqs[i]);
-			free_irq(vdev->vq_vectors[i], vdev);
+		int v = vdev->vq_vectors[i];
+		if (v >= 0) {
+			free_irq(v, vdev->vqs[i]);
+			free_irq(v, vdev);
+			if (v != last) /* shared vectors repeat, one after another */
+				irq_free_vector(v);
+			last = v;
 		}
 		vdev->vq_vectors[i] = -1;
 	}
@@ -592,7 +606,6 @@ static void release_irqs(struct virtio_device *vdev)
 		free_irq(vdev->intx_vector, vdev);
 		pci_intx_enable(vdev->pci, false);
 	}
-	/* Vectors stay allocated: they are reused by the next set-up. */
 	vdev->irq_mode = VIRTIO_IRQ_NONE;
 }
 

@@ -247,6 +247,15 @@ int irq_alloc_vector(void)
 	return -ENOSPC;
 }
 
+void irq_free_vector(int vector)
+{
+	unsigned long flags = local_irq_save();
+
+	if (vector >= IRQ_VECTOR_FIRST && vector <= IRQ_VECTOR_LAST && !vector_actions[vector])
+		vector_allocated[vector] = false;
+	local_irq_restore(flags);
+}
+
 int request_irq(int vector, irq_handler_t handler, void *data, const char *name)
 {
 	struct irq_action *a = NULL;

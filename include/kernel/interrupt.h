@@ -30,6 +30,8 @@ typedef int (*irq_handler_t)(int vector, void *data);
 void traps_init(void);
 /* A free device vector, or -ENOSPC. */
 int irq_alloc_vector(void);
+/* Give back a vector that no handler uses any more. */
+void irq_free_vector(int vector);
 /* Several handlers may share a vector (INTx lines are shared). */
 int request_irq(int vector, irq_handler_t handler, void *data, const char *name);
 void free_irq(int vector, void *data);
