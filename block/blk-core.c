@@ -369,7 +369,7 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 		struct request_queue *q = list_first_entry(&list, struct request, queuelist)->q;
 		struct request *rq, *n;
 
-		list_for_each_entry_safe (rq, n, &list, queuelist) {
+		list_for_each_entry_safe(rq, n, &list, queuelist) {
 			if (rq->q != q)
 				continue;
 			list_del_init(&rq->queuelist);

@@ -33,7 +33,7 @@ void blk_recount_segments(struct request_queue *q, struct bio *bio)
 
 	bio->bi_seg_front_size = 0;
 	bio->bi_phys_start = 0;
-	bio_for_each_segment (bv, bio, iter) {
+	bio_for_each_segment(bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 
 		if (nsegs && phys == end && seg + bv.bv_len <= max_seg) {
@@ -97,7 +97,7 @@ static long bio_split_sectors(struct request_queue *q, struct bio *bio)
 		return max_sectors;
 	}
 
-	bio_for_each_segment (bv, bio, iter) {
+	bio_for_each_segment(bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 		bool contig = nsegs && phys == end;
 
@@ -360,7 +360,7 @@ static void map_bio(struct request_queue *q, struct bio *bio, struct scatterlist
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	bio_for_each_segment (bv, bio, iter) {
+	bio_for_each_segment(bv, bio, iter) {
 		phys_addr_t phys = bvec_phys(&bv);
 		struct scatterlist *cur = *sg;
 

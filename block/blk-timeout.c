@@ -87,7 +87,7 @@ void blk_rq_timed_out_timer(struct timer_list *t)
 
 	blk_atomic_enter();
 	/* Detach first: the handler may complete or requeue other requests. */
-	list_for_each_entry_safe (rq, n, &q->timeout_list, timeout_list) {
+	list_for_each_entry_safe(rq, n, &q->timeout_list, timeout_list) {
 		if (rq->deadline <= now)
 			list_move_tail(&rq->timeout_list, &expired);
 	}
@@ -96,7 +96,7 @@ void blk_rq_timed_out_timer(struct timer_list *t)
 		list_del_init(&rq->timeout_list);
 		blk_rq_timed_out(q, rq);
 	}
-	list_for_each_entry (rq, &q->timeout_list, timeout_list) {
+	list_for_each_entry(rq, &q->timeout_list, timeout_list) {
 		if (!next || rq->deadline < next)
 			next = rq->deadline;
 	}

@@ -15,8 +15,8 @@
 #include "kernel/string.h"
 
 static const struct elevator_type *const elevators[] = {
-    &iosched_deadline,
-    &elevator_noop,
+	&iosched_deadline,
+	&elevator_noop,
 };
 
 static const struct elevator_type *elevator_find(const char *name)
@@ -162,7 +162,7 @@ static struct request *elv_rqhash_find(struct request_queue *q, sector_t end)
 	struct list_head *bucket = rqhash_bucket(q->elevator, end);
 	struct request *rq;
 
-	list_for_each_entry (rq, bucket, hash)
+	list_for_each_entry(rq, bucket, hash)
 		if (rq_end_sector(rq) == end)
 			return rq;
 	return NULL;

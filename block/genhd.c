@@ -59,7 +59,7 @@ struct gendisk *get_gendisk(const char *name)
 {
 	struct gendisk *disk;
 
-	list_for_each_entry (disk, &disks, list)
+	list_for_each_entry(disk, &disks, list)
 		if (!strcmp(disk->disk_name, name))
 			return disk;
 	return NULL;
@@ -69,7 +69,7 @@ void disk_for_each(void (*fn)(struct gendisk *disk, void *data), void *data)
 {
 	struct gendisk *disk, *n;
 
-	list_for_each_entry_safe (disk, n, &disks, list)
+	list_for_each_entry_safe(disk, n, &disks, list)
 		fn(disk, data);
 }
 

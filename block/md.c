@@ -228,8 +228,8 @@ int md_create(const char *name, int level, u32 chunk_bytes, struct gendisk *cons
 	} else {
 		for (i = 0; i < n; i++) {
 			md->start[i] = capacity;
-			capacity +=
-			    ALIGN_DOWN(get_capacity(members[i]), (sector_t)(lbs >> SECTOR_SHIFT));
+			capacity += ALIGN_DOWN(get_capacity(members[i]),
+					       (sector_t)(lbs >> SECTOR_SHIFT));
 		}
 		md->start[n] = capacity;
 	}

@@ -53,8 +53,7 @@ static bool is_q35;
 
 static u32 config_address(u8 bus, u8 slot, u8 func, u16 off)
 {
-	return (1u << 31) | ((u32)bus << 16) | ((u32)slot << 11) |
-	       ((u32)func << 8) | (off & 0xfc);
+	return (1u << 31) | ((u32)bus << 16) | ((u32)slot << 11) | ((u32)func << 8) | (off & 0xfc);
 }
 
 static u32 cfg_read32(u8 bus, u8 slot, u8 func, u16 off)
@@ -193,8 +192,8 @@ static void scan_function(u8 bus, u8 slot, u8 func, int depth)
 	if ((id & 0xffff) == 0xffff)
 		return;
 	if (nr_devices == PCI_MAX_DEVICES) {
-		pr_warn("pci: more than %d functions; ignoring %02x:%02x.%x",
-			PCI_MAX_DEVICES, bus, slot, func);
+		pr_warn("pci: more than %d functions; ignoring %02x:%02x.%x", PCI_MAX_DEVICES, bus,
+			slot, func);
 		return;
 	}
 	d = &devices[nr_devices++];
@@ -319,8 +318,8 @@ int pci_msix_enable(struct pci_dev *d)
 	}
 	if ((u64)(table & ~PCI_MSIX_BIR) + (u64)d->msix_size * PCI_MSIX_ENTRY_SIZE >
 	    d->bar[table & PCI_MSIX_BIR].size) {
-		pr_err("pci %s: MSI-X table (%u entries) overruns its BAR",
-		       pci_location(d), d->msix_size);
+		pr_err("pci %s: MSI-X table (%u entries) overruns its BAR", pci_location(d),
+		       d->msix_size);
 		return -EINVAL;
 	}
 	d->msix_cap = cap;
@@ -394,8 +393,8 @@ int pci_intx_route(struct pci_dev *d, int vector)
 		return -ENODEV;
 	}
 	if (d->irq_line == 0 || d->irq_line >= 16) {
-		pr_err("pci %s: interrupt line %u was not routed by firmware",
-		       pci_location(d), d->irq_line);
+		pr_err("pci %s: interrupt line %u was not routed by firmware", pci_location(d),
+		       d->irq_line);
 		return -ENODEV;
 	}
 	gsi = ioapic_route_isa(d->irq_line, (u8)vector);

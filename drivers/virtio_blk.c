@@ -149,8 +149,7 @@ static void virtblk_config_changed(struct virtio_device *vdev)
 }
 
 /* Device initialisation after the transport probe (3.1.1 steps 4-8). */
-static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size,
-			       bool allow_msix)
+static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size, bool allow_msix)
 {
 	struct virtio_device *vdev = &vblk->vdev;
 	int err;
@@ -211,8 +210,8 @@ static int status_to_errno(u8 status)
  * descriptors for header and status also satisfy legacy devices without
  * VIRTIO_F_ANY_LAYOUT (5.2.6.3). Does not kick.
  */
-static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr,
-			   unsigned ndata, bool data_out)
+static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned ndata,
+			   bool data_out)
 {
 	unsigned qi = vblk->raw_mode ? 0 : vblk->next_vq++ % vblk->vdev.nvqs;
 	struct virtqueue *vq = vblk->vdev.vqs[qi];
@@ -469,8 +468,8 @@ static u32 op_to_type(unsigned op)
  * write-zeroes carry one range descriptor as their data (5.2.6.2).
  * Returns the number of data segments, or a negative error.
  */
-static int vbr_prepare(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned op,
-		       u64 sector, u32 bytes)
+static int vbr_prepare(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned op, u64 sector,
+		       u32 bytes)
 {
 	u32 type = op_to_type(op);
 
@@ -759,15 +758,15 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	u32 len;
 	int err;
 
-	pr_err("%s: request at sector %lu timed out after %lu ms; resetting the device",
-	       vblk->name, expired->out_hdr.sector,
-	       (ktime_get_ns() - expired->submit_ns) / NSEC_PER_MSEC);
+	pr_err("%s: request at sector %lu timed out after %lu ms; resetting the device", vblk->name,
+	       expired->out_hdr.sector, (ktime_get_ns() - expired->submit_ns) / NSEC_PER_MSEC);
 	expired->state = VBR_TIMED_OUT;
 	vblk->stats.resets++;
 	for (unsigned i = 0; i < vdev->nvqs; i++)
 		virtqueue_dump(vdev->vqs[i]);
 	printk("%s: %u requests in flight, queue_depth %u, backlog %s\n", vblk->name,
-	       vblk->in_flight, vblk->queue_depth, bio_list_empty(&vblk->backlog) ? "empty" : "waiting");
+	       vblk->in_flight, vblk->queue_depth,
+	       bio_list_empty(&vblk->backlog) ? "empty" : "waiting");
 
 	flags = local_irq_save();
 	virtio_reset(vdev);
@@ -860,8 +859,8 @@ void virtblk_raw_end(struct virtio_blk *vblk)
 		virtblk_done(vblk->vdev.vqs[0]);
 }
 
-int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type,
-		       u64 sector, void *buf, u32 len)
+int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type, u64 sector,
+		       void *buf, u32 len)
 {
 	unsigned ndata = len ? 1 : 0;
 
@@ -870,8 +869,8 @@ int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 typ
 	vbr->out_hdr.sector = sector;
 	if (ndata)
 		sg_set(&vbr->sg[1], virt_to_phys(buf), len);
-	return virtblk_add_req(vblk, vbr, ndata, type != VIRTIO_BLK_T_IN &&
-						       type != VIRTIO_BLK_T_GET_ID);
+	return virtblk_add_req(vblk, vbr, ndata,
+			       type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID);
 }
 
 void virtblk_raw_kick(struct virtio_blk *vblk)
@@ -1000,14 +999,20 @@ static void print_features(struct virtio_blk *vblk)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{ VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX" },   { VIRTIO_BLK_F_SEG_MAX, "SEG_MAX" },
-		{ VIRTIO_BLK_F_GEOMETRY, "GEOMETRY" },   { VIRTIO_BLK_F_RO, "RO" },
-		{ VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE" },   { VIRTIO_BLK_F_FLUSH, "FLUSH" },
-		{ VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY" },   { VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE" },
-		{ VIRTIO_BLK_F_MQ, "MQ" },		 { VIRTIO_BLK_F_DISCARD, "DISCARD" },
-		{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES" },
-		{ VIRTIO_RING_F_INDIRECT_DESC, "INDIRECT_DESC" },
-		{ VIRTIO_RING_F_EVENT_IDX, "EVENT_IDX" }, { VIRTIO_F_VERSION_1, "VERSION_1" },
+		{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
+		{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
+		{VIRTIO_BLK_F_GEOMETRY, "GEOMETRY"},
+		{VIRTIO_BLK_F_RO, "RO"},
+		{VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
+		{VIRTIO_BLK_F_FLUSH, "FLUSH"},
+		{VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY"},
+		{VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE"},
+		{VIRTIO_BLK_F_MQ, "MQ"},
+		{VIRTIO_BLK_F_DISCARD, "DISCARD"},
+		{VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES"},
+		{VIRTIO_RING_F_INDIRECT_DESC, "INDIRECT_DESC"},
+		{VIRTIO_RING_F_EVENT_IDX, "EVENT_IDX"},
+		{VIRTIO_F_VERSION_1, "VERSION_1"},
 	};
 	char buf[256];
 	size_t len = 0;
@@ -1024,12 +1029,11 @@ static void print_disk(struct virtio_blk *vblk)
 {
 	struct virtio_device *vdev = &vblk->vdev;
 
-	printk("%s: virtio-blk at %s, %s transport, %s\n", vblk->name,
-	       pci_location(vdev->pci), vdev->modern ? "modern" : "legacy",
-	       virtio_irq_mode_name(vdev->irq_mode));
+	printk("%s: virtio-blk at %s, %s transport, %s\n", vblk->name, pci_location(vdev->pci),
+	       vdev->modern ? "modern" : "legacy", virtio_irq_mode_name(vdev->irq_mode));
 	printk("%s: %u queue(s) of %u entries, capacity %lu sectors (%lu MiB), block size %u "
-	       "(physical %u), %s\n", vblk->name, vdev->nvqs,
-	       virtqueue_get_vring_size(vdev->vqs[0]), vblk->cfg.capacity,
+	       "(physical %u), %s\n",
+	       vblk->name, vdev->nvqs, virtqueue_get_vring_size(vdev->vqs[0]), vblk->cfg.capacity,
 	       vblk->cfg.capacity >> 11, vblk->cfg.blk_size, vblk->cfg.phys_block_size,
 	       vblk->cfg.read_only ? "read-only" : "read-write");
 	printk("%s: limits: seg_max %u, size_max %u, max_discard_sectors %u, "
@@ -1063,11 +1067,11 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	 * most size_max bytes; the block layer keeps requests to its default
 	 * size (BLK_DEF_MAX_SECTORS) below that, as Linux does.
 	 */
-	blk_queue_max_hw_sectors(q, vblk->cfg.size_max
-					    ? (u32)MIN((u64)vblk->cfg.seg_max * vblk->cfg.size_max >>
-							       SECTOR_SHIFT,
-						       (u64)UINT32_MAX >> SECTOR_SHIFT)
-					    : UINT32_MAX >> SECTOR_SHIFT);
+	blk_queue_max_hw_sectors(
+		q, vblk->cfg.size_max
+			   ? (u32)MIN((u64)vblk->cfg.seg_max * vblk->cfg.size_max >> SECTOR_SHIFT,
+				      (u64)UINT32_MAX >> SECTOR_SHIFT)
+			   : UINT32_MAX >> SECTOR_SHIFT);
 	blk_queue_max_segments(q, (unsigned short)vblk->cfg.seg_max);
 	if (vblk->cfg.size_max)
 		blk_queue_max_segment_size(q, vblk->cfg.size_max);
@@ -1082,9 +1086,9 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	 * A writeback cache makes flushes matter; the device has no FUA bit,
 	 * so the block layer emulates FUA with a flush after the write.
 	 */
-	blk_queue_write_cache(q, vblk->cfg.writeback &&
-					 virtio_has_feature(&vblk->vdev, VIRTIO_BLK_F_FLUSH),
-			      false);
+	blk_queue_write_cache(
+		q, vblk->cfg.writeback && virtio_has_feature(&vblk->vdev, VIRTIO_BLK_F_FLUSH),
+		false);
 
 	disk = alloc_disk();
 	if (!disk)

@@ -39,8 +39,7 @@ static bool has(u64 features, unsigned bit)
 	return features & (1ull << bit);
 }
 
-int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
-			 struct virtblk_config *cfg)
+int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct virtblk_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 
@@ -59,7 +58,8 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
 			return -EINVAL;
 		}
 		if (bs > VIRTBLK_MAX_BLK_SIZE) {
-			pr_err("%s: blk_size %u is valid but above this driver's limit of %lu bytes",
+			pr_err("%s: blk_size %u is valid but above this driver's limit of %lu "
+			       "bytes",
 			       name, bs, VIRTBLK_MAX_BLK_SIZE);
 			return -EOPNOTSUPP;
 		}
@@ -85,8 +85,8 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
 	u64 per_block = cfg->blk_size >> SECTOR_SHIFT;
 	if (cfg->capacity % per_block) {
 		pr_warn("%s: capacity %lu sectors is not a whole number of %u-byte blocks; "
-			"using %lu", name, cfg->capacity, cfg->blk_size,
-			ALIGN_DOWN(cfg->capacity, per_block));
+			"using %lu",
+			name, cfg->capacity, cfg->blk_size, ALIGN_DOWN(cfg->capacity, per_block));
 		cfg->capacity = ALIGN_DOWN(cfg->capacity, per_block);
 	}
 
@@ -127,7 +127,8 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
 		u32 sectors = le32_at(raw, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS);
 		u32 segs = le32_at(raw, VIRTIO_BLK_CFG_MAX_DISCARD_SEG);
 		if (!sectors || !segs) {
-			pr_err("%s: DISCARD offered with max_discard_sectors %u, max_discard_seg %u",
+			pr_err("%s: DISCARD offered with max_discard_sectors %u, max_discard_seg "
+			       "%u",
 			       name, sectors, segs);
 			return -EINVAL;
 		}
@@ -138,7 +139,8 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
 		u32 segs = le32_at(raw, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
 		if (!sectors || !segs) {
 			pr_err("%s: WRITE_ZEROES offered with max_write_zeroes_sectors %u, "
-			       "max_write_zeroes_seg %u", name, sectors, segs);
+			       "max_write_zeroes_seg %u",
+			       name, sectors, segs);
 			return -EINVAL;
 		}
 		cfg->max_write_zeroes_sectors = sectors;

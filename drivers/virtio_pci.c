@@ -156,8 +156,8 @@ static int map_cap(struct virtio_device *vdev, u8 cap, struct virtio_pci_region 
 	struct pci_bar *b;
 
 	if (bar >= PCI_MAX_BARS || !pci->bar[bar].size) {
-		pr_err("%s: %s capability names BAR%u, which does not exist",
-		       vdev->name, what, bar);
+		pr_err("%s: %s capability names BAR%u, which does not exist", vdev->name, what,
+		       bar);
 		return -EINVAL;
 	}
 	b = &pci->bar[bar];
@@ -229,8 +229,7 @@ static int probe_legacy(struct virtio_device *vdev)
 		return -EINVAL;
 	}
 	if (!b->io || b->size < LEGACY_CONFIG_OFF(false)) {
-		pr_err("%s: legacy device without an I/O BAR0 (size %#lx)", vdev->name,
-		       b->size);
+		pr_err("%s: legacy device without an I/O BAR0 (size %#lx)", vdev->name, b->size);
 		return -EINVAL;
 	}
 	vdev->common.io = true;
@@ -273,8 +272,7 @@ int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
 
 u8 virtio_get_status(struct virtio_device *vdev)
 {
-	return vdev->modern ? common_read8(vdev, COMMON_STATUS)
-			    : common_read8(vdev, LEGACY_STATUS);
+	return vdev->modern ? common_read8(vdev, COMMON_STATUS) : common_read8(vdev, LEGACY_STATUS);
 }
 
 static void set_status(struct virtio_device *vdev, u8 status)
@@ -451,8 +449,8 @@ static bool set_msix_entry(struct virtio_device *vdev, bool config, u16 entry)
 	return common_read16(vdev, off) == entry;
 }
 
-static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size,
-		       vq_callback_t cb, const char *name)
+static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size, vq_callback_t cb,
+		       const char *name)
 {
 	struct vp_vq_info *info;
 	struct virtqueue *vq;
@@ -465,8 +463,8 @@ static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size
 		return -ENODEV;
 	}
 	if (!is_power_of_2(size) || size > VIRTQUEUE_MAX_SIZE) {
-		pr_err("%s: queue %u: queue_size %u is not a power of two up to %u",
-		       vdev->name, i, size, VIRTQUEUE_MAX_SIZE);
+		pr_err("%s: queue %u: queue_size %u is not a power of two up to %u", vdev->name, i,
+		       size, VIRTQUEUE_MAX_SIZE);
 		return -EINVAL;
 	}
 	/* Only the modern interface lets the driver shrink a queue (4.1.4.3.2). */
@@ -479,10 +477,9 @@ static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size
 	if (!info)
 		return -ENOMEM;
 	info->vdev = vdev;
-	vq = vring_create_virtqueue(i, size,
-				    virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC),
-				    virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX),
-				    vp_notify, cb, vdev, name);
+	vq = vring_create_virtqueue(i, size, virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC),
+				    virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX), vp_notify,
+				    cb, vdev, name);
 	if (!vq) {
 		kfree(info);
 		return -ENOMEM;
@@ -509,7 +506,8 @@ static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size
 		phys_addr_t pfn = virtqueue_get_desc_addr(vq) >> LEGACY_PFN_SHIFT;
 		if (pfn >> 32) {
 			pr_err("%s: queue %u: ring above 16 TiB cannot be given to a legacy "
-			       "device", vdev->name, i);
+			       "device",
+			       vdev->name, i);
 			return -EINVAL;
 		}
 		info->notify = vdev->common;

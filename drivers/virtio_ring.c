@@ -31,10 +31,10 @@
 #define VRING_DIRECT_MAX 4
 
 /* A device error: say what was wrong, then refuse to touch the ring again. */
-#define vq_bad(vq, fmt, ...)                                           \
-	do {                                                           \
-		pr_err("%s: " fmt, (vq)->name, ##__VA_ARGS__);         \
-		(vq)->broken = true;                                   \
+#define vq_bad(vq, fmt, ...)                                                                       \
+	do {                                                                                       \
+		pr_err("%s: " fmt, (vq)->name, ##__VA_ARGS__);                                     \
+		(vq)->broken = true;                                                               \
 	} while (0)
 
 /* Queue sizes are powers of two, so a free-running index masks to a slot. */
@@ -188,9 +188,8 @@ void virtqueue_set_broken(struct virtqueue *vq)
  * indirect table's entries simply follow one another (§2.6.5.3). Returns the
  * successor of the last descriptor: for a direct chain, the new free head.
  */
-static u16 vring_fill_chain(struct virtqueue *vq, struct virtq_desc *table, bool direct,
-			    u16 first, const struct scatterlist *sg, unsigned int out,
-			    unsigned int n)
+static u16 vring_fill_chain(struct virtqueue *vq, struct virtq_desc *table, bool direct, u16 first,
+			    const struct scatterlist *sg, unsigned int out, unsigned int n)
 {
 	u16 i = first, next = 0;
 	unsigned int k;
@@ -202,7 +201,8 @@ static u16 vring_fill_chain(struct virtqueue *vq, struct virtq_desc *table, bool
 		next = direct ? vq->desc_state[i].next : (u16)(i + 1);
 		d->addr = sg[k].addr;
 		d->len = sg[k].length;
-		d->flags = (u16)((k >= out ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0));
+		d->flags =
+			(u16)((k >= out ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0));
 		d->next = more ? next : 0;
 		i = next;
 	}
@@ -291,8 +291,7 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 		d->next = 0;
 		vq->free_head = vq->desc_state[head].next;
 	} else {
-		vq->free_head = vring_fill_chain(vq, vq->vring.desc, true, head, sg, out,
-						 total);
+		vq->free_head = vring_fill_chain(vq, vq->vring.desc, true, head, sg, out, total);
 	}
 	vq->num_free -= needed;
 
@@ -397,8 +396,7 @@ static void vring_free_chain(struct virtqueue *vq, u16 head)
 
 bool virtqueue_more_used(const struct virtqueue *vq)
 {
-	return !READ_ONCE(vq->broken) &&
-	       vq->last_used_idx != READ_ONCE(vq->vring.used->idx);
+	return !READ_ONCE(vq->broken) && vq->last_used_idx != READ_ONCE(vq->vring.used->idx);
 }
 
 void *virtqueue_get_buf(struct virtqueue *vq, u32 *len)

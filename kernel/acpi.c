@@ -186,7 +186,7 @@ static void find_s5(const struct sdt_header *dsdt)
 			continue;
 		const u8 *q = p + 5;
 		q += ((*q >> 6) & 3) + 1; /* PkgLength */
-		q++; /* NumElements */
+		q++;			  /* NumElements */
 		if ((q = aml_small_int(q, end, &acpi.s5_slp_typa)) &&
 		    aml_small_int(q, end, &acpi.s5_slp_typb))
 			acpi.s5_valid = true;
@@ -304,6 +304,5 @@ void acpi_poweroff(void)
 		return;
 	outw(acpi.pm1a_cnt_port, (u16)(acpi.s5_slp_typa << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
 	if (acpi.pm1b_cnt_port)
-		outw(acpi.pm1b_cnt_port,
-		     (u16)(acpi.s5_slp_typb << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
+		outw(acpi.pm1b_cnt_port, (u16)(acpi.s5_slp_typb << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
 }

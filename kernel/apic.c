@@ -101,8 +101,8 @@ void apic_init(void)
 	u64 base = acpi.lapic_addr ? acpi.lapic_addr : 0xfee00000;
 
 	pic_disable();
-	wrmsr(MSR_APIC_BASE, (base & ~0xfffull) | APIC_BASE_ENABLE |
-				     (rdmsr(MSR_APIC_BASE) & 0x100));
+	wrmsr(MSR_APIC_BASE,
+	      (base & ~0xfffull) | APIC_BASE_ENABLE | (rdmsr(MSR_APIC_BASE) & 0x100));
 	lapic = (volatile u8 *)(uintptr_t)base;
 
 	lapic_write(LAPIC_TPR, 0);

@@ -86,8 +86,7 @@ static int parse_pvh(u32 phys)
 	const struct hvm_start_info *si = (const void *)(uintptr_t)phys;
 
 	if (si->magic != HVM_START_MAGIC) {
-		pr_err("boot: PVH start info magic %#x, expected %#x", si->magic,
-		       HVM_START_MAGIC);
+		pr_err("boot: PVH start info magic %#x, expected %#x", si->magic, HVM_START_MAGIC);
 		return -EINVAL;
 	}
 	boot_info_parsed.loader = "PVH";
@@ -115,8 +114,7 @@ static int parse_mb2(u32 phys)
 		if (tag->type == MB2_TAG_END)
 			break;
 		if (tag->size < sizeof(*tag) || off + tag->size > total) {
-			pr_err("boot: multiboot2 tag %u has bad size %u", tag->type,
-			       tag->size);
+			pr_err("boot: multiboot2 tag %u has bad size %u", tag->type, tag->size);
 			return -EINVAL;
 		}
 		switch (tag->type) {
@@ -127,10 +125,8 @@ static int parse_mb2(u32 phys)
 			const struct mb2_mmap *m = (const void *)tag;
 			if (m->entry_size < sizeof(struct mb2_mmap_entry))
 				break;
-			for (u32 p = sizeof(*m); p + m->entry_size <= m->size;
-			     p += m->entry_size) {
-				const struct mb2_mmap_entry *e =
-					(const void *)((const u8 *)m + p);
+			for (u32 p = sizeof(*m); p + m->entry_size <= m->size; p += m->entry_size) {
+				const struct mb2_mmap_entry *e = (const void *)((const u8 *)m + p);
 				add_mmap(e->addr, e->len, e->type);
 			}
 			break;
@@ -142,8 +138,7 @@ static int parse_mb2(u32 phys)
 				u32 n = MIN(tag->size - (u32)sizeof(*tag),
 					    (u32)sizeof(boot_info_parsed.rsdp_copy));
 				memcpy(boot_info_parsed.rsdp_copy, tag + 1, n);
-				boot_info_parsed.rsdp =
-					(u64)(uintptr_t)boot_info_parsed.rsdp_copy;
+				boot_info_parsed.rsdp = (u64)(uintptr_t)boot_info_parsed.rsdp_copy;
 			}
 			break;
 		default:

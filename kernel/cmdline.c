@@ -311,8 +311,7 @@ int parse_size(const char *s, u64 *out)
 
 				mult = (u64)1 << (10 * (i + 1));
 				/* "k", "kb" and "kib": fio counts all three as 1024. */
-				ok = !*rest || streq_nocase(rest, "b") ||
-				     streq_nocase(rest, "ib");
+				ok = !*rest || streq_nocase(rest, "b") || streq_nocase(rest, "ib");
 				break;
 			}
 		}
@@ -330,8 +329,8 @@ int parse_size(const char *s, u64 *out)
 
 int parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "1", "on", "yes", "true" };
-	static const char *const no[] = { "0", "off", "no", "false" };
+	static const char *const yes[] = {"1", "on", "yes", "true"};
+	static const char *const no[] = {"0", "off", "no", "false"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (streq_nocase(s, yes[i])) {
@@ -356,8 +355,7 @@ static int parse_duration(const char *s, u64 default_ms, u64 *ms)
 		const char *suffix;
 		u64 ms;
 	} units[] = {
-		{ "ms", 1 },	      { "s", 1000 },	     { "m", 60 * 1000 },
-		{ "h", 3600 * 1000 }, { "d", 86400 * 1000 },
+		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000},
 	};
 	u64 v, mult = 0;
 	int err = read_digits(&s, 10, &v);

@@ -25,9 +25,9 @@
 
 void console_init(void)
 {
-	outb(COM1 + UART_IER, 0);		/* polled: no UART interrupts */
+	outb(COM1 + UART_IER, 0); /* polled: no UART interrupts */
 	outb(COM1 + UART_LCR, LCR_DLAB);
-	outb(COM1 + UART_DLL, 1);		/* 115200 baud */
+	outb(COM1 + UART_DLL, 1); /* 115200 baud */
 	outb(COM1 + UART_DLM, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
 	outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR);

@@ -69,14 +69,10 @@ u32 crc32c(u32 crc, const void *buf, size_t len)
 		u32 lo = load_le32(p) ^ crc;
 		u32 hi = load_le32(p + 4);
 
-		crc = crc32c_table[7][lo & 0xff] ^
-		      crc32c_table[6][(lo >> 8) & 0xff] ^
-		      crc32c_table[5][(lo >> 16) & 0xff] ^
-		      crc32c_table[4][lo >> 24] ^
-		      crc32c_table[3][hi & 0xff] ^
-		      crc32c_table[2][(hi >> 8) & 0xff] ^
-		      crc32c_table[1][(hi >> 16) & 0xff] ^
-		      crc32c_table[0][hi >> 24];
+		crc = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
+		      crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^
+		      crc32c_table[3][hi & 0xff] ^ crc32c_table[2][(hi >> 8) & 0xff] ^
+		      crc32c_table[1][(hi >> 16) & 0xff] ^ crc32c_table[0][hi >> 24];
 		p += 8;
 		len -= 8;
 	}

@@ -50,21 +50,45 @@
 #define MAX_ERRORS_REPORTED 32
 
 static const char *const rw_names[] = {
-	[RW_READ] = "read",	    [RW_WRITE] = "write",	[RW_RANDREAD] = "randread",
-	[RW_RANDWRITE] = "randwrite", [RW_READWRITE] = "rw",	[RW_RANDRW] = "randrw",
-	[RW_TRIM] = "trim",	    [RW_RANDTRIM] = "randtrim",	[RW_WRITEZEROES] = "writezeroes",
+	[RW_READ] = "read",	      [RW_WRITE] = "write",	  [RW_RANDREAD] = "randread",
+	[RW_RANDWRITE] = "randwrite", [RW_READWRITE] = "rw",	  [RW_RANDRW] = "randrw",
+	[RW_TRIM] = "trim",	      [RW_RANDTRIM] = "randtrim", [RW_WRITEZEROES] = "writezeroes",
 };
 
 static const char *const job_keys[] = {
-	"name", "rw", "readwrite", "bs", "iodepth", "runtime", "size", "io_size", "offset",
-	"filename", "verify", "rwmixread", "randseed", "path", "sched", "queue_depth",
-	"continue_on_error", "fsync", "norandommap", "poll_us", "timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved",
-	"front_merges", NULL,
+	"name",
+	"rw",
+	"readwrite",
+	"bs",
+	"iodepth",
+	"runtime",
+	"size",
+	"io_size",
+	"offset",
+	"filename",
+	"verify",
+	"rwmixread",
+	"randseed",
+	"path",
+	"sched",
+	"queue_depth",
+	"continue_on_error",
+	"fsync",
+	"norandommap",
+	"poll_us",
+	"timeout",
+	"read_expire",
+	"write_expire",
+	"fifo_batch",
+	"writes_starved",
+	"front_merges",
+	NULL,
 };
 
 /* Disk settings a job may carry; applied to its disk after a drain. */
 static const char *const tunable_keys[] = {
-	"timeout", "read_expire", "write_expire", "fifo_batch", "writes_starved", "front_merges", NULL,
+	"timeout",	  "read_expire",  "write_expire", "fifo_batch",
+	"writes_starved", "front_merges", NULL,
 };
 
 struct job;
@@ -94,7 +118,7 @@ struct job {
 	u64 seq_next;
 	u64 rng;
 	struct randmap map; /* random jobs: each block once per pass (fio's default) */
-	u64 bytes_target; /* 0: time based */
+	u64 bytes_target;   /* 0: time based */
 	u64 issued_bytes;
 	u64 deadline_ns;
 	bool stop;
@@ -219,7 +243,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			i = RW_READWRITE;
 		if (i == ARRAY_SIZE(rw_names))
 			return kernel_fail("rw=%s: expected read, write, randread, randwrite, rw, "
-					   "randrw, trim, randtrim or writezeroes", v);
+					   "randrw, trim, randtrim or writezeroes",
+					   v);
 		s->rw = (enum job_rw)i;
 	}
 	if ((v = cmdline_get(cl, group, "bs"))) {
@@ -351,7 +376,7 @@ static void bitmap_set(u8 *b, u64 i)
 
 static void bitmap_clear(u8 *b, u64 i)
 {
-	b[i / 8] &= (u8)~(1u << (i % 8));
+	b[i / 8] &= (u8) ~(1u << (i % 8));
 }
 
 /*
@@ -378,7 +403,8 @@ static bool job_next(struct job *j, struct io_u *u)
 		return true;
 	}
 	if (j->verifying) {
-		while (j->verify_next < j->region_blocks && !bitmap_test(j->written, j->verify_next))
+		while (j->verify_next < j->region_blocks &&
+		       !bitmap_test(j->written, j->verify_next))
 			j->verify_next++;
 		if (j->verify_next >= j->region_blocks)
 			return false;
@@ -417,8 +443,8 @@ static bool job_next(struct job *j, struct io_u *u)
 		break;
 	}
 	/* Reads check stamps already on the disk, or ones this job wrote. */
-	u->verify_read = s->verify && !u->write &&
-			 (!rw_writes(s->rw) || bitmap_test(j->written, block));
+	u->verify_read =
+		s->verify && !u->write && (!rw_writes(s->rw) || bitmap_test(j->written, block));
 	if (u->write && j->written)
 		bitmap_set(j->written, block);
 	if (u->write)
@@ -523,8 +549,9 @@ static void io_u_start(struct job *j, struct io_u *u)
 		stamp_fill(u->buf, u->len, u->offset >> SECTOR_SHIFT, j->spec->seed);
 	u->start_ns = ktime_get_ns();
 	if (j->raw) {
-		u32 type = u->flush ? VIRTIO_BLK_T_FLUSH
-				    : u->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+		u32 type = u->flush   ? VIRTIO_BLK_T_FLUSH
+			   : u->write ? VIRTIO_BLK_T_OUT
+				      : VIRTIO_BLK_T_IN;
 		int err = virtblk_raw_submit(j->raw, u->vbr, type, u->offset >> SECTOR_SHIFT,
 					     u->buf, u->len);
 		if (err) {
@@ -562,8 +589,11 @@ static void io_u_complete(struct io_u *u)
 		j->errors++;
 		if (j->errors <= MAX_ERRORS_REPORTED)
 			printk("%s: %s error on %s at sector %lu (%u bytes): %s\n", j->spec->name,
-			       u->flush ? "flush" : u->write ? "write" : "read", j->spec->filename,
-			       u->offset >> SECTOR_SHIFT, u->len, errno_name(u->error));
+			       u->flush	  ? "flush"
+			       : u->write ? "write"
+					  : "read",
+			       j->spec->filename, u->offset >> SECTOR_SHIFT, u->len,
+			       errno_name(u->error));
 		if (!j->first_error)
 			j->first_error = u->error;
 		/* A block whose write failed holds no stamp of ours: do not verify it. */
@@ -576,8 +606,8 @@ static void io_u_complete(struct io_u *u)
 		}
 	} else if (u->verify_read && !u->flush) {
 		u64 bad;
-		int why = stamp_verify(u->buf, u->len, u->offset >> SECTOR_SHIFT,
-				       STAMP_ANY_SEED, &bad);
+		int why = stamp_verify(u->buf, u->len, u->offset >> SECTOR_SHIFT, STAMP_ANY_SEED,
+				       &bad);
 		if (why) {
 			j->verify_failures++;
 			job_failf(j, "verify: %s sector %lu: %s", j->spec->filename, bad,
@@ -725,8 +755,7 @@ static int job_setup(struct job *j)
 			return kernel_fail("%s: %s is read-only; rw=%s would write", s->name,
 					   s->filename, rw_names[s->rw]);
 	}
-	j->bytes_target = s->io_size ? s->io_size
-				     : s->runtime_ns ? 0 : j->region_blocks * s->bs;
+	j->bytes_target = s->io_size ? s->io_size : s->runtime_ns ? 0 : j->region_blocks * s->bs;
 	j->rng = s->seed ^ 0x9e3779b97f4a7c15ull;
 	if (!j->rng)
 		j->rng = 1;
@@ -781,7 +810,7 @@ static void job_teardown(struct job *j)
 /* Fixed-point printing: the kernel has no floating point. */
 static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals)
 {
-	static const u64 div[] = { 1000, 100, 10, 1 };
+	static const u64 div[] = {1000, 100, 10, 1};
 
 	if (decimals == 0)
 		ksnprintf(buf, n, "%lu", (value_x1000 + 500) / 1000);
@@ -814,7 +843,8 @@ static const char *sched_name(struct job *j)
 }
 
 static void report(struct job *j, const struct blk_counters *c0, const struct blk_counters *c1,
-		   const struct virtio_blk_stats *v0, const struct virtio_blk_stats *v1, u64 idle_ns)
+		   const struct virtio_blk_stats *v0, const struct virtio_blk_stats *v1,
+		   u64 idle_ns)
 {
 	struct job_spec *s = j->spec;
 	u64 ns = j->end_ns - j->start_ns;
@@ -835,8 +865,8 @@ static void report(struct job *j, const struct blk_counters *c0, const struct bl
 	       accel_name());
 	printk("%s:   %lu ios (%lu read, %lu write), %lu bytes in %s s: %s IOPS, %s MB/s\n",
 	       s->name, j->ios, j->read_ios, j->write_ios, j->bytes,
-	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3), fmt_fixed(a, sizeof(a), iops_x1000, 1),
-	       fmt_fixed(b, sizeof(b), mbps_x1000, 2));
+	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3),
+	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2));
 	printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", s->name,
 	       fmt_fixed(c, sizeof(c), hist_mean(&j->lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
 	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
@@ -870,7 +900,7 @@ int job_run(struct job_spec *s, unsigned index)
 {
 	struct job job, *j = &job;
 	struct blk_counters c0, c1;
-	struct virtio_blk_stats v0 = { 0 }, v1 = { 0 };
+	struct virtio_blk_stats v0 = {0}, v1 = {0};
 	u64 idle0, idle;
 	int err;
 

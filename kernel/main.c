@@ -22,7 +22,7 @@ extern char __kernel_start[], __kernel_end[];
 struct cmdline kernel_cmdline;
 
 /* Keys a boot loader adds on its own; never reported as unknown. */
-static const char *const loader_keys[] = { "BOOT_IMAGE", "console", "auto", NULL };
+static const char *const loader_keys[] = {"BOOT_IMAGE", "console", "auto", NULL};
 
 /* Give the page allocator every usable range the identity map covers. */
 static void memory_init(void)
@@ -52,8 +52,8 @@ static void memory_init(void)
 	if (!total)
 		kernel_exit_fail("no usable memory in the boot memory map (%u entries)",
 				 bi->mmap_count);
-	printk("mem: %lu MiB usable in %u map entries; kernel %p-%p\n",
-	       total >> 20, bi->mmap_count, __kernel_start, __kernel_end);
+	printk("mem: %lu MiB usable in %u map entries; kernel %p-%p\n", total >> 20, bi->mmap_count,
+	       __kernel_start, __kernel_end);
 }
 
 static void print_cpu(void)
@@ -67,8 +67,8 @@ static void print_cpu(void)
 	memcpy(vendor + 8, &c, 4);
 	vendor[12] = '\0';
 	printk("cpu: %s, TSC %lu.%03lu MHz (calibrated against the %s), %u CPU(s) in MADT\n",
-	       vendor, tsc_hz() / 1000000, tsc_hz() / 1000 % 1000,
-	       time_calibration_source(), acpi.nr_cpus);
+	       vendor, tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, time_calibration_source(),
+	       acpi.nr_cpus);
 }
 
 void kmain(u32 proto, u32 info)
@@ -82,8 +82,7 @@ void kmain(u32 proto, u32 info)
 	traps_init();
 	if (bootinfo_parse(proto, info))
 		kernel_exit_fail("boot information unusable");
-	printk("vblk: x86_64 virtio-blk unikernel, booted by %s\n",
-	       boot_info_parsed.loader);
+	printk("vblk: x86_64 virtio-blk unikernel, booted by %s\n", boot_info_parsed.loader);
 	printk("cmdline: %s\n", boot_info_parsed.cmdline);
 
 	memory_init();
@@ -95,8 +94,7 @@ void kmain(u32 proto, u32 info)
 	local_irq_enable();
 	print_cpu();
 	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx\n",
-	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port,
-	       acpi.mcfg_base);
+	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port, acpi.mcfg_base);
 
 	err = cmdline_parse(&kernel_cmdline, boot_info_parsed.cmdline);
 	if (err)

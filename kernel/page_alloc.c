@@ -140,8 +140,8 @@ static void free_range(u64 start, u64 end)
 	while (start < end) {
 		unsigned order = MAX_ORDER;
 
-		while (order && (!IS_ALIGNED(start, 1ull << order) ||
-				 end - start < (1ull << order)))
+		while (order &&
+		       (!IS_ALIGNED(start, 1ull << order) || end - start < (1ull << order)))
 			order--;
 		buddy_free(start, order);
 		start += 1ull << order;
@@ -287,8 +287,6 @@ void page_alloc_print_stats(void)
 		(unsigned long long)s.free_pages, (unsigned long long)s.total_pages,
 		(unsigned long long)s.allocs, (unsigned long long)s.frees);
 }
-
-
 
 #ifdef VBLK_HOST_TEST
 void page_alloc_reset(void)

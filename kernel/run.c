@@ -53,8 +53,8 @@ const char *kernel_fail_reason(void)
  */
 int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value)
 {
-	static const char *const known[] = { "read_expire", "write_expire", "fifo_batch",
-					     "writes_starved", "front_merges" };
+	static const char *const known[] = {"read_expire", "write_expire", "fifo_batch",
+					    "writes_starved", "front_merges"};
 	long current;
 	bool is_tunable = false;
 	u64 n;
@@ -134,8 +134,7 @@ int disk_setting(struct gendisk *disk, const char *key, const char *value)
 		return kernel_fail("%s.%s: the %s scheduler has no such tunable", disk->disk_name,
 				   key, elevator_name(disk->queue));
 	if (err)
-		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value,
-				   errno_name(err));
+		return kernel_fail("%s.%s=%s: %s", disk->disk_name, key, value, errno_name(err));
 	return 0;
 }
 
@@ -182,7 +181,8 @@ static int apply_disk_settings(struct cmdline *cl)
 			p->used = true;
 			disk = get_gendisk(name);
 			if (!disk)
-				return kernel_fail("%s=%s: no disk named %s", p->key, p->value, name);
+				return kernel_fail("%s=%s: no disk named %s", p->key, p->value,
+						   name);
 			err = disk_setting(disk, dot + 1, p->value);
 			if (err)
 				return err;
@@ -218,7 +218,8 @@ static int create_md(const char *name, const char *spec)
 		if (ntok < 2 || parse_size(tok[1], &chunk) || chunk < SECTOR_SIZE ||
 		    chunk % SECTOR_SIZE || chunk > MiB(16))
 			return kernel_fail("%s=%s: expected stripe,CHUNK,DISK,DISK... with a chunk "
-					   "such as 64k", name, spec);
+					   "such as 64k",
+					   name, spec);
 		first = 2;
 	} else if (!strcmp(tok[0], "linear")) {
 		type = MD_LINEAR;

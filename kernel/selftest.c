@@ -76,9 +76,8 @@ static int test_timer(struct cmdline *cl)
 	mod_timer(&t, start + ms * NSEC_PER_MSEC);
 	wait_until(timer_fired);
 	elapsed = ktime_get_ns() - start;
-	printk("TIMER: end elapsed_ms=%lu ticks=%lu idle_ms=%lu\n",
-	       elapsed / NSEC_PER_MSEC, jiffies_read() - j0,
-	       idle_ns_total() / NSEC_PER_MSEC);
+	printk("TIMER: end elapsed_ms=%lu ticks=%lu idle_ms=%lu\n", elapsed / NSEC_PER_MSEC,
+	       jiffies_read() - j0, idle_ns_total() / NSEC_PER_MSEC);
 	if (elapsed < ms * NSEC_PER_MSEC)
 		return kernel_fail("timer fired early: %lu ns < %lu ms", elapsed, ms);
 	return 0;
@@ -111,11 +110,11 @@ static int test_alloc(struct cmdline *cl)
 			live--;
 		} else {
 			size_t size = (rng >> 20) % 5 == 0 ? (rng >> 32) % 20000 + 1
-							    : (rng >> 32) % 600 + 1;
+							   : (rng >> 32) % 600 + 1;
 			slot[s] = kmalloc(size);
 			if (!slot[s])
-				return kernel_fail("alloc: kmalloc(%zu) failed at round %u",
-						   size, i);
+				return kernel_fail("alloc: kmalloc(%zu) failed at round %u", size,
+						   i);
 			((u8 *)slot[s])[0] = 0xa5;
 			((u8 *)slot[s])[size - 1] = 0x5a;
 			if (++live > peak)
@@ -129,8 +128,8 @@ static int test_alloc(struct cmdline *cl)
 	long leaked = (long)k1.live_objects - (long)k0.live_objects;
 	printk("ALLOC: rounds=%u peak_live=%lu objects_before=%lu objects_after=%lu "
 	       "free_pages_before=%lu free_pages_after=%lu leaked=%ld\n",
-	       ROUNDS, peak, k0.live_objects, k1.live_objects, p0.free_pages,
-	       p1.free_pages, leaked);
+	       ROUNDS, peak, k0.live_objects, k1.live_objects, p0.free_pages, p1.free_pages,
+	       leaked);
 	kfree(slot);
 	if (leaked)
 		return kernel_fail("alloc: %ld objects leaked", leaked);
@@ -141,9 +140,9 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cmdline *cl);
 } selftests[] = {
-	{ "boot", test_boot },	   { "divide", test_divide }, { "pagefault", test_pagefault },
-	{ "ud", test_ud },	   { "assert", test_assert }, { "panic", test_panic },
-	{ "timer", test_timer },   { "alloc", test_alloc },
+	{"boot", test_boot},   {"divide", test_divide}, {"pagefault", test_pagefault},
+	{"ud", test_ud},       {"assert", test_assert}, {"panic", test_panic},
+	{"timer", test_timer}, {"alloc", test_alloc},
 };
 
 bool selftest_known(const char *name)

@@ -35,7 +35,7 @@
 struct kmem_class {
 	unsigned size;
 	struct list_head partial; /* slabs with at least one free object */
-	unsigned empty; /* of those, slabs with no object in use */
+	unsigned empty;		  /* of those, slabs with no object in use */
 };
 
 struct free_object {
@@ -43,8 +43,7 @@ struct free_object {
 	uintptr_t poison;
 };
 
-#define KMEM_CLASS(i) \
-	[i] = { 1u << (KMALLOC_MIN_SHIFT + (i)), LIST_HEAD_INIT(classes[i].partial), 0 }
+#define KMEM_CLASS(i) [i] = {1u << (KMALLOC_MIN_SHIFT + (i)), LIST_HEAD_INIT(classes[i].partial), 0}
 
 static struct kmem_class classes[NR_KMALLOC_CLASSES] = {
 	KMEM_CLASS(0), KMEM_CLASS(1), KMEM_CLASS(2), KMEM_CLASS(3), KMEM_CLASS(4),

@@ -56,8 +56,7 @@ static u32 stamp_crc(const u8 *s)
 
 	crc = crc32c(0, s, STAMP_OFF_CRC);
 	crc = crc32c(crc, zero, sizeof(zero));
-	return crc32c(crc, s + STAMP_OFF_RESERVED,
-		      STAMP_SECTOR_SIZE - STAMP_OFF_RESERVED);
+	return crc32c(crc, s + STAMP_OFF_RESERVED, STAMP_SECTOR_SIZE - STAMP_OFF_RESERVED);
 }
 
 static void stamp_sector(u8 *s, u64 sector, u64 seed)
@@ -97,8 +96,7 @@ void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed)
 }
 
 /* Checks one whole sector in the order that names the likeliest cause. */
-static int check_sector(const u8 *s, u64 sector, u64 seed,
-			struct stamp_mismatch *m)
+static int check_sector(const u8 *s, u64 sector, u64 seed, struct stamp_mismatch *m)
 {
 	u64 state;
 	int i;
@@ -128,8 +126,7 @@ static int check_sector(const u8 *s, u64 sector, u64 seed,
 	state = payload_state(sector, seed);
 	for (i = 0; i < STAMP_PAYLOAD_WORDS; i++) {
 		state += SPLITMIX64_GAMMA;
-		if (get_le64(s + STAMP_OFF_PAYLOAD + 8 * i) !=
-		    splitmix64_mix(state))
+		if (get_le64(s + STAMP_OFF_PAYLOAD + 8 * i) != splitmix64_mix(state))
 			return STAMP_EPAYLOAD;
 	}
 	return 0;
@@ -139,8 +136,7 @@ static int check_sector(const u8 *s, u64 sector, u64 seed,
  * A trailing partial sector has no checkable checksum: compare it byte by
  * byte with the prefix of its full stamp and name the field that differs.
  */
-static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed,
-			 struct stamp_mismatch *m)
+static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed, struct stamp_mismatch *m)
 {
 	u8 want[STAMP_SECTOR_SIZE];
 	size_t i;
@@ -177,8 +173,8 @@ static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed,
 	return 0;
 }
 
-int stamp_verify_detail(const void *buf, size_t len, u64 first_sector,
-			u64 seed, struct stamp_mismatch *m)
+int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed,
+			struct stamp_mismatch *m)
 {
 	const u8 *p = buf;
 	u64 sector = first_sector;
@@ -205,8 +201,7 @@ int stamp_verify_detail(const void *buf, size_t len, u64 first_sector,
 	return err;
 }
 
-int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed,
-		 u64 *bad_sector)
+int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 *bad_sector)
 {
 	struct stamp_mismatch m;
 	int err = stamp_verify_detail(buf, len, first_sector, seed, &m);
@@ -266,8 +261,7 @@ char *stamp_describe(const struct stamp_mismatch *m, char *out, size_t size)
 	if (m->err == STAMP_ESECTOR || m->err == STAMP_ESEED) {
 		append_str(out, size, &pos, " (found ");
 		append_u64(out, size, &pos,
-			   m->err == STAMP_ESECTOR ? m->found_sector
-						   : m->found_seed);
+			   m->err == STAMP_ESECTOR ? m->found_sector : m->found_seed);
 		append_str(out, size, &pos, ")");
 	}
 	out[pos] = '\0';

@@ -14,10 +14,7 @@ void *(memcpy)(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *ret = dst;
 
-	__asm__ __volatile__("rep movsb"
-			     : "+D"(dst), "+S"(src), "+c"(n)
-			     :
-			     : "memory");
+	__asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 	return ret;
 }
 
@@ -35,10 +32,7 @@ void *(memmove)(void *dst, const void *src, size_t n)
 	 */
 	d += n - 1;
 	s += n - 1;
-	__asm__ __volatile__("std; rep movsb; cld"
-			     : "+D"(d), "+S"(s), "+c"(n)
-			     :
-			     : "memory", "cc");
+	__asm__ __volatile__("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(n) : : "memory", "cc");
 	return dst;
 }
 
@@ -46,10 +40,7 @@ void *(memset)(void *dst, int c, size_t n)
 {
 	void *ret = dst;
 
-	__asm__ __volatile__("rep stosb"
-			     : "+D"(dst), "+c"(n)
-			     : "a"(c)
-			     : "memory");
+	__asm__ __volatile__("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
 	return ret;
 }
 

@@ -79,8 +79,8 @@ void time_init(void)
 		calibration_source = "PIT";
 	}
 	if (tsc_freq < 1000000)
-		panic("time: TSC calibration gave %lu Hz against the %s",
-		      tsc_freq, calibration_source);
+		panic("time: TSC calibration gave %lu Hz against the %s", tsc_freq,
+		      calibration_source);
 	ktime_ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
 	ktime_tsc_base = boot_tsc;
 }

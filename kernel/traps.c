@@ -99,15 +99,14 @@ static void gdt_init(void)
 {
 	u64 base = (u64)&tss;
 	u64 limit = sizeof(tss) - 1;
-	struct descriptor_ptr ptr = { sizeof(gdt) - 1, (u64)gdt };
+	struct descriptor_ptr ptr = {sizeof(gdt) - 1, (u64)gdt};
 
 	gdt[0] = 0;
 	gdt[1] = 0x00209a0000000000ull; /* 64-bit code, ring 0 */
 	gdt[2] = 0x0000920000000000ull; /* data, writable */
 	/* A 64-bit TSS descriptor takes two slots (SDM vol. 3, 8.2.3). */
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-		 (0x89ull << 40) | (((limit >> 16) & 0xf) << 48) |
-		 (((base >> 24) & 0xff) << 56);
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[4] = base >> 32;
 
 	tss.ist[IST_DOUBLE_FAULT - 1] = (u64)&ist_stacks[0][IST_STACK_SIZE];
@@ -116,19 +115,18 @@ static void gdt_init(void)
 	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
 
 	__asm__ __volatile__("lgdt %0" : : "m"(ptr));
-	__asm__ __volatile__(
-		"pushq %[cs]\n\t"
-		"leaq 1f(%%rip), %%rax\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:\n\t"
-		"movw %w[ds], %%ax\n\t"
-		"movw %%ax, %%ds\n\t"
-		"movw %%ax, %%es\n\t"
-		"movw %%ax, %%ss\n\t"
-		:
-		: [cs] "i"(GDT_KERNEL_CS), [ds] "r"((u64)GDT_KERNEL_DS)
-		: "rax", "memory");
+	__asm__ __volatile__("pushq %[cs]\n\t"
+			     "leaq 1f(%%rip), %%rax\n\t"
+			     "pushq %%rax\n\t"
+			     "lretq\n"
+			     "1:\n\t"
+			     "movw %w[ds], %%ax\n\t"
+			     "movw %%ax, %%ds\n\t"
+			     "movw %%ax, %%es\n\t"
+			     "movw %%ax, %%ss\n\t"
+			     :
+			     : [cs] "i"(GDT_KERNEL_CS), [ds] "r"((u64)GDT_KERNEL_DS)
+			     : "rax", "memory");
 	__asm__ __volatile__("ltr %w0" : : "r"((u16)GDT_TSS));
 }
 
@@ -147,7 +145,7 @@ static void idt_set(int vector, u64 handler, u8 ist)
 
 void traps_init(void)
 {
-	struct descriptor_ptr ptr = { sizeof(idt) - 1, (u64)idt };
+	struct descriptor_ptr ptr = {sizeof(idt) - 1, (u64)idt};
 
 	gdt_init();
 	for (int v = 0; v < 256; v++)
@@ -185,18 +183,12 @@ static __noreturn void report_exception(struct pt_regs *r)
 
 	if (!name)
 		name = "reserved exception";
-	printk("EXCEPTION: %s (vector %lu) error_code=%#lx\n", name, r->vector,
-	       r->error_code);
-	printk("  RIP=%016lx CS=%04lx RFLAGS=%016lx CR2=%016lx\n", r->rip, r->cs,
-	       r->rflags, cr2);
-	printk("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", r->rax, r->rbx,
-	       r->rcx, r->rdx);
-	printk("  RSI=%016lx RDI=%016lx RBP=%016lx RSP=%016lx\n", r->rsi, r->rdi,
-	       r->rbp, r->rsp);
-	printk("  R8 =%016lx R9 =%016lx R10=%016lx R11=%016lx\n", r->r8, r->r9,
-	       r->r10, r->r11);
-	printk("  R12=%016lx R13=%016lx R14=%016lx R15=%016lx\n", r->r12, r->r13,
-	       r->r14, r->r15);
+	printk("EXCEPTION: %s (vector %lu) error_code=%#lx\n", name, r->vector, r->error_code);
+	printk("  RIP=%016lx CS=%04lx RFLAGS=%016lx CR2=%016lx\n", r->rip, r->cs, r->rflags, cr2);
+	printk("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
+	printk("  RSI=%016lx RDI=%016lx RBP=%016lx RSP=%016lx\n", r->rsi, r->rdi, r->rbp, r->rsp);
+	printk("  R8 =%016lx R9 =%016lx R10=%016lx R11=%016lx\n", r->r8, r->r9, r->r10, r->r11);
+	printk("  R12=%016lx R13=%016lx R14=%016lx R15=%016lx\n", r->r12, r->r13, r->r14, r->r15);
 	if (r->vector == 14)
 		printk("  page fault: %s, %s, %s\n",
 		       r->error_code & 1 ? "protection violation" : "page not present",

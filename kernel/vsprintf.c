@@ -15,11 +15,11 @@
  */
 #include "kernel/platform.h"
 
-#define FL_LEFT 0x01 /* '-' */
-#define FL_PLUS 0x02 /* '+' */
+#define FL_LEFT 0x01  /* '-' */
+#define FL_PLUS 0x02  /* '+' */
 #define FL_SPACE 0x04 /* ' ' */
-#define FL_ALT 0x08 /* '#' */
-#define FL_ZERO 0x10 /* '0' */
+#define FL_ALT 0x08   /* '#' */
+#define FL_ZERO 0x10  /* '0' */
 
 /*
  * Widths and precisions come from format strings written in this kernel;
@@ -69,8 +69,7 @@ static void out_mem(struct out *o, const char *s, size_t n)
  * where the zeros come from the precision or, when no precision was given,
  * from the '0' flag filling the width.
  */
-static void out_number(struct out *o, u64 v, char sign, const char *prefix,
-		       const struct spec *sp)
+static void out_number(struct out *o, u64 v, char sign, const char *prefix, const struct spec *sp)
 {
 	const char *set = sp->upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char digits[24]; /* 22 octal digits hold 2^64 - 1 */
@@ -92,8 +91,7 @@ static void out_number(struct out *o, u64 v, char sign, const char *prefix,
 	while (prefix && prefix[plen])
 		plen++;
 	total = (sign ? 1 : 0) + plen + zeros + nd;
-	if ((sp->flags & (FL_ZERO | FL_LEFT)) == FL_ZERO && sp->prec < 0 &&
-	    sp->width > total) {
+	if ((sp->flags & (FL_ZERO | FL_LEFT)) == FL_ZERO && sp->prec < 0 && sp->width > total) {
 		zeros += sp->width - total;
 		total = sp->width;
 	}
@@ -111,8 +109,7 @@ static void out_number(struct out *o, u64 v, char sign, const char *prefix,
 		out_fill(o, ' ', pad);
 }
 
-static void out_string(struct out *o, const char *s, size_t n,
-		       const struct spec *sp)
+static void out_string(struct out *o, const char *s, size_t n, const struct spec *sp)
 {
 	int pad = sp->width > (int)n ? sp->width - (int)n : 0;
 
@@ -195,7 +192,7 @@ static u64 arg_unsigned(va_list *ap, enum length len)
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 	const char *p;
 	va_list ap;
 
@@ -203,7 +200,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 	va_copy(ap, ap_in);
 	for (p = fmt; *p; p++) {
 		const char *start = p;
-		struct spec sp = { 0, 0, -1, 10, false };
+		struct spec sp = {0, 0, -1, 10, false};
 		enum length len = LEN_NONE;
 
 		if (*p != '%') {

@@ -28,7 +28,7 @@
 #include "kernel/stamp.h"
 
 #define CHUNK (1u << 20) /* bytes per read or write: a multiple of 512 */
-#define MAX_REPORTED 10  /* mismatching sectors named before summing up */
+#define MAX_REPORTED 10	 /* mismatching sectors named before summing up */
 
 #define EXIT_MISMATCH 1
 #define EXIT_USAGE 2
@@ -93,16 +93,20 @@ static u64 parse_size(const char *what, const char *s)
 	switch (*e) {
 	case '\0':
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		shift = 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		shift = 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		shift = 30;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		shift = 40;
 		break;
 	default:
@@ -251,13 +255,13 @@ static void get_range(const struct opts *o, const char *file, u64 size, u64 *off
 		die("%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)", file, *off, size);
 	*len = o->length ? parse_size("length", o->length) : size - *off;
 	if (*len > size - *off)
-		die("%s: range %" PRIu64 "+%" PRIu64 " is past the end (%" PRIu64 " bytes)",
-		    file, *off, *len, size);
+		die("%s: range %" PRIu64 "+%" PRIu64 " is past the end (%" PRIu64 " bytes)", file,
+		    *off, *len, size);
 }
 
 static int cmd_create(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 	const char *file;
 	u64 size, off, seed = 0;
 	u8 *buf;
@@ -302,7 +306,7 @@ static int cmd_create(int argc, char **argv)
 
 static int cmd_stamp(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 	const char *file;
 	u64 size, off, len, seed, done;
 	u8 *buf;
@@ -350,7 +354,7 @@ static void report(u64 bad, u64 total, const char *ok_what)
 
 static int cmd_verify(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 	const char *file;
 	u64 size, off, len, seed = STAMP_ANY_SEED, done, bad = 0;
 	u8 *buf;
@@ -398,7 +402,7 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_zero(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 	const char *file;
 	u64 size, off, len, done, bad = 0;
 	u8 *buf;
@@ -427,7 +431,8 @@ static int cmd_zero(int argc, char **argv)
 			if (i == end)
 				continue;
 			if (++bad <= MAX_REPORTED)
-				printf("MISMATCH: sector %" PRIu64 ": not zero (byte %zu is 0x%02x)\n",
+				printf("MISMATCH: sector %" PRIu64
+				       ": not zero (byte %zu is 0x%02x)\n",
 				       (off + done + s) / STAMP_SECTOR_SIZE, i - s, buf[i]);
 		}
 	}
@@ -454,8 +459,8 @@ static int cmd_show(int argc, char **argv)
 	sector = parse_u64("sector", argv[1], NULL);
 	fd = open_file(file, O_RDONLY, &size);
 	if (sector >= size / STAMP_SECTOR_SIZE)
-		die("%s: sector %" PRIu64 " is past the end (%" PRIu64 " sectors)", file,
-		    sector, size / STAMP_SECTOR_SIZE);
+		die("%s: sector %" PRIu64 " is past the end (%" PRIu64 " sectors)", file, sector,
+		    size / STAMP_SECTOR_SIZE);
 	read_all(fd, file, s, sizeof(s), sector * STAMP_SECTOR_SIZE);
 	close(fd);
 
@@ -475,8 +480,7 @@ static int cmd_show(int argc, char **argv)
 	       magic == STAMP_MAGIC ? " (VBLKSTMP)" : " (not a stamp)");
 	printf("  sector   %" PRIu64 "\n", nr);
 	printf("  seed     %" PRIu64 "\n", seed);
-	printf("  crc      0x%08x (computed 0x%08x)\n", crc,
-	       crc32c(0, copy, sizeof(copy)));
+	printf("  crc      0x%08x (computed 0x%08x)\n", crc, crc32c(0, copy, sizeof(copy)));
 	stamp_verify_detail(s, sizeof(s), sector, STAMP_ANY_SEED, &m);
 	printf("  check    %s\n", m.err ? stamp_describe(&m, why, sizeof(why)) : "ok");
 	return m.err ? EXIT_MISMATCH : 0;
@@ -517,8 +521,8 @@ static int cmd_join(int argc, char **argv)
 		close(fds[i]);
 	close(out);
 	free(buf);
-	printf("OK: %" PRIu64 " chunks of %" PRIu64 " bytes from %d members\n",
-	       per_member * (u64)n, chunk, n);
+	printf("OK: %" PRIu64 " chunks of %" PRIu64 " bytes from %d members\n", per_member * (u64)n,
+	       chunk, n);
 	return 0;
 }
 

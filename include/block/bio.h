@@ -52,15 +52,15 @@ enum req_op {
 #define REQ_OP_BITS 8
 #define REQ_OP_MASK ((1u << REQ_OP_BITS) - 1)
 
-#define REQ_SYNC     (1u << 8)	/* someone waits for it; a hint only */
-#define REQ_FUA	     (1u << 9)	/* durable when it completes */
+#define REQ_SYNC (1u << 8)	/* someone waits for it; a hint only */
+#define REQ_FUA (1u << 9)	/* durable when it completes */
 #define REQ_PREFLUSH (1u << 10) /* flush the write cache before the data */
-#define REQ_NOMERGE  (1u << 11) /* never join this with another I/O */
+#define REQ_NOMERGE (1u << 11)	/* never join this with another I/O */
 /* Flush ordering is per I/O, so such I/Os may not be merged with others. */
 #define REQ_NOMERGE_FLAGS (REQ_NOMERGE | REQ_PREFLUSH | REQ_FUA)
 
 /* Data directions, as rq_data_dir() and bio_data_dir() return them. */
-#define READ  0
+#define READ 0
 #define WRITE 1
 
 static inline bool op_is_write(unsigned op)
@@ -69,10 +69,10 @@ static inline bool op_is_write(unsigned op)
 }
 
 /* Block-layer private state in bi_flags; submitters leave it alone. */
-#define BIO_CHAIN    (1u << 0) /* bi_remaining counts chained children */
-#define BIO_CLONED   (1u << 1) /* bi_io_vec belongs to another bio */
+#define BIO_CHAIN (1u << 0)    /* bi_remaining counts chained children */
+#define BIO_CLONED (1u << 1)   /* bi_io_vec belongs to another bio */
 #define BIO_RESERVED (1u << 2) /* came from the reserve; goes back there */
-#define BIO_RETRY    (1u << 3) /* re-issued alone after a merged failure */
+#define BIO_RETRY (1u << 3)    /* re-issued alone after a merged failure */
 
 /* Largest vector a bio may have: 1 MiB of 4 KiB pages, as Linux's BIO_MAX_PAGES. */
 #define BIO_MAX_VECS 256

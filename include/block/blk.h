@@ -65,8 +65,8 @@ void blk_softirq_reset(void);
 
 /* Completion-state bits in rq->atomic_flags (irq-safe). */
 #define REQ_ATOM_COMPLETE (1u << 0) /* on the done list, or ended */
-#define REQ_ATOM_TIMEOUT  (1u << 1) /* rq_timed_out_fn is running */
-#define REQ_ATOM_LATE	  (1u << 2) /* completed while the handler ran */
+#define REQ_ATOM_TIMEOUT (1u << 1)  /* rq_timed_out_fn is running */
+#define REQ_ATOM_LATE (1u << 2)	    /* completed while the handler ran */
 
 /*
  * At most this many messages per queue about refused bios: a job that keeps

@@ -50,12 +50,12 @@ struct gendisk;
  */
 
 /* rq_flags: block-layer state of a request. */
-#define RQF_STARTED	(1u << 0) /* handed to the driver (blk_start_request) */
-#define RQF_SORTED	(1u << 1) /* inside the elevator */
-#define RQF_DONTPREP	(1u << 2) /* prep_rq_fn succeeded; unprep at the end */
+#define RQF_STARTED (1u << 0)	  /* handed to the driver (blk_start_request) */
+#define RQF_SORTED (1u << 1)	  /* inside the elevator */
+#define RQF_DONTPREP (1u << 2)	  /* prep_rq_fn succeeded; unprep at the end */
 #define RQF_SOFTBARRIER (1u << 3) /* requeued: keeps its place at the front */
-#define RQF_NOMERGE	(1u << 4) /* never merge anything into it */
-#define RQF_QUIET	(1u << 5) /* failed by the block layer itself */
+#define RQF_NOMERGE (1u << 4)	  /* never merge anything into it */
+#define RQF_QUIET (1u << 5)	  /* failed by the block layer itself */
 
 struct request {
 	struct list_head queuelist; /* elevator FIFO, dispatch queue, plug or done list */
@@ -138,11 +138,11 @@ struct queue_limits {
 };
 
 /* Linux's defaults: conservative enough for any device that sets nothing. */
-#define BLK_SAFE_MAX_SECTORS   255		   /* what old ATA could take */
-#define BLK_DEF_MAX_SECTORS    1024		   /* 512 KiB: latency stays bounded */
-#define BLK_MAX_SEGMENTS       128		   /* a page of scatterlist */
-#define BLK_MAX_SEGMENT_SIZE   65536		   /* what many DMA engines take */
-#define BLKDEV_MAX_RQ	       128		   /* requests per queue (nr_requests) */
+#define BLK_SAFE_MAX_SECTORS 255		   /* what old ATA could take */
+#define BLK_DEF_MAX_SECTORS 1024		   /* 512 KiB: latency stays bounded */
+#define BLK_MAX_SEGMENTS 128			   /* a page of scatterlist */
+#define BLK_MAX_SEGMENT_SIZE 65536		   /* what many DMA engines take */
+#define BLKDEV_MAX_RQ 128			   /* requests per queue (nr_requests) */
 #define BLK_DEFAULT_RQ_TIMEOUT (30 * NSEC_PER_SEC) /* as Linux: 30 s */
 
 /* ------------------------------------------------------------------------
@@ -195,8 +195,8 @@ enum blk_eh_timer_return {
 };
 typedef enum blk_eh_timer_return(rq_timed_out_fn)(struct request *rq);
 
-#define BLKPREP_OK    0
-#define BLKPREP_KILL  1
+#define BLKPREP_OK 0
+#define BLKPREP_KILL 1
 #define BLKPREP_DEFER 2
 
 enum blk_path {
@@ -205,11 +205,11 @@ enum blk_path {
 };
 
 /* queue_flags */
-#define QUEUE_FLAG_STOPPED  (1u << 0) /* the driver said it is full */
-#define QUEUE_FLAG_DYING    (1u << 1) /* being torn down: new bios fail */
+#define QUEUE_FLAG_STOPPED (1u << 0)  /* the driver said it is full */
+#define QUEUE_FLAG_DYING (1u << 1)    /* being torn down: new bios fail */
 #define QUEUE_FLAG_NOMERGES (1u << 2) /* never merge (for measurements) */
-#define QUEUE_FLAG_WC	    (1u << 3) /* volatile write cache: flushes matter */
-#define QUEUE_FLAG_FUA	    (1u << 4) /* the device honours REQ_FUA itself */
+#define QUEUE_FLAG_WC (1u << 3)	      /* volatile write cache: flushes matter */
+#define QUEUE_FLAG_FUA (1u << 4)      /* the device honours REQ_FUA itself */
 
 struct request_queue {
 	/* Dispatch queue: requests the elevator released, in driver order. */

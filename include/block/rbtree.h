@@ -25,11 +25,11 @@ struct rb_root {
 	struct rb_node *rb_node;
 };
 
-#define RB_ROOT		    ((struct rb_root){NULL})
+#define RB_ROOT ((struct rb_root){NULL})
 #define RB_EMPTY_ROOT(root) ((root)->rb_node == NULL)
 /* A node that is in no tree points at itself, so membership is testable. */
-#define RB_CLEAR_NODE(node)	    ((node)->rb_parent = (node))
-#define RB_EMPTY_NODE(node)	    ((node)->rb_parent == (node))
+#define RB_CLEAR_NODE(node) ((node)->rb_parent = (node))
+#define RB_EMPTY_NODE(node) ((node)->rb_parent == (node))
 #define rb_entry(ptr, type, member) container_of(ptr, type, member)
 
 static inline void rb_link_node(struct rb_node *node, struct rb_node *parent, struct rb_node **link)

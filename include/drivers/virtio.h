@@ -46,8 +46,12 @@ struct virtio_pci_region {
 	u32 length;
 };
 
-enum virtio_irq_mode { VIRTIO_IRQ_NONE, VIRTIO_IRQ_INTX, VIRTIO_IRQ_MSIX_PER_VQ,
-		       VIRTIO_IRQ_MSIX_SHARED };
+enum virtio_irq_mode {
+	VIRTIO_IRQ_NONE,
+	VIRTIO_IRQ_INTX,
+	VIRTIO_IRQ_MSIX_PER_VQ,
+	VIRTIO_IRQ_MSIX_SHARED
+};
 
 struct virtio_device {
 	char name[16];
@@ -103,8 +107,8 @@ void virtio_cwrite8(struct virtio_device *vdev, unsigned offset, u8 v);
  * queues, else INTx. Returns 0 or a negative error with the device left
  * reset.
  */
-int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb,
-		    void *priv, unsigned max_size, bool allow_msix, const char *prefix);
+int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, void *priv,
+		    unsigned max_size, bool allow_msix, const char *prefix);
 void virtio_del_vqs(struct virtio_device *vdev);
 void virtio_device_ready(struct virtio_device *vdev);
 const char *virtio_irq_mode_name(enum virtio_irq_mode m);

@@ -105,8 +105,7 @@ struct virtblk_config {
  * naming the field; -EOPNOTSUPP for a valid value this driver cannot use.
  * Pure: the unit tests feed it lying devices.
  */
-int virtblk_parse_config(const char *name, const u8 *raw, u64 features,
-			 struct virtblk_config *cfg);
+int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct virtblk_config *cfg);
 
 struct request;
 struct bio;
@@ -136,7 +135,7 @@ struct virtblk_req {
 	u32 data_len; /* bytes of data (or range descriptor) the request carries */
 	u32 used_len;
 	u64 submit_ns;
-	u64 generation; /* device generation it was queued on (resets bump it) */
+	u64 generation;	       /* device generation it was queued on (resets bump it) */
 	struct list_head list; /* in flight, then on the done list */
 	unsigned nsg;
 	struct scatterlist sg[];
@@ -169,7 +168,7 @@ struct virtio_blk {
 	struct virtblk_config cfg; /* validated device configuration */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 
-	unsigned next_vq; /* round-robin cursor */
+	unsigned next_vq;     /* round-robin cursor */
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
 	unsigned in_flight;
 	u64 generation;
@@ -209,8 +208,8 @@ struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg);
 void virtblk_free_req(struct virtblk_req *vbr);
 int virtblk_raw_begin(struct virtio_blk *vblk);
 void virtblk_raw_end(struct virtio_blk *vblk);
-int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type,
-		       u64 sector, void *buf, u32 len);
+int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type, u64 sector,
+		       void *buf, u32 len);
 void virtblk_raw_kick(struct virtio_blk *vblk);
 unsigned virtblk_raw_poll(struct virtio_blk *vblk);
 void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out);

@@ -183,10 +183,10 @@ struct virtqueue {
 
 	unsigned int num_free; /* descriptors on the free list */
 	u16 free_head;
-	u16 avail_idx_shadow;	 /* next available slot the driver fills */
-	u16 avail_idx_published; /* what the device was last shown in avail->idx */
-	u16 avail_flags_shadow;	 /* the driver's own copy of avail->flags */
-	u16 last_used_idx;	 /* next used ring entry the driver reads */
+	u16 avail_idx_shadow;	  /* next available slot the driver fills */
+	u16 avail_idx_published;  /* what the device was last shown in avail->idx */
+	u16 avail_flags_shadow;	  /* the driver's own copy of avail->flags */
+	u16 last_used_idx;	  /* next used ring entry the driver reads */
 	unsigned int detach_hint; /* where virtqueue_detach_unused_buf looks first */
 
 	struct vring_desc_state desc_state[];

@@ -24,7 +24,7 @@ struct boot_info {
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
 	unsigned mmap_count;
-	u64 rsdp; /* physical address, 0 when the loader gave none */
+	u64 rsdp;	  /* physical address, 0 when the loader gave none */
 	u8 rsdp_copy[36]; /* multiboot2 passes the RSDP inside its info */
 	u64 reserved_end; /* end of the loader's structures we still read */
 };

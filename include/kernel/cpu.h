@@ -42,14 +42,38 @@ static inline u32 inl(u16 port)
 }
 
 /* MMIO: volatile accesses of exactly the given width. */
-static inline u8 readb(const volatile void *a) { return *(const volatile u8 *)a; }
-static inline u16 readw(const volatile void *a) { return *(const volatile u16 *)a; }
-static inline u32 readl(const volatile void *a) { return *(const volatile u32 *)a; }
-static inline u64 readq(const volatile void *a) { return *(const volatile u64 *)a; }
-static inline void writeb(u8 v, volatile void *a) { *(volatile u8 *)a = v; }
-static inline void writew(u16 v, volatile void *a) { *(volatile u16 *)a = v; }
-static inline void writel(u32 v, volatile void *a) { *(volatile u32 *)a = v; }
-static inline void writeq(u64 v, volatile void *a) { *(volatile u64 *)a = v; }
+static inline u8 readb(const volatile void *a)
+{
+	return *(const volatile u8 *)a;
+}
+static inline u16 readw(const volatile void *a)
+{
+	return *(const volatile u16 *)a;
+}
+static inline u32 readl(const volatile void *a)
+{
+	return *(const volatile u32 *)a;
+}
+static inline u64 readq(const volatile void *a)
+{
+	return *(const volatile u64 *)a;
+}
+static inline void writeb(u8 v, volatile void *a)
+{
+	*(volatile u8 *)a = v;
+}
+static inline void writew(u16 v, volatile void *a)
+{
+	*(volatile u16 *)a = v;
+}
+static inline void writel(u32 v, volatile void *a)
+{
+	*(volatile u32 *)a = v;
+}
+static inline void writeq(u64 v, volatile void *a)
+{
+	*(volatile u64 *)a = v;
+}
 
 static inline u64 rdtsc(void)
 {

@@ -13,8 +13,17 @@
 
 enum job_path { JOB_PATH_DEFAULT, JOB_PATH_REQUEST, JOB_PATH_BIO, JOB_PATH_RAW };
 
-enum job_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_READWRITE, RW_RANDRW,
-	      RW_TRIM, RW_RANDTRIM, RW_WRITEZEROES };
+enum job_rw {
+	RW_READ,
+	RW_WRITE,
+	RW_RANDREAD,
+	RW_RANDWRITE,
+	RW_READWRITE,
+	RW_RANDRW,
+	RW_TRIM,
+	RW_RANDTRIM,
+	RW_WRITEZEROES
+};
 
 #define JOB_NAME_MAX 32
 #define JOB_SCHED_TUNABLES 6
@@ -29,12 +38,12 @@ struct job_spec {
 	u64 size;	/* region length in bytes, 0: to the end of the disk */
 	u64 io_size;	/* bytes to transfer, 0: size (or runtime) */
 	u64 offset;
-	u32 rwmixread;	/* percent */
+	u32 rwmixread; /* percent */
 	bool verify;
-	bool norandommap; /* fio's: draw random blocks with replacement */
+	bool norandommap;	/* fio's: draw random blocks with replacement */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
-	u32 poll_us; /* hybrid polling window, 0: interrupts only */
-	u32 fsync;   /* fio's: a flush after every N writes, 0: never */
+	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
+	u32 fsync;		/* fio's: a flush after every N writes, 0: never */
 	u64 seed;
 	enum job_path path;
 	const char *sched; /* NULL: keep the disk's */

@@ -9,7 +9,10 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)                                                                       \
+	{                                                                                          \
+		&(name), &(name)                                                                   \
+	}
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *h)
@@ -61,8 +64,7 @@ static inline void list_move_tail(struct list_head *e, struct list_head *head)
 }
 
 /* Move every entry of @from to the tail of @to, leaving @from empty. */
-static inline void list_splice_tail_init(struct list_head *from,
-					 struct list_head *to)
+static inline void list_splice_tail_init(struct list_head *from, struct list_head *to)
 {
 	if (list_empty(from))
 		return;
@@ -77,18 +79,16 @@ static inline void list_splice_tail_init(struct list_head *from,
 #define list_first_entry(h, type, member) list_entry((h)->next, type, member)
 #define list_last_entry(h, type, member) list_entry((h)->prev, type, member)
 
-#define list_for_each(pos, head) \
-	for (pos = (head)->next; pos != (head); pos = pos->next)
+#define list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
 
-#define list_for_each_entry(pos, head, member)                          \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);  \
-	     &pos->member != (head);                                   \
+#define list_for_each_entry(pos, head, member)                                                     \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); &pos->member != (head);     \
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
 
-#define list_for_each_entry_safe(pos, n, head, member)                  \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),  \
-	    n = list_entry(pos->member.next, __typeof__(*pos), member); \
-	     &pos->member != (head);                                   \
+#define list_for_each_entry_safe(pos, n, head, member)                                             \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),                             \
+	    n = list_entry(pos->member.next, __typeof__(*pos), member);                            \
+	     &pos->member != (head);                                                               \
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
 #endif

@@ -30,17 +30,17 @@
 
 /* struct page flags */
 #define PG_reserved 0x01 /* not RAM we manage: a hole, or the page array itself */
-#define PG_buddy 0x02 /* first page of a free block; order says its size */
-#define PG_head 0x04 /* first page of an allocated block; order says its size */
-#define PG_slab 0x08 /* a kmalloc size-class page; slab_class says which */
-#define PG_kmalloc 0x10 /* a kmalloc allocation too big for a size class */
+#define PG_buddy 0x02	 /* first page of a free block; order says its size */
+#define PG_head 0x04	 /* first page of an allocated block; order says its size */
+#define PG_slab 0x08	 /* a kmalloc size-class page; slab_class says which */
+#define PG_kmalloc 0x10	 /* a kmalloc allocation too big for a size class */
 
 struct page {
 	struct list_head lru; /* a free list (PG_buddy) or a class's partial list */
-	void *freelist; /* PG_slab: the first free object */
-	u16 inuse; /* PG_slab: objects handed out */
+	void *freelist;	      /* PG_slab: the first free object */
+	u16 inuse;	      /* PG_slab: objects handed out */
 	u8 flags;
-	u8 order; /* PG_buddy and PG_head */
+	u8 order;      /* PG_buddy and PG_head */
 	u8 slab_class; /* PG_slab */
 };
 

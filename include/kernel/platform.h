@@ -70,7 +70,8 @@ static inline u64 ktime_get_ns(void)
 
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
 	return (u64)(((unsigned __int128)((((u64)hi << 32) | lo) - ktime_tsc_base) *
-		      ktime_ns_mult) >> 32);
+		      ktime_ns_mult) >>
+		     32);
 }
 #else
 u64 ktime_get_ns(void);
@@ -116,11 +117,10 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 #define pr_err(fmt, ...) printk("ERROR: " fmt "\n", ##__VA_ARGS__)
 
 /* Kernel invariants only; device and user errors are returned, not asserted. */
-#define BUG_ON(cond)                                                    \
-	do {                                                            \
-		if (unlikely(cond))                                     \
-			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__,   \
-			      __LINE__);                                \
+#define BUG_ON(cond)                                                                               \
+	do {                                                                                       \
+		if (unlikely(cond))                                                                \
+			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                   \
 	} while (0)
 #define BUG() panic("BUG at %s:%d", __FILE__, __LINE__)
 
@@ -137,7 +137,10 @@ struct tasklet {
 	bool scheduled;
 };
 
-#define TASKLET_INIT(fn, d) { NULL, (fn), (d), false }
+#define TASKLET_INIT(fn, d)                                                                        \
+	{                                                                                          \
+		NULL, (fn), (d), false                                                             \
+	}
 void tasklet_init(struct tasklet *t, void (*func)(void *), void *data);
 /* Safe from interrupt context; scheduling a scheduled tasklet is a no-op. */
 void tasklet_schedule(struct tasklet *t);
@@ -164,12 +167,12 @@ void del_timer(struct timer_list *t);
  * idle time) when there is none. Only from process context.
  */
 void cpu_idle_once(void);
-#define wait_until(cond)                          \
-	do {                                      \
-		while (!(cond)) {                 \
-			if (!do_softirq())        \
-				cpu_idle_once();  \
-		}                                 \
+#define wait_until(cond)                                                                           \
+	do {                                                                                       \
+		while (!(cond)) {                                                                  \
+			if (!do_softirq())                                                         \
+				cpu_idle_once();                                                   \
+		}                                                                                  \
 	} while (0)
 
 #endif

@@ -13,10 +13,10 @@
 #include "kernel/types.h"
 
 struct randmap {
-	u64 n;		/* blocks in the region */
-	unsigned half;	/* bits per Feistel half */
-	u64 key[4];	/* round keys of this pass */
-	u64 next;	/* position in the current pass */
+	u64 n;	       /* blocks in the region */
+	unsigned half; /* bits per Feistel half */
+	u64 key[4];    /* round keys of this pass */
+	u64 next;      /* position in the current pass */
 	u64 seed;
 };
 

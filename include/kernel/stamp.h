@@ -56,18 +56,18 @@
 #define STAMP_ANY_SEED (~0ull)
 
 /* Mismatch reasons: stamp_verify() returns 0 or one of these. */
-#define STAMP_EMAGIC 1   /* not a stamped sector (zeroes, other data) */
-#define STAMP_ECRC 2     /* a stamped sector whose checksum fails: torn or corrupt */
-#define STAMP_ESECTOR 3  /* a valid stamp of another sector: misdirected I/O */
-#define STAMP_ESEED 4    /* a valid stamp with another seed: stale data */
+#define STAMP_EMAGIC 1	 /* not a stamped sector (zeroes, other data) */
+#define STAMP_ECRC 2	 /* a stamped sector whose checksum fails: torn or corrupt */
+#define STAMP_ESECTOR 3	 /* a valid stamp of another sector: misdirected I/O */
+#define STAMP_ESEED 4	 /* a valid stamp with another seed: stale data */
 #define STAMP_EPAYLOAD 5 /* checksum fine, data not what (seed, sector) gives */
 
 /* What a failed check found, for messages that name the sector. */
 struct stamp_mismatch {
-	int err;          /* STAMP_E* */
-	u64 sector;       /* the first sector that failed */
+	int err;	  /* STAMP_E* */
+	u64 sector;	  /* the first sector that failed */
 	u64 found_sector; /* its sector field, for STAMP_ESECTOR */
-	u64 found_seed;   /* its seed field, for STAMP_ESEED */
+	u64 found_seed;	  /* its seed field, for STAMP_ESEED */
 };
 
 /*
@@ -81,12 +81,11 @@ void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed);
  * @seed may be STAMP_ANY_SEED. Returns 0, or the STAMP_E* reason of the first
  * bad sector, whose number goes to *bad_sector when bad_sector is not NULL.
  */
-int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed,
-		 u64 *bad_sector);
+int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 *bad_sector);
 
 /* The same check, reporting everything it found in *m (when not NULL). */
-int stamp_verify_detail(const void *buf, size_t len, u64 first_sector,
-			u64 seed, struct stamp_mismatch *m);
+int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed,
+			struct stamp_mismatch *m);
 
 /* "bad magic", "wrong sector", "bad checksum", "wrong seed", "bad payload". */
 const char *stamp_strerror(int err);

@@ -57,20 +57,20 @@ void panic(const char *fmt, ...)
 }
 
 /* Runs @stmt, which must panic with a message containing @substr. */
-#define EXPECT_PANIC(stmt, substr)                                                \
-	do {                                                                      \
-		panic_msg[0] = '\0';                                              \
-		panic_armed = true;                                               \
-		if (setjmp(panic_jmp) == 0) {                                     \
-			stmt;                                                     \
-			panic_armed = false;                                      \
-			fail_msg("%s did not panic", #stmt);                      \
-		}                                                                 \
-		if (!strstr(panic_msg, substr))                                   \
-			fail_msg("%s panicked with \"%s\", expected \"%s\"", #stmt, \
-				 panic_msg, substr);                              \
-		/* The panic left a critical section without restoring. */     \
-		host_irq_disabled = 0;                                            \
+#define EXPECT_PANIC(stmt, substr)                                                                 \
+	do {                                                                                       \
+		panic_msg[0] = '\0';                                                               \
+		panic_armed = true;                                                                \
+		if (setjmp(panic_jmp) == 0) {                                                      \
+			stmt;                                                                      \
+			panic_armed = false;                                                       \
+			fail_msg("%s did not panic", #stmt);                                       \
+		}                                                                                  \
+		if (!strstr(panic_msg, substr))                                                    \
+			fail_msg("%s panicked with \"%s\", expected \"%s\"", #stmt, panic_msg,     \
+				 substr);                                                          \
+		/* The panic left a critical section without restoring. */                         \
+		host_irq_disabled = 0;                                                             \
 	} while (0)
 
 /* ---- the model -------------------------------------------------------- */
@@ -93,7 +93,7 @@ static void add_range(uintptr_t start, uintptr_t end)
 
 	page_alloc_add_range(start, end);
 	if (s < e && ngiven < PAGE_ALLOC_MAX_RANGES)
-		given[ngiven++] = (struct iv){ s, e };
+		given[ngiven++] = (struct iv){s, e};
 }
 
 static void add_arena(u64 start_off, u64 end_off)
@@ -119,7 +119,7 @@ static void init_and_check_model(void)
 		struct iv r = given[i];
 
 		if (!placed && r.end - r.start >= array_bytes) {
-			model_array = (struct iv){ r.start, r.start + array_bytes };
+			model_array = (struct iv){r.start, r.start + array_bytes};
 			r.start += array_bytes;
 			placed = true;
 		}
@@ -272,7 +272,7 @@ static void test_page_array_placement(void **state)
 	assert_null(virt_to_page(arena + MiB(6)));
 	assert_null(virt_to_page(arena + MiB(40) - PAGE_SIZE));
 	assert_null(virt_to_page(arena + ARENA_SIZE)); /* past the span */
-	assert_null(virt_to_page(&state)); /* nowhere near it */
+	assert_null(virt_to_page(&state));	       /* nowhere near it */
 	/* page_address undoes virt_to_page. */
 	struct page *pg = virt_to_page(arena + MiB(3) + 5);
 	assert_ptr_equal(page_address(pg), arena + MiB(3));
@@ -846,10 +846,9 @@ static void test_dma_alloc(void **state)
 	static const struct {
 		size_t size, align;
 	} cases[] = {
-		{ 1, 0 },	{ 16, 16 },	{ 16, 4096 },  { 100, 64 },  { 100, 4096 },
-		{ 512, 512 },	{ 700, 8 },	{ 3000, 2048 }, { 4095, 1 }, { 4096, 4096 },
-		{ 4097, 4096 }, { 5000, 64 },	{ 8192, 8192 }, { 8192, 32768 }, { 64, 65536 },
-		{ MiB(1), 4096 }, { 0, 64 },
+		{1, 0},	      {16, 16},	     {16, 4096},  {100, 64},	  {100, 4096},	{512, 512},
+		{700, 8},     {3000, 2048},  {4095, 1},	  {4096, 4096},	  {4097, 4096}, {5000, 64},
+		{8192, 8192}, {8192, 32768}, {64, 65536}, {MiB(1), 4096}, {0, 64},
 	};
 	struct {
 		u8 *p;
@@ -895,22 +894,14 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_page_array_placement),
-		T(test_array_not_in_first_range),
-		T(test_range_trimming),
-		T(test_too_many_ranges),
-		T(test_init_errors),
-		T(test_get_order),
-		T(test_exhaust_order0),
-		T(test_random_stress),
-		T(test_free_pages_errors),
-		T(test_size_classes),
-		T(test_kzalloc_clears),
-		T(test_reuse_is_lifo),
-		T(test_kmalloc_stress),
-		T(test_kmalloc_exhaustion),
-		T(test_kfree_errors),
-		T(test_dma_alloc),
+		T(test_page_array_placement), T(test_array_not_in_first_range),
+		T(test_range_trimming),	      T(test_too_many_ranges),
+		T(test_init_errors),	      T(test_get_order),
+		T(test_exhaust_order0),	      T(test_random_stress),
+		T(test_free_pages_errors),    T(test_size_classes),
+		T(test_kzalloc_clears),	      T(test_reuse_is_lifo),
+		T(test_kmalloc_stress),	      T(test_kmalloc_exhaustion),
+		T(test_kfree_errors),	      T(test_dma_alloc),
 	};
 #undef T
 

@@ -185,7 +185,7 @@ static int collect(struct bio *bio, struct seg *out)
 	struct bio_vec bv;
 	int n = 0;
 
-	bio_for_each_segment (bv, bio, iter) {
+	bio_for_each_segment(bv, bio, iter) {
 		out[n].p = (u8 *)bv.bv_page + bv.bv_offset;
 		out[n].len = bv.bv_len;
 		n++;
@@ -320,11 +320,11 @@ static void test_reset_for_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_alloc_and_put),     T(test_reserve_when_kmalloc_fails),
-	    T(test_reserve_serves_io), T(test_add_page_limits),
-	    T(test_split_views),       T(test_chain_first_error),
-	    T(test_chain_parent_last), T(test_bio_list),
-	    T(test_reset_for_reuse),
+		T(test_alloc_and_put),	   T(test_reserve_when_kmalloc_fails),
+		T(test_reserve_serves_io), T(test_add_page_limits),
+		T(test_split_views),	   T(test_chain_first_error),
+		T(test_chain_parent_last), T(test_bio_list),
+		T(test_reset_for_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

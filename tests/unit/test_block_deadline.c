@@ -326,17 +326,17 @@ static void test_merged_requests_keep_earliest_expiry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_sorted_sweep),
-	    T(test_fifo_expiry_interrupts_sweep),
-	    T(test_read_expire_tunable),
-	    T(test_write_starvation_bound),
-	    T(test_fifo_batch),
-	    T(test_default_batch_keeps_sweeping),
-	    T(test_front_merges_tunable),
-	    T(test_noop_is_fifo_with_merges),
-	    T(test_tunables),
-	    T(test_switch_waits_for_queued_requests),
-	    T(test_merged_requests_keep_earliest_expiry),
+		T(test_sorted_sweep),
+		T(test_fifo_expiry_interrupts_sweep),
+		T(test_read_expire_tunable),
+		T(test_write_starvation_bound),
+		T(test_fifo_batch),
+		T(test_default_batch_keeps_sweeping),
+		T(test_front_merges_tunable),
+		T(test_noop_is_fifo_with_merges),
+		T(test_tunables),
+		T(test_switch_waits_for_queued_requests),
+		T(test_merged_requests_keep_earliest_expiry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,7 +213,7 @@ static void check_sg_matches_bios(struct bio *first, struct scatterlist *sg, int
 		struct bvec_iter iter;
 		struct bio_vec bv;
 
-		bio_for_each_segment (bv, bio, iter) {
+		bio_for_each_segment(bv, bio, iter) {
 			phys_addr_t p = virt_to_phys(bv.bv_page) + bv.bv_offset;
 			u32 left = bv.bv_len;
 

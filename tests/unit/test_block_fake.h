@@ -16,7 +16,7 @@
 #include "block/genhd.h"
 #include "kernel/platform.h"
 
-#define FAKE_LOG_MAX	  4096
+#define FAKE_LOG_MAX 4096
 #define FAKE_MAX_INFLIGHT 512
 
 /* One request (or bypass bio) as the device received it. */

@@ -257,12 +257,12 @@ static void test_create_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_stripe_layout_with_data),
-	    T(test_linear_across_members),
-	    T(test_first_error_wins),
-	    T(test_flush_fans_out),
-	    T(test_stacked_md_and_bypass_members),
-	    T(test_create_errors),
+		T(test_stripe_layout_with_data),
+		T(test_linear_across_members),
+		T(test_first_error_wins),
+		T(test_flush_fans_out),
+		T(test_stacked_md_and_bypass_members),
+		T(test_create_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

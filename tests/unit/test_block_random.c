@@ -28,9 +28,9 @@
 #include "tests/unit/host_platform.h"
 #include "tests/unit/test_block_fake.h"
 
-#define CAP	 4096 /* sectors */
+#define CAP 4096 /* sectors */
 #define MAX_VECS 160
-#define NOPS	 3 /* read, write, discard */
+#define NOPS 3 /* read, write, discard */
 
 static u64 rng_state;
 
@@ -282,8 +282,8 @@ static void test_random_noop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_random_deadline),
-	    T(test_random_noop),
+		T(test_random_deadline),
+		T(test_random_noop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,11 +199,11 @@ static void test_many_seeds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty),
-	    cmocka_unit_test(test_sequential_inserts_stay_balanced),
-	    cmocka_unit_test(test_random_unique_keys),
-	    cmocka_unit_test(test_random_duplicate_keys),
-	    cmocka_unit_test(test_many_seeds),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_sequential_inserts_stay_balanced),
+		cmocka_unit_test(test_random_unique_keys),
+		cmocka_unit_test(test_random_duplicate_keys),
+		cmocka_unit_test(test_many_seeds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,7 +55,7 @@ static void expect_group(unsigned g, const char *const *kv, unsigned n)
 
 static void test_basic_job(void **state)
 {
-	static const char *const kv[] = { "rw", "randread", "bs", "4k", "iodepth", "32" };
+	static const char *const kv[] = {"rw", "randread", "bs", "4k", "iodepth", "32"};
 
 	assert_int_equal(cmdline_parse(cl, "rw=randread bs=4k iodepth=32"), 0);
 	assert_int_equal(cmdline_groups(cl), 1);
@@ -69,8 +69,7 @@ static void test_basic_job(void **state)
 
 static void test_blanks_and_bare_keys(void **state)
 {
-	static const char *const kv[] = { "verify", "",	    "a",    "",
-					  "b",	    "",	    "vda.path", "bio" };
+	static const char *const kv[] = {"verify", "", "a", "", "b", "", "vda.path", "bio"};
 
 	/* Tabs, runs of blanks, and blanks at both ends. */
 	assert_int_equal(cmdline_parse(cl, " \tverify  a=\tb \t vda.path=bio\t "), 0);
@@ -86,9 +85,8 @@ static void test_blanks_and_bare_keys(void **state)
 
 static void test_quotes(void **state)
 {
-	static const char *const kv[] = { "filename", "a b",	 "empty", "",
-					  "mid",      "ab  cd", "eq",	 "x=y z",
-					  "tab",      "\t",	 "dash",  "--" };
+	static const char *const kv[] = {"filename", "a b",   "empty", "",   "mid",  "ab  cd",
+					 "eq",	     "x=y z", "tab",   "\t", "dash", "--"};
 
 	assert_int_equal(cmdline_parse(cl, "filename=\"a b\" empty=\"\" mid=a\"b  c\"d "
 					   "eq=\"x=y z\" tab=\"\t\" dash=\"--\""),
@@ -114,7 +112,7 @@ static void test_quote_errors(void **state)
 
 static void test_empty_lines(void **state)
 {
-	static const char *const lines[] = { "", " ", "\t \t", "--", " -- -- ", "--\t--" };
+	static const char *const lines[] = {"", " ", "\t \t", "--", " -- -- ", "--\t--"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		assert_int_equal(cmdline_parse(cl, lines[i]), 0);
@@ -130,9 +128,9 @@ static void test_empty_lines(void **state)
 
 static void test_groups(void **state)
 {
-	static const char *const g0[] = { "rw", "write", "bs", "4k" };
-	static const char *const g1[] = { "rw", "read" };
-	static const char *const g2[] = { "--x", "", "y", "--" };
+	static const char *const g0[] = {"rw", "write", "bs", "4k"};
+	static const char *const g1[] = {"rw", "read"};
+	static const char *const g2[] = {"--x", "", "y", "--"};
 
 	/* "--" at the start, doubled, and at the end adds no empty job. */
 	assert_int_equal(cmdline_parse(cl, "-- rw=write bs=4k -- -- rw=read --\t--x y=-- --"), 0);
@@ -171,8 +169,8 @@ static void test_last_wins_and_used(void **state)
 
 static void test_report_unused(void **state)
 {
-	static const char *const ignore[] = { "BOOT_IMAGE", "console", NULL };
-	static const char *const empty[] = { NULL };
+	static const char *const ignore[] = {"BOOT_IMAGE", "console", NULL};
+	static const char *const empty[] = {NULL};
 
 	assert_int_equal(cmdline_parse(cl, "BOOT_IMAGE=/boot/kernel.elf console=ttyS0 "
 					   "rw=randread iodepht=4 -- bs=4k bz=8k console"),
@@ -223,7 +221,7 @@ static void test_length_limit(void **state)
 static void test_parse_fills_text(void **state)
 {
 	char *line = malloc(CMDLINE_MAX_TEXT);
-	char (*want)[64] = calloc(CMDLINE_MAX_PARAMS, 64);
+	char(*want)[64] = calloc(CMDLINE_MAX_PARAMS, 64);
 	size_t len = 0;
 	unsigned n = 0;
 
@@ -302,17 +300,17 @@ static void test_group_limit(void **state)
 #define U64_MAX (~(u64)0)
 
 /* A parse that must fail leaves *out untouched. */
-#define EXPECT_U64(fn, s, want)                                  \
-	do {                                                     \
-		u64 v_ = 12345;                                  \
-		assert_int_equal(fn(s, &v_), 0);                 \
-		assert_int_equal(v_, (u64)(want));               \
+#define EXPECT_U64(fn, s, want)                                                                    \
+	do {                                                                                       \
+		u64 v_ = 12345;                                                                    \
+		assert_int_equal(fn(s, &v_), 0);                                                   \
+		assert_int_equal(v_, (u64)(want));                                                 \
 	} while (0)
-#define EXPECT_ERR(fn, s, err)                                   \
-	do {                                                     \
-		u64 v_ = 12345;                                  \
-		assert_int_equal(fn(s, &v_), err);               \
-		assert_int_equal(v_, 12345);                     \
+#define EXPECT_ERR(fn, s, err)                                                                     \
+	do {                                                                                       \
+		u64 v_ = 12345;                                                                    \
+		assert_int_equal(fn(s, &v_), err);                                                 \
+		assert_int_equal(v_, 12345);                                                       \
 	} while (0)
 
 static void test_parse_u64(void **state)
@@ -389,9 +387,9 @@ static void test_parse_size(void **state)
 
 static void test_parse_bool(void **state)
 {
-	static const char *const yes[] = { "1", "on", "yes", "true", "ON", "Yes", "TRUE" };
-	static const char *const no[] = { "0", "off", "no", "false", "OFF", "No", "False" };
-	static const char *const bad[] = { "", "2", "y", "n", "onn", "of", "truex", "01", " 1" };
+	static const char *const yes[] = {"1", "on", "yes", "true", "ON", "Yes", "TRUE"};
+	static const char *const no[] = {"0", "off", "no", "false", "OFF", "No", "False"};
+	static const char *const bad[] = {"", "2", "y", "n", "onn", "of", "truex", "01", " 1"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		bool b = false;

@@ -69,10 +69,8 @@ static void test_huge_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_small_values_exact),
-		cmocka_unit_test(test_precision),
-		cmocka_unit_test(test_percentiles_of_uniform),
+		cmocka_unit_test(test_empty),	   cmocka_unit_test(test_small_values_exact),
+		cmocka_unit_test(test_precision),  cmocka_unit_test(test_percentiles_of_uniform),
 		cmocka_unit_test(test_huge_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

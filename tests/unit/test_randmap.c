@@ -28,7 +28,7 @@ static void check_pass(struct randmap *m, u64 n, u64 *order)
 
 static void test_every_block_once(void **state)
 {
-	static const u64 sizes[] = { 1, 2, 3, 7, 64, 100, 1000, 4096, 65537, 250000 };
+	static const u64 sizes[] = {1, 2, 3, 7, 64, 100, 1000, 4096, 65537, 250000};
 
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		struct randmap m;

@@ -39,12 +39,10 @@ static void test_crc32c_check_value(void **state)
 static void test_crc32c_iscsi_vectors(void **state)
 {
 	static const u8 read_pdu[48] = {
-		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
-		0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,
-		0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+		0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	};
 	u8 buf[32];
 	int i;
@@ -86,9 +84,7 @@ static void test_crc32c_chains(void **state)
 		buf[i] = (u8)(i * 7 + 3);
 	whole = crc32c(0, buf, sizeof(buf));
 	for (size_t cut = 0; cut <= sizeof(buf); cut++)
-		assert_int_equal(crc32c(crc32c(0, buf, cut), buf + cut,
-					sizeof(buf) - cut),
-				 whole);
+		assert_int_equal(crc32c(crc32c(0, buf, cut), buf + cut, sizeof(buf) - cut), whole);
 }
 
 static u64 le64(const u8 *p)
@@ -173,17 +169,17 @@ static void test_stamp_round_trip(void **state)
 	assert_int_equal(stamp_verify(buf + 1, 0, 0, 1, NULL), 0);
 
 	/* A sub-range checks against its own first sector. */
-	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE,
-				      4 * STAMP_SECTOR_SIZE, 5010, 42, NULL), 0);
-	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE,
-				      4 * STAMP_SECTOR_SIZE, 5000, 42, &bad),
+	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE, 4 * STAMP_SECTOR_SIZE, 5010,
+				      42, NULL),
+			 0);
+	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE, 4 * STAMP_SECTOR_SIZE, 5000,
+				      42, &bad),
 			 STAMP_ESECTOR);
 	assert_int_equal(bad, 5000);
 
 	/* Different seeds and sectors give different payloads. */
 	stamp_fill(buf, STAMP_SECTOR_SIZE, 0, 1);
-	assert_int_equal(stamp_verify(buf, STAMP_SECTOR_SIZE, 0, 2, &bad),
-			 STAMP_ESEED);
+	assert_int_equal(stamp_verify(buf, STAMP_SECTOR_SIZE, 0, 2, &bad), STAMP_ESEED);
 	free(buf);
 }
 
@@ -202,8 +198,7 @@ static void test_stamp_detects_corruption(void **state)
 		/* One flipped payload bit. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		s[100 + k] ^= 0x10;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.err, STAMP_ECRC);
 		assert_int_equal(m.sector, want);
@@ -211,32 +206,28 @@ static void test_stamp_detects_corruption(void **state)
 		/* A flipped bit in the address is corruption too. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		s[STAMP_OFF_SECTOR] ^= 1;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 
 		/* A flipped bit in the crc field itself. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		s[STAMP_OFF_CRC + 2] ^= 0x80;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 
 		/* Never written: zeroes. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		memset(s, 0, STAMP_SECTOR_SIZE);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_EMAGIC);
 		assert_int_equal(m.sector, want);
 
 		/* A misdirected write: another sector's valid stamp. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		stamp_fill(s, STAMP_SECTOR_SIZE, 1234, SEED);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_ESECTOR);
 		assert_int_equal(m.sector, want);
 		assert_int_equal(m.found_sector, 1234);
@@ -244,33 +235,30 @@ static void test_stamp_detects_corruption(void **state)
 		/* Stale data from a run with another seed. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		stamp_fill(s, STAMP_SECTOR_SIZE, want, 3);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_ESEED);
 		assert_int_equal(m.sector, want);
 		assert_int_equal(m.found_seed, 3);
 		/* ...which "any seed" accepts. */
-		assert_int_equal(stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST,
-					      STAMP_ANY_SEED, NULL), 0);
+		assert_int_equal(
+			stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED, NULL), 0);
 
 		/* Wrong payload behind a valid checksum. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		s[STAMP_SECTOR_SIZE - 1] ^= 0xff;
 		reseal(s);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_EPAYLOAD);
 		assert_int_equal(m.sector, want);
-		assert_int_equal(stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST,
-					      STAMP_ANY_SEED, NULL),
-				 STAMP_EPAYLOAD);
+		assert_int_equal(
+			stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED, NULL),
+			STAMP_EPAYLOAD);
 
 		/* The reserved word must stay zero. */
 		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
 		wr32(s + STAMP_OFF_RESERVED, 1);
 		reseal(s);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE,
-						     FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
 				 STAMP_EPAYLOAD);
 		assert_int_equal(m.sector, want);
 	}
@@ -287,9 +275,9 @@ static void test_stamp_reports_first_bad_sector(void **state)
 	buf[2 * STAMP_SECTOR_SIZE + 300] ^= 1;
 	assert_int_equal(stamp_verify(buf, sizeof(buf), 0, 9, &bad), STAMP_ECRC);
 	assert_int_equal(bad, 2);
-	assert_int_equal(stamp_verify(buf + 3 * STAMP_SECTOR_SIZE,
-				      5 * STAMP_SECTOR_SIZE, 3, 9, &bad),
-			 STAMP_EMAGIC);
+	assert_int_equal(
+		stamp_verify(buf + 3 * STAMP_SECTOR_SIZE, 5 * STAMP_SECTOR_SIZE, 3, 9, &bad),
+		STAMP_EMAGIC);
 	assert_int_equal(bad, 6);
 }
 
@@ -308,41 +296,36 @@ static void test_stamp_partial_sector(void **state)
 		if (len < sizeof(part))
 			assert_int_equal(part[len], 0xaa);
 		assert_int_equal(stamp_verify(part, len, 77, 5, NULL), 0);
-		assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED,
-					      NULL), 0);
+		assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, NULL), 0);
 	}
 
 	len = sizeof(part);
 	stamp_fill(part, len, 77, 5);
 	part[STAMP_SECTOR_SIZE + 50] ^= 1;
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m),
-			 STAMP_EPAYLOAD);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_EPAYLOAD);
 	assert_int_equal(m.sector, 78);
 
 	stamp_fill(part, len, 77, 5);
 	part[STAMP_SECTOR_SIZE + 3] = 0;
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m),
-			 STAMP_EMAGIC);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_EMAGIC);
 	assert_int_equal(m.sector, 78);
 
 	stamp_fill(part, len, 77, 5);
 	wr64(part + STAMP_SECTOR_SIZE + STAMP_OFF_SECTOR, 4321);
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m),
-			 STAMP_ESECTOR);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_ESECTOR);
 	assert_int_equal(m.found_sector, 4321);
 
 	stamp_fill(part, len, 77, 5);
 	stamp_fill(part + STAMP_SECTOR_SIZE, 100, 78, 6);
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m),
-			 STAMP_ESEED);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_ESEED);
 	assert_int_equal(m.found_seed, 6);
 	assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, NULL), 0);
 }
 
 static void test_stamp_messages(void **state)
 {
-	struct stamp_mismatch m = { .err = STAMP_ESECTOR, .sector = 5,
-				    .found_sector = 1234, .found_seed = 0 };
+	struct stamp_mismatch m = {
+		.err = STAMP_ESECTOR, .sector = 5, .found_sector = 1234, .found_seed = 0};
 	char out[64];
 
 	assert_string_equal(stamp_strerror(STAMP_EMAGIC), "bad magic");
@@ -353,19 +336,16 @@ static void test_stamp_messages(void **state)
 	assert_string_equal(stamp_strerror(0), "ok");
 	assert_string_equal(stamp_strerror(-3), "unknown stamp error");
 
-	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
-			    "wrong sector (found 1234)");
+	assert_string_equal(stamp_describe(&m, out, sizeof(out)), "wrong sector (found 1234)");
 	m.err = STAMP_ESEED;
 	m.found_seed = 18446744073709551615ull;
 	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
 			    "wrong seed (found 18446744073709551615)");
 	m.err = STAMP_ECRC;
-	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
-			    "bad checksum");
+	assert_string_equal(stamp_describe(&m, out, sizeof(out)), "bad checksum");
 	m.err = STAMP_ESECTOR;
 	m.found_sector = 0;
-	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
-			    "wrong sector (found 0)");
+	assert_string_equal(stamp_describe(&m, out, sizeof(out)), "wrong sector (found 0)");
 	/* Truncated, but always terminated. */
 	assert_string_equal(stamp_describe(&m, out, 6), "wrong");
 	out[0] = 'x';

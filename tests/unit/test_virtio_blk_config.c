@@ -28,7 +28,7 @@
 #include "tests/unit/host_platform.h"
 
 #define DEV_NAME "vda"
-#define BIT(n)	 (1ull << (n))
+#define BIT(n) (1ull << (n))
 
 /* ========================================================================
  * The simulated device's configuration space.
@@ -81,22 +81,22 @@ static void withdraw(struct dev *d, unsigned bit)
  * neighbours and from the parser's defaults, so a field read at the wrong
  * offset or width, or not read at all, shows.
  */
-#define GOOD_CAPACITY	     8388608ull /* 4 GiB */
-#define GOOD_SIZE_MAX	     131072
-#define GOOD_SEG_MAX	     254 /* QEMU: queue-size 256 less header and status */
-#define GOOD_CYLINDERS	     16383
-#define GOOD_HEADS	     16
-#define GOOD_SECTORS	     63
-#define GOOD_BLK_SIZE	     4096
-#define GOOD_PHYS_EXP	     1 /* two logical blocks per physical one */
-#define GOOD_MIN_IO	     2
-#define GOOD_OPT_IO	     64
-#define GOOD_NUM_QUEUES	     4
+#define GOOD_CAPACITY 8388608ull /* 4 GiB */
+#define GOOD_SIZE_MAX 131072
+#define GOOD_SEG_MAX 254 /* QEMU: queue-size 256 less header and status */
+#define GOOD_CYLINDERS 16383
+#define GOOD_HEADS 16
+#define GOOD_SECTORS 63
+#define GOOD_BLK_SIZE 4096
+#define GOOD_PHYS_EXP 1 /* two logical blocks per physical one */
+#define GOOD_MIN_IO 2
+#define GOOD_OPT_IO 64
+#define GOOD_NUM_QUEUES 4
 #define GOOD_DISCARD_SECTORS 4194303 /* QEMU's BDRV_REQUEST_MAX_SECTORS */
-#define GOOD_DISCARD_SEG     1
-#define GOOD_DISCARD_ALIGN   8
-#define GOOD_WZ_SECTORS	     2097151
-#define GOOD_WZ_SEG	     1
+#define GOOD_DISCARD_SEG 1
+#define GOOD_DISCARD_ALIGN 8
+#define GOOD_WZ_SECTORS 2097151
+#define GOOD_WZ_SEG 1
 
 static void qemu_default(struct dev *d)
 {
@@ -126,10 +126,10 @@ static void qemu_default(struct dev *d)
 		put8(d, off, 0x5a); /* unused1 */
 
 	const unsigned bits[] = {
-	    VIRTIO_BLK_F_SIZE_MAX,     VIRTIO_BLK_F_SEG_MAX, VIRTIO_BLK_F_GEOMETRY,
-	    VIRTIO_BLK_F_BLK_SIZE,     VIRTIO_BLK_F_FLUSH,   VIRTIO_BLK_F_TOPOLOGY,
-	    VIRTIO_BLK_F_CONFIG_WCE,   VIRTIO_BLK_F_MQ,	     VIRTIO_BLK_F_DISCARD,
-	    VIRTIO_BLK_F_WRITE_ZEROES,
+		VIRTIO_BLK_F_SIZE_MAX,	   VIRTIO_BLK_F_SEG_MAX, VIRTIO_BLK_F_GEOMETRY,
+		VIRTIO_BLK_F_BLK_SIZE,	   VIRTIO_BLK_F_FLUSH,	 VIRTIO_BLK_F_TOPOLOGY,
+		VIRTIO_BLK_F_CONFIG_WCE,   VIRTIO_BLK_F_MQ,	 VIRTIO_BLK_F_DISCARD,
+		VIRTIO_BLK_F_WRITE_ZEROES,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(bits); i++)
 		offer(d, bits[i]);
@@ -464,48 +464,50 @@ struct bad_case {
 	}
 
 static const struct bad_case bad_cases[] = {
-    /* The specification forbids these: the device is broken. */
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 0, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 100, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 256, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 768, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 4097, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
-    BAD("seg_max", VIRTIO_BLK_CFG_SEG_MAX, 4, 0, VIRTIO_BLK_F_SEG_MAX, EINVAL),
-    BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 0, VIRTIO_BLK_F_SIZE_MAX, EINVAL),
-    BAD("num_queues", VIRTIO_BLK_CFG_NUM_QUEUES, 2, 0, VIRTIO_BLK_F_MQ, EINVAL),
-    BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 40, VIRTIO_BLK_F_TOPOLOGY, EINVAL),
-    BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 17, VIRTIO_BLK_F_TOPOLOGY, EINVAL,
-	.blk_size = 512),
-    BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 255, VIRTIO_BLK_F_TOPOLOGY, EINVAL),
-    /* 64 KiB << 16 is 4 GiB, which does not fit phys_block_size. */
-    BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 16, VIRTIO_BLK_F_TOPOLOGY, EINVAL,
-	.blk_size = 65536),
-    BAD("max_discard_sectors", VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 4, 0, VIRTIO_BLK_F_DISCARD,
-	EINVAL),
-    BAD("max_discard_seg", VIRTIO_BLK_CFG_MAX_DISCARD_SEG, 4, 0, VIRTIO_BLK_F_DISCARD, EINVAL),
-    BAD("max_write_zeroes_sectors", VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS, 4, 0,
-	VIRTIO_BLK_F_WRITE_ZEROES, EINVAL),
-    BAD("max_write_zeroes_seg", VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, 4, 0,
-	VIRTIO_BLK_F_WRITE_ZEROES, EINVAL),
-    /* 2^55 sectors is 2^64 bytes: one past what a byte count can hold. */
-    BAD("capacity", VIRTIO_BLK_CFG_CAPACITY, 8, 36028797018963968, -1, EINVAL),
-    BAD("capacity", VIRTIO_BLK_CFG_CAPACITY, 8, 36028797018963969, -1, EINVAL),
-    {.name = "EINVAL: capacity 2^64-1",
-     .field_off = VIRTIO_BLK_CFG_CAPACITY,
-     .width = 8,
-     .value = UINT64_MAX,
-     .feature = -1,
-     .err = EINVAL,
-     .field = "capacity",
-     .value_text = "18446744073709551615"},
+	/* The specification forbids these: the device is broken. */
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 0, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 100, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 256, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 768, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 4097, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
+	BAD("seg_max", VIRTIO_BLK_CFG_SEG_MAX, 4, 0, VIRTIO_BLK_F_SEG_MAX, EINVAL),
+	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 0, VIRTIO_BLK_F_SIZE_MAX, EINVAL),
+	BAD("num_queues", VIRTIO_BLK_CFG_NUM_QUEUES, 2, 0, VIRTIO_BLK_F_MQ, EINVAL),
+	BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 40, VIRTIO_BLK_F_TOPOLOGY,
+	    EINVAL),
+	BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 17, VIRTIO_BLK_F_TOPOLOGY,
+	    EINVAL, .blk_size = 512),
+	BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 255, VIRTIO_BLK_F_TOPOLOGY,
+	    EINVAL),
+	/* 64 KiB << 16 is 4 GiB, which does not fit phys_block_size. */
+	BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 16, VIRTIO_BLK_F_TOPOLOGY,
+	    EINVAL, .blk_size = 65536),
+	BAD("max_discard_sectors", VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 4, 0, VIRTIO_BLK_F_DISCARD,
+	    EINVAL),
+	BAD("max_discard_seg", VIRTIO_BLK_CFG_MAX_DISCARD_SEG, 4, 0, VIRTIO_BLK_F_DISCARD, EINVAL),
+	BAD("max_write_zeroes_sectors", VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS, 4, 0,
+	    VIRTIO_BLK_F_WRITE_ZEROES, EINVAL),
+	BAD("max_write_zeroes_seg", VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, 4, 0,
+	    VIRTIO_BLK_F_WRITE_ZEROES, EINVAL),
+	/* 2^55 sectors is 2^64 bytes: one past what a byte count can hold. */
+	BAD("capacity", VIRTIO_BLK_CFG_CAPACITY, 8, 36028797018963968, -1, EINVAL),
+	BAD("capacity", VIRTIO_BLK_CFG_CAPACITY, 8, 36028797018963969, -1, EINVAL),
+	{.name = "EINVAL: capacity 2^64-1",
+	 .field_off = VIRTIO_BLK_CFG_CAPACITY,
+	 .width = 8,
+	 .value = UINT64_MAX,
+	 .feature = -1,
+	 .err = EINVAL,
+	 .field = "capacity",
+	 .value_text = "18446744073709551615"},
 
-    /* Valid, but not something this driver can use. */
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 2097152, VIRTIO_BLK_F_BLK_SIZE, EOPNOTSUPP,
-	.also = "65536"),
-    BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 131072, VIRTIO_BLK_F_BLK_SIZE, EOPNOTSUPP,
-	.also = "65536"),
-    BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 256, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
-    BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 511, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
+	/* Valid, but not something this driver can use. */
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 2097152, VIRTIO_BLK_F_BLK_SIZE, EOPNOTSUPP,
+	    .also = "65536"),
+	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 131072, VIRTIO_BLK_F_BLK_SIZE, EOPNOTSUPP,
+	    .also = "65536"),
+	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 256, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
+	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 511, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
 };
 
 static void apply_bad(struct dev *d, const struct bad_case *c)
@@ -680,20 +682,20 @@ static void test_capacity_rounded_to_blocks(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test_setup(test_qemu_default, setup),
-	    cmocka_unit_test_setup(test_wide_values, setup),
-	    cmocka_unit_test_setup(test_read_only, setup),
-	    cmocka_unit_test_setup(test_cache_mode, setup),
-	    cmocka_unit_test_setup(test_write_zeroes_may_unmap, setup),
-	    cmocka_unit_test_setup(test_no_features, setup),
-	    cmocka_unit_test_setup(test_garbage_blk_size_ignored, setup),
-	    cmocka_unit_test_setup(test_geometry_ignored, setup),
-	    cmocka_unit_test_setup(test_topology_ignored, setup),
-	    cmocka_unit_test_setup(test_limits_ignored, setup),
-	    cmocka_unit_test_setup(test_accepted_boundaries, setup),
-	    cmocka_unit_test_setup(test_num_queues_clamped, setup),
-	    cmocka_unit_test_setup(test_seg_max_clamped, setup),
-	    cmocka_unit_test_setup(test_capacity_rounded_to_blocks, setup),
+		cmocka_unit_test_setup(test_qemu_default, setup),
+		cmocka_unit_test_setup(test_wide_values, setup),
+		cmocka_unit_test_setup(test_read_only, setup),
+		cmocka_unit_test_setup(test_cache_mode, setup),
+		cmocka_unit_test_setup(test_write_zeroes_may_unmap, setup),
+		cmocka_unit_test_setup(test_no_features, setup),
+		cmocka_unit_test_setup(test_garbage_blk_size_ignored, setup),
+		cmocka_unit_test_setup(test_geometry_ignored, setup),
+		cmocka_unit_test_setup(test_topology_ignored, setup),
+		cmocka_unit_test_setup(test_limits_ignored, setup),
+		cmocka_unit_test_setup(test_accepted_boundaries, setup),
+		cmocka_unit_test_setup(test_num_queues_clamped, setup),
+		cmocka_unit_test_setup(test_seg_max_clamped, setup),
+		cmocka_unit_test_setup(test_capacity_rounded_to_blocks, setup),
 	};
 	/* One named test per bad case, refused and then ignored. */
 	static struct CMUnitTest tests[ARRAY_SIZE(fixed) + 2 * ARRAY_SIZE(bad_cases)];

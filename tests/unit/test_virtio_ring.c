@@ -392,8 +392,7 @@ static void add_n(struct virtqueue *vq, unsigned int first, unsigned int n)
  */
 #define DIRECT_MAX 4 /* VRING_DIRECT_MAX in drivers/virtio_ring.c */
 
-static bool policy_indirect(bool feature, unsigned int num, unsigned int used,
-			    unsigned int total)
+static bool policy_indirect(bool feature, unsigned int num, unsigned int used, unsigned int total)
 {
 	if (!feature || total < 2)
 		return false;
@@ -548,7 +547,7 @@ static int teardown(void **state)
 
 static void test_create_rejects_bad_sizes(void **state)
 {
-	static const unsigned int bad[] = { 0, 3, 6, 100, 32769, 65536, 1u << 20 };
+	static const unsigned int bad[] = {0, 3, 6, 100, 32769, 65536, 1u << 20};
 	char expect[64];
 	unsigned int i;
 
@@ -572,8 +571,8 @@ static void test_create_layout(void **state)
 	unsigned int num;
 
 	for (num = 1; num <= VIRTQUEUE_MAX_SIZE; num <<= 1) {
-		struct virtqueue *vq =
-			vring_create_virtqueue(3, num, true, true, sim_notify, NULL, &sim, "vdb.req1");
+		struct virtqueue *vq = vring_create_virtqueue(3, num, true, true, sim_notify, NULL,
+							      &sim, "vdb.req1");
 		size_t driver_part = 16 * num + 2 * (3 + num);
 		size_t device_part = 6 + 8 * num;
 		phys_addr_t desc, avail, used;
@@ -1151,7 +1150,7 @@ static void check_ring_wrap(bool indirect, bool event_idx)
 	const unsigned int num = 8;
 	struct virtqueue *vq = sim_create(num, indirect, event_idx, NULL);
 	unsigned int in_flight_descs = 0, completed = 0, round;
-	unsigned int descs_of[8] = { 0 };
+	unsigned int descs_of[8] = {0};
 	unsigned int n_direct_multi = 0, n_indirect = 0, tables, i;
 	long allocs = host_live_allocs;
 
@@ -1302,12 +1301,12 @@ static void test_need_event_formula(void **state)
 		u16 event, new_idx, old_idx;
 		bool need;
 	} cases[] = {
-		{ 0, 1, 0, true },	    { 0, 2, 1, false },	  { 1, 2, 0, true },
-		{ 4, 5, 0, true },	    { 5, 5, 0, false },	  { 7, 7, 7, false },
-		{ 0, 0, 0, false },	    { 65535, 0, 65535, true }, { 65534, 0, 65535, false },
-		{ 0, 1, 65535, true },	    { 2, 1, 65535, false },   { 65535, 1, 65534, true },
-		{ 100, 200, 100, true },    { 199, 200, 100, true },  { 200, 200, 100, false },
-		{ 99, 200, 100, false },
+		{0, 1, 0, true},       {0, 2, 1, false},	{1, 2, 0, true},
+		{4, 5, 0, true},       {5, 5, 0, false},	{7, 7, 7, false},
+		{0, 0, 0, false},      {65535, 0, 65535, true}, {65534, 0, 65535, false},
+		{0, 1, 65535, true},   {2, 1, 65535, false},	{65535, 1, 65534, true},
+		{100, 200, 100, true}, {199, 200, 100, true},	{200, 200, 100, false},
+		{99, 200, 100, false},
 	};
 	unsigned int i;
 
@@ -1701,7 +1700,8 @@ static void test_used_len_too_large(void **state)
 	char msg[100];
 
 	/* Exactly the writable bytes is fine; one more is not. */
-	snprintf(msg, sizeof(msg), "vq0: used ring len %u for id %u exceeds its %u device-writable bytes",
+	snprintf(msg, sizeof(msg),
+		 "vq0: used ring len %u for id %u exceeds its %u device-writable bytes",
 		 writable + 1, sim.pending[0].head, writable);
 	sim_push_raw(sim.pending[0].head, writable + 1);
 	sim_publish();
@@ -1750,7 +1750,7 @@ static void test_set_broken(void **state)
 static void test_detach_unused_after_reset(void **state)
 {
 	struct virtqueue *vq = sim_create(8, true, false, NULL);
-	bool seen[4] = { false };
+	bool seen[4] = {false};
 	long allocs = host_live_allocs;
 	unsigned int i;
 	void *tok;

@@ -47,7 +47,7 @@ static void vcheck(int line, const char *fmt, va_list ap)
 	sizes[nsizes++] = 1;
 	sizes[nsizes++] = 2;
 	sizes[nsizes++] = (size_t)wn / 2 + 1;
-	sizes[nsizes++] = (size_t)wn; /* cuts exactly the last character */
+	sizes[nsizes++] = (size_t)wn;	  /* cuts exactly the last character */
 	sizes[nsizes++] = (size_t)wn + 1; /* exactly fits */
 	sizes[nsizes++] = (size_t)wn + 2;
 
@@ -62,18 +62,20 @@ static void vcheck(int line, const char *fmt, va_list ap)
 		gn = kvsnprintf(size ? got : NULL, size, fmt, aq);
 		va_end(aq);
 		if (gn != wn)
-			fail_msg("line %d: \"%s\" size %zu: returned %d, host %d (host text \"%s\")",
-				 line, fmt, size, gn, wn, size ? want : "");
+			fail_msg(
+				"line %d: \"%s\" size %zu: returned %d, host %d (host text \"%s\")",
+				line, fmt, size, gn, wn, size ? want : "");
 		if (size == 0) {
 			/* Nothing may be written, not even the NUL. */
 			if ((unsigned char)got[0] != CANARY)
-				fail_msg("line %d: \"%s\" wrote into a zero-size buffer", line, fmt);
+				fail_msg("line %d: \"%s\" wrote into a zero-size buffer", line,
+					 fmt);
 			continue;
 		}
 		size_t n = MIN((size_t)wn, size - 1);
 		if (memcmp(want, got, n + 1) != 0)
-			fail_msg("line %d: \"%s\" size %zu: got \"%.*s\", host \"%.*s\"", line,
-				 fmt, size, (int)n, got, (int)n, want);
+			fail_msg("line %d: \"%s\" size %zu: got \"%.*s\", host \"%.*s\"", line, fmt,
+				 size, (int)n, got, (int)n, want);
 		if (size < sizeof(got) && (unsigned char)got[size] != CANARY)
 			fail_msg("line %d: \"%s\" size %zu: wrote past the buffer", line, fmt,
 				 size);
@@ -119,12 +121,12 @@ static int kfmt_nocheck(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-#define EXPECT(want, ...)                                                 \
-	do {                                                              \
-		char got_[BUF];                                           \
-		int n_ = kfmt_nocheck(got_, sizeof(got_), __VA_ARGS__);   \
-		assert_string_equal(got_, want);                          \
-		assert_int_equal(n_, (int)strlen(want));                  \
+#define EXPECT(want, ...)                                                                          \
+	do {                                                                                       \
+		char got_[BUF];                                                                    \
+		int n_ = kfmt_nocheck(got_, sizeof(got_), __VA_ARGS__);                            \
+		assert_string_equal(got_, want);                                                   \
+		assert_int_equal(n_, (int)strlen(want));                                           \
 	} while (0)
 
 static void test_plain_and_percent(void **state)
@@ -150,7 +152,7 @@ static void test_signed(void **state)
 	CHECK("%lli", LLONG_MAX);
 	CHECK("%hd", (short)-32768);
 	CHECK("%hd", 70000); /* converted to short */
-	CHECK("%hhd", 200); /* converted to signed char */
+	CHECK("%hhd", 200);  /* converted to signed char */
 	CHECK("%hhi", -128);
 	CHECK("%zd", (ptrdiff_t)-5);
 	CHECK("%td", (ptrdiff_t)PTRDIFF_MIN);
@@ -211,7 +213,7 @@ static void test_star(void **state)
 	CHECK("%*d", -6, 42); /* negative width: left-justify */
 	CHECK("%-*d|", -6, 42);
 	CHECK("%.*d", 4, 42);
-	CHECK("%.*d", -1, 42); /* negative precision: as if omitted */
+	CHECK("%.*d", -1, 42);		/* negative precision: as if omitted */
 	CHECK_RAW("%0*.*d", 8, -3, 42); /* negative precision re-enables '0' */
 	CHECK("%*.*s|", 7, 2, "abcdef");
 	CHECK("%.*s", 3, "abcdef");
@@ -247,7 +249,7 @@ static void test_kernel_conventions(void **state)
 	EXPECT("abc%-5", "abc%-5");
 
 	/* A precision lets %s read an unterminated array. */
-	char raw[3] = { 'x', 'y', 'z' };
+	char raw[3] = {'x', 'y', 'z'};
 	EXPECT("xy", "%.2s", raw);
 	EXPECT("xyz", "%.3s", raw);
 
@@ -323,9 +325,9 @@ static u64 rnd_value(void)
 static void fuzz_one(void)
 {
 	static const char convs[] = "diuxXocs";
-	static const char *const lens[] = { "", "hh", "h", "l", "ll", "z", "j", "t" };
-	static const char *const strs[] = { "", "a", "hello", "with space",
-					    "0123456789abcdefghijklmnopqrstuvwxyz" };
+	static const char *const lens[] = {"", "hh", "h", "l", "ll", "z", "j", "t"};
+	static const char *const strs[] = {"", "a", "hello", "with space",
+					   "0123456789abcdefghijklmnopqrstuvwxyz"};
 	char conv = convs[rnd_below(sizeof(convs) - 1)];
 	bool is_int = conv != 'c' && conv != 's';
 	char fmt[64], *f = fmt;
@@ -375,14 +377,14 @@ static void fuzz_one(void)
 	f += sprintf(f, "%s%c>", lens[len], conv);
 
 	/* Dispatch on the argument type; the star arguments come first. */
-#define CALL(arg)                                                     \
-	do {                                                          \
-		if (nstars == 0)                                      \
-			check(__LINE__, fmt, arg);                    \
-		else if (nstars == 1)                                 \
-			check(__LINE__, fmt, stars[0], arg);          \
-		else                                                  \
-			check(__LINE__, fmt, stars[0], stars[1], arg); \
+#define CALL(arg)                                                                                  \
+	do {                                                                                       \
+		if (nstars == 0)                                                                   \
+			check(__LINE__, fmt, arg);                                                 \
+		else if (nstars == 1)                                                              \
+			check(__LINE__, fmt, stars[0], arg);                                       \
+		else                                                                               \
+			check(__LINE__, fmt, stars[0], stars[1], arg);                             \
 	} while (0)
 
 	if (conv == 's') {
@@ -470,10 +472,9 @@ static void test_errno_name(void **state)
 	assert_string_equal(errno_name(-9999), "E?");
 	assert_string_equal(errno_name(INT_MIN), "E?");
 	/* Every code the header defines has its own name. */
-	static const int codes[] = { EPERM,  ENOENT, EIO,	E2BIG,	    EAGAIN,
-				     ENOMEM, EFAULT, EBUSY,	EEXIST,	    ENODEV,
-				     EINVAL, ENOSPC, EROFS,	ERANGE,	    ENOSYS,
-				     EPROTO, EOPNOTSUPP, ETIMEDOUT };
+	static const int codes[] = {EPERM,  ENOENT, EIO,    E2BIG,  EAGAIN,	ENOMEM,
+				    EFAULT, EBUSY,  EEXIST, ENODEV, EINVAL,	ENOSPC,
+				    EROFS,  ERANGE, ENOSYS, EPROTO, EOPNOTSUPP, ETIMEDOUT};
 	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
 		assert_string_not_equal(errno_name(-codes[i]), "E?");
 		for (size_t j = 0; j < i; j++)
