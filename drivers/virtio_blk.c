@@ -411,9 +411,15 @@ static void virtblk_complete_tasklet(void *data)
 	LIST_HEAD(done);
 	struct virtblk_req *vbr, *n;
 	struct blk_plug plug;
+	unsigned count = 0;
 	unsigned long flags = local_irq_save();
 
+	/* Take the batch and give its ring slots back in one critical section. */
 	list_splice_tail_init(&vblk->done_list, &done);
+	list_for_each_entry(vbr, &done, list)
+		count++;
+	vblk->in_flight -= count;
+	vblk->stats.completions += count;
 	local_irq_restore(flags);
 
 	/*
@@ -425,10 +431,6 @@ static void virtblk_complete_tasklet(void *data)
 
 	list_for_each_entry_safe(vbr, n, &done, list) {
 		list_del_init(&vbr->list);
-		flags = local_irq_save();
-		vblk->in_flight--;
-		vblk->stats.completions++;
-		local_irq_restore(flags);
 		if (vbr->bio)
 			virtblk_bio_done(vbr);
 		else if (vbr->done)
