@@ -27,9 +27,9 @@
 #define VIRTBLK_MAX_DISKS 26
 /* Linux's default request timeout. */
 #define VIRTBLK_DEFAULT_TIMEOUT_NS (30 * NSEC_PER_SEC)
-#define VIRTBLK_TIMEOUT_CHECK_NS (50 * NSEC_PER_MSEC)
+#define VIRTBLK_TIMEOUT_CHECK_NS (10 * NSEC_PER_MSEC)
 /* No completion for this long with requests in flight: notify again. */
-#define VIRTBLK_STALL_NS (100 * NSEC_PER_MSEC)
+#define VIRTBLK_STALL_NS (20 * NSEC_PER_MSEC)
 
 static struct virtio_blk *disks[VIRTBLK_MAX_DISKS];
 static unsigned nr_disks;
@@ -694,8 +694,9 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
  * now and then never acted on: the device's avail_event shows it last
  * looked before our newest entries, though our publish and its re-check
  * are fenced on both sides. Notifying again is always allowed (2.6.13.4),
- * so a queue that has made no progress for a while with requests on it is
- * notified once more, and the event is counted (rekicks) rather than hidden.
+ * so a queue that has made no progress for 20 ms, with requests the device
+ * has not read, is notified once more, and the event is counted (rekicks)
+ * rather than hidden.
  */
 static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
 {
@@ -711,11 +712,15 @@ static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
 	if (now - vblk->stall_since_ns < VIRTBLK_STALL_NS)
 		return;
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		struct virtqueue *vq = vblk->vdev.vqs[i];
 		unsigned long flags = local_irq_save();
-		virtqueue_notify(vblk->vdev.vqs[i]);
+		/* A slow device that has seen everything needs no reminder. */
+		if (virtqueue_device_behind(vq)) {
+			virtqueue_notify(vq);
+			vblk->stats.rekicks++;
+		}
 		local_irq_restore(flags);
 	}
-	vblk->stats.rekicks++;
 	vblk->stall_since_ns = now;
 }
 

@@ -580,3 +580,11 @@ void virtqueue_dump(const struct virtqueue *vq)
 	       READ_ONCE(*vring_used_event(vr)), READ_ONCE(*vring_avail_event(vr)),
 	       READ_ONCE(vr->avail->flags), READ_ONCE(vr->used->flags));
 }
+
+bool virtqueue_device_behind(const struct virtqueue *vq)
+{
+	/* Without EVENT_IDX the device does not say how far it has read. */
+	if (!vq->event_idx)
+		return vq->avail_idx_published != vq->last_used_idx;
+	return READ_ONCE(*vring_avail_event(&vq->vring)) != vq->avail_idx_published;
+}

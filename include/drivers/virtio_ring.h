@@ -275,6 +275,13 @@ void *virtqueue_detach_unused_buf(struct virtqueue *vq);
  */
 int vring_interrupt(int irq, void *vq);
 
+/*
+ * Whether the device may not have seen every published buffer: with
+ * EVENT_IDX, its avail_event is behind our avail index; without it,
+ * buffers are outstanding at all.
+ */
+bool virtqueue_device_behind(const struct virtqueue *vq);
+
 /* Print the ring's indices and flags (for a timed-out request's report). */
 void virtqueue_dump(const struct virtqueue *vq);
 
