@@ -19,7 +19,6 @@
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
-#include "block/md.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
@@ -820,12 +819,12 @@ static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned deci
 	return buf;
 }
 
-/* The queue that decides the path: a stacked device's first member's. */
+/* The queue that decides the path: a partition's disk's, an md device's first member's. */
 static struct request_queue *job_queue(struct job *j)
 {
 	struct gendisk *member;
 
-	return md_members(j->disk, &member, 1) ? member->queue : j->disk->queue;
+	return disk_lower(j->disk, &member, 1) ? member->queue : j->disk->queue;
 }
 
 static const char *path_name(struct job *j)

@@ -13,6 +13,7 @@
 #include "block/elevator.h"
 #include "block/genhd.h"
 #include "block/md.h"
+#include "block/partitions.h"
 #include "drivers/pci.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
@@ -115,10 +116,25 @@ static int disk_setting_one(struct gendisk *disk, const char *key, const char *v
  * tunable). A stacked md device has no queue of its own to tune, so its
  * settings go to every member. The caller makes sure the queues are idle.
  */
+/*
+ * The disks that own the queues under @disk: an md device's members, a
+ * partition's whole disk, or none (the disk's own queue does the work).
+ */
+unsigned disk_lower(struct gendisk *disk, struct gendisk **out, unsigned max)
+{
+	struct gendisk *parent = part_parent(disk);
+
+	if (parent && max) {
+		out[0] = parent;
+		return 1;
+	}
+	return md_members(disk, out, max);
+}
+
 int disk_setting(struct gendisk *disk, const char *key, const char *value)
 {
 	struct gendisk *members[MAX_MD_MEMBERS];
-	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+	unsigned n = disk_lower(disk, members, MAX_MD_MEMBERS);
 	int err = 0;
 
 	if (!n)
@@ -142,7 +158,7 @@ int disk_setting(struct gendisk *disk, const char *key, const char *value)
 int disk_poll(struct gendisk *disk, bool spin)
 {
 	struct gendisk *members[MAX_MD_MEMBERS];
-	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+	unsigned n = disk_lower(disk, members, MAX_MD_MEMBERS);
 	int found = 0;
 
 	if (!n)
@@ -156,7 +172,7 @@ int disk_poll(struct gendisk *disk, bool spin)
 void disk_drain(struct gendisk *disk)
 {
 	struct gendisk *members[MAX_MD_MEMBERS];
-	unsigned n = md_members(disk, members, MAX_MD_MEMBERS);
+	unsigned n = disk_lower(disk, members, MAX_MD_MEMBERS);
 
 	blk_drain_queue(disk->queue);
 	for (unsigned i = 0; i < n; i++)
@@ -288,6 +304,9 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 		return kernel_fail("block layer: %s", errno_name(err));
 	pci_init();
 	virtio_blk_init();
+	for (unsigned i = 0; i < virtio_blk_count(); i++)
+		if (!virtio_blk_at(i)->broken && virtio_blk_at(i)->disk)
+			blk_scan_partitions(virtio_blk_at(i)->disk);
 	if ((err = apply_disk_settings(cl)) || (err = create_stacked_devices(cl)))
 		return err;
 	for (unsigned g = 0; g < cmdline_groups(cl); g++) {

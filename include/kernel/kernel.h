@@ -26,6 +26,7 @@ int elv_set_tunable_str(struct request_queue *q, const char *key, const char *va
 struct gendisk;
 /* kernel/run.c: a per-disk setting (md devices pass it to their members). */
 int disk_setting(struct gendisk *disk, const char *key, const char *value);
+unsigned disk_lower(struct gendisk *disk, struct gendisk **out, unsigned max);
 void disk_drain(struct gendisk *disk);
 int disk_poll(struct gendisk *disk, bool spin);
 
