@@ -12,7 +12,6 @@
 #include "block/blkdev.h"
 #include "block/genhd.h"
 #include "block/partitions.h"
-#include "kernel/mm.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
 
@@ -146,13 +145,12 @@ int blk_scan_partitions(struct gendisk *disk)
 
 	if (lbs > PAGE_SIZE || capacity < per_block)
 		return 0;
-	buf = alloc_pages(0);
+	buf = dma_alloc(PAGE_SIZE, PAGE_SIZE, NULL);
 	if (!buf)
 		return -ENOMEM;
 	err = read_first_block(disk, buf, lbs);
 	if (err) {
-		pr_warn("%s: cannot read the partition table: %s", disk->disk_name,
-			errno_name(err));
+		pr_warn("%s: cannot read the partition table (error %d)", disk->disk_name, err);
 		goto out;
 	}
 	memcpy(&sig, buf + MBR_SIGNATURE_OFF, sizeof(sig));
@@ -200,7 +198,8 @@ int blk_scan_partitions(struct gendisk *disk)
 			continue;
 		err = add_partition(disk, i + 1, start[i], len[i]);
 		if (err) {
-			pr_err("%s%u: %s", disk->disk_name, i + 1, errno_name(err));
+			pr_err("%s%u: cannot add the partition (error %d)", disk->disk_name, i + 1,
+			       err);
 			continue;
 		}
 		printk("%s%u: partition type %#x, start sector %lu, %lu sectors\n",
@@ -208,6 +207,6 @@ int blk_scan_partitions(struct gendisk *disk)
 		found++;
 	}
 out:
-	free_pages(buf, 0);
+	dma_free(buf, PAGE_SIZE);
 	return (int)found;
 }
