@@ -224,7 +224,6 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 	sg_set(&vbr->sg[1 + ndata], virt_to_phys(&vbr->status), sizeof(vbr->status));
 	vbr->status = 0xff; /* not a valid status: catches a device that never writes it */
 	vbr->vq_index = (u8)qi;
-	vbr->generation = vblk->generation;
 	vbr->submit_ns = ktime_get_ns();
 	vbr->data_len = 0;
 	for (unsigned i = 0; i < ndata; i++)
@@ -798,7 +797,6 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	}
 	virtio_del_vqs(vdev);
 	vblk->polling = false; /* the new queues start with callbacks on */
-	vblk->generation++;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
 	err = virtblk_init_device(vblk, 0, true);

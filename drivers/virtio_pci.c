@@ -369,14 +369,6 @@ void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsign
 	} while (gen0 != gen1);
 }
 
-void virtio_cwrite8(struct virtio_device *vdev, unsigned offset, u8 v)
-{
-	struct virtio_pci_region r = config_region(vdev);
-
-	if (offset < r.length)
-		region_write(&r, offset, 1, v);
-}
-
 static bool vp_notify(struct virtqueue *vq)
 {
 	struct vp_vq_info *info = vq->transport;

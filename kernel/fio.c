@@ -137,7 +137,6 @@ struct job {
 	u64 first_completion_ns;
 	u64 poll_ns, last_activity_ns; /* hybrid polling window */
 	struct histogram lat;
-	int first_error;
 	char fail[160];
 
 	struct io_u *units;
@@ -593,8 +592,6 @@ static void io_u_complete(struct io_u *u)
 					  : "read",
 			       j->spec->filename, u->offset >> SECTOR_SHIFT, u->len,
 			       errno_name(u->error));
-		if (!j->first_error)
-			j->first_error = u->error;
 		/* A block whose write failed holds no stamp of ours: do not verify it. */
 		if (u->write && !u->flush && j->written)
 			bitmap_clear(j->written, (u->offset - j->region_start) / j->spec->bs);

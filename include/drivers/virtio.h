@@ -98,7 +98,6 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned
 
 /* Device-specific configuration, read consistently (config_generation). */
 void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len);
-void virtio_cwrite8(struct virtio_device *vdev, unsigned offset, u8 v);
 
 /*
  * Create @n virtqueues, at most @max_size entries each (0 = the device's

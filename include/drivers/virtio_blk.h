@@ -135,7 +135,6 @@ struct virtblk_req {
 	u32 data_len; /* bytes of data (or range descriptor) the request carries */
 	u32 used_len;
 	u64 submit_ns;
-	u64 generation;	       /* device generation it was queued on (resets bump it) */
 	struct list_head list; /* in flight, then on the done list */
 	unsigned nsg;
 	struct scatterlist sg[];
@@ -171,7 +170,6 @@ struct virtio_blk {
 	unsigned next_vq;     /* round-robin cursor */
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
 	unsigned in_flight;
-	u64 generation;
 	struct list_head in_flight_list;
 
 	/* Completion hand-off from the interrupt handler to softirq context. */
