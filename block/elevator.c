@@ -29,6 +29,17 @@ static const struct elevator_type *elevator_find(const char *name)
 	return NULL;
 }
 
+bool elv_tunable_known(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(elevators); i++) {
+		const struct elv_tunable *t = elevators[i]->tunables;
+		for (; t && t->name; t++)
+			if (!strcmp(t->name, name))
+				return true;
+	}
+	return false;
+}
+
 static struct elevator_queue *elevator_alloc(struct request_queue *q,
 					     const struct elevator_type *type)
 {

@@ -171,7 +171,8 @@ int blk_scan_partitions(struct gendisk *disk)
 		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_EMPTY)
 			continue;
 		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_GPT_PROTECTIVE) {
-			pr_warn("%s: a GPT disk; GPT partitions are not supported", disk->disk_name);
+			pr_warn("%s: a GPT disk; GPT partitions are not supported",
+				disk->disk_name);
 			goto out;
 		}
 		memcpy(&lba, e + MBR_ENTRY_LBA, sizeof(lba));
@@ -187,7 +188,8 @@ int blk_scan_partitions(struct gendisk *disk)
 			continue;
 		}
 		for (unsigned k = 0; k < i; k++) {
-			if (len[k] && start[i] < start[k] + len[k] && start[k] < start[i] + len[i]) {
+			if (len[k] && start[i] < start[k] + len[k] &&
+			    start[k] < start[i] + len[i]) {
 				pr_warn("%s: partition %u overlaps partition %u; ignored",
 					disk->disk_name, i + 1, k + 1);
 				len[i] = 0;
@@ -202,8 +204,8 @@ int blk_scan_partitions(struct gendisk *disk)
 			       err);
 			continue;
 		}
-		printk("%s%u: partition type %#x, start sector %lu, %lu sectors\n",
-		       disk->disk_name, i + 1, e[MBR_ENTRY_TYPE], start[i], len[i]);
+		printk("%s%u: partition type %#x, start sector %lu, %lu sectors\n", disk->disk_name,
+		       i + 1, e[MBR_ENTRY_TYPE], start[i], len[i]);
 		found++;
 	}
 out:

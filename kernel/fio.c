@@ -76,19 +76,14 @@ static const char *const job_keys[] = {
 	"norandommap",
 	"poll_us",
 	"timeout",
-	"read_expire",
-	"write_expire",
-	"fifo_batch",
-	"writes_starved",
-	"front_merges",
 	NULL,
 };
 
-/* Disk settings a job may carry; applied to its disk after a drain. */
-static const char *const tunable_keys[] = {
-	"timeout",	  "read_expire",  "write_expire", "fifo_batch",
-	"writes_starved", "front_merges", NULL,
-};
+/* A disk setting a job may carry (applied to its disk after a drain). */
+static bool is_job_disk_setting(const char *key)
+{
+	return !strcmp(key, "timeout") || elv_tunable_known(key);
+}
 
 struct job;
 
@@ -201,6 +196,8 @@ bool job_group_is_job(struct cmdline *cl, unsigned group)
 		for (unsigned k = 0; job_keys[k]; k++)
 			if (!strcmp(key, job_keys[k]))
 				return true;
+		if (elv_tunable_known(key))
+			return true;
 	}
 	return false;
 }
@@ -330,11 +327,21 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("continue_on_error=%s: expected none, io or all", v);
 		s->continue_on_error = strcmp(v, "none") != 0;
 	}
-	for (unsigned k = 0; tunable_keys[k]; k++) {
-		if ((v = cmdline_get(cl, group, tunable_keys[k]))) {
-			s->tunable_key[s->ntunables] = tunable_keys[k];
-			s->tunable_val[s->ntunables++] = v;
-		}
+	for (unsigned i = 0; i < cmdline_count(cl, group); i++) {
+		const char *key = cmdline_at(cl, group, i)->key;
+		bool seen = false;
+
+		if (!is_job_disk_setting(key))
+			continue;
+		for (unsigned k = 0; k < s->ntunables; k++)
+			seen = seen || !strcmp(s->tunable_key[k], key);
+		if (seen)
+			continue;
+		if (s->ntunables == JOB_SCHED_TUNABLES)
+			return kernel_fail("%s: more than %d disk settings", s->name,
+					   JOB_SCHED_TUNABLES);
+		s->tunable_key[s->ntunables] = key;
+		s->tunable_val[s->ntunables++] = cmdline_get(cl, group, key);
 	}
 	if (s->path == JOB_PATH_RAW && (s->sched || s->ntunables))
 		return kernel_fail("%s: path=raw has no scheduler to set", s->name);

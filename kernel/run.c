@@ -54,15 +54,10 @@ const char *kernel_fail_reason(void)
  */
 int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value)
 {
-	static const char *const known[] = {"read_expire", "write_expire", "fifo_batch",
-					    "writes_starved", "front_merges"};
 	long current;
-	bool is_tunable = false;
 	u64 n;
 
-	for (unsigned i = 0; i < ARRAY_SIZE(known); i++)
-		is_tunable = is_tunable || !strcmp(key, known[i]);
-	if (!is_tunable)
+	if (!elv_tunable_known(key))
 		return -ENOENT;
 	if (elv_get_tunable(q, key, &current))
 		return -ENOSYS; /* the queue's scheduler has no such tunable */

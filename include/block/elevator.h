@@ -84,6 +84,8 @@ const char *elevator_name(const struct request_queue *q);
 
 /* -EINVAL for a key the current scheduler does not have, or a bad value. */
 int elv_set_tunable(struct request_queue *q, const char *name, long value);
+/* Whether any scheduler has a tunable of this name (for command-line checks). */
+bool elv_tunable_known(const char *name);
 int elv_get_tunable(struct request_queue *q, const char *name, long *value);
 
 /* Used by the block core. */
