@@ -31,7 +31,7 @@ KASFLAGS := $(KINC) -DVBLK_KERNEL -D__ASSEMBLY__ -MMD -MP
 KLDFLAGS := -nostdlib -static -n -z max-page-size=0x1000 --no-warn-rwx-segments \
 	-T linker.ld
 
-KSRCS := $(wildcard boot/*.S kernel/*.S kernel/*.c drivers/*.c block/*.c)
+KSRCS := $(wildcard boot/*.S kernel/*.S kernel/*.c drivers/*.c block/*.c bench/*.c)
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 
 KERNEL := $(BUILD)/kernel.elf
@@ -74,11 +74,11 @@ HOSTCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I.
 TOOLS := $(BUILD)/tools/vblk-img
 tools: $(TOOLS)
 
-$(BUILD)/tools/vblk-img: tools/vblk-img.c kernel/stamp.c kernel/crc32c.c \
-		include/kernel/stamp.h include/kernel/crc32c.h
+$(BUILD)/tools/vblk-img: tools/vblk-img.c bench/stamp.c kernel/crc32c.c \
+		include/bench/stamp.h include/kernel/crc32c.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tools/vblk-img.c kernel/stamp.c kernel/crc32c.c
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tools/vblk-img.c bench/stamp.c kernel/crc32c.c
 
 # ---------------------------------------------------------------------------
 # Host unit tests (cmocka), under AddressSanitizer and UBSan. Each fragment

@@ -3,6 +3,7 @@
 #include "kernel/acpi.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
+#include "kernel/kernel.h"
 #include "kernel/platform.h"
 
 static __noreturn void machine_exit(u32 status)
@@ -53,4 +54,23 @@ void panic(const char *fmt, ...)
 	printk("PANIC: %s\n", msg);
 	printk("RESULT: FAIL panic: %s\n", msg);
 	machine_exit(DEBUG_EXIT_FAIL);
+}
+
+static char fail_reason[256];
+
+int kernel_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!fail_reason[0]) {
+		va_start(ap, fmt);
+		kvsnprintf(fail_reason, sizeof(fail_reason), fmt, ap);
+		va_end(ap);
+	}
+	return -EIO;
+}
+
+const char *kernel_fail_reason(void)
+{
+	return fail_reason[0] ? fail_reason : "unknown failure";
 }

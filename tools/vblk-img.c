@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vblk-img: make and check disk images in the sector stamp format
- * (include/kernel/stamp.h), with the kernel's own kernel/stamp.c, so what the
+ * (include/bench/stamp.h), with the kernel's own bench/stamp.c, so what the
  * host writes before a boot and checks after it is exactly what the kernel's
  * verify jobs write and check.
  *
@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "kernel/crc32c.h"
-#include "kernel/stamp.h"
+#include "bench/stamp.h"
 
 #define CHUNK (1u << 20) /* bytes per read or write: a multiple of 512 */
 #define MAX_REPORTED 10	 /* mismatching sectors named before summing up */

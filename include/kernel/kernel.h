@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The run: what kmain does once the machine is up. */
+/*
+ * What kmain hands over to once the machine is up. kernel_run() is the
+ * application's entry point: kernel/ declares it and the layer above
+ * (bench/run.c, the job engine's wiring) implements it, so the platform
+ * names no driver, block-layer or job-engine file.
+ */
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
 
@@ -15,20 +20,9 @@ extern struct cmdline kernel_cmdline;
  */
 int kernel_run(struct cmdline *cl, const char *const *ignored_keys);
 
-/* Record why the run failed (first reason wins) and return -EIO. */
+/* Record why the run failed (first reason wins) and return -EIO (kernel/exit.c). */
 int kernel_fail(const char *fmt, ...) __printf(1, 2);
 const char *kernel_fail_reason(void);
-
-struct request_queue;
-/* A scheduler tunable given as command-line text (kernel/run.c). */
-int elv_set_tunable_str(struct request_queue *q, const char *key, const char *value);
-
-struct gendisk;
-/* kernel/run.c: a per-disk setting (md devices pass it to their members). */
-int disk_setting(struct gendisk *disk, const char *key, const char *value);
-unsigned disk_lower(struct gendisk *disk, struct gendisk **out, unsigned max);
-void disk_drain(struct gendisk *disk);
-int disk_poll(struct gendisk *disk, bool spin);
 
 /* kernel/selftest.c: test=NAME. Returns 0 or a kernel_fail() status. */
 bool selftest_known(const char *name);

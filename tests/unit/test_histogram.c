@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "kernel/histogram.h"
+#include "bench/histogram.h"
 
 static struct histogram h;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "kernel/randmap.h"
+#include "bench/randmap.h"
 
 static void check_pass(struct randmap *m, u64 n, u64 *order)
 {

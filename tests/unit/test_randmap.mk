@@ -1,2 +1,2 @@
 UNIT_TESTS += test_randmap
-test_randmap_SRCS := kernel/randmap.c
+test_randmap_SRCS := bench/randmap.c

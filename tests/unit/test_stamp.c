@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "kernel/crc32c.h"
-#include "kernel/stamp.h"
+#include "bench/stamp.h"
 
 /* The definition, one bit at a time: slow, obviously right. */
 static u32 crc32c_bitwise(u32 crc, const u8 *p, size_t len)

@@ -1,3 +1,3 @@
-# CRC32C and the sector stamp format (kernel/crc32c.c, kernel/stamp.c).
+# CRC32C and the sector stamp format (kernel/crc32c.c, bench/stamp.c).
 UNIT_TESTS += test_stamp
-test_stamp_SRCS := kernel/crc32c.c kernel/stamp.c
+test_stamp_SRCS := kernel/crc32c.c bench/stamp.c

@@ -8,7 +8,11 @@
  *   stacked devices     md0=stripe,64k,vda,vdb   md1=linear,vdc,vdd
  *   jobs                fio's keys; several jobs separated by "--"
  *   self tests          test=NAME (kernel/selftest.c)
+ *
+ * kmain calls kernel_run() once the platform is up.
  */
+#include "bench/disk.h"
+#include "bench/job.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
@@ -17,7 +21,6 @@
 #include "drivers/pci.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
-#include "kernel/fio.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
@@ -27,25 +30,6 @@
 #define MAX_JOBS 32
 #define MAX_MD 4
 #define MAX_MD_MEMBERS 8
-
-static char fail_reason[256];
-
-int kernel_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!fail_reason[0]) {
-		va_start(ap, fmt);
-		kvsnprintf(fail_reason, sizeof(fail_reason), fmt, ap);
-		va_end(ap);
-	}
-	return -EIO;
-}
-
-const char *kernel_fail_reason(void)
-{
-	return fail_reason[0] ? fail_reason : "unknown failure";
-}
 
 /*
  * A scheduler tunable from the command line: the expiries are in

@@ -11,154 +11,29 @@
  * measured against.
  *
  * With verify=crc32c every written block carries the stamp of
- * kernel/stamp.c (its sector, a seed, a CRC32C), is read back after the
+ * bench/stamp.c (its sector, a seed, a CRC32C), is read back after the
  * writes and checked; a read-only job checks the stamps already on the
  * disk, written by an earlier job or boot, or by the host tool.
  */
+#include "bench/disk.h"
+#include "bench/engine.h"
+#include "bench/stamp.h"
 #include "block/bio.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
 #include "drivers/virtio_blk.h"
-#include "kernel/cmdline.h"
 #include "kernel/cpu.h"
-#include "kernel/fio.h"
-#include "kernel/histogram.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
-#include "kernel/randmap.h"
-#include "kernel/stamp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 
-#define JOB_MAX_IODEPTH 1024
-#define JOB_MAX_BS MiB(4)
-#define JOB_DEFAULT_SEED 0x76626c6bull /* "vblk" */
-/*
- * Hybrid polling: for poll_us after the last completion, reap the used
- * rings instead of halting (poll_us=0: interrupts only). Under TCG a halted
- * vCPU is woken through the host's scheduler, which costs about 100 us on
- * an idle host: measured side by side, randread 4k at iodepth 1 on the
- * bypass path took 127 us per I/O with interrupts alone and 35 us with a
- * 200 us window. On a host whose cores are busy anyway the wake-up is cheap
- * and polling only spends CPU; the job reports cpu_util either way.
- */
-#define JOB_DEFAULT_POLL_US 100
 #define PROGRESS_INTERVAL_NS NSEC_PER_SEC
 #define MAX_ERRORS_REPORTED 32
 
-static const char *const rw_names[] = {
-	[RW_READ] = "read",	      [RW_WRITE] = "write",	  [RW_RANDREAD] = "randread",
-	[RW_RANDWRITE] = "randwrite", [RW_READWRITE] = "rw",	  [RW_RANDRW] = "randrw",
-	[RW_TRIM] = "trim",	      [RW_RANDTRIM] = "randtrim", [RW_WRITEZEROES] = "writezeroes",
-};
-
-static const char *const job_keys[] = {
-	"name",
-	"rw",
-	"readwrite",
-	"bs",
-	"iodepth",
-	"runtime",
-	"size",
-	"io_size",
-	"offset",
-	"filename",
-	"verify",
-	"rwmixread",
-	"randseed",
-	"path",
-	"sched",
-	"queue_depth",
-	"continue_on_error",
-	"fsync",
-	"norandommap",
-	"poll_us",
-	"timeout",
-	NULL,
-};
-
-/* A disk setting a job may carry (applied to its disk after a drain). */
-static bool is_job_disk_setting(const char *key)
-{
-	return !strcmp(key, "timeout") || elv_tunable_known(key);
-}
-
-struct job;
-
-struct io_u {
-	struct job *job;
-	void *buf;
-	unsigned buf_order;
-	u64 offset; /* bytes from the start of the disk */
-	u32 len;
-	bool write;
-	bool flush;	  /* fio's fsync: a cache flush, no data */
-	bool verify_read; /* check the stamps when the read completes */
-	u64 start_ns;
-	unsigned pending_bios;
-	int error;
-	struct virtblk_req *vbr; /* path=raw */
-};
-
-struct job {
-	struct job_spec *spec;
-	unsigned index;
-	struct gendisk *disk;
-	struct virtio_blk *raw; /* path=raw */
-	u64 region_start;	/* bytes */
-	u64 region_blocks;	/* in units of bs */
-	u64 seq_next;
-	u64 rng;
-	struct randmap map; /* random jobs: each block once per pass (fio's default) */
-	u64 bytes_target;   /* 0: time based */
-	u64 issued_bytes;
-	u64 deadline_ns;
-	bool stop;
-	bool verifying; /* the read-back phase after a verify job's writes */
-	u64 verify_next;
-	u8 *written; /* bitmap of blocks this job wrote, for verify */
-	unsigned in_flight;
-	bool continue_on_error;
-
-	/* Results. */
-	u64 ios, bytes, read_ios, write_ios;
-	u64 verified_bytes; /* read back and checked after the writes */
-	u64 syncs, writes_since_sync;
-	u64 errors, verify_failures;
-	u64 start_ns, end_ns, idle_start_ns;
-	u64 next_progress_ns, progress_ios;
-	u64 first_completion_ns;
-	u64 poll_ns, last_activity_ns; /* hybrid polling window */
-	struct histogram lat;
-	char fail[160];
-
-	struct io_u *units;
-};
-
 /* ------------------------------------------------------------------------- */
-
-/* QEMU exposes its accelerator in the hypervisor CPUID leaf. */
-const char *accel_name(void)
-{
-	u32 a, b, c, d;
-	char sig[13];
-
-	cpuid(1, 0, &a, &b, &c, &d);
-	if (!(c & (1u << 31)))
-		return "none";
-	cpuid(0x40000000, 0, &a, &b, &c, &d);
-	memcpy(sig, &b, 4);
-	memcpy(sig + 4, &c, 4);
-	memcpy(sig + 8, &d, 4);
-	sig[12] = '\0';
-	if (!memcmp(sig, "TCGTCGTCGTCG", 12))
-		return "tcg";
-	if (!memcmp(sig, "KVMKVMKVM", 9))
-		return "kvm";
-	return "unknown";
-}
 
 static u64 rng_next(u64 *s)
 {
@@ -171,193 +46,9 @@ static u64 rng_next(u64 *s)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
-static bool rw_is_random(enum job_rw rw)
-{
-	return rw == RW_RANDREAD || rw == RW_RANDWRITE || rw == RW_RANDRW || rw == RW_RANDTRIM;
-}
-
-static bool rw_writes(enum job_rw rw)
-{
-	return rw == RW_WRITE || rw == RW_RANDWRITE || rw == RW_READWRITE || rw == RW_RANDRW;
-}
-
-/* Jobs whose writes carry no data: discard (fio's trim) and write-zeroes. */
-static bool rw_trims(enum job_rw rw)
-{
-	return rw == RW_TRIM || rw == RW_RANDTRIM || rw == RW_WRITEZEROES;
-}
-
 /* ------------------------------------------------------------------------- */
 
-bool job_group_is_job(struct cmdline *cl, unsigned group)
-{
-	for (unsigned i = 0; i < cmdline_count(cl, group); i++) {
-		const char *key = cmdline_at(cl, group, i)->key;
-		for (unsigned k = 0; job_keys[k]; k++)
-			if (!strcmp(key, job_keys[k]))
-				return true;
-		if (elv_tunable_known(key))
-			return true;
-	}
-	return false;
-}
-
-static int parse_job_size(const char *key, const char *v, u64 *out)
-{
-	int err = parse_size(v, out);
-
-	if (err)
-		return kernel_fail("%s=%s: not a size (use e.g. 4k, 128k, 8M)", key, v);
-	return 0;
-}
-
-int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
-{
-	const char *v;
-	u64 n;
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	ksnprintf(s->name, sizeof(s->name), "job%u", group + 1);
-	ksnprintf(s->filename, sizeof(s->filename), "vda");
-	s->rw = RW_READ;
-	s->bs = 4096;
-	s->iodepth = 1;
-	s->rwmixread = 50;
-	s->seed = JOB_DEFAULT_SEED;
-	s->queue_depth = -1;
-
-	if ((v = cmdline_get(cl, group, "name")))
-		ksnprintf(s->name, sizeof(s->name), "%s", v);
-	if ((v = cmdline_get(cl, group, "readwrite")) || (v = cmdline_get(cl, group, "rw"))) {
-		unsigned i;
-		for (i = 0; i < ARRAY_SIZE(rw_names); i++)
-			if (!strcmp(v, rw_names[i]))
-				break;
-		if (!strcmp(v, "readwrite"))
-			i = RW_READWRITE;
-		if (i == ARRAY_SIZE(rw_names))
-			return kernel_fail("rw=%s: expected read, write, randread, randwrite, rw, "
-					   "randrw, trim, randtrim or writezeroes",
-					   v);
-		s->rw = (enum job_rw)i;
-	}
-	if ((v = cmdline_get(cl, group, "bs"))) {
-		if ((err = parse_job_size("bs", v, &n)))
-			return err;
-		if (n < SECTOR_SIZE || n > JOB_MAX_BS || n % SECTOR_SIZE)
-			return kernel_fail("bs=%s: expected a multiple of 512 from 512 to 4M", v);
-		s->bs = (u32)n;
-	}
-	if ((v = cmdline_get(cl, group, "iodepth"))) {
-		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
-			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);
-		s->iodepth = (u32)n;
-	}
-	if ((v = cmdline_get(cl, group, "runtime"))) {
-		if (parse_seconds(v, &n) || n == 0)
-			return kernel_fail("runtime=%s: expected a duration such as 5 or 500ms", v);
-		s->runtime_ns = n * NSEC_PER_MSEC;
-	}
-	if ((v = cmdline_get(cl, group, "size")) && (err = parse_job_size("size", v, &s->size)))
-		return err;
-	if ((v = cmdline_get(cl, group, "io_size")) &&
-	    (err = parse_job_size("io_size", v, &s->io_size)))
-		return err;
-	if ((v = cmdline_get(cl, group, "offset")) &&
-	    (err = parse_job_size("offset", v, &s->offset)))
-		return err;
-	if ((v = cmdline_get(cl, group, "filename"))) {
-		if (strlen(v) >= sizeof(s->filename))
-			return kernel_fail("filename=%s: no such disk", v);
-		ksnprintf(s->filename, sizeof(s->filename), "%s", v);
-	}
-	if ((v = cmdline_get(cl, group, "verify"))) {
-		if (!strcmp(v, "crc32c"))
-			s->verify = true;
-		else if (strcmp(v, "0") && strcmp(v, "none"))
-			return kernel_fail("verify=%s: expected crc32c or 0", v);
-	}
-	if ((v = cmdline_get(cl, group, "rwmixread"))) {
-		if (parse_u64(v, &n) || n > 100)
-			return kernel_fail("rwmixread=%s: expected 0..100", v);
-		s->rwmixread = (u32)n;
-	}
-	if ((v = cmdline_get(cl, group, "fsync"))) {
-		if (parse_u64(v, &n) || n > 1000000)
-			return kernel_fail("fsync=%s: expected a number of writes (0: never)", v);
-		s->fsync = (u32)n;
-	}
-	if ((v = cmdline_get(cl, group, "norandommap"))) {
-		bool b = true;
-		if (*v && parse_bool(v, &b))
-			return kernel_fail("norandommap=%s: expected 1 or 0", v);
-		s->norandommap = b;
-	}
-	if ((v = cmdline_get(cl, group, "randseed")) && parse_u64(v, &s->seed))
-		return kernel_fail("randseed=%s: expected a number", v);
-	if ((v = cmdline_get(cl, group, "path"))) {
-		if (!strcmp(v, "request"))
-			s->path = JOB_PATH_REQUEST;
-		else if (!strcmp(v, "bio"))
-			s->path = JOB_PATH_BIO;
-		else if (!strcmp(v, "raw"))
-			s->path = JOB_PATH_RAW;
-		else
-			return kernel_fail("path=%s: expected request, bio or raw", v);
-	}
-	if ((v = cmdline_get(cl, group, "sched"))) {
-		if (strcmp(v, "deadline") && strcmp(v, "noop"))
-			return kernel_fail("sched=%s: expected deadline or noop", v);
-		s->sched = v;
-	}
-	if ((v = cmdline_get(cl, group, "queue_depth"))) {
-		if (parse_u64(v, &n) || n < 1 || n > 65536)
-			return kernel_fail("queue_depth=%s: expected a positive number", v);
-		s->queue_depth = (int)n;
-	}
-	s->poll_us = JOB_DEFAULT_POLL_US;
-	if ((v = cmdline_get(cl, group, "poll_us"))) {
-		if (parse_u64(v, &n) || n > 1000000)
-			return kernel_fail("poll_us=%s: expected 0..1000000 (0: never poll)", v);
-		s->poll_us = (u32)n;
-	}
-	if ((v = cmdline_get(cl, group, "continue_on_error"))) {
-		if (strcmp(v, "none") && strcmp(v, "io") && strcmp(v, "all"))
-			return kernel_fail("continue_on_error=%s: expected none, io or all", v);
-		s->continue_on_error = strcmp(v, "none") != 0;
-	}
-	for (unsigned i = 0; i < cmdline_count(cl, group); i++) {
-		const char *key = cmdline_at(cl, group, i)->key;
-		bool seen = false;
-
-		if (!is_job_disk_setting(key))
-			continue;
-		for (unsigned k = 0; k < s->ntunables; k++)
-			seen = seen || !strcmp(s->tunable_key[k], key);
-		if (seen)
-			continue;
-		if (s->ntunables == JOB_SCHED_TUNABLES)
-			return kernel_fail("%s: more than %d disk settings", s->name,
-					   JOB_SCHED_TUNABLES);
-		s->tunable_key[s->ntunables] = key;
-		s->tunable_val[s->ntunables++] = cmdline_get(cl, group, key);
-	}
-	if (s->path == JOB_PATH_RAW && (s->sched || s->ntunables))
-		return kernel_fail("%s: path=raw has no scheduler to set", s->name);
-	if (s->path == JOB_PATH_RAW && rw_trims(s->rw))
-		return kernel_fail("%s: path=raw moves data only; rw=%s needs a block path",
-				   s->name, rw_names[s->rw]);
-	if (rw_trims(s->rw) && s->verify)
-		return kernel_fail("%s: verify does not apply to rw=%s", s->name, rw_names[s->rw]);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------- */
-
-static void job_failf(struct job *j, const char *fmt, ...) __printf(2, 3);
-
-static void job_failf(struct job *j, const char *fmt, ...)
+void job_failf(struct job *j, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -810,95 +501,6 @@ static void job_teardown(struct job *j)
 
 /* ------------------------------------------------------------------------- */
 
-/* Fixed-point printing: the kernel has no floating point. */
-static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals)
-{
-	static const u64 div[] = {1000, 100, 10, 1};
-
-	if (decimals == 0)
-		ksnprintf(buf, n, "%lu", (value_x1000 + 500) / 1000);
-	else
-		ksnprintf(buf, n, "%lu.%0*lu", value_x1000 / 1000, decimals,
-			  value_x1000 % 1000 / div[decimals]);
-	return buf;
-}
-
-/* The queue that decides the path: a partition's disk's, an md device's first member's. */
-static struct request_queue *job_queue(struct job *j)
-{
-	struct gendisk *member;
-
-	return disk_lower(j->disk, &member, 1) ? member->queue : j->disk->queue;
-}
-
-static const char *path_name(struct job *j)
-{
-	if (j->raw)
-		return "raw";
-	return job_queue(j)->path == BLK_PATH_BIO ? "bio" : "request";
-}
-
-static const char *sched_name(struct job *j)
-{
-	if (j->raw || job_queue(j)->path == BLK_PATH_BIO)
-		return "none";
-	return elevator_name(job_queue(j));
-}
-
-static void report(struct job *j, const struct blk_counters *c0, const struct blk_counters *c1,
-		   const struct virtio_blk_stats *v0, const struct virtio_blk_stats *v1,
-		   u64 idle_ns)
-{
-	struct job_spec *s = j->spec;
-	u64 ns = j->end_ns - j->start_ns;
-	u64 iops_x1000 = ns ? j->ios * NSEC_PER_SEC * 1000 / ns : 0;
-	/* bytes/s in 10^6 units, x1000: bytes * 1e9 / ns / 1e6 * 1e3 = bytes * 1e6 / ns */
-	u64 mbps_x1000 = ns ? j->bytes / ns * 1000000 + j->bytes % ns * 1000000 / ns : 0;
-	u64 busy = ns > idle_ns ? ns - idle_ns : 0;
-	u64 cpu_x1000 = ns ? busy * 1000 / ns : 0;
-	u64 merges = c1->back_merges + c1->front_merges - c0->back_merges - c0->front_merges;
-	u64 kicks = j->raw ? v1->kicks - v0->kicks : c1->kicks - c0->kicks;
-	u64 irqs = j->raw ? v1->irqs - v0->irqs : c1->irqs - c0->irqs;
-	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], t[32];
-	u64 p50 = hist_percentile(&j->lat, 5000), p90 = hist_percentile(&j->lat, 9000);
-	u64 p99 = hist_percentile(&j->lat, 9900), p999 = hist_percentile(&j->lat, 9990);
-
-	printk("%s: %s on %s, path %s, sched %s, bs %u, iodepth %u, accel %s\n", s->name,
-	       rw_names[s->rw], s->filename, path_name(j), sched_name(j), s->bs, s->iodepth,
-	       accel_name());
-	printk("%s:   %lu ios (%lu read, %lu write), %lu bytes in %s s: %s IOPS, %s MB/s\n",
-	       s->name, j->ios, j->read_ios, j->write_ios, j->bytes,
-	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3),
-	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2));
-	printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", s->name,
-	       fmt_fixed(c, sizeof(c), hist_mean(&j->lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
-	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1), fmt_fixed(h, sizeof(h), j->lat.max, 1));
-	printk("%s:   merges %lu, kicks %lu, irqs %lu, cpu %s%%, errors %lu\n", s->name,
-	       j->raw ? 0 : merges, kicks, irqs, fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1),
-	       j->errors);
-
-	printk("JSON {\"job\":\"%s\",\"disk\":\"%s\",\"path\":\"%s\",\"sched\":\"%s\","
-	       "\"rw\":\"%s\",\"bs\":%u,\"iodepth\":%u,\"ios\":%lu,\"bytes\":%lu,"
-	       "\"seconds\":%s,",
-	       s->name, s->filename, path_name(j), sched_name(j), rw_names[s->rw], s->bs,
-	       s->iodepth, j->ios, j->bytes, fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3));
-	printk("\"iops\":%s,\"mbps\":%s,\"lat_us\":{\"mean\":%s,\"p50\":%s,\"p90\":%s,"
-	       "\"p99\":%s,\"p999\":%s,\"max\":%s},",
-	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2),
-	       fmt_fixed(c, sizeof(c), hist_mean(&j->lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
-	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1), fmt_fixed(h, sizeof(h), j->lat.max, 1));
-	if (j->raw)
-		printk("\"merges\":null,");
-	else
-		printk("\"merges\":%lu,", merges);
-	printk("\"kicks\":%lu,\"irqs\":%lu,\"cpu_util\":%s,\"errors\":%lu,\"verify\":%s,"
-	       "\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",
-	       kicks, irqs, fmt_fixed(a, sizeof(a), cpu_x1000, 3), j->errors,
-	       s->verify ? "\"crc32c\"" : "null", j->verified_bytes, j->syncs, accel_name());
-}
-
 int job_run(struct job_spec *s, unsigned index)
 {
 	struct job job, *j = &job;
@@ -953,7 +555,7 @@ int job_run(struct job_spec *s, unsigned index)
 	}
 	if (j->raw)
 		virtblk_raw_end(j->raw);
-	report(j, &c0, &c1, &v0, &v1, idle);
+	job_report(j, &c0, &c1, &v0, &v1, idle);
 	if (index == 0 && j->first_completion_ns)
 		printk("BOOT: first I/O completed after %lu us\n",
 		       cycles_to_ns(rdtsc() - boot_tsc) / NSEC_PER_USEC -

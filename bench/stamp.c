@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Sector stamps: the layout and the payload generator are documented in
- * include/kernel/stamp.h, which is the specification; this file follows it.
+ * include/bench/stamp.h, which is the specification; this file follows it.
  * Byte-wise little-endian accessors keep the code independent of the
  * buffer's alignment and of the host's byte order.
  */
 #include "kernel/crc32c.h"
-#include "kernel/stamp.h"
+#include "bench/stamp.h"
 
 #define SPLITMIX64_GAMMA 0x9e3779b97f4a7c15ull
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "kernel/randmap.h"
+#include "bench/randmap.h"
 
 /* splitmix64: spreads a counter into well-mixed bits. */
 static u64 mix(u64 x)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "kernel/histogram.h"
+#include "bench/histogram.h"
 #include "kernel/string.h"
 
 void hist_init(struct histogram *h)

@@ -2,7 +2,7 @@
 /*
  * Self-describing sector stamps: the data pattern the kernel's verify jobs
  * write and check, and that tools/vblk-img creates and checks in disk images
- * on the host. One implementation (kernel/stamp.c) serves both.
+ * on the host. One implementation (bench/stamp.c) serves both.
  *
  * Every 512-byte sector carries its own address, the seed it was written
  * with and a checksum, so a sector that turns up in the wrong place, a stale
