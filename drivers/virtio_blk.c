@@ -98,23 +98,29 @@ static int read_config(struct virtio_blk *vblk)
  * A descriptor chain may not be longer than the queue (2.6.5.3.1). Without
  * indirect descriptors every segment uses a ring slot, plus the header and
  * the status; with them the chain still counts against the queue size.
- * QEMU's seg-max-adjust=off reports 126 even for a 16-entry queue.
+ * QEMU's seg-max-adjust=off reports 126 even for a 16-entry queue. A queue
+ * so small that its requests cannot hold one logical block is refused.
  */
-static void clamp_seg_max(struct virtio_blk *vblk)
+static int clamp_seg_max(struct virtio_blk *vblk)
 {
 	unsigned ring = virtqueue_get_vring_size(vblk->vdev.vqs[0]);
+	u32 seg_max = vblk->cfg.seg_max;
 
 	for (unsigned i = 1; i < vblk->vdev.nvqs; i++)
 		ring = MIN(ring, virtqueue_get_vring_size(vblk->vdev.vqs[i]));
-	if (ring < 3) {
-		vblk->cfg.seg_max = 1;
-		return;
-	}
-	if (vblk->cfg.seg_max > ring - 2) {
+	seg_max = ring < 3 ? 1 : MIN(seg_max, ring - 2);
+	if (seg_max != vblk->cfg.seg_max) {
 		pr_info("%s: seg_max %u clamped to %u (queue size %u)", vblk->name,
-			vblk->cfg.seg_max, ring - 2, ring);
-		vblk->cfg.seg_max = ring - 2;
+			vblk->cfg.seg_max, seg_max, ring);
+		vblk->cfg.seg_max = seg_max;
 	}
+	if (vblk->cfg.size_max && (u64)seg_max * vblk->cfg.size_max < vblk->cfg.blk_size) {
+		pr_err("%s: %u segments of at most %u bytes (queue size %u) cannot carry one "
+		       "%u-byte block",
+		       vblk->name, seg_max, vblk->cfg.size_max, ring, vblk->cfg.blk_size);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /*
@@ -165,7 +171,12 @@ static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size,
 			      allow_msix, vblk->name);
 	if (err)
 		return err;
-	clamp_seg_max(vblk);
+	err = clamp_seg_max(vblk);
+	if (err) {
+		virtio_reset(vdev);
+		virtio_del_vqs(vdev);
+		return err;
+	}
 	virtio_device_ready(vdev);
 	return 0;
 }

@@ -7,7 +7,8 @@
  * device is broken: -EINVAL, and the message names the field and value.
  * One that is valid but beyond this driver (a 2 MiB logical block, which
  * QEMU allows) is refused with -EOPNOTSUPP, or adapted to where that is
- * safe (too many queues, a capacity that is not whole blocks).
+ * safe (too many queues, a capacity that is not whole blocks, a size_max
+ * below a page, which Linux raises to a page).
  */
 #include "drivers/virtio_blk.h"
 #include "kernel/platform.h"
@@ -103,15 +104,28 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct v
 	}
 	if (has(features, VIRTIO_BLK_F_SIZE_MAX)) {
 		u32 sz = le32_at(raw, VIRTIO_BLK_CFG_SIZE_MAX);
-		if (!sz) {
-			pr_err("%s: size_max is 0", name);
-			return -EINVAL;
-		}
-		if (sz < SECTOR_SIZE) {
-			pr_err("%s: size_max %u is below one sector; not supported", name, sz);
-			return -EOPNOTSUPP;
+		/*
+		 * 5.2.4 sets size_max no lower bound, and real devices send 0
+		 * (qemu-storage-daemon's vhost-user-blk export). Linux never
+		 * makes the segment limit smaller than a page
+		 * (blk_queue_max_segment_size clamps it up), so such a device
+		 * gets page-sized segments there, and here too; the boot log
+		 * says so.
+		 */
+		if (sz < PAGE_SIZE) {
+			pr_info("%s: size_max %u is below a page: segments of up to %lu bytes, "
+				"as Linux uses them",
+				name, sz, PAGE_SIZE);
+			sz = PAGE_SIZE;
 		}
 		cfg->size_max = sz;
+		/* Only a limit that leaves no room for one logical block cannot be honoured. */
+		if ((u64)cfg->seg_max * sz < cfg->blk_size) {
+			pr_err("%s: size_max %u with seg_max %u cannot carry one %u-byte block",
+			       name, le32_at(raw, VIRTIO_BLK_CFG_SIZE_MAX), cfg->seg_max,
+			       cfg->blk_size);
+			return -EOPNOTSUPP;
+		}
 	}
 	if (has(features, VIRTIO_BLK_F_GEOMETRY)) {
 		cfg->cylinders = le16_at(raw, VIRTIO_BLK_CFG_GEOMETRY);

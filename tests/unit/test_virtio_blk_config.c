@@ -455,6 +455,7 @@ struct bad_case {
 	const char *value_text;
 	const char *also; /* must be on the same line too, or NULL */
 	u32 blk_size;	  /* 0: the default's */
+	u32 seg_max;	  /* 0: the default's */
 };
 
 #define BAD(fld, off, w, v, feat, e, ...)                                                          \
@@ -471,7 +472,6 @@ static const struct bad_case bad_cases[] = {
 	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 768, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
 	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 4097, VIRTIO_BLK_F_BLK_SIZE, EINVAL),
 	BAD("seg_max", VIRTIO_BLK_CFG_SEG_MAX, 4, 0, VIRTIO_BLK_F_SEG_MAX, EINVAL),
-	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 0, VIRTIO_BLK_F_SIZE_MAX, EINVAL),
 	BAD("num_queues", VIRTIO_BLK_CFG_NUM_QUEUES, 2, 0, VIRTIO_BLK_F_MQ, EINVAL),
 	BAD("physical_block_exp", VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 1, 40, VIRTIO_BLK_F_TOPOLOGY,
 	    EINVAL),
@@ -506,8 +506,11 @@ static const struct bad_case bad_cases[] = {
 	    .also = "65536"),
 	BAD("blk_size", VIRTIO_BLK_CFG_BLK_SIZE, 4, 131072, VIRTIO_BLK_F_BLK_SIZE, EOPNOTSUPP,
 	    .also = "65536"),
-	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 256, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
-	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 511, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP),
+	/* Page-sized segments (size_max raised to a page) of 64 KiB blocks: 16 are needed. */
+	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 0, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP,
+	    .also = "seg_max", .blk_size = 65536, .seg_max = 15),
+	BAD("size_max", VIRTIO_BLK_CFG_SIZE_MAX, 4, 8192, VIRTIO_BLK_F_SIZE_MAX, EOPNOTSUPP,
+	    .also = "65536", .blk_size = 65536, .seg_max = 7),
 };
 
 static void apply_bad(struct dev *d, const struct bad_case *c)
@@ -515,6 +518,8 @@ static void apply_bad(struct dev *d, const struct bad_case *c)
 	qemu_default(d);
 	if (c->blk_size)
 		put32(d, VIRTIO_BLK_CFG_BLK_SIZE, c->blk_size);
+	if (c->seg_max)
+		put32(d, VIRTIO_BLK_CFG_SEG_MAX, c->seg_max);
 	switch (c->width) {
 	case 1:
 		put8(d, c->field_off, (u8)c->value);
@@ -576,13 +581,13 @@ static void test_accepted_boundaries(void **state)
 	assert_int_equal(cfg.blk_size, SECTOR_SIZE);
 	assert_int_equal(cfg.phys_block_size, 512u << 16);
 
-	put32(&d, VIRTIO_BLK_CFG_SIZE_MAX, SECTOR_SIZE);
+	put32(&d, VIRTIO_BLK_CFG_SIZE_MAX, PAGE_SIZE);
 	put32(&d, VIRTIO_BLK_CFG_SEG_MAX, 1);
 	put16(&d, VIRTIO_BLK_CFG_NUM_QUEUES, 1);
 	put32(&d, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 1);
 	put32(&d, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS, 1);
 	assert_int_equal(parse(&d), 0);
-	assert_int_equal(cfg.size_max, SECTOR_SIZE);
+	assert_int_equal(cfg.size_max, PAGE_SIZE);
 	assert_int_equal(cfg.seg_max, 1);
 	assert_int_equal(cfg.num_queues, 1);
 	assert_int_equal(cfg.max_discard_sectors, 1);
@@ -642,6 +647,43 @@ static void test_seg_max_clamped(void **state)
 	assert_log_empty();
 }
 
+/*
+ * size_max below a page, 0 included (qemu-storage-daemon's vhost-user-blk
+ * sends 0): segments of a page, as Linux makes them, said in the log.
+ */
+static void test_size_max_below_page(void **state)
+{
+	static const u32 values[] = {0, 1, 511, 512, 4095};
+	struct dev d;
+	char text[16];
+
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+		qemu_default(&d);
+		put32(&d, VIRTIO_BLK_CFG_SIZE_MAX, values[i]);
+		assert_int_equal(parse(&d), 0);
+		assert_int_equal(cfg.size_max, PAGE_SIZE);
+		snprintf(text, sizeof(text), "%u", values[i]);
+		assert_logged("", "size_max", text, "4096");
+	}
+
+	/* Exactly enough page-sized segments for one 64 KiB block. */
+	qemu_default(&d);
+	put32(&d, VIRTIO_BLK_CFG_SIZE_MAX, 0);
+	put32(&d, VIRTIO_BLK_CFG_BLK_SIZE, 65536);
+	put8(&d, VIRTIO_BLK_CFG_PHYS_BLOCK_EXP, 0);
+	put32(&d, VIRTIO_BLK_CFG_SEG_MAX, 16);
+	assert_int_equal(parse(&d), 0);
+	assert_int_equal(cfg.size_max, PAGE_SIZE);
+	assert_int_equal(cfg.seg_max, 16);
+
+	/* A page is already what Linux asks: nothing to say. */
+	qemu_default(&d);
+	put32(&d, VIRTIO_BLK_CFG_SIZE_MAX, PAGE_SIZE);
+	assert_int_equal(parse(&d), 0);
+	assert_int_equal(cfg.size_max, PAGE_SIZE);
+	assert_log_empty();
+}
+
 /* Capacity is in 512-byte sectors; a partial last logical block is dropped. */
 static void test_capacity_rounded_to_blocks(void **state)
 {
@@ -696,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup(test_num_queues_clamped, setup),
 		cmocka_unit_test_setup(test_seg_max_clamped, setup),
 		cmocka_unit_test_setup(test_capacity_rounded_to_blocks, setup),
+		cmocka_unit_test_setup(test_size_max_below_page, setup),
 	};
 	/* One named test per bad case, refused and then ignored. */
 	static struct CMUnitTest tests[ARRAY_SIZE(fixed) + 2 * ARRAY_SIZE(bad_cases)];
