@@ -46,6 +46,8 @@ struct madt {
 #define MADT_IOAPIC 1
 #define MADT_ISO 2
 #define MADT_LAPIC_OVERRIDE 5
+#define MADT_X2APIC 9
+#define MADT_LAPIC_ENABLED 1
 
 /* FADT field offsets (ACPI 6.4, table 5.9). */
 #define FADT_DSDT 40
@@ -126,8 +128,20 @@ static void parse_madt(const struct madt *m)
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
 		switch (p[0]) {
 		case MADT_LAPIC:
-			if (p[1] >= 8 && (p[4] & 1))
-				acpi.nr_cpus++;
+			/*
+			 * Every processor entry is a possible CPU, enabled or
+			 * not: QEMU lists the ones -smp's maxcpus allows as
+			 * disabled entries (ACPI 6.4, 5.2.12.2).
+			 */
+			if (p[1] >= 8) {
+				acpi.nr_possible_cpus++;
+				if (p[4] & MADT_LAPIC_ENABLED)
+					acpi.nr_cpus++;
+			}
+			break;
+		case MADT_X2APIC:
+			if (p[1] >= 16)
+				acpi.nr_possible_cpus++;
 			break;
 		case MADT_IOAPIC:
 			if (p[1] >= 12 && acpi.nr_ioapics < ACPI_MAX_IOAPICS) {

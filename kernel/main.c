@@ -10,6 +10,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
+#include "kernel/hypervisor.h"
 #include "kernel/interrupt.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
@@ -66,9 +67,19 @@ static void print_cpu(void)
 	memcpy(vendor + 4, &d, 4);
 	memcpy(vendor + 8, &c, 4);
 	vendor[12] = '\0';
-	printk("cpu: %s, TSC %lu.%03lu MHz (calibrated against the %s), %u CPU(s) in MADT\n",
+	printk("cpu: %s, TSC %lu.%03lu MHz (calibrated against the %s), %u CPU(s) in MADT (%u "
+	       "possible)\n",
 	       vendor, tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, time_calibration_source(),
-	       acpi.nr_cpus);
+	       acpi.nr_cpus, acpi.nr_possible_cpus);
+	/*
+	 * Before QEMU 8.1 (commit c914d46d), TCG drops a guest's memory fences
+	 * when only one vCPU is possible, so the host may reorder the ring's
+	 * avail->idx store with the avail_event load and lose a notification
+	 * (virtio 1.2, 2.7.10). No guest code can fence there: say so.
+	 */
+	if (acpi.nr_possible_cpus == 1 && !strcmp(accel_name(), "tcg"))
+		printk("cpu: warning: one possible CPU under TCG: QEMU before 8.1 drops this "
+		       "guest's memory fences; boot with -smp N,maxcpus=2 or more\n");
 }
 
 void kmain(u32 proto, u32 info)

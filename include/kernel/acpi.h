@@ -36,7 +36,8 @@ struct acpi_info {
 	bool present;
 	u8 revision;
 	u64 lapic_addr;
-	unsigned nr_cpus;
+	unsigned nr_cpus;	   /* enabled processor entries */
+	unsigned nr_possible_cpus; /* every processor entry, enabled or not */
 	struct acpi_ioapic ioapic[ACPI_MAX_IOAPICS];
 	unsigned nr_ioapics;
 	struct acpi_override iso[ACPI_MAX_OVERRIDES];
