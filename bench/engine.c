@@ -175,6 +175,63 @@ static unsigned job_op(const struct job *j, const struct io_u *u)
 }
 
 /*
+ * flush_trace=1: the evidence a host checker needs to prove durability by
+ * ordering (virtio 1.2, 5.2.6.2: a flush makes durable the writes the device
+ * completed before it). Called with each completed write, which is noted as
+ * a sector range of the job's disk, and with each flush as it is issued,
+ * which prints one line naming every write completed since the previous
+ * flush was issued:
+ *   flush_trace: JOB DISK flush N after K done SECTOR+COUNT ...
+ * K is the most flushes of the job that had completed when one of those
+ * writes was issued: with K = N-1, a write reached the device after flush
+ * N-1 did, so the device cannot have folded flush N into it. Ranges that do
+ * not fit are printed ahead on "done" lines without "flush N after K"; they
+ * belong to the next flush line.
+ */
+static void flush_trace(struct job *j, const struct io_u *u)
+{
+	u64 sector = u->offset >> SECTOR_SHIFT, count = u->len >> SECTOR_SHIFT;
+	char line[400];
+	size_t n = 0;
+
+	if (!u->flush && job_op(j, u) != REQ_OP_WRITE)
+		return; /* a discard or write-zeroes writes no data */
+	if (!u->flush) {
+		j->ftrace_after = MAX(j->ftrace_after, u->flushes_done);
+		if (j->ftrace_n) {
+			typeof(j->ftrace[0]) *last = &j->ftrace[j->ftrace_n - 1];
+			if (last->sector + last->count == sector) {
+				last->count += count;
+				return;
+			}
+		}
+		if (j->ftrace_n < ARRAY_SIZE(j->ftrace)) {
+			j->ftrace[j->ftrace_n].sector = sector;
+			j->ftrace[j->ftrace_n++].count = count;
+			return;
+		}
+	}
+	n += ksnprintf(line + n, sizeof(line) - n, "flush_trace: %s %s", j->spec->name,
+		       j->spec->filename);
+	if (u->flush) {
+		n += ksnprintf(line + n, sizeof(line) - n, " flush %lu after %lu",
+			       ++j->ftrace_flushes, j->ftrace_after);
+		j->ftrace_after = 0;
+	}
+	n += ksnprintf(line + n, sizeof(line) - n, " done");
+	for (unsigned i = 0; i < j->ftrace_n && n < sizeof(line); i++)
+		n += ksnprintf(line + n, sizeof(line) - n, " %lu+%lu", j->ftrace[i].sector,
+			       j->ftrace[i].count);
+	printk("%s\n", line);
+	j->ftrace_n = 0;
+	if (!u->flush) {
+		j->ftrace[0].sector = sector;
+		j->ftrace[0].count = count;
+		j->ftrace_n = 1;
+	}
+}
+
+/*
  * Build the unit's bios, one page at a time; when bio_add_page refuses a
  * page (the queue's limits), the bio is sent and another begun. The unit
  * completes when its last bio does.
@@ -243,6 +300,9 @@ static void io_u_start(struct job *j, struct io_u *u)
 	u->error = 0;
 	if (u->write && j->spec->verify)
 		stamp_fill(u->buf, u->len, u->offset >> SECTOR_SHIFT, j->spec->seed);
+	if (u->flush && j->spec->flush_trace)
+		flush_trace(j, u);
+	u->flushes_done = j->ftrace_flushes_done;
 	u->start_ns = ktime_get_ns();
 	if (j->raw) {
 		u32 type = u->flush   ? VIRTIO_BLK_T_FLUSH
@@ -268,6 +328,8 @@ static void io_u_complete(struct io_u *u)
 		j->first_completion_ns = now;
 	if (u->flush) {
 		j->syncs++; /* not an I/O of the job's size: kept out of its numbers */
+		if (!u->error)
+			j->ftrace_flushes_done++;
 	} else if (j->verifying) {
 		/* The read-back is checking, not benchmarking: count it apart. */
 		j->verified_bytes += u->len;
@@ -279,6 +341,8 @@ static void io_u_complete(struct io_u *u)
 			j->write_ios++;
 		else
 			j->read_ios++;
+		if (u->write && !u->error && j->spec->flush_trace)
+			flush_trace(j, u);
 	}
 
 	if (u->error) {

@@ -37,6 +37,7 @@ static const char *const job_keys[] = {
 	"queue_depth",
 	"continue_on_error",
 	"fsync",
+	"flush_trace",
 	"norandommap",
 	"poll_us",
 	"timeout",
@@ -147,6 +148,12 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		if (parse_u64(v, &n) || n > 1000000)
 			return kernel_fail("fsync=%s: expected a number of writes (0: never)", v);
 		s->fsync = (u32)n;
+	}
+	if ((v = cmdline_get(cl, group, "flush_trace"))) {
+		bool b = true;
+		if (*v && parse_bool(v, &b))
+			return kernel_fail("flush_trace=%s: expected 1 or 0", v);
+		s->flush_trace = b;
 	}
 	if ((v = cmdline_get(cl, group, "norandommap"))) {
 		bool b = true;

@@ -33,6 +33,7 @@ struct io_u {
 	unsigned pending_bios;
 	int error;
 	struct virtblk_req *vbr; /* path=raw */
+	u64 flushes_done;	 /* flush_trace: the job's completed flushes at issue */
 };
 
 struct job {
@@ -68,6 +69,18 @@ struct job {
 	char fail[160];
 
 	struct io_u *units;
+
+	/*
+	 * flush_trace=1: the writes completed since the last flush was issued,
+	 * as sector ranges, printed when the next flush is issued; and the most
+	 * flushes any of them had seen complete when it was issued.
+	 */
+	struct {
+		u64 sector;
+		u64 count;
+	} ftrace[12];
+	unsigned ftrace_n;
+	u64 ftrace_flushes, ftrace_flushes_done, ftrace_after;
 };
 
 void job_failf(struct job *j, const char *fmt, ...) __printf(2, 3);

@@ -58,6 +58,7 @@ struct job_spec {
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
 	u32 fsync;		/* fio's: a flush after every N writes, 0: never */
+	bool flush_trace;	/* a serial line per flush: the writes it covers */
 	u64 seed;
 	enum job_path path;
 	const char *sched; /* NULL: keep the disk's */
