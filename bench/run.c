@@ -158,30 +158,94 @@ void disk_drain(struct gendisk *disk)
 		blk_drain_queue(members[i]->queue);
 }
 
+/*
+ * Disk settings that decide how a virtio disk is probed: its ring layout
+ * (vdX.ring=split|packed, auto by default). They reach the driver before
+ * it looks at the devices; whether their disks exist is known only after.
+ */
+static bool is_probe_setting(const char *key)
+{
+	return !strcmp(key, "ring");
+}
+
+/* Split "vda.ring" into the disk's name and the key; false when not of that shape. */
+static bool split_disk_key(const char *key, char *name, size_t size, const char **rest)
+{
+	const char *dot = strchr(key, '.');
+
+	if (!dot || dot == key || (size_t)(dot - key) >= size)
+		return false;
+	memcpy(name, key, (size_t)(dot - key));
+	name[dot - key] = '\0';
+	*rest = dot + 1;
+	return true;
+}
+
+static int apply_probe_settings(struct cmdline *cl)
+{
+	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
+		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
+			struct cmdline_param *p = cmdline_at(cl, g, i);
+			enum virtblk_ring ring;
+			const char *key;
+			char name[16];
+
+			if (!split_disk_key(p->key, name, sizeof(name), &key) ||
+			    !is_probe_setting(key))
+				continue;
+			if (!strcmp(p->value, "split"))
+				ring = VIRTBLK_RING_SPLIT;
+			else if (!strcmp(p->value, "packed"))
+				ring = VIRTBLK_RING_PACKED;
+			else if (!strcmp(p->value, "auto"))
+				ring = VIRTBLK_RING_AUTO;
+			else
+				return kernel_fail("%s=%s: expected split, packed or auto", p->key,
+						   p->value);
+			if (virtblk_set_ring(name, ring))
+				return kernel_fail(
+					"%s: only virtio disks (vda, vdb, ...) have this "
+					"setting",
+					p->key);
+		}
+	}
+	return 0;
+}
+
 /* Claim every "disk.key=value" in any group; they hold from boot. */
 static int apply_disk_settings(struct cmdline *cl)
 {
 	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
 		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
 			struct cmdline_param *p = cmdline_at(cl, g, i);
-			const char *dot = strchr(p->key, '.');
+			const char *key;
 			char name[16];
 			struct gendisk *disk;
 			int err;
 
-			if (!dot || dot == p->key || (size_t)(dot - p->key) >= sizeof(name))
+			if (!split_disk_key(p->key, name, sizeof(name), &key))
 				continue;
-			memcpy(name, p->key, (size_t)(dot - p->key));
-			name[dot - p->key] = '\0';
 			p->used = true;
+			/*
+			 * A probe setting was the driver's already; its disk
+			 * exists even when the setting made it unusable, so
+			 * that the other disks go on.
+			 */
+			if (is_probe_setting(key)) {
+				if (!virtio_blk_find(name))
+					return kernel_fail("%s=%s: no disk named %s", p->key,
+							   p->value, name);
+				printk("%s: %s=%s (at probe)\n", name, key, p->value);
+				continue;
+			}
 			disk = get_gendisk(name);
 			if (!disk)
 				return kernel_fail("%s=%s: no disk named %s", p->key, p->value,
 						   name);
-			err = disk_setting(disk, dot + 1, p->value);
+			err = disk_setting(disk, key, p->value);
 			if (err)
 				return err;
-			printk("%s: %s=%s\n", name, dot + 1, p->value);
+			printk("%s: %s=%s\n", name, key, p->value);
 		}
 	}
 	return 0;
@@ -281,6 +345,8 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 
 	if ((err = blk_dev_init()))
 		return kernel_fail("block layer: %s", errno_name(err));
+	if ((err = apply_probe_settings(cl)))
+		return err;
 	pci_init();
 	virtio_blk_init();
 	for (unsigned i = 0; i < virtio_blk_count(); i++)

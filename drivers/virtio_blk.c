@@ -35,6 +35,9 @@ static struct virtio_blk *disks[VIRTBLK_MAX_DISKS];
 static unsigned nr_disks;
 static struct timer_list timeout_timer;
 
+/* Probe-time settings, by the disk's letter (vda is 0), given before probing. */
+static enum virtblk_ring ring_setting[VIRTBLK_MAX_DISKS];
+
 static const u64 driver_features =
 	(1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
 	(1ull << VIRTIO_BLK_F_GEOMETRY) | (1ull << VIRTIO_BLK_F_RO) |
@@ -42,7 +45,8 @@ static const u64 driver_features =
 	(1ull << VIRTIO_BLK_F_TOPOLOGY) | (1ull << VIRTIO_BLK_F_CONFIG_WCE) |
 	(1ull << VIRTIO_BLK_F_MQ) | (1ull << VIRTIO_BLK_F_DISCARD) |
 	(1ull << VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
-	(1ull << VIRTIO_RING_F_EVENT_IDX) | (1ull << VIRTIO_F_VERSION_1);
+	(1ull << VIRTIO_RING_F_EVENT_IDX) | (1ull << VIRTIO_F_VERSION_1) |
+	(1ull << VIRTIO_F_RING_PACKED);
 
 static void virtblk_done(struct virtqueue *vq);
 static void virtblk_complete_tasklet(void *data);
@@ -154,13 +158,39 @@ static void virtblk_config_changed(struct virtio_device *vdev)
 	}
 }
 
+/*
+ * The features this disk asks for: everything the driver can use, but
+ * VIRTIO_F_RING_PACKED only as its ring setting allows. A packed ring the
+ * device cannot give (a legacy device, or QEMU's packed=off) is refused.
+ */
+static int virtblk_features(struct virtio_blk *vblk, u64 *features)
+{
+	struct virtio_device *vdev = &vblk->vdev;
+
+	*features = driver_features;
+	if (vblk->ring == VIRTBLK_RING_SPLIT)
+		*features &= ~(1ull << VIRTIO_F_RING_PACKED);
+	if (vblk->ring == VIRTBLK_RING_PACKED &&
+	    !(vdev->device_features & (1ull << VIRTIO_F_RING_PACKED))) {
+		pr_err("%s: ring=packed, but the device does not offer VIRTIO_F_RING_PACKED (%s)",
+		       vblk->name,
+		       vdev->modern ? "QEMU's packed=off" : "a legacy device has split rings only");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* Device initialisation after the transport probe (3.1.1 steps 4-8). */
 static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size, bool allow_msix)
 {
 	struct virtio_device *vdev = &vblk->vdev;
+	u64 features;
 	int err;
 
-	err = virtio_negotiate(vdev, driver_features);
+	err = virtblk_features(vblk, &features);
+	if (err)
+		return err;
+	err = virtio_negotiate(vdev, features);
 	if (err)
 		return err;
 	err = read_config(vblk);
@@ -1029,6 +1059,7 @@ static void print_features(struct virtio_blk *vblk)
 		{VIRTIO_RING_F_INDIRECT_DESC, "INDIRECT_DESC"},
 		{VIRTIO_RING_F_EVENT_IDX, "EVENT_IDX"},
 		{VIRTIO_F_VERSION_1, "VERSION_1"},
+		{VIRTIO_F_RING_PACKED, "RING_PACKED"},
 	};
 	char buf[256];
 	size_t len = 0;
@@ -1057,6 +1088,14 @@ static void print_disk(struct virtio_blk *vblk)
 	       vblk->name, vblk->cfg.seg_max, vblk->cfg.size_max, vblk->cfg.max_discard_sectors,
 	       vblk->cfg.max_write_zeroes_sectors, vblk->queue_depth,
 	       vblk->cfg.writeback ? "writeback" : "writethrough");
+	for (unsigned i = 0; i < vdev->nvqs; i++) {
+		struct virtqueue *vq = vdev->vqs[i];
+		char irq[48];
+
+		virtio_vq_irq_name(vdev, i, irq, sizeof(irq));
+		printk("%s: %s ring, %u entries, %s\n", vq->name, virtqueue_layout_name(vq),
+		       virtqueue_get_vring_size(vq), irq);
+	}
 	if (vblk->cfg.cylinders)
 		printk("%s: geometry %u/%u/%u\n", vblk->name, vblk->cfg.cylinders, vblk->cfg.heads,
 		       vblk->cfg.sectors);
@@ -1141,6 +1180,7 @@ static int virtblk_probe(struct pci_dev *pci)
 	INIT_LIST_HEAD(&vblk->done_list);
 	tasklet_init(&vblk->done_tasklet, virtblk_complete_tasklet, vblk);
 	vblk->timeout_ns = VIRTBLK_DEFAULT_TIMEOUT_NS;
+	vblk->ring = ring_setting[nr_disks];
 	/* A failed disk keeps its name, so vdb stays vdb when vda is broken. */
 	disks[nr_disks++] = vblk;
 
@@ -1163,6 +1203,25 @@ static int virtblk_probe(struct pci_dev *pci)
 		mark_broken(vblk, "no memory for its queue");
 		return err;
 	}
+	return 0;
+}
+
+/* The letter's index of a disk name vda..vdz, or -ENODEV. */
+static int disk_letter(const char *disk)
+{
+	if (strlen(disk) != 3 || disk[0] != 'v' || disk[1] != 'd' || disk[2] < 'a' ||
+	    disk[2] >= 'a' + VIRTBLK_MAX_DISKS)
+		return -ENODEV;
+	return disk[2] - 'a';
+}
+
+int virtblk_set_ring(const char *disk, enum virtblk_ring ring)
+{
+	int i = disk_letter(disk);
+
+	if (i < 0)
+		return i;
+	ring_setting[i] = ring;
 	return 0;
 }
 

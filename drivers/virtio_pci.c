@@ -444,6 +444,7 @@ static bool set_msix_entry(struct virtio_device *vdev, bool config, u16 entry)
 static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size, vq_callback_t cb,
 		       const char *name)
 {
+	bool packed = virtio_has_feature(vdev, VIRTIO_F_RING_PACKED);
 	struct vp_vq_info *info;
 	struct virtqueue *vq;
 	unsigned size;
@@ -454,24 +455,27 @@ static int setup_queue(struct virtio_device *vdev, unsigned i, unsigned max_size
 		pr_err("%s: queue %u: queue_size is 0 (queue not available)", vdev->name, i);
 		return -ENODEV;
 	}
-	if (!is_power_of_2(size) || size > VIRTQUEUE_MAX_SIZE) {
-		pr_err("%s: queue %u: queue_size %u is not a power of two up to %u", vdev->name, i,
-		       size, VIRTQUEUE_MAX_SIZE);
+	/* A packed ring's size need not be a power of two (2.7). */
+	if ((!packed && !is_power_of_2(size)) || size > VIRTQUEUE_MAX_SIZE) {
+		pr_err("%s: queue %u: queue_size %u is not %s up to %u", vdev->name, i, size,
+		       packed ? "a size" : "a power of two", VIRTQUEUE_MAX_SIZE);
 		return -EINVAL;
 	}
 	/* Only the modern interface lets the driver shrink a queue (4.1.4.3.2). */
 	if (vdev->modern && max_size && size > max_size) {
-		while (size > max_size)
-			size >>= 1;
+		if (packed) {
+			size = max_size;
+		} else {
+			while (size > max_size)
+				size >>= 1;
+		}
 		common_write16(vdev, COMMON_Q_SIZE, (u16)size);
 	}
 	info = kzalloc(sizeof(*info));
 	if (!info)
 		return -ENOMEM;
 	info->vdev = vdev;
-	vq = vring_create_virtqueue(i, size, virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC),
-				    virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX), vp_notify,
-				    cb, vdev, name);
+	vq = vring_create_virtqueue(i, size, vdev->features, vp_notify, cb, vdev, name);
 	if (!vq) {
 		kfree(info);
 		return -ENOMEM;
@@ -712,5 +716,23 @@ const char *virtio_irq_mode_name(enum virtio_irq_mode m)
 		return "MSI-X (queues share one vector)";
 	default:
 		return "none (polled)";
+	}
+}
+
+void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len)
+{
+	switch (vdev->irq_mode) {
+	case VIRTIO_IRQ_MSIX_PER_VQ:
+		ksnprintf(buf, len, "MSI-X vector %d", vdev->vq_vectors[i]);
+		break;
+	case VIRTIO_IRQ_MSIX_SHARED:
+		ksnprintf(buf, len, "MSI-X vector %d (shared)", vdev->vq_vectors[i]);
+		break;
+	case VIRTIO_IRQ_INTX:
+		ksnprintf(buf, len, "INTx vector %d (shared)", vdev->intx_vector);
+		break;
+	default:
+		ksnprintf(buf, len, "no interrupt");
+		break;
 	}
 }

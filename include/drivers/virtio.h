@@ -25,7 +25,6 @@
 #define VIRTIO_F_ANY_LAYOUT 27
 #define VIRTIO_F_VERSION_1 32
 #define VIRTIO_F_ACCESS_PLATFORM 33
-#define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_F_IN_ORDER 35
 #define VIRTIO_F_ORDER_PLATFORM 36
 #define VIRTIO_F_SR_IOV 37
@@ -111,5 +110,7 @@ int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, vo
 void virtio_del_vqs(struct virtio_device *vdev);
 void virtio_device_ready(struct virtio_device *vdev);
 const char *virtio_irq_mode_name(enum virtio_irq_mode m);
+/* How queue @i interrupts, for the boot report ("MSI-X vector 34", "INTx"). */
+void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len);
 
 #endif

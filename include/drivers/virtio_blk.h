@@ -156,6 +156,13 @@ struct virtio_blk_stats {
 
 #define VIRTBLK_MAX_QUEUES 16
 
+/* The ring layout a disk's queues use (its disk setting vdX.ring). */
+enum virtblk_ring {
+	VIRTBLK_RING_AUTO,   /* packed when the device offers it, else split */
+	VIRTBLK_RING_SPLIT,  /* split even when packed is offered */
+	VIRTBLK_RING_PACKED, /* packed, or the disk is not usable */
+};
+
 struct virtio_blk {
 	char name[8];
 	int index;
@@ -180,6 +187,8 @@ struct virtio_blk {
 	bool kick_pending[VIRTBLK_MAX_QUEUES];
 	unsigned unkicked; /* requests added under a plug since the last kick */
 
+	enum virtblk_ring ring; /* the layout asked for (vdX.ring) */
+
 	bool raw_mode; /* interrupts off, one queue polled by the caller */
 	bool polling;  /* a hybrid-polling caller reaps the rings (virtblk_poll) */
 	struct virtio_blk_stats stats;
@@ -187,6 +196,14 @@ struct virtio_blk {
 	/* Progress watch for lost notifications (virtblk_stall_check). */
 	u64 reaped, reaped_seen, stall_since_ns;
 };
+
+/*
+ * Settings that decide how a disk is probed (its features and queues), so
+ * they must be given before virtio_blk_init(), for the disk that will be
+ * named @disk ("vda" is the first virtio-blk device found). -ENODEV when
+ * @disk is not such a name.
+ */
+int virtblk_set_ring(const char *disk, enum virtblk_ring ring);
 
 int virtio_blk_init(void);
 unsigned virtio_blk_count(void);

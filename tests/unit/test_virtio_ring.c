@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host unit tests for the split virtqueue (drivers/virtio_ring.c).
+ * Host unit tests for the split virtqueue (drivers/virtio_ring_split.c,
+ * behind the common operations of drivers/virtio_ring.c;
+ * test_virtio_ring_packed.c does the same for the packed ring).
  *
  * The other side of the ring is a simulated device written here, playing by
  * the device's rules of virtio 1.1 §2.6: it finds the rings from the
@@ -121,6 +123,13 @@ struct sim_dev {
 
 static struct sim_dev sim;
 
+/* The negotiated features a split ring is created with. */
+static u64 ring_features(bool indirect, bool event_idx)
+{
+	return (indirect ? 1ull << VIRTIO_RING_F_INDIRECT_DESC : 0) |
+	       (event_idx ? 1ull << VIRTIO_RING_F_EVENT_IDX : 0);
+}
+
 static bool sim_notify(struct virtqueue *vq)
 {
 	struct sim_dev *d = vq->priv;
@@ -144,7 +153,8 @@ static struct virtqueue *sim_create(unsigned int num, bool indirect, bool event_
 	struct virtqueue *vq;
 
 	memset(&sim, 0, sizeof(sim));
-	vq = vring_create_virtqueue(0, num, indirect, event_idx, sim_notify, cb, &sim, "vq0");
+	vq = vring_create_virtqueue(0, num, ring_features(indirect, event_idx), sim_notify, cb,
+				    &sim, "vq0");
 	assert_non_null(vq);
 	sim.vq = vq;
 	sim.indirect = indirect;
@@ -553,13 +563,14 @@ static void test_create_rejects_bad_sizes(void **state)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		log_clear();
-		assert_null(vring_create_virtqueue(0, bad[i], false, false, sim_notify, NULL, NULL,
-						   "vq0"));
+		assert_null(vring_create_virtqueue(0, bad[i], ring_features(false, false),
+						   sim_notify, NULL, NULL, "vq0"));
 		snprintf(expect, sizeof(expect), "vq0: queue size %u is not", bad[i]);
 		assert_true(log_has(expect));
 	}
 	log_clear();
-	assert_null(vring_create_virtqueue(0, 8, false, false, NULL, NULL, NULL, "vq0"));
+	assert_null(
+		vring_create_virtqueue(0, 8, ring_features(false, false), NULL, NULL, NULL, "vq0"));
 	assert_true(log_has("vq0: no notify function"));
 	assert_int_equal(host_live_allocs, base_allocs);
 	assert_int_equal(host_live_dma, base_dma);
@@ -571,8 +582,8 @@ static void test_create_layout(void **state)
 	unsigned int num;
 
 	for (num = 1; num <= VIRTQUEUE_MAX_SIZE; num <<= 1) {
-		struct virtqueue *vq = vring_create_virtqueue(3, num, true, true, sim_notify, NULL,
-							      &sim, "vdb.req1");
+		struct virtqueue *vq = vring_create_virtqueue(3, num, ring_features(true, true),
+							      sim_notify, NULL, &sim, "vdb.req1");
 		size_t driver_part = 16 * num + 2 * (3 + num);
 		size_t device_part = 6 + 8 * num;
 		phys_addr_t desc, avail, used;
@@ -616,7 +627,8 @@ static void test_create_copies_and_truncates_name(void **state)
 	struct virtqueue *vq;
 
 	snprintf(name, sizeof(name), "vda.req0");
-	vq = vring_create_virtqueue(0, 4, false, false, sim_notify, NULL, NULL, name);
+	vq = vring_create_virtqueue(0, 4, ring_features(false, false), sim_notify, NULL, NULL,
+				    name);
 	assert_non_null(vq);
 	name[0] = 'X';
 	assert_string_equal(vq->name, "vda.req0");
@@ -624,7 +636,8 @@ static void test_create_copies_and_truncates_name(void **state)
 
 	memset(name, 'q', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	vq = vring_create_virtqueue(0, 4, false, false, sim_notify, NULL, NULL, name);
+	vq = vring_create_virtqueue(0, 4, ring_features(false, false), sim_notify, NULL, NULL,
+				    name);
 	assert_non_null(vq);
 	assert_int_equal(strlen(vq->name), VIRTQUEUE_NAME_MAX - 1);
 	vring_del_virtqueue(vq);
@@ -634,14 +647,16 @@ static void test_create_unwinds_when_allocation_fails(void **state)
 {
 	log_clear();
 	kmalloc_failures = 1;
-	assert_null(vring_create_virtqueue(0, 8, false, false, sim_notify, NULL, NULL, "vq0"));
+	assert_null(vring_create_virtqueue(0, 8, ring_features(false, false), sim_notify, NULL,
+					   NULL, "vq0"));
 	assert_true(log_has("vq0: no memory"));
 	assert_int_equal(host_live_allocs, base_allocs);
 	assert_int_equal(host_live_dma, base_dma);
 
 	log_clear();
 	dma_failures = 1;
-	assert_null(vring_create_virtqueue(0, 8, false, false, sim_notify, NULL, NULL, "vq0"));
+	assert_null(vring_create_virtqueue(0, 8, ring_features(false, false), sim_notify, NULL,
+					   NULL, "vq0"));
 	assert_true(log_has("vq0: no memory for a ring"));
 	assert_int_equal(host_live_allocs, base_allocs);
 	assert_int_equal(host_live_dma, base_dma);

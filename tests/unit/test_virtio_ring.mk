@@ -1,3 +1,3 @@
-# The split virtqueue against a simulated device (tests/unit/test_virtio_ring.c).
+# The split virtqueue against a simulated split device (tests/unit/test_virtio_ring.c).
 UNIT_TESTS += test_virtio_ring
-test_virtio_ring_SRCS := drivers/virtio_ring.c
+test_virtio_ring_SRCS := drivers/virtio_ring.c drivers/virtio_ring_split.c drivers/virtio_ring_packed.c
