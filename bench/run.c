@@ -337,7 +337,7 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	if (test && !selftest_known(test))
 		return kernel_fail("unknown self test 'test=%s'", test);
 	if (test)
-		(void)cmdline_get(cl, 0, "timer_ms");
+		selftest_claim_keys(cl);
 	const char *prof = cmdline_get(cl, 0, "profile");
 	u64 prof_hz = 0;
 	if (prof && (parse_u64(prof, &prof_hz) || profile_start((u32)prof_hz)))

@@ -131,12 +131,16 @@ static void parse_madt(const struct madt *m)
 			/*
 			 * Every processor entry is a possible CPU, enabled or
 			 * not: QEMU lists the ones -smp's maxcpus allows as
-			 * disabled entries (ACPI 6.4, 5.2.12.2).
+			 * disabled entries (ACPI 6.4, 5.2.12.2). An entry is
+			 * processor UID, APIC ID, flags.
 			 */
 			if (p[1] >= 8) {
 				acpi.nr_possible_cpus++;
-				if (p[4] & MADT_LAPIC_ENABLED)
+				if (p[4] & MADT_LAPIC_ENABLED) {
+					if (acpi.nr_cpus < ACPI_MAX_CPUS)
+						acpi.cpu_apic_id[acpi.nr_cpus] = p[3];
 					acpi.nr_cpus++;
+				}
 			}
 			break;
 		case MADT_X2APIC:

@@ -20,6 +20,8 @@
 #define LAPIC_DFR 0x0e0
 #define LAPIC_SVR 0x0f0
 #define LAPIC_ESR 0x280
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
@@ -27,6 +29,10 @@
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
+
+/* Interrupt command register (SDM vol. 3, 10.6.1). */
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_DEST_SHIFT 24
 
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
@@ -96,11 +102,15 @@ static void pic_disable(void)
 	outb(PIC2_DATA, 0xff);
 }
 
-void apic_init(void)
+/*
+ * This CPU's local APIC: enabled at the MADT's address (the base MSR is per
+ * CPU; its BSP bit is kept), every local interrupt masked until someone
+ * asks for it, all priorities accepted.
+ */
+void lapic_init_cpu(void)
 {
 	u64 base = acpi.lapic_addr ? acpi.lapic_addr : 0xfee00000;
 
-	pic_disable();
 	wrmsr(MSR_APIC_BASE,
 	      (base & ~0xfffull) | APIC_BASE_ENABLE | (rdmsr(MSR_APIC_BASE) & 0x100));
 	lapic = (volatile u8 *)(uintptr_t)base;
@@ -113,6 +123,12 @@ void apic_init(void)
 	lapic_write(LAPIC_ESR, 0);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
 	lapic_write(LAPIC_EOI, 0);
+}
+
+void apic_init(void)
+{
+	pic_disable();
+	lapic_init_cpu();
 
 	for (unsigned i = 0; i < acpi.nr_ioapics && i < ACPI_MAX_IOAPICS; i++) {
 		struct ioapic *io = &ioapics[nr_ioapics];
@@ -221,10 +237,44 @@ int ioapic_route_isa(u8 irq, u8 vector)
 	return err ? err : (int)gsi;
 }
 
+/*
+ * Send an IPI (SDM vol. 3, 10.6.1): the destination's APIC ID goes in the
+ * high word, then the low word (delivery mode, level, trigger, vector)
+ * sends it. Interrupts stay off between the two writes, so an interrupt
+ * handler that sends an IPI of its own cannot change the destination under
+ * us; and the previous IPI must have left before the next is written.
+ */
+void lapic_send_ipi(u32 apic_id, u32 icr_low)
+{
+	unsigned long flags = local_irq_save();
+
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
+		cpu_relax();
+	lapic_write(LAPIC_ICR_HIGH, apic_id << ICR_DEST_SHIFT);
+	lapic_write(LAPIC_ICR_LOW, icr_low);
+	local_irq_restore(flags);
+}
+
+/* Wait (bounded) until the last IPI this CPU sent has been accepted. */
+bool lapic_ipi_wait(u64 max_spins)
+{
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING) {
+		if (!max_spins--)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 /* Intel SDM vol. 3, 10.11: fixed delivery, physical destination. */
 u64 msi_address(void)
 {
-	return 0xfee00000ull | ((u64)lapic_id() << 12);
+	return msi_address_apic(lapic_id());
+}
+
+u64 msi_address_apic(u32 apic_id)
+{
+	return 0xfee00000ull | ((u64)apic_id << 12);
 }
 
 u32 msi_data(u8 vector)

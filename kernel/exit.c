@@ -5,6 +5,7 @@
 #include "kernel/exit.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 
 static __noreturn void machine_exit(u32 status)
 {
@@ -20,8 +21,23 @@ static __noreturn void machine_exit(u32 status)
 		halt();
 }
 
+/*
+ * Every way out goes through smp_stop_other_cpus first: the first CPU
+ * there owns the end of the run and stops the others (a CPU that fails at
+ * the same moment halts there), so exactly one RESULT line is printed and
+ * nothing is printed after it.
+ */
+static void report_stopped(unsigned stopped)
+{
+	unsigned others = num_online_cpus() - 1;
+
+	if (others)
+		printk("smp: stopped %u of %u other CPU(s)\n", stopped, others);
+}
+
 void kernel_exit_pass(void)
 {
+	report_stopped(smp_stop_other_cpus());
 	printk("RESULT: PASS\n");
 	machine_exit(DEBUG_EXIT_PASS);
 }
@@ -31,6 +47,7 @@ void kernel_exit_fail(const char *fmt, ...)
 	char reason[256];
 	va_list ap;
 
+	report_stopped(smp_stop_other_cpus());
 	va_start(ap, fmt);
 	kvsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
@@ -41,17 +58,20 @@ void kernel_exit_fail(const char *fmt, ...)
 void panic(const char *fmt, ...)
 {
 	static bool in_panic;
+	unsigned stopped;
 	char msg[256];
 	va_list ap;
 
 	local_irq_disable();
+	stopped = smp_stop_other_cpus();
 	if (in_panic)
 		machine_exit(DEBUG_EXIT_FAIL); /* a panic while panicking */
 	in_panic = true;
 	va_start(ap, fmt);
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printk("PANIC: %s\n", msg);
+	printk("PANIC: %s (CPU %u)\n", msg, smp_processor_id());
+	report_stopped(stopped);
 	printk("RESULT: FAIL panic: %s\n", msg);
 	machine_exit(DEBUG_EXIT_FAIL);
 }

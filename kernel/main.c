@@ -15,6 +15,7 @@
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 
@@ -89,6 +90,7 @@ void kmain(u32 proto, u32 info)
 	extern u64 boot_tsc_entry;
 
 	boot_tsc = boot_tsc_entry ? boot_tsc_entry : rdtsc();
+	smp_prepare_boot_cpu();
 	console_init();
 	traps_init();
 	if (bootinfo_parse(proto, info))
@@ -106,6 +108,7 @@ void kmain(u32 proto, u32 info)
 	print_cpu();
 	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx\n",
 	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port, acpi.mcfg_base);
+	smp_init();
 
 	err = cmdline_parse(&kernel_cmdline, boot_info_parsed.cmdline);
 	if (err)

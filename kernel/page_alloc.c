@@ -33,6 +33,8 @@ static u64 base_pfn, end_pfn; /* the span page_array covers */
 
 static struct list_head free_area[NR_ORDERS];
 static struct page_alloc_stats stats;
+/* The free lists, the page flags of free blocks, and the counters. */
+static DEFINE_SPINLOCK(zone_lock);
 
 static struct page *pfn_to_page(u64 pfn)
 {
@@ -207,13 +209,13 @@ void *alloc_pages(unsigned order)
 		panic("alloc_pages(%u) before page_alloc_init", order);
 	if (order > MAX_ORDER)
 		return NULL;
-	flags = local_irq_save();
+	spin_lock_irqsave(&zone_lock, flags);
 	for (o = order; o <= MAX_ORDER; o++) {
 		if (!list_empty(&free_area[o]))
 			break;
 	}
 	if (o > MAX_ORDER) {
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(&zone_lock, flags);
 		return NULL;
 	}
 	page = list_first_entry(&free_area[o], struct page, lru);
@@ -233,7 +235,7 @@ void *alloc_pages(unsigned order)
 	page->order = (u8)order;
 	stats.free_pages -= 1ull << order;
 	stats.allocs++;
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&zone_lock, flags);
 	return page_address(page);
 }
 
@@ -253,29 +255,40 @@ void free_pages(void *p, unsigned order)
 		panic("free_pages(%p, %u): not managed RAM", p, order);
 	if (!IS_ALIGNED(addr, PAGE_SIZE << order))
 		panic("free_pages(%p, %u): not the start of an order-%u block", p, order, order);
-	flags = local_irq_save();
-	if (page->flags & PG_buddy)
+	spin_lock_irqsave(&zone_lock, flags);
+	/* The lock is dropped before a panic, which host tests return from. */
+	if (page->flags & PG_buddy) {
+		spin_unlock_irqrestore(&zone_lock, flags);
 		panic("free_pages(%p, %u): double free", p, order);
-	if (!(page->flags & PG_head))
+	}
+	if (!(page->flags & PG_head)) {
+		spin_unlock_irqrestore(&zone_lock, flags);
 		panic("free_pages(%p, %u): not an allocated block (double free?)", p, order);
-	if (page->order != order)
+	}
+	if (page->order != order) {
+		spin_unlock_irqrestore(&zone_lock, flags);
 		panic("free_pages(%p, %u): allocated with order %u", p, order, page->order);
-	if (page->flags & (PG_slab | PG_kmalloc))
+	}
+	if (page->flags & (PG_slab | PG_kmalloc)) {
+		spin_unlock_irqrestore(&zone_lock, flags);
 		panic("free_pages(%p, %u): owned by kmalloc; use kfree", p, order);
+	}
 	page->flags &= ~PG_head;
 	buddy_free(addr >> PAGE_SHIFT, order);
 	stats.free_pages += 1ull << order;
 	stats.frees++;
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&zone_lock, flags);
 }
 
 struct page_alloc_stats page_alloc_get_stats(void)
 {
 	struct page_alloc_stats s;
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
+
+	spin_lock_irqsave(&zone_lock, flags);
 
 	s = stats;
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&zone_lock, flags);
 	return s;
 }
 

@@ -2,13 +2,17 @@
 /* printk: format into a stack buffer and write it to the serial console. */
 #include "kernel/console.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 
 #define PRINTK_LINE_MAX 512
+
+static DEFINE_SPINLOCK(console_lock);
 
 int printk(const char *fmt, ...)
 {
 	char buf[PRINTK_LINE_MAX];
 	unsigned long flags;
+	bool locked;
 	va_list ap;
 	int n;
 
@@ -17,9 +21,18 @@ int printk(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return n;
-	/* One line is written whole even if an interrupt handler prints too. */
+	/*
+	 * One line is written whole even if an interrupt handler or another
+	 * CPU prints too. The CPU ending the run has stopped every other one,
+	 * possibly while it held this lock, so it writes without it.
+	 */
 	flags = local_irq_save();
+	locked = smp_exit_cpu() != (int)smp_processor_id();
+	if (locked)
+		spin_lock(&console_lock);
 	console_write(buf, MIN((size_t)n, sizeof(buf) - 1));
+	if (locked)
+		spin_unlock(&console_lock);
 	local_irq_restore(flags);
 	return n;
 }

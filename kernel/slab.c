@@ -33,17 +33,24 @@
 #define FREE_POISON 0x5ab5f4eedeadbeefull
 
 struct kmem_class {
+	spinlock_t lock; /* the partial list, its slabs' free lists, the counters */
 	unsigned size;
 	struct list_head partial; /* slabs with at least one free object */
 	unsigned empty;		  /* of those, slabs with no object in use */
-};
+	struct kmem_stats stats;  /* this class's share of the totals */
+} __aligned(SMP_CACHE_BYTES);
 
 struct free_object {
 	struct free_object *next;
 	uintptr_t poison;
 };
 
-#define KMEM_CLASS(i) [i] = {1u << (KMALLOC_MIN_SHIFT + (i)), LIST_HEAD_INIT(classes[i].partial), 0}
+#define KMEM_CLASS(i)                                                                              \
+	[i] = {__SPIN_LOCK_UNLOCKED("kmalloc class"),                                              \
+	       1u << (KMALLOC_MIN_SHIFT + (i)),                                                    \
+	       LIST_HEAD_INIT(classes[i].partial),                                                 \
+	       0,                                                                                  \
+	       {0}}
 
 static struct kmem_class classes[NR_KMALLOC_CLASSES] = {
 	KMEM_CLASS(0), KMEM_CLASS(1), KMEM_CLASS(2), KMEM_CLASS(3), KMEM_CLASS(4),
@@ -51,7 +58,9 @@ static struct kmem_class classes[NR_KMALLOC_CLASSES] = {
 };
 _Static_assert(NR_KMALLOC_CLASSES == 9, "KMEM_CLASS list out of step with PAGE_SHIFT");
 
-static struct kmem_stats stats;
+/* Allocations too big for a size class: whole buddy blocks. */
+static struct kmem_stats large_stats;
+static DEFINE_SPINLOCK(large_lock);
 
 static uintptr_t poison_of(const struct free_object *obj)
 {
@@ -97,7 +106,7 @@ static bool new_slab(struct kmem_class *c)
 	page->freelist = head;
 	list_add(&page->lru, &c->partial);
 	c->empty++;
-	stats.slab_pages++;
+	c->stats.slab_pages++;
 	return true;
 }
 
@@ -105,17 +114,20 @@ static void *class_alloc(struct kmem_class *c)
 {
 	struct free_object *obj;
 	struct page *page;
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
+	spin_lock_irqsave(&c->lock, flags);
 	if (list_empty(&c->partial) && !new_slab(c)) {
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(&c->lock, flags);
 		return NULL;
 	}
 	page = list_first_entry(&c->partial, struct page, lru);
 	obj = page->freelist;
-	if (obj->poison != poison_of(obj) || (obj->next && !same_page(obj, obj->next)))
+	if (obj->poison != poison_of(obj) || (obj->next && !same_page(obj, obj->next))) {
+		spin_unlock_irqrestore(&c->lock, flags);
 		panic("kmalloc: free %u-byte object %p was written after kfree", c->size,
 		      (void *)obj);
+	}
 	page->freelist = obj->next;
 	if (page->inuse++ == 0)
 		c->empty--;
@@ -124,10 +136,10 @@ static void *class_alloc(struct kmem_class *c)
 		list_del_init(&page->lru);
 	obj->next = NULL;
 	obj->poison = 0;
-	stats.allocs++;
-	stats.live_objects++;
-	stats.live_bytes += c->size;
-	local_irq_restore(flags);
+	c->stats.allocs++;
+	c->stats.live_objects++;
+	c->stats.live_bytes += c->size;
+	spin_unlock_irqrestore(&c->lock, flags);
 	return obj;
 }
 
@@ -139,28 +151,30 @@ static void class_free(struct page *page, const void *p)
 
 	if ((uintptr_t)p & (c->size - 1))
 		panic("kfree(%p): not the start of a %u-byte object", p, c->size);
-	flags = local_irq_save();
-	if (obj->poison == poison_of(obj))
+	spin_lock_irqsave(&c->lock, flags);
+	if (obj->poison == poison_of(obj)) {
+		spin_unlock_irqrestore(&c->lock, flags);
 		panic("kfree(%p): double free of a %u-byte object", p, c->size);
+	}
 	if (!page->freelist)
 		list_add(&page->lru, &c->partial);
 	obj->next = page->freelist;
 	obj->poison = poison_of(obj);
 	page->freelist = obj;
-	stats.frees++;
-	stats.live_objects--;
-	stats.live_bytes -= c->size;
+	c->stats.frees++;
+	c->stats.live_objects--;
+	c->stats.live_bytes -= c->size;
 	if (--page->inuse == 0) {
 		if (c->empty < KMEM_EMPTY_KEEP) {
 			c->empty++;
 		} else {
 			list_del_init(&page->lru);
 			page->flags &= ~PG_slab;
-			stats.slab_pages--;
+			c->stats.slab_pages--;
 			free_pages(page_address(page), 0);
 		}
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&c->lock, flags);
 }
 
 static void *large_alloc(size_t size)
@@ -174,12 +188,12 @@ static void *large_alloc(size_t size)
 	p = alloc_pages(order);
 	if (!p)
 		return NULL;
-	flags = local_irq_save();
+	spin_lock_irqsave(&large_lock, flags);
 	virt_to_page(p)->flags |= PG_kmalloc;
-	stats.allocs++;
-	stats.live_objects++;
-	stats.live_bytes += PAGE_SIZE << order;
-	local_irq_restore(flags);
+	large_stats.allocs++;
+	large_stats.live_objects++;
+	large_stats.live_bytes += PAGE_SIZE << order;
+	spin_unlock_irqrestore(&large_lock, flags);
 	return p;
 }
 
@@ -224,13 +238,13 @@ void kfree(const void *p)
 		class_free(page, p);
 		return;
 	}
-	flags = local_irq_save();
+	spin_lock_irqsave(&large_lock, flags);
 	order = page->order;
 	page->flags &= ~PG_kmalloc;
-	stats.frees++;
-	stats.live_objects--;
-	stats.live_bytes -= PAGE_SIZE << order;
-	local_irq_restore(flags);
+	large_stats.frees++;
+	large_stats.live_objects--;
+	large_stats.live_bytes -= PAGE_SIZE << order;
+	spin_unlock_irqrestore(&large_lock, flags);
 	free_pages((void *)p, order);
 }
 
@@ -270,13 +284,29 @@ void dma_free(void *p, size_t size)
 	kfree(p);
 }
 
+static void stats_add(struct kmem_stats *sum, const struct kmem_stats *s)
+{
+	sum->allocs += s->allocs;
+	sum->frees += s->frees;
+	sum->live_objects += s->live_objects;
+	sum->live_bytes += s->live_bytes;
+	sum->slab_pages += s->slab_pages;
+}
+
+/* Each class's counters are consistent; the sum is a snapshot class by class. */
 struct kmem_stats kmem_get_stats(void)
 {
-	struct kmem_stats s;
-	unsigned long flags = local_irq_save();
+	struct kmem_stats s = {0};
+	unsigned long flags;
 
-	s = stats;
-	local_irq_restore(flags);
+	for (unsigned i = 0; i < NR_KMALLOC_CLASSES; i++) {
+		spin_lock_irqsave(&classes[i].lock, flags);
+		stats_add(&s, &classes[i].stats);
+		spin_unlock_irqrestore(&classes[i].lock, flags);
+	}
+	spin_lock_irqsave(&large_lock, flags);
+	stats_add(&s, &large_stats);
+	spin_unlock_irqrestore(&large_lock, flags);
 	return s;
 }
 
@@ -294,9 +324,11 @@ void kmem_print_stats(void)
 void kmem_reset(void)
 {
 	for (unsigned i = 0; i < NR_KMALLOC_CLASSES; i++) {
+		spin_lock_init(&classes[i].lock, "kmalloc class");
 		INIT_LIST_HEAD(&classes[i].partial);
 		classes[i].empty = 0;
+		memset(&classes[i].stats, 0, sizeof(classes[i].stats));
 	}
-	memset(&stats, 0, sizeof(stats));
+	memset(&large_stats, 0, sizeof(large_stats));
 }
 #endif

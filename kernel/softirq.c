@@ -2,57 +2,75 @@
 /*
  * Deferred work: tasklets, timer_list timers, and the idle loop.
  *
- * There is one CPU and one process context. Interrupt handlers schedule
- * tasklets; tasklets and expired timers run from do_softirq(), which only the
- * process context calls (from wait_until), with interrupts enabled. So a
- * tasklet never interrupts another tasklet or the code that waits, and the
- * block layer's completion work needs no locks beyond the irq-safe lists
- * that handlers append to.
+ * Each CPU has one process context (kmain's on the boot CPU, the idle
+ * loop's work on the others) and runs its own tasklets from do_softirq(),
+ * which only that process context calls (from wait_until), with interrupts
+ * enabled. So on one CPU a tasklet never interrupts another tasklet or the
+ * code that waits. Across CPUs the TASKLET_STATE_RUN bit keeps one tasklet
+ * from running on two at once, as in Linux; whatever else two tasklets on
+ * two CPUs share, they lock.
+ *
+ * Timers are kept on one list, sorted by expiry, under one lock; each runs
+ * on the CPU that armed it, from that CPU's timer tasklet, which its tick
+ * schedules when one of its timers is due.
  */
 #include "kernel/cpu.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
 
-static struct tasklet *tasklet_head, **tasklet_tail = &tasklet_head;
 static LIST_HEAD(timer_list_head); /* sorted by expiry */
-static struct tasklet timer_tasklet;
-static u64 idle_cycles;
-static bool in_softirq;
+static DEFINE_SPINLOCK(timer_lock);
 
 void tasklet_init(struct tasklet *t, void (*func)(void *), void *data)
 {
 	t->next = NULL;
 	t->func = func;
 	t->data = data;
-	t->scheduled = false;
+	t->state = 0;
+}
+
+static void tasklet_enqueue(struct tasklet *t, struct cpu_local *c)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->tasklet_lock, flags);
+	t->next = NULL;
+	*c->tasklet_tail = t;
+	c->tasklet_tail = &t->next;
+	spin_unlock_irqrestore(&c->tasklet_lock, flags);
 }
 
 void tasklet_schedule(struct tasklet *t)
 {
-	unsigned long flags = local_irq_save();
-
-	if (!t->scheduled) {
-		t->scheduled = true;
-		t->next = NULL;
-		*tasklet_tail = t;
-		tasklet_tail = &t->next;
-	}
-	local_irq_restore(flags);
+	if (!test_and_set_bit(TASKLET_STATE_SCHED, &t->state))
+		tasklet_enqueue(t, this_cpu());
 }
 
-static struct tasklet *tasklet_pop(void)
+void tasklet_schedule_on(struct tasklet *t, unsigned cpu)
 {
-	unsigned long flags = local_irq_save();
-	struct tasklet *t = tasklet_head;
+	if (cpu >= num_online_cpus())
+		cpu = smp_processor_id();
+	if (test_and_set_bit(TASKLET_STATE_SCHED, &t->state))
+		return;
+	tasklet_enqueue(t, cpu_local_of(cpu));
+	smp_send_reschedule(cpu);
+}
 
+static struct tasklet *tasklet_pop(struct cpu_local *c)
+{
+	struct tasklet *t;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->tasklet_lock, flags);
+	t = c->tasklet_head;
 	if (t) {
-		tasklet_head = t->next;
-		if (!tasklet_head)
-			tasklet_tail = &tasklet_head;
+		c->tasklet_head = t->next;
+		if (!c->tasklet_head)
+			c->tasklet_tail = &c->tasklet_head;
 		t->next = NULL;
-		t->scheduled = false;
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&c->tasklet_lock, flags);
 	return t;
 }
 
@@ -62,100 +80,155 @@ void timer_setup(struct timer_list *t, void (*func)(struct timer_list *))
 	t->func = func;
 	t->expires = 0;
 	t->pending = false;
+	t->running = false;
+	t->cpu = 0;
 }
 
 void mod_timer(struct timer_list *t, u64 expires_ns)
 {
-	unsigned long flags = local_irq_save();
 	struct timer_list *pos;
+	unsigned long flags;
 
+	spin_lock_irqsave(&timer_lock, flags);
 	if (t->pending)
 		list_del_init(&t->entry);
 	t->expires = expires_ns;
 	t->pending = true;
+	t->cpu = (u16)smp_processor_id();
 	list_for_each_entry(pos, &timer_list_head, entry) {
 		if (pos->expires > expires_ns)
 			break;
 	}
 	list_add_tail(&t->entry, &pos->entry);
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&timer_lock, flags);
 }
 
 void del_timer(struct timer_list *t)
 {
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
+	spin_lock_irqsave(&timer_lock, flags);
 	if (t->pending)
 		list_del_init(&t->entry);
 	t->pending = false;
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&timer_lock, flags);
 }
 
-static bool timer_due_locked(u64 now)
+void del_timer_sync(struct timer_list *t)
 {
-	return !list_empty(&timer_list_head) &&
-	       list_first_entry(&timer_list_head, struct timer_list, entry)->expires <= now;
+	del_timer(t);
+	/* Its own function may delete it; only another CPU's run is waited for. */
+	while (READ_ONCE(t->running) && t->cpu != smp_processor_id())
+		cpu_relax();
+}
+
+/* The first timer of @cpu that is due at @now; the caller holds timer_lock. */
+static struct timer_list *timer_due_locked(unsigned cpu, u64 now)
+{
+	struct timer_list *t;
+
+	list_for_each_entry(t, &timer_list_head, entry) {
+		if (t->expires > now)
+			return NULL;
+		if (t->cpu == cpu)
+			return t;
+	}
+	return NULL;
 }
 
 static void run_timers(void *unused)
 {
-	for (;;) {
-		unsigned long flags = local_irq_save();
-		struct timer_list *t;
+	unsigned cpu = smp_processor_id();
 
-		if (!timer_due_locked(ktime_get_ns())) {
-			local_irq_restore(flags);
+	for (;;) {
+		struct timer_list *t;
+		unsigned long flags;
+
+		spin_lock_irqsave(&timer_lock, flags);
+		t = timer_due_locked(cpu, ktime_get_ns());
+		if (!t) {
+			spin_unlock_irqrestore(&timer_lock, flags);
 			return;
 		}
-		t = list_first_entry(&timer_list_head, struct timer_list, entry);
 		list_del_init(&t->entry);
 		t->pending = false;
-		local_irq_restore(flags);
+		WRITE_ONCE(t->running, true);
+		spin_unlock_irqrestore(&timer_lock, flags);
 		t->func(t);
+		/* The function may have freed a timer it deleted; it may not free a pending one. */
+		smp_store_release(&t->running, false);
 	}
 }
 
 void timer_tick(void)
 {
-	if (timer_due_locked(ktime_get_ns())) {
-		if (!timer_tasklet.func)
-			tasklet_init(&timer_tasklet, run_timers, NULL);
-		tasklet_schedule(&timer_tasklet);
+	struct cpu_local *c = this_cpu();
+	bool due;
+
+	spin_lock(&timer_lock);
+	due = timer_due_locked(c->cpu, ktime_get_ns()) != NULL;
+	spin_unlock(&timer_lock);
+	if (due) {
+		if (!c->timer_tasklet.func)
+			tasklet_init(&c->timer_tasklet, run_timers, NULL);
+		tasklet_schedule(&c->timer_tasklet);
 	}
 }
 
 bool do_softirq(void)
 {
+	struct cpu_local *c = this_cpu();
 	struct tasklet *t;
 	bool ran = false;
 
 	/* Waiting inside a tasklet would wait for itself: a kernel bug. */
-	if (in_softirq)
+	if (c->in_softirq)
 		panic("wait_until() called from softirq context");
-	in_softirq = true;
-	while ((t = tasklet_pop())) {
+	c->in_softirq = true;
+	while ((t = tasklet_pop(c))) {
+		if (test_and_set_bit(TASKLET_STATE_RUN, &t->state)) {
+			/* Running on another CPU: ours is the next run; come back to it. */
+			tasklet_enqueue(t, c);
+			cpu_relax();
+			continue;
+		}
+		/* Scheduling it again from now on queues another run. */
+		clear_bit(TASKLET_STATE_SCHED, &t->state);
 		t->func(t->data);
+		clear_bit(TASKLET_STATE_RUN, &t->state);
 		ran = true;
 	}
-	in_softirq = false;
+	c->in_softirq = false;
 	return ran;
 }
 
 void cpu_idle_once(void)
 {
+	struct cpu_local *c = this_cpu();
 	u64 t0;
 
+	/*
+	 * With interrupts off, nothing can be queued unseen between the look
+	 * and the halt: a tasklet or work queued from now on comes with an
+	 * interrupt (a device's, or another CPU's reschedule IPI), which sti's
+	 * one-instruction shadow still lets wake the hlt.
+	 */
 	local_irq_disable();
-	if (tasklet_head) {
+	if (READ_ONCE(c->tasklet_head) || smp_work_pending()) {
 		local_irq_enable();
 		return;
 	}
 	t0 = rdtsc();
 	safe_halt(); /* enables interrupts; returns after one was handled */
-	idle_cycles += rdtsc() - t0;
+	c->idle_cycles += rdtsc() - t0;
 }
 
 u64 idle_ns_total(void)
 {
-	return cycles_to_ns(idle_cycles);
+	return cycles_to_ns(this_cpu()->idle_cycles);
+}
+
+u64 idle_ns_cpu(unsigned cpu)
+{
+	return cpu < NR_CPUS ? cycles_to_ns(READ_ONCE(cpu_local_of(cpu)->idle_cycles)) : 0;
 }

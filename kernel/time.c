@@ -34,7 +34,9 @@ u64 ktime_ns_mult; /* ns = cycles * ns_mult >> 32 */
 static const char *calibration_source = "none";
 static volatile u64 jiffies;
 static u64 timer_counts_per_sec;
-static u32 tick_hz = HZ;
+static u32 timer_per_tick; /* LAPIC timer counts per 1/HZ, the same on every CPU */
+static u32 tick_hz[NR_CPUS];
+static u32 tick_sub[NR_CPUS];
 
 static u64 calibrate_with_pm_timer(void)
 {
@@ -129,23 +131,29 @@ void mdelay(u64 ms)
 	ndelay(ms * NSEC_PER_MSEC);
 }
 
-/* Run the tick faster (the profiler); jiffies still count HZ per second. */
+/*
+ * Run this CPU's tick faster (the profiler); jiffies still count HZ per
+ * second, and timers still run HZ times a second.
+ */
 void timer_set_rate(u32 hz)
 {
 	u32 count = (u32)(timer_counts_per_sec / hz);
 
-	tick_hz = hz;
+	tick_hz[smp_processor_id()] = hz;
 	lapic_timer_periodic(TIMER_VECTOR, count ? count : 1, LAPIC_DIVIDE_BY_16);
 }
 
+/* Every CPU's LAPIC timer lands here; the boot CPU's counts jiffies. */
 static int timer_interrupt(int vector, void *data)
 {
-	static u32 sub;
+	unsigned cpu = smp_processor_id();
+	u32 hz = tick_hz[cpu] ? tick_hz[cpu] : HZ;
 
-	if (tick_hz != HZ && ++sub < tick_hz / HZ)
+	if (hz != HZ && ++tick_sub[cpu] < hz / HZ)
 		return IRQ_HANDLED;
-	sub = 0;
-	jiffies++;
+	tick_sub[cpu] = 0;
+	if (cpu == 0)
+		WRITE_ONCE(jiffies, jiffies + 1);
 	timer_tick();
 	return IRQ_HANDLED;
 }
@@ -171,7 +179,18 @@ void timer_tick_init(void)
 	per_tick = (u32)(timer_counts_per_sec / HZ);
 	if (!per_tick)
 		per_tick = 1;
+	timer_per_tick = per_tick;
 	if (request_irq(TIMER_VECTOR, timer_interrupt, NULL, "timer"))
 		panic("time: cannot install the timer interrupt");
 	lapic_timer_periodic(TIMER_VECTOR, per_tick, LAPIC_DIVIDE_BY_16);
+}
+
+/*
+ * Another CPU's tick: its LAPIC timer runs from the same bus clock as the
+ * boot CPU's (QEMU's APIC timers all count virtual time), so the boot
+ * CPU's calibration serves.
+ */
+void timer_tick_init_cpu(void)
+{
+	lapic_timer_periodic(TIMER_VECTOR, timer_per_tick, LAPIC_DIVIDE_BY_16);
 }

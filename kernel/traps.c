@@ -15,6 +15,8 @@
 #include "kernel/interrupt.h"
 #include "kernel/platform.h"
 #include "kernel/profile.h"
+#include "kernel/smp.h"
+#include "kernel/string.h"
 
 #define GDT_KERNEL_CS BOOT_CS
 #define GDT_KERNEL_DS BOOT_DS
@@ -52,10 +54,12 @@ struct descriptor_ptr {
 	u64 base;
 } __packed;
 
-static u64 gdt[5] __aligned(16);
-static struct tss tss __aligned(16);
+_Static_assert(sizeof(struct tss) == CPU_TSS_BYTES, "the per-CPU area holds a TSS");
+_Static_assert(IST_STACK_SIZE == CPU_IST_STACK_SIZE, "the per-CPU area's IST stacks");
+
 static struct idt_entry idt[256] __aligned(16);
-static u8 ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+/* The boot CPU's IST stacks; the others' come with their kernel stacks (smp.c). */
+static u8 bsp_ist_stacks[CPU_IST_STACKS * CPU_IST_STACK_SIZE] __aligned(16);
 
 extern const u64 isr_stub_table[256];
 
@@ -83,6 +87,7 @@ static const char *const exception_names[32] = {
 };
 
 struct irq_action {
+	bool in_use; /* linked, or still seen by a CPU dispatching its vector */
 	irq_handler_t handler;
 	void *data;
 	const char *name;
@@ -92,14 +97,20 @@ struct irq_action {
 #define MAX_IRQ_ACTIONS 64
 static struct irq_action irq_actions[MAX_IRQ_ACTIONS];
 static struct irq_action *vector_actions[256];
-static u64 vector_counts[256];
 static bool vector_allocated[256];
+/* CPUs inside a vector's handlers right now, for synchronize_irq. */
+static int vector_active[256];
+/* Guards the action lists and vector allocation (not the dispatch). */
+static DEFINE_SPINLOCK(irq_lock);
 
-static void gdt_init(void)
+/* This CPU's GDT (with its own TSS) and task register. */
+static void gdt_init(struct cpu_local *c)
 {
-	u64 base = (u64)&tss;
-	u64 limit = sizeof(tss) - 1;
-	struct descriptor_ptr ptr = {sizeof(gdt) - 1, (u64)gdt};
+	struct tss *tss = (struct tss *)c->tss;
+	u64 base = (u64)tss;
+	u64 limit = sizeof(*tss) - 1;
+	u64 *gdt = c->gdt;
+	struct descriptor_ptr ptr = {sizeof(c->gdt) - 1, (u64)gdt};
 
 	gdt[0] = 0;
 	gdt[1] = 0x00209a0000000000ull; /* 64-bit code, ring 0 */
@@ -109,11 +120,15 @@ static void gdt_init(void)
 		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[4] = base >> 32;
 
-	tss.ist[IST_DOUBLE_FAULT - 1] = (u64)&ist_stacks[0][IST_STACK_SIZE];
-	tss.ist[IST_NMI - 1] = (u64)&ist_stacks[1][IST_STACK_SIZE];
-	tss.ist[IST_MACHINE_CHECK - 1] = (u64)&ist_stacks[2][IST_STACK_SIZE];
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	memset(tss, 0, sizeof(*tss));
+	for (int i = 0; i < CPU_IST_STACKS; i++)
+		tss->ist[i] = (u64)(c->ist_stacks + (i + 1) * IST_STACK_SIZE);
+	tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
+	/*
+	 * Reloading %gs would zero its base, so only the data segments the
+	 * kernel uses are reloaded; %gs keeps the per-CPU base it was given.
+	 */
 	__asm__ __volatile__("lgdt %0" : : "m"(ptr));
 	__asm__ __volatile__("pushq %[cs]\n\t"
 			     "leaq 1f(%%rip), %%rax\n\t"
@@ -145,20 +160,30 @@ static void idt_set(int vector, u64 handler, u8 ist)
 
 void traps_init(void)
 {
-	struct descriptor_ptr ptr = {sizeof(idt) - 1, (u64)idt};
+	struct cpu_local *c = this_cpu();
 
-	gdt_init();
 	for (int v = 0; v < 256; v++)
 		idt_set(v, isr_stub_table[v], 0);
 	idt_set(8, isr_stub_table[8], IST_DOUBLE_FAULT);
 	idt_set(2, isr_stub_table[2], IST_NMI);
 	idt_set(18, isr_stub_table[18], IST_MACHINE_CHECK);
-	__asm__ __volatile__("lidt %0" : : "m"(ptr));
 
 	for (int v = 0; v < IRQ_VECTOR_FIRST; v++)
 		vector_allocated[v] = true;
-	vector_allocated[TIMER_VECTOR] = true;
-	vector_allocated[SPURIOUS_VECTOR] = true;
+	for (int v = IRQ_VECTOR_LAST + 1; v < 256; v++)
+		vector_allocated[v] = true; /* the tick, IPIs, spurious */
+
+	c->ist_stacks = bsp_ist_stacks;
+	traps_init_cpu();
+}
+
+/* Every CPU: its own GDT and TSS, the shared IDT. */
+void traps_init_cpu(void)
+{
+	struct descriptor_ptr ptr = {sizeof(idt) - 1, (u64)idt};
+
+	gdt_init(this_cpu());
+	__asm__ __volatile__("lidt %0" : : "m"(ptr));
 }
 
 /* Follow saved frame pointers while they stay inside plausible memory. */
@@ -183,7 +208,10 @@ static __noreturn void report_exception(struct pt_regs *r)
 
 	if (!name)
 		name = "reserved exception";
-	printk("EXCEPTION: %s (vector %lu) error_code=%#lx\n", name, r->vector, r->error_code);
+	/* Everyone else stops first, so the report and the RESULT line are whole. */
+	smp_stop_other_cpus();
+	printk("EXCEPTION: %s (vector %lu) error_code=%#lx on CPU %u\n", name, r->vector,
+	       r->error_code, smp_processor_id());
 	printk("  RIP=%016lx CS=%04lx RFLAGS=%016lx CR2=%016lx\n", r->rip, r->cs, r->rflags, cr2);
 	printk("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
 	printk("  RSI=%016lx RDI=%016lx RBP=%016lx RSP=%016lx\n", r->rsi, r->rdi, r->rbp, r->rsp);
@@ -201,51 +229,63 @@ static __noreturn void report_exception(struct pt_regs *r)
 void trap_dispatch(struct pt_regs *regs)
 {
 	int vector = (int)regs->vector;
+	struct cpu_local *c = this_cpu();
 	struct irq_action *a;
 	int handled = 0;
 
+	if (vector == 2 && smp_nmi_stop())
+		return; /* not reached: a stopped CPU halts */
 	if (vector < 32)
 		report_exception(regs);
 	if (vector == SPURIOUS_VECTOR)
 		return; /* no EOI for the spurious vector (SDM vol. 3, 10.9) */
 
-	vector_counts[vector]++;
-	if (vector == TIMER_VECTOR && profiling)
+	c->irq_depth++;
+	c->irq_counts[vector]++;
+	if (vector == TIMER_VECTOR && profiling && c->cpu == 0)
 		profile_hit(regs->rip);
-	for (a = vector_actions[vector]; a; a = a->next)
-		handled |= a->handler(vector, a->data);
+	__atomic_add_fetch(&vector_active[vector], 1, __ATOMIC_SEQ_CST);
+	for (a = READ_ONCE(vector_actions[vector]); a; a = READ_ONCE(a->next)) {
+		irq_handler_t h = READ_ONCE(a->handler);
+		if (h)
+			handled |= h(vector, a->data);
+	}
+	__atomic_sub_fetch(&vector_active[vector], 1, __ATOMIC_SEQ_CST);
 	/*
 	 * A vector with no handler: a device that signals after its driver
 	 * let go (a late completion after a reset). Say so once per vector.
 	 */
-	if (!handled && !vector_actions[vector] && vector_counts[vector] == 1)
+	if (!handled && !vector_actions[vector] && irq_count(vector) == 1)
 		printk("WARNING: interrupt on vector %d with no handler\n", vector);
+	c->irq_depth--;
 	lapic_eoi();
 }
 
 int irq_alloc_vector(void)
 {
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
+	spin_lock_irqsave(&irq_lock, flags);
 	for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++) {
 		if (!vector_allocated[v]) {
 			vector_allocated[v] = true;
-			local_irq_restore(flags);
+			spin_unlock_irqrestore(&irq_lock, flags);
 			return v;
 		}
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&irq_lock, flags);
 	pr_err("out of interrupt vectors");
 	return -ENOSPC;
 }
 
 void irq_free_vector(int vector)
 {
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
+	spin_lock_irqsave(&irq_lock, flags);
 	if (vector >= IRQ_VECTOR_FIRST && vector <= IRQ_VECTOR_LAST && !vector_actions[vector])
 		vector_allocated[vector] = false;
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&irq_lock, flags);
 }
 
 int request_irq(int vector, irq_handler_t handler, void *data, const char *name)
@@ -255,44 +295,79 @@ int request_irq(int vector, irq_handler_t handler, void *data, const char *name)
 
 	if (vector < IRQ_VECTOR_FIRST || vector > 0xfe || !handler)
 		return -EINVAL;
-	flags = local_irq_save();
+	spin_lock_irqsave(&irq_lock, flags);
 	for (int i = 0; i < MAX_IRQ_ACTIONS; i++) {
-		if (!irq_actions[i].handler) {
+		if (!irq_actions[i].in_use) {
 			a = &irq_actions[i];
 			break;
 		}
 	}
 	if (!a) {
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(&irq_lock, flags);
 		pr_err("request_irq(%s): no free interrupt action slots", name);
 		return -ENOSPC;
 	}
-	a->handler = handler;
+	a->in_use = true;
 	a->data = data;
 	a->name = name;
 	a->next = vector_actions[vector];
-	vector_actions[vector] = a;
-	local_irq_restore(flags);
+	/* A dispatching CPU sees the whole action or none of it. */
+	smp_store_release(&a->handler, handler);
+	smp_store_release(&vector_actions[vector], a);
+	spin_unlock_irqrestore(&irq_lock, flags);
 	return 0;
+}
+
+void synchronize_irq(int vector)
+{
+	if (vector < 0 || vector > 255)
+		return;
+	while (__atomic_load_n(&vector_active[vector], __ATOMIC_SEQ_CST))
+		cpu_relax();
 }
 
 void free_irq(int vector, void *data)
 {
-	unsigned long flags = local_irq_save();
-	struct irq_action **pp;
+	struct irq_action **pp, *gone = NULL;
+	unsigned long flags;
 
+	spin_lock_irqsave(&irq_lock, flags);
 	for (pp = &vector_actions[vector]; *pp; pp = &(*pp)->next) {
 		if ((*pp)->data == data) {
-			struct irq_action *a = *pp;
-			*pp = a->next;
-			a->handler = NULL;
+			gone = *pp;
+			WRITE_ONCE(*pp, gone->next);
+			WRITE_ONCE(gone->handler, NULL);
 			break;
 		}
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&irq_lock, flags);
+	if (!gone)
+		return;
+	/*
+	 * Another CPU may still be in the handler, or about to follow the
+	 * action's next pointer: the slot is reused only once that is over.
+	 * (From inside a handler we cannot wait for ourselves; the slot then
+	 * stays taken, which costs one of MAX_IRQ_ACTIONS.)
+	 */
+	if (in_irq())
+		return;
+	synchronize_irq(vector);
+	WRITE_ONCE(gone->in_use, false);
 }
 
 u64 irq_count(int vector)
 {
-	return vector >= 0 && vector < 256 ? vector_counts[vector] : 0;
+	u64 n = 0;
+
+	if (vector < 0 || vector > 255)
+		return 0;
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
+		n += cpu_locals[cpu].irq_counts[vector];
+	return n;
+}
+
+u64 irq_count_cpu(int vector, unsigned cpu)
+{
+	return vector >= 0 && vector < 256 && cpu < NR_CPUS ? cpu_locals[cpu].irq_counts[vector]
+							    : 0;
 }

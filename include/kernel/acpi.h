@@ -11,6 +11,8 @@
 
 #define ACPI_MAX_IOAPICS 4
 #define ACPI_MAX_OVERRIDES 16
+/* Enabled processors whose APIC IDs are kept (an xAPIC ID is 8 bits). */
+#define ACPI_MAX_CPUS 256
 
 /* MPS INTI flags (ACPI 6.4, table 5.50). */
 #define ACPI_POLARITY_MASK 0x3
@@ -36,8 +38,9 @@ struct acpi_info {
 	bool present;
 	u8 revision;
 	u64 lapic_addr;
-	unsigned nr_cpus;	   /* enabled processor entries */
-	unsigned nr_possible_cpus; /* every processor entry, enabled or not */
+	unsigned nr_cpus;	       /* enabled processor entries */
+	unsigned nr_possible_cpus;     /* every processor entry, enabled or not */
+	u8 cpu_apic_id[ACPI_MAX_CPUS]; /* the enabled ones' APIC IDs, in MADT order */
 	struct acpi_ioapic ioapic[ACPI_MAX_IOAPICS];
 	unsigned nr_ioapics;
 	struct acpi_override iso[ACPI_MAX_OVERRIDES];

@@ -9,9 +9,24 @@
 
 #include "kernel/types.h"
 
+/* The boot CPU: the 8259s masked, the IOAPICs found and masked, its LAPIC. */
 void apic_init(void);
+/* Every other CPU: its own local APIC. */
+void lapic_init_cpu(void);
 void lapic_eoi(void);
 u32 lapic_id(void);
+
+/* Interrupt command register values (SDM vol. 3, figure 10-12). */
+#define ICR_FIXED 0x000
+#define ICR_NMI 0x400
+#define ICR_INIT 0x500
+#define ICR_STARTUP 0x600
+#define ICR_LEVEL_ASSERT 0x4000
+#define ICR_TRIGGER_LEVEL 0x8000
+/* Send an IPI to the CPU with @apic_id (physical destination mode). */
+void lapic_send_ipi(u32 apic_id, u32 icr_low);
+/* Wait up to @max_spins for the last IPI sent to be accepted; false if not. */
+bool lapic_ipi_wait(u64 max_spins);
 
 /* LAPIC timer (kernel/time.c programs it). */
 void lapic_timer_periodic(u8 vector, u32 initial_count, u32 divide);
@@ -27,8 +42,9 @@ void ioapic_mask(u32 gsi, bool masked);
 /* Route an ISA IRQ, honouring the MADT's overrides; returns the GSI or <0. */
 int ioapic_route_isa(u8 irq, u8 vector);
 
-/* MSI/MSI-X message for @vector, fixed delivery to this CPU. */
+/* MSI/MSI-X message for @vector, fixed delivery to this CPU (or to @apic_id). */
 u64 msi_address(void);
+u64 msi_address_apic(u32 apic_id);
 u32 msi_data(u8 vector);
 
 #endif

@@ -26,6 +26,7 @@ const char *kernel_fail_reason(void);
 
 /* kernel/selftest.c: test=NAME. Returns 0 or a kernel_fail() status. */
 bool selftest_known(const char *name);
+void selftest_claim_keys(struct cmdline *cl);
 int selftest_run(const char *name, struct cmdline *cl);
 
 #endif

@@ -13,8 +13,9 @@
  * Boot order: page_alloc_add_range() for each usable RAM region (with the
  * kernel image and whatever boot data is still needed already cut out, and
  * only memory the page tables map), then page_alloc_init(), then anything.
- * Allocation and freeing disable interrupts for their critical sections,
- * so they are safe from softirq context.
+ * Allocation and freeing hold a spinlock with interrupts off for their
+ * critical sections, so they are safe from softirq and interrupt context
+ * and on every CPU.
  */
 #ifndef KERNEL_MM_H
 #define KERNEL_MM_H

@@ -26,6 +26,16 @@
 #define virt_rmb() barrier()
 #define virt_mb() __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
 
+/*
+ * Ordering between CPUs. x86 keeps stores in order with stores and loads in
+ * order with loads, so only a store followed by a load needs a fence.
+ */
+#define smp_mb() virt_mb()
+#define smp_rmb() barrier()
+#define smp_wmb() barrier()
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+
 /* Interrupt state. Saving returns an opaque flags word. */
 #ifdef VBLK_KERNEL
 static inline unsigned long local_irq_save(void)
@@ -50,12 +60,269 @@ static inline void local_irq_disable(void)
 {
 	__asm__ __volatile__("cli" ::: "memory");
 }
+
+static inline bool irqs_disabled(void)
+{
+	unsigned long flags;
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags)::"memory");
+	return !(flags & (1ul << 9));
+}
 #else
 unsigned long local_irq_save(void);
 void local_irq_restore(unsigned long flags);
 void local_irq_enable(void);
 void local_irq_disable(void);
+bool irqs_disabled(void);
 #endif
+
+/*
+ * CPUs. Each CPU has a number from 0 (the boot CPU) to num_online_cpus() - 1,
+ * dense, fixed once the CPUs are up. Per-CPU state is an array indexed by
+ * it: there is no preemption and no migration, so a context (process,
+ * softirq or interrupt) never changes CPU, and the number it read stays
+ * right for as long as it runs. NR_CPUS is the most this kernel runs on
+ * (the xAPIC's physical destinations allow 255; 16 covers the machines it
+ * is measured on and keeps per-CPU arrays small).
+ */
+#define NR_CPUS 16
+#define SMP_CACHE_BYTES 64
+
+#ifdef VBLK_KERNEL
+/* The per-CPU area's header (kernel/smp.c): %gs points at it on every CPU. */
+#define CPU_LOCAL_CPU 8
+#define CPU_LOCAL_IRQ_DEPTH 12
+static inline unsigned smp_processor_id(void)
+{
+	unsigned cpu;
+	__asm__("movl %%gs:%c1, %0" : "=r"(cpu) : "i"(CPU_LOCAL_CPU));
+	return cpu;
+}
+
+/* Inside a hardware interrupt handler (trap_dispatch's device vectors). */
+static inline bool in_irq(void)
+{
+	int depth;
+	__asm__ __volatile__("movl %%gs:%c1, %0" : "=r"(depth) : "i"(CPU_LOCAL_IRQ_DEPTH));
+	return depth > 0;
+}
+
+extern unsigned smp_nr_online;
+static inline unsigned num_online_cpus(void)
+{
+	return READ_ONCE(smp_nr_online);
+}
+#else
+unsigned smp_processor_id(void);
+bool in_irq(void);
+unsigned num_online_cpus(void);
+#endif
+
+/* One element per CPU, each on its own cache line (no false sharing). */
+#define DEFINE_PER_CPU(type, name)                                                                 \
+	struct {                                                                                   \
+		type v;                                                                            \
+	} __aligned(SMP_CACHE_BYTES) name[NR_CPUS]
+#define per_cpu(name, cpu) ((name)[cpu].v)
+#define this_cpu_ptr(name) (&(name)[smp_processor_id()].v)
+
+/*
+ * Atomics, on the compiler's builtins (lock-prefixed instructions on x86;
+ * the host tests get the same semantics).
+ */
+typedef struct {
+	int counter;
+} atomic_t;
+
+#define ATOMIC_INIT(i)                                                                             \
+	{                                                                                          \
+		(i)                                                                                \
+	}
+
+static inline int atomic_read(const atomic_t *a)
+{
+	return __atomic_load_n(&a->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_set(atomic_t *a, int i)
+{
+	__atomic_store_n(&a->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline int atomic_add_return(int i, atomic_t *a)
+{
+	return __atomic_add_fetch(&a->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_inc(atomic_t *a)
+{
+	__atomic_add_fetch(&a->counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_dec(atomic_t *a)
+{
+	__atomic_sub_fetch(&a->counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline bool atomic_dec_and_test(atomic_t *a)
+{
+	return __atomic_sub_fetch(&a->counter, 1, __ATOMIC_SEQ_CST) == 0;
+}
+
+/* Returns the old value; the store happened when it equals @old. */
+static inline int atomic_cmpxchg(atomic_t *a, int old, int new)
+{
+	__atomic_compare_exchange_n(&a->counter, &old, new, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;
+}
+
+/* Bits of an unsigned long, atomically (Linux's bitops). */
+static inline bool test_and_set_bit(unsigned nr, unsigned long *addr)
+{
+	return __atomic_fetch_or(addr, 1ul << nr, __ATOMIC_SEQ_CST) & (1ul << nr);
+}
+
+static inline bool test_and_clear_bit(unsigned nr, unsigned long *addr)
+{
+	return __atomic_fetch_and(addr, ~(1ul << nr), __ATOMIC_SEQ_CST) & (1ul << nr);
+}
+
+static inline void set_bit(unsigned nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr, 1ul << nr, __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_bit(unsigned nr, unsigned long *addr)
+{
+	__atomic_fetch_and(addr, ~(1ul << nr), __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_bit(unsigned nr, const unsigned long *addr)
+{
+	return __atomic_load_n(addr, __ATOMIC_RELAXED) & (1ul << nr);
+}
+
+/*
+ * Spinlocks. A test-and-test-and-set lock, not a ticket lock: vCPUs are
+ * host threads that the host deschedules at will, and a ticket lock then
+ * stalls every waiter behind a descheduled one even while the lock is
+ * free, which under TCG on a busy host turns contention into seconds of
+ * spinning. Linux makes the same choice for guests without paravirtual
+ * locks (virt_spin_lock in arch/x86/include/asm/qspinlock.h): unfair, but
+ * whoever runs when the lock is free takes it.
+ *
+ * Two checks catch the classic bugs at once rather than as a hang: taking
+ * a lock this CPU already holds, and taking with interrupts on a lock an
+ * interrupt handler also takes (the handler would spin forever on the CPU
+ * it interrupted). A lock waited on for seconds is reported as a lockup
+ * naming the lock and its holder.
+ *
+ *   spin_lock_irqsave(&lock, flags) ... spin_unlock_irqrestore(&lock, flags)
+ *   spin_lock_irq / spin_unlock_irq   (interrupts known to be on before)
+ *   spin_lock / spin_unlock           (interrupts already off, or a lock
+ *                                      no interrupt handler takes)
+ */
+typedef struct spinlock {
+	u32 locked;
+	s16 cpu;       /* holder, -1 when free */
+	bool irq_used; /* taken inside an interrupt handler at least once */
+	const char *name;
+} spinlock_t;
+
+#define __SPIN_LOCK_UNLOCKED(n)                                                                    \
+	{                                                                                          \
+		0, -1, false, n                                                                    \
+	}
+#define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(#x)
+
+static inline void spin_lock_init(spinlock_t *l, const char *name)
+{
+	l->locked = 0;
+	l->cpu = -1;
+	l->irq_used = false;
+	l->name = name;
+}
+
+/* Out of line: the waiting loop, the lockup report, and the checks' reports. */
+void spin_lock_wait(spinlock_t *l);
+__noreturn void spin_lock_bug(spinlock_t *l, const char *what);
+
+static inline void spin_lock_check(spinlock_t *l)
+{
+	if (unlikely(READ_ONCE(l->cpu) == (s16)smp_processor_id()))
+		spin_lock_bug(l, "taken again by the CPU that holds it");
+	if (in_irq()) {
+		if (!l->irq_used)
+			WRITE_ONCE(l->irq_used, true);
+	} else if (unlikely(READ_ONCE(l->irq_used) && !irqs_disabled())) {
+		spin_lock_bug(l, "taken with interrupts on, but an interrupt handler takes it too");
+	}
+}
+
+static inline bool __spin_trylock(spinlock_t *l)
+{
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
+
+static inline void spin_lock(spinlock_t *l)
+{
+	spin_lock_check(l);
+	if (unlikely(!__spin_trylock(l)))
+		spin_lock_wait(l);
+	l->cpu = (s16)smp_processor_id();
+}
+
+static inline bool spin_trylock(spinlock_t *l)
+{
+	spin_lock_check(l);
+	if (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) || !__spin_trylock(l))
+		return false;
+	l->cpu = (s16)smp_processor_id();
+	return true;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	if (unlikely(l->cpu != (s16)smp_processor_id()))
+		spin_lock_bug(l, "released by a CPU that does not hold it");
+	l->cpu = -1;
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+static inline bool spin_is_locked(const spinlock_t *l)
+{
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED);
+}
+
+/* Held by the calling CPU: for assertions. */
+static inline bool spin_is_held(const spinlock_t *l)
+{
+	return READ_ONCE(l->cpu) == (s16)smp_processor_id();
+}
+
+#define spin_lock_irqsave(l, flags)                                                                \
+	do {                                                                                       \
+		(flags) = local_irq_save();                                                        \
+		spin_lock(l);                                                                      \
+	} while (0)
+
+static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
+{
+	spin_unlock(l);
+	local_irq_restore(flags);
+}
+
+static inline void spin_lock_irq(spinlock_t *l)
+{
+	local_irq_disable();
+	spin_lock(l);
+}
+
+static inline void spin_unlock_irq(spinlock_t *l)
+{
+	spin_unlock(l);
+	local_irq_enable();
+}
 
 /* Monotonic time in nanoseconds since boot (TSC based in the kernel). */
 #ifdef VBLK_KERNEL
@@ -129,42 +396,73 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
  * can and schedules a tasklet; tasklets run later with interrupts enabled,
  * from the idle loop (do_softirq), never nested inside an interrupt. This is
  * where I/O completion (bio_endio, freeing, restarting queues) happens.
+ *
+ * Every CPU has its own list of scheduled tasklets and runs only its own,
+ * as Linux's per-CPU softirqs do: tasklet_schedule queues on the calling
+ * CPU, tasklet_schedule_on on another (which is woken to run it). One
+ * tasklet is never on two lists and never runs on two CPUs at once: if it
+ * is scheduled again while it runs on one CPU, the other CPU waits for
+ * that run to end before starting its own.
  */
+#define TASKLET_STATE_SCHED 0 /* on some CPU's list */
+#define TASKLET_STATE_RUN 1   /* running on some CPU */
+
 struct tasklet {
 	struct tasklet *next;
 	void (*func)(void *data);
 	void *data;
-	bool scheduled;
+	unsigned long state;
 };
 
 #define TASKLET_INIT(fn, d)                                                                        \
 	{                                                                                          \
-		NULL, (fn), (d), false                                                             \
+		NULL, (fn), (d), 0                                                                 \
 	}
 void tasklet_init(struct tasklet *t, void (*func)(void *), void *data);
 /* Safe from interrupt context; scheduling a scheduled tasklet is a no-op. */
 void tasklet_schedule(struct tasklet *t);
-/* Run every scheduled tasklet; returns true when at least one ran. */
+/* The same, on CPU @cpu's list; wakes that CPU when it is another. */
+void tasklet_schedule_on(struct tasklet *t, unsigned cpu);
+static inline bool tasklet_is_scheduled(const struct tasklet *t)
+{
+	return test_bit(TASKLET_STATE_SCHED, &t->state);
+}
+/* Run every tasklet scheduled on this CPU; returns true when at least one ran. */
 bool do_softirq(void);
 
 /*
- * One-shot timers, run in softirq context once ktime_get_ns() >= expires.
- * A periodic tick (kernel) or the test (host) drives them.
+ * Wake CPU @cpu from its idle halt (Linux's reschedule IPI), so that it
+ * looks at its tasklets and wait conditions again. A no-op for the caller's
+ * own CPU.
+ */
+void smp_send_reschedule(unsigned cpu);
+
+/*
+ * One-shot timers, run in softirq context once ktime_get_ns() >= expires,
+ * on the CPU that last armed them (mod_timer). A periodic tick (kernel) or
+ * the test (host) drives them.
  */
 struct timer_list {
 	struct list_head entry;
 	u64 expires; /* ns, absolute */
 	void (*func)(struct timer_list *t);
 	bool pending;
+	bool running; /* its function runs right now, on timer->cpu */
+	u16 cpu;
 };
 
 void timer_setup(struct timer_list *t, void (*func)(struct timer_list *));
 void mod_timer(struct timer_list *t, u64 expires_ns);
 void del_timer(struct timer_list *t);
+/* del_timer, and wait until the function no longer runs on another CPU. */
+void del_timer_sync(struct timer_list *t);
 
 /*
  * Wait until @cond holds: run deferred work, and halt the CPU (counted as
- * idle time) when there is none. Only from process context.
+ * idle time) when there is none. Only from process context. Whatever makes
+ * @cond true must wake this CPU: an interrupt or a tasklet on it does, and
+ * another CPU that changes the state directly calls smp_send_reschedule;
+ * failing both, the next tick (1/HZ) does.
  */
 void cpu_idle_once(void);
 #define wait_until(cond)                                                                           \

@@ -15,6 +15,8 @@
 void time_init(void);
 /* Start the periodic tick; needs interrupts routed (apic_init). */
 void timer_tick_init(void);
+/* The same on another CPU, with the boot CPU's calibration. */
+void timer_tick_init_cpu(void);
 void timer_set_rate(u32 hz);
 
 u64 tsc_hz(void);
@@ -29,8 +31,9 @@ void mdelay(u64 ms);
 /* TSC value when the kernel started (first instruction of kmain). */
 extern u64 boot_tsc;
 
-/* Idle accounting: time spent halted in cpu_idle_once(). */
+/* Idle accounting: time spent halted in cpu_idle_once(), by the calling CPU or by @cpu. */
 u64 idle_ns_total(void);
+u64 idle_ns_cpu(unsigned cpu);
 
 /* softirq.c: called from the tick interrupt; defers due timers. */
 void timer_tick(void);

@@ -47,6 +47,58 @@ __weak void local_irq_disable(void)
 	host_irq_disabled = 1;
 }
 
+__weak bool irqs_disabled(void)
+{
+	return host_irq_disabled != 0;
+}
+
+/*
+ * CPUs: the test chooses which one the code runs on (host_cpu), and how
+ * many there are; everything still runs on the test's one thread.
+ */
+unsigned host_cpu;
+unsigned host_nr_cpus = 1;
+int host_irq_depth;
+
+__weak unsigned smp_processor_id(void)
+{
+	return host_cpu;
+}
+
+__weak unsigned num_online_cpus(void)
+{
+	return host_nr_cpus;
+}
+
+__weak bool in_irq(void)
+{
+	return host_irq_depth > 0;
+}
+
+/*
+ * One thread cannot wait for a lock: whoever holds it will never run
+ * again, so a wait is a deadlock the test has found.
+ */
+__weak void spin_lock_wait(spinlock_t *l)
+{
+	spin_lock_bug(l, "deadlock: waited for a lock nothing will release");
+}
+
+__weak void spin_lock_bug(spinlock_t *l, const char *what)
+{
+	panic("spinlock %s: %s (held by CPU %d)", l->name ? l->name : "?", what, l->cpu);
+	abort();
+}
+
+/* Which CPUs the test's code woke, one bit each. */
+unsigned long host_woken_cpus;
+
+__weak void smp_send_reschedule(unsigned cpu)
+{
+	if (cpu != host_cpu)
+		host_woken_cpus |= 1ul << cpu;
+}
+
 __weak u64 ktime_get_ns(void)
 {
 	return host_now_ns;
@@ -153,28 +205,39 @@ __weak void panic(const char *fmt, ...)
 	abort();
 }
 
-/* Tasklets: a LIFO of scheduled ones, run in schedule order. */
-static struct tasklet *tasklet_head;
+/*
+ * Tasklets: one FIFO per CPU. do_softirq() runs the current CPU's
+ * (host_cpu), so a test that simulates several CPUs switches host_cpu and
+ * calls do_softirq() for each.
+ */
+static struct tasklet *tasklet_head[NR_CPUS];
 
 __weak void tasklet_init(struct tasklet *t, void (*func)(void *), void *data)
 {
 	t->next = NULL;
 	t->func = func;
 	t->data = data;
-	t->scheduled = false;
+	t->state = 0;
+}
+
+__weak void tasklet_schedule_on(struct tasklet *t, unsigned cpu)
+{
+	struct tasklet **pp;
+
+	if (cpu >= host_nr_cpus)
+		cpu = host_cpu;
+	if (test_and_set_bit(TASKLET_STATE_SCHED, &t->state))
+		return;
+	t->next = NULL;
+	for (pp = &tasklet_head[cpu]; *pp; pp = &(*pp)->next)
+		;
+	*pp = t;
+	smp_send_reschedule(cpu);
 }
 
 __weak void tasklet_schedule(struct tasklet *t)
 {
-	struct tasklet **pp;
-
-	if (t->scheduled)
-		return;
-	t->scheduled = true;
-	t->next = NULL;
-	for (pp = &tasklet_head; *pp; pp = &(*pp)->next)
-		;
-	*pp = t;
+	tasklet_schedule_on(t, host_cpu);
 }
 
 static LIST_HEAD(host_timers);
@@ -184,7 +247,9 @@ __weak void timer_setup(struct timer_list *t, void (*func)(struct timer_list *))
 	INIT_LIST_HEAD(&t->entry);
 	t->func = func;
 	t->pending = false;
+	t->running = false;
 	t->expires = 0;
+	t->cpu = 0;
 }
 
 __weak void mod_timer(struct timer_list *t, u64 expires_ns)
@@ -193,6 +258,7 @@ __weak void mod_timer(struct timer_list *t, u64 expires_ns)
 		list_del_init(&t->entry);
 	t->expires = expires_ns;
 	t->pending = true;
+	t->cpu = (u16)host_cpu;
 	list_add_tail(&t->entry, &host_timers);
 }
 
@@ -203,13 +269,18 @@ __weak void del_timer(struct timer_list *t)
 	t->pending = false;
 }
 
+__weak void del_timer_sync(struct timer_list *t)
+{
+	del_timer(t);
+}
+
 static bool run_due_timers(void)
 {
 	struct timer_list *t, *n;
 	bool ran = false;
 
 	list_for_each_entry_safe(t, n, &host_timers, entry) {
-		if (t->expires <= host_now_ns) {
+		if (t->expires <= host_now_ns && t->cpu == host_cpu) {
 			list_del_init(&t->entry);
 			t->pending = false;
 			t->func(t);
@@ -223,11 +294,11 @@ __weak bool do_softirq(void)
 {
 	bool ran = run_due_timers();
 
-	while (tasklet_head) {
-		struct tasklet *t = tasklet_head;
-		tasklet_head = t->next;
+	while (tasklet_head[host_cpu]) {
+		struct tasklet *t = tasklet_head[host_cpu];
+		tasklet_head[host_cpu] = t->next;
 		t->next = NULL;
-		t->scheduled = false;
+		clear_bit(TASKLET_STATE_SCHED, &t->state);
 		t->func(t->data);
 		ran = true;
 	}
@@ -254,8 +325,12 @@ void host_advance_ns(u64 ns)
 
 void host_platform_reset(void)
 {
-	tasklet_head = NULL;
+	memset(tasklet_head, 0, sizeof(tasklet_head));
 	INIT_LIST_HEAD(&host_timers);
+	host_cpu = 0;
+	host_nr_cpus = 1;
+	host_irq_depth = 0;
+	host_woken_cpus = 0;
 	host_now_ns = 0;
 	host_log_len = 0;
 	host_log[0] = '\0';

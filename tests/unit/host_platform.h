@@ -18,8 +18,18 @@ extern size_t host_log_len;
 /* Set to keep printk() off stderr. */
 extern bool host_printk_quiet;
 
+/*
+ * Simulated CPUs: the one the code under test runs on, how many there are,
+ * interrupt nesting (in_irq), and the CPUs smp_send_reschedule woke.
+ */
+extern unsigned host_cpu;
+extern unsigned host_nr_cpus;
+extern int host_irq_depth;
+extern unsigned long host_woken_cpus;
+extern int host_irq_disabled;
+
 void host_advance_ns(u64 ns);
-/* Forget scheduled tasklets and timers, zero the clock, clear the log. */
+/* Forget scheduled tasklets and timers, zero the clock, clear the log, one CPU. */
 void host_platform_reset(void);
 
 #endif
