@@ -457,6 +457,8 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
                 if canon == "stonewall":
                     continue
                 kv = e.check(v, ctx) if e.check else v
+                if kv is None:  # nothing to pass (rate=0: no cap)
+                    continue
                 if e.bare:
                     if kv == "1":
                         put(e.kernel, None)
@@ -531,7 +533,36 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
         except (NumberError, K.KeyError_) as ex:
             err(o, str(ex))
 
-    # fio's rules between keys (fixup_options).
+    # fio's rules between keys (fixup_options), and what fio quietly does
+    # with a key whose companion is missing.
+    if out.get("runtime") == "0ms":
+        del out["runtime"]  # fio: no time limit
+    if out.get("ss_dur") == "0ms":
+        del out["ss_dur"]  # fio: steady state detection off
+    if "steadystate" in out and "ss_dur" not in out:
+        o = job.opts["steadystate"]
+        js.notes.append(f"{o.where()}: no steadystate_duration (ss_dur): fio does not look for "
+                        "a steady state then, and neither does this run")
+        del out["steadystate"]
+        out.pop("ss_ramp", None)
+    elif "ss_dur" in out and "steadystate" not in out:
+        out["steadystate"] = "iops_slope:0.01%"  # fio's default criterion
+    if "verify_backlog" in out and out.get("verify", "0") == "0":
+        o = job.opts["verify_backlog"]
+        js.notes.append(f"{o.where()}: verify_backlog without verify has no effect, as in fio")
+        del out["verify_backlog"]
+    if "verify_seed" in out and out.get("verify", "0") == "0":
+        err(job.opts["verify_seed"], "verify_seed needs verify=crc32c")
+    inc = out.get("offset_increment")
+    if inc and inc.endswith("%"):
+        size = (machine.disks or {}).get(job.disk or "")
+        if size is None:
+            err(job.opts["offset_increment"], f"'{inc}' of a disk whose size is not known here: "
+                "give it in bytes")
+        else:
+            # fio aligns a percentage offset to the smallest block size.
+            low = min(int(x) for x in re.findall(r"\d+", out.get("bs", "4096")))
+            out["offset_increment"] = str(size * int(inc[:-1]) // 100 // low * low)
     if "rate" in out and "rate_iops" in out:
         err(job.opts.get("rate_iops"), "rate and rate_iops are mutually exclusive (as in fio)")
     if "time_based" in out and "runtime" not in out:
@@ -702,6 +733,12 @@ def _check_conflicts(js, machine, mds, errors):
                 shared = set(a.lower) & set(b.lower)
                 if not shared:
                     continue
+                if "raw" in (a.kernel.get("path"), b.kernel.get("path")):
+                    errors.append(
+                        f"{b.section.file}:{b.section.line}: [{b.section.name}] and "
+                        f"[{a.section.name}] run at the same time on {', '.join(sorted(shared))}, "
+                        "but a path=raw job has its disk to itself: separate them with stonewall")
+                    continue
                 for key in DISK_SETTINGS:
                     va, vb = a.kernel.get(key), b.kernel.get(key)
                     if va != vb:
@@ -711,6 +748,10 @@ def _check_conflicts(js, machine, mds, errors):
                             f"but set {key} differently ({va or 'unset'}, {vb or 'unset'}): "
                             "separate them with stonewall, or agree")
                         break
+        for j in phase:
+            if j.kernel.get("path") == "raw" and int(j.kernel.get("numjobs", "1")) > 1:
+                errors.append(f"{j.section.file}:{j.section.line}: [{j.section.name}] path=raw with "
+                              "numjobs above 1: a path=raw job has its disk to itself")
         # Verified data: every pair of copies (numjobs) of every job.
         copies = []
         for j in phase:

@@ -43,6 +43,7 @@ class Ctx:
 MAX_BS = 4 << 20  # the kernel's JOB_MAX_BS
 SECTOR = 512
 MAX_IODEPTH = 1024  # the kernel's JOB_MAX_IODEPTH
+MAX_BSSPLIT = 16  # the kernel's JOB_BSSPLIT_MAX (fio takes 64)
 
 
 def _bs_one(text, ctx):
@@ -107,8 +108,8 @@ def v_bssplit(text, ctx):
             else:
                 blanks += 1
                 entries.append([bs, None])
-        if len(entries) > 64:
-            raise KeyError_(f"'{part}': fio takes at most 64 block sizes per direction")
+        if len(entries) > MAX_BSSPLIT:
+            raise KeyError_(f"'{part}': at most {MAX_BSSPLIT} block sizes per direction")
         if total > 100:
             raise KeyError_(f"'{part}': the percentages add up to {total}, more than 100")
         # fio shares what is left evenly among entries without a percentage.
@@ -127,6 +128,17 @@ def v_int(lo=None, hi=None):
         return str(parse_int(text, lo, hi, ctx.kb_base))
     check.doc = f"{lo if lo is not None else 0}..{hi if hi is not None else ''}"
     return check
+
+
+def v_loops(text, ctx):
+    return str(max(1, parse_int(text, 0, 1000000, ctx.kb_base)))
+
+
+def v_seconds(text, ctx):
+    us = parse_time_us(text, "s")
+    if us % 1000000:
+        raise KeyError_(f"'{text}': whole seconds")
+    return str(us // 1000000)
 
 
 def v_iodepth(text, ctx):
@@ -197,10 +209,15 @@ def v_rw(text, ctx):
     return "rw" if base == "readwrite" else base
 
 
+MAX_NAME = 31  # the kernel's JOB_NAME_MAX, less its NUL
+
+
 def v_name(text, ctx):
     t = text.strip()
     if not t or any(c in t for c in '"\\') or not t.isprintable():
         raise KeyError_(f"'{text}': a job name of printable characters without quotes")
+    if len(t) > MAX_NAME:
+        raise KeyError_(f"'{text}': at most {MAX_NAME} characters")
     return t
 
 
@@ -223,9 +240,17 @@ def v_verify(text, ctx):
     raise KeyError_(f"'{text}': not a verify method fio knows")
 
 
+MAX_VERIFY_SEEDS = 8  # the kernel's JOB_VERIFY_SEEDS_MAX
+
+
 def v_verify_seed(text, ctx):
     t = text.strip()
-    return t if t == "any" else str(parse_int(t, 0, (1 << 64) - 1, ctx.kb_base))
+    if t == "any":
+        return t
+    seeds = t.split(":")
+    if len(seeds) > MAX_VERIFY_SEEDS:
+        raise KeyError_(f"'{text}': at most {MAX_VERIFY_SEEDS} seeds")
+    return ":".join(str(parse_int(x, 0, (1 << 64) - 1, ctx.kb_base)) for x in seeds)
 
 
 def v_distribution(text, ctx):
@@ -242,9 +267,14 @@ def v_distribution(text, ctx):
     if kind not in defaults:
         raise KeyError_(f"'{text}': expected random, zipf:T, pareto:H or normal:P")
     vals = rest.split(":") if rest else []
-    if len(vals) > 1:
-        raise KeyError_(f"'{text}': a distribution centre (the second value) is not supported")
-    v = parse_float(vals[0]) if vals else defaults[kind]
+    if len(vals) > 2:
+        raise KeyError_(f"'{text}': expected {kind}:VALUE[:CENTRE]")
+    v = parse_float(vals[0]) if vals and vals[0] else defaults[kind]
+    centre = None
+    if len(vals) == 2:
+        centre = parse_float(vals[1])
+        if not 0.0 <= centre <= 1.0:
+            raise KeyError_(f"'{text}': the centre is a fraction from 0 to 1 (as fio requires)")
     if kind == "zipf" and v == 1.0:
         raise KeyError_(f"'{text}': zipf theta must differ from 1.0 (as fio requires)")
     if kind == "pareto" and not 0.0 < v < 1.0:
@@ -253,14 +283,23 @@ def v_distribution(text, ctx):
         raise KeyError_(f"'{text}': normal takes a deviation 0 <= P < 100 (as fio requires)")
     if kind == "zipf" and v <= 0.0:
         raise KeyError_(f"'{text}': zipf theta must be above 0")
-    return f"{kind}:{v:g}"
+    return f"{kind}:{v:g}" + (f":{centre:g}" if centre is not None else "")
 
 
 def v_rate(iops):
+    """A cap per direction; 0 or blank is none (the kernel's blank), and no
+    cap at all passes nothing."""
     def check(text, ctx):
         def one(p):
             return parse_int(p, 0, None, ctx.kb_base) if iops else parse_size(p, ctx.kb_base)
-        return _rw_form(per_direction(text, one, 0), text)
+        vals = per_direction(text, one, 0)
+        if vals[2] != vals[1]:
+            raise KeyError_(f"'{text}': a trim value apart from the write value is not supported")
+        if not vals[0] and not vals[1]:
+            return None
+        if vals[0] == vals[1]:
+            return str(vals[0])
+        return f"{vals[0] or ''},{vals[1] or ''}"
     return check
 
 
@@ -295,10 +334,18 @@ def v_steadystate(text, ctx):
     return f"{kind}:{v:g}{'%' if pct else ''}"
 
 
+MAX_LOG_PREFIX = 47  # the kernel's JOB_LOG_NAME_MAX, less its NUL
+
+
 def v_log_prefix(text, ctx):
+    """A file name prefix: the host writes the logs into one directory."""
     t = (text or "").strip()
-    if any(c.isspace() for c in t) or "\0" in t:
-        raise KeyError_(f"'{text}': a log file prefix without spaces")
+    if t and (not all(c.isalnum() or c in "_.+-" for c in t) or t.startswith(".")):
+        raise KeyError_(f"'{text}': a log file name prefix of letters, digits and _ . + - "
+                        "(no directories: the logs go to the current directory, or next to "
+                        "--output)")
+    if len(t) > MAX_LOG_PREFIX:
+        raise KeyError_(f"'{text}': at most {MAX_LOG_PREFIX} characters")
     return t
 
 
@@ -360,13 +407,13 @@ _add("runtime", "pass", v_time("s"), aliases=("timeout",),
 _add("time_based", "pass", v_set, bare=True, note="run for all of runtime, wrapping around")
 _add("ramp_time", "pass", v_time("s"), note="I/O before the measurement starts, not counted")
 _add("size", "pass", v_size(True), note="region length in bytes or N% of the disk")
-_add("io_size", "pass", v_size(True), aliases=("io_limit",), note="bytes to transfer")
+_add("io_size", "pass", v_size(False), aliases=("io_limit",), note="bytes to transfer")
 _add("offset", "pass", v_size(True), aliases=("fileoffset",), note="region start, bytes or N%")
 _add("offset_increment", "pass", v_size(True),
-     note="each numjobs copy starts this much further on")
+     note="each numjobs copy starts this much further on (N% of a disk of known size)")
 _add("numjobs", "pass", v_int(1, 64), note="copies of the job running at the same time")
 _add("group_reporting", "pass", v_set, bare=True, note="one report per group of jobs")
-_add("loops", "pass", v_int(0, 1 << 30), note="passes over the region")
+_add("loops", "pass", v_loops, note="passes over the region (0 is 1, as in fio)")
 _add("filename", "map", note="/dev/vdb (or vdb), /dev/vda1, /dev/md0: the disk; one file only")
 _add("verify", "pass", v_verify, note="crc32c (also crc32c-intel) or 0; other methods refused")
 _add("verify_backlog", "pass", v_int(0, None), note="verify after every N writes")
@@ -375,7 +422,7 @@ _add("rwmixwrite", "pass", v_rwmix, kernel="rwmixread", note="percent writes (pa
 _add("randseed", "pass", v_randseed, note="seed of offsets and of the verify stamps")
 _add("norandommap", "pass", v_set, bare=True, note="random blocks drawn with replacement")
 _add("random_distribution", "pass", v_distribution,
-     note="random, zipf[:T], pareto[:H], normal[:P] (no centre, no zoned)")
+     note="random, zipf[:T[:C]], pareto[:H[:C]], normal[:P[:C]] (not zoned)")
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
 _add("fsync", "pass", v_int(0, 1000000), note="a cache flush after every N writes")
@@ -501,7 +548,7 @@ for _n, _check, _why in (
         ("sched", v_choice("deadline", "noop"), "deadline or noop"),
         ("queue_depth", v_int(1, 65536), "the driver's dispatch depth"),
         ("poll_us", v_int(0, 1000000), "hybrid polling window after a completion"),
-        ("watchdog", v_time("s"), "fail a job that makes no progress for this long"),
+        ("watchdog", v_seconds, "seconds a job may make no progress before it fails (0: off)"),
         ("verify_seed", v_verify_seed, "the seed reads expect, or any"),
         ("flush_trace", v_bool, "one line per flush, for tools/flush-order"),
 ):
