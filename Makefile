@@ -49,6 +49,11 @@ $(BUILD)/obj/%.c.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(KCC) $(KCFLAGS) -c $< -o $@
 
+# The one file that uses floating point (random distributions): SSE allowed.
+FP_SRCS := bench/dist.c
+$(patsubst %,$(BUILD)/obj/%.o,$(FP_SRCS)): KCFLAGS := $(filter-out -mgeneral-regs-only,$(KCFLAGS)) \
+	-msse2 -mfpmath=sse -fno-math-errno
+
 $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
@@ -94,7 +99,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 $(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard include/*/*.h) tests/unit/host_platform.c
 	@mkdir -p $(dir $@)
 	@echo "  UNIT    $@"
-	$(Q)$(HOSTCC) $(UNITCFLAGS) -o $@ $< $($*_SRCS) tests/unit/host_platform.c -lcmocka
+	$(Q)$(HOSTCC) $(UNITCFLAGS) -o $@ $< $($*_SRCS) tests/unit/host_platform.c -lcmocka -lm
 
 unit-build: $(UNIT_BINS)
 

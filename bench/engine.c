@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fio-like job engine.
+ * The fio-like job engine: the I/O loop.
  *
- * A job keeps `iodepth` I/O units in flight. On the block paths each unit
- * is one or more bios submitted with submit_bio and refilled from their
- * bi_end_io callback (softirq context); the CPU halts when there is nothing
- * to do, and the halted time is the job's idle time. On path=raw the units
- * are virtblk_reqs put straight on virtqueue 0 and reaped by polling, with
- * no block layer and no interrupts: the ceiling the other paths are
- * measured against.
+ * Jobs that start together run side by side on one CPU, as fio's threads
+ * run side by side on one core: each keeps `iodepth` I/O units in flight.
+ * On the block paths a unit is one or more bios submitted with submit_bio;
+ * its bi_end_io (softirq context) accounts it and refills the job at once,
+ * so the queue depth holds without a trip through the loop. On path=raw the
+ * units are virtblk_reqs put straight on virtqueue 0 and reaped by polling,
+ * with no block layer and no interrupts: the ceiling the other paths are
+ * measured against. The loop itself runs deferred work, polls, and halts
+ * the CPU when there is nothing to do; the halted time is idle time.
  *
- * With verify=crc32c every written block carries the stamp of
- * bench/stamp.c (its sector, a seed, a CRC32C), is read back after the
- * writes and checked; a read-only job checks the stamps already on the
- * disk, written by an earlier job or boot, or by the host tool.
+ * A job moves through phases: RAMP (ramp_time: running, not counted), RUN,
+ * DRAIN (nothing more issued, waiting for what is in flight), VERIFY (fio's
+ * do_verify: read back what it wrote), and again RUN for the next of its
+ * loops, until DONE.
+ *
+ * Latencies are fio's: slat from the unit's start until submission
+ * returns, clat from there to completion, lat the sum. Where submission
+ * ends differs by path, which the README spells out: on the bypass path
+ * the request is on the virtqueue when submit_bio returns; on the request
+ * path it may still wait in the plug or the elevator, so its wait counts in
+ * clat; on path=raw it is on the ring.
  */
 #include "bench/disk.h"
 #include "bench/engine.h"
@@ -24,16 +33,17 @@
 #include "block/genhd.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cpu.h"
+#include "kernel/exit.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/watchdog.h"
 
 #define PROGRESS_INTERVAL_NS NSEC_PER_SEC
 #define MAX_ERRORS_REPORTED 32
-
-/* ------------------------------------------------------------------------- */
+#define NO_UNIT (~0ull)
 
 static u64 rng_next(u64 *s)
 {
@@ -46,7 +56,12 @@ static u64 rng_next(u64 *s)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
-/* ------------------------------------------------------------------------- */
+static u64 seed_state(u64 seed, u64 salt)
+{
+	u64 s = seed ^ (salt * 0x9e3779b97f4a7c15ull) ^ 0x5851f42d4c957f2dull;
+
+	return s ? s : 1;
+}
 
 void job_failf(struct job *j, const char *fmt, ...)
 {
@@ -57,99 +72,174 @@ void job_failf(struct job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	kvsnprintf(j->fail, sizeof(j->fail), fmt, ap);
 	va_end(ap);
-	pr_err("%s: %s", j->spec->name, j->fail);
+	pr_err("%s: %s", j->name, j->fail);
 }
 
-static bool bitmap_test(const u8 *b, u64 i)
+/* ------------------------------------------------------------------------- */
+
+static bool counting(const struct job *j)
 {
-	return b[i / 8] & (1u << (i % 8));
+	return j->state == JOB_RUN || j->state == JOB_DRAIN || j->state == JOB_VERIFY;
 }
 
-static void bitmap_set(u8 *b, u64 i)
+/* A block size for the next I/O of direction @d: fixed, from bsrange, or from bssplit. */
+static u32 next_bs(struct job *j, enum ddir d)
 {
-	b[i / 8] |= (u8)(1u << (i % 8));
-}
+	const struct job_spec *s = j->spec;
+	u32 lbs = j->disk->queue->limits.logical_block_size;
 
-static void bitmap_clear(u8 *b, u64 i)
-{
-	b[i / 8] &= (u8) ~(1u << (i % 8));
-}
-
-/*
- * Choose the next unit of work, or return false when the job should issue
- * no more. Sequential jobs walk the region and wrap (time-based); random
- * ones pick any block.
- */
-static bool job_next(struct job *j, struct io_u *u)
-{
-	struct job_spec *s = j->spec;
-	u64 block;
-
-	if (j->stop)
-		return false;
-	u->flush = false;
-	/* fsync=N: after every N writes, a flush of the device's cache. */
-	if (s->fsync && j->writes_since_sync >= s->fsync && !j->verifying) {
-		j->writes_since_sync = 0;
-		u->flush = true;
-		u->write = true;
-		u->verify_read = false;
-		u->offset = 0;
-		u->len = 0;
-		return true;
+	if (s->nbssplit[d]) {
+		u32 pick = (u32)(rng_next(&j->bs_rng) % 100), acc = 0;
+		for (unsigned i = 0; i < s->nbssplit[d]; i++) {
+			acc += s->bssplit[d][i].perc;
+			if (pick < acc)
+				return s->bssplit[d][i].bs;
+		}
+		return s->bssplit[d][s->nbssplit[d] - 1].bs;
 	}
-	if (j->verifying) {
-		while (j->verify_next < j->region_blocks &&
-		       !bitmap_test(j->written, j->verify_next))
-			j->verify_next++;
-		if (j->verify_next >= j->region_blocks)
-			return false;
-		block = j->verify_next++;
-		u->write = false;
-		u->verify_read = true;
-		goto out;
+	if (s->bs_min[d] != s->bs_max[d]) {
+		/* fio: uniform in [min, max], in whole multiples of the smallest block. */
+		u32 span = s->bs_max[d] - s->bs_min[d];
+		u32 bs = s->bs_min[d] + (u32)(rng_next(&j->bs_rng) % ((u64)span + 1));
+		u32 grain = MAX(lbs, j->unit);
+		bs = ALIGN_DOWN(bs, grain);
+		return MAX(bs, s->bs_min[d]);
 	}
-	if (j->bytes_target && j->issued_bytes >= j->bytes_target)
-		return false;
-	if (s->runtime_ns && ktime_get_ns() >= j->deadline_ns)
-		return false;
+	return s->bs[d];
+}
 
-	if (rw_is_random(s->rw)) {
-		block = s->norandommap ? rng_next(&j->rng) % j->region_blocks
-				       : randmap_next(&j->map);
-	} else {
-		block = j->seq_next++;
-		if (j->seq_next >= j->region_blocks)
-			j->seq_next = 0;
-	}
-	switch (s->rw) {
+static enum ddir next_ddir(struct job *j)
+{
+	switch (j->spec->rw) {
 	case RW_READ:
 	case RW_RANDREAD:
-		u->write = false;
-		break;
+		return DDIR_READ;
 	case RW_WRITE:
 	case RW_RANDWRITE:
+		return DDIR_WRITE;
 	case RW_TRIM:
 	case RW_RANDTRIM:
 	case RW_WRITEZEROES:
-		u->write = true;
-		break;
+		return DDIR_TRIM;
 	default:
-		u->write = rng_next(&j->rng) % 100 >= s->rwmixread;
-		break;
+		return rng_next(&j->mix_rng) % 100 < j->spec->rwmixread ? DDIR_READ : DDIR_WRITE;
 	}
-	/* Reads check stamps already on the disk, or ones this job wrote. */
-	u->verify_read =
-		s->verify && !u->write && (!rw_writes(s->rw) || bitmap_test(j->written, block));
-	if (u->write && j->written)
-		bitmap_set(j->written, block);
-	if (u->write)
+}
+
+/* Whether a rate limit holds direction @d back now. */
+static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	u64 elapsed = now - j->rate_start_ns, due;
+
+	if (s->rate_bps[d]) {
+		due = (u64)((unsigned __int128)j->issued_bytes[d] * NSEC_PER_SEC / s->rate_bps[d]);
+		if (due > elapsed)
+			return true;
+	}
+	if (s->rate_iops[d]) {
+		due = j->issued_ios[d] * NSEC_PER_SEC / s->rate_iops[d];
+		if (due > elapsed)
+			return true;
+	}
+	return false;
+}
+
+/* The next unit of the region for a random job, or NO_UNIT when the pass is spent. */
+static u64 next_random_unit(struct job *j)
+{
+	u64 unit;
+
+	if (j->pending_unit != NO_UNIT) {
+		unit = j->pending_unit;
+		j->pending_unit = NO_UNIT;
+		return unit;
+	}
+	if (j->spec->dist != DIST_RANDOM)
+		return dist_next(&j->dist);
+	if (j->spec->norandommap)
+		return rng_next(&j->rng) % j->region_units;
+	return randmap_next(&j->map);
+}
+
+enum next_result { NEXT_IO, NEXT_WAIT, NEXT_NONE };
+
+/*
+ * Choose the next I/O for @u. NEXT_WAIT: not now (a limit, or its block is
+ * being written), try again later; NEXT_NONE: this phase issues no more.
+ */
+static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	enum ddir d;
+	u64 off, unit = NO_UNIT;
+	u32 len;
+
+	if (j->stop || j->fail[0])
+		return NEXT_NONE;
+	u->flush = false;
+	u->verify_read = false;
+	u->verify_pass = false;
+	u->counted = counting(j);
+	if (j->state == JOB_VERIFY || j->verify_backlog_pass)
+		return verify_next_read(j, u) ? NEXT_IO : NEXT_NONE;
+	if (j->state != JOB_RUN && j->state != JOB_RAMP)
+		return NEXT_NONE;
+
+	/* fsync=N: after every N writes, a flush of the device's cache. */
+	if (s->fsync && j->writes_since_sync >= s->fsync) {
+		j->writes_since_sync = 0;
+		u->flush = true;
+		u->ddir = DDIR_WRITE;
+		u->offset = 0;
+		u->len = 0;
+		return NEXT_IO;
+	}
+	/* verify_backlog=N: after N writes, read those back before writing more. */
+	if (s->verify_backlog && j->backlog_len >= s->verify_backlog) {
+		j->verify_backlog_pass = true;
+		j->backlog_pos = 0;
+		return NEXT_WAIT; /* the writes in flight land first */
+	}
+	if (j->loop_bytes_target && j->loop_issued_bytes >= j->loop_bytes_target)
+		return NEXT_NONE;
+
+	d = next_ddir(j);
+	len = next_bs(j, d);
+	if (rate_limited(j, d, len, now))
+		return NEXT_WAIT;
+
+	if (rw_is_random(s->rw)) {
+		unit = next_random_unit(j);
+		off = unit * j->unit;
+	} else {
+		if (j->seq_next >= j->region_len)
+			j->seq_next = 0; /* time based, or io_size beyond the region: wrap */
+		off = j->seq_next;
+	}
+	len = (u32)MIN((u64)len, j->region_len - off);
+	/* A verified block being written now: its next use waits for that write. */
+	if (j->gen_map && verify_unit_busy(j, off, len)) {
+		if (unit != NO_UNIT)
+			j->pending_unit = unit;
+		return NEXT_WAIT;
+	}
+	if (!rw_is_random(s->rw))
+		j->seq_next = off + len;
+
+	u->ddir = (u8)d;
+	u->offset = j->region_start + off;
+	u->len = len;
+	if (d == DDIR_READ && s->verify)
+		u->verify_read = verify_read_wanted(j, off, len);
+	if (d == DDIR_WRITE)
 		j->writes_since_sync++;
-out:
-	u->offset = j->region_start + block * s->bs;
-	u->len = s->bs;
-	j->issued_bytes += s->bs;
-	return true;
+	j->loop_issued_bytes += len;
+	if (u->counted) {
+		j->issued_ios[d]++;
+		j->issued_bytes[d] += len;
+	}
+	return NEXT_IO;
 }
 
 static void io_u_complete(struct io_u *u);
@@ -167,11 +257,13 @@ static void job_bio_end_io(struct bio *bio)
 
 static unsigned job_op(const struct job *j, const struct io_u *u)
 {
-	if (!u->write)
+	if (u->flush)
+		return REQ_OP_FLUSH;
+	if (u->ddir == DDIR_READ)
 		return REQ_OP_READ;
-	if (j->spec->rw == RW_WRITEZEROES)
-		return REQ_OP_WRITE_ZEROES;
-	return rw_trims(j->spec->rw) ? REQ_OP_DISCARD : REQ_OP_WRITE;
+	if (u->ddir == DDIR_WRITE)
+		return REQ_OP_WRITE;
+	return j->spec->rw == RW_WRITEZEROES ? REQ_OP_WRITE_ZEROES : REQ_OP_DISCARD;
 }
 
 /*
@@ -239,22 +331,11 @@ static void flush_trace(struct job *j, const struct io_u *u)
 static void io_u_submit_bios(struct job *j, struct io_u *u)
 {
 	unsigned op = job_op(j, u);
+	bool dataless = op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES || op == REQ_OP_FLUSH;
 	u32 done = 0;
 
-	bool dataless = op == REQ_OP_DISCARD || op == REQ_OP_WRITE_ZEROES;
-
-	if (u->flush) {
-		struct bio *bio = bio_alloc(0);
-		bio->bi_disk = j->disk;
-		bio->bi_rw = REQ_OP_FLUSH;
-		bio->bi_end_io = job_bio_end_io;
-		bio->bi_private = u;
-		u->pending_bios = 1;
-		submit_bio(bio);
-		return;
-	}
 	u->pending_bios = 1; /* held until every bio is submitted */
-	while (done < u->len) {
+	do {
 		u32 left = u->len - done;
 		unsigned pages = dataless ? 0 : DIV_ROUND_UP(left, PAGE_SIZE);
 		struct bio *bio = bio_alloc(MIN(pages, (unsigned)BIO_MAX_VECS));
@@ -276,13 +357,16 @@ static void io_u_submit_bios(struct job *j, struct io_u *u)
 			}
 			if (!bio->bi_size) {
 				bio_put(bio);
+				if (!u->error)
+					u->error = -EINVAL;
 				job_failf(j, "bio_add_page refused a %lu-byte segment", PAGE_SIZE);
 				break;
 			}
 		}
 		u->pending_bios++;
 		submit_bio(bio);
-	}
+	} while (done < u->len);
+	u->issue_ns = ktime_get_ns();
 	if (--u->pending_bios == 0)
 		io_u_complete(u);
 }
@@ -298,18 +382,22 @@ static void raw_done(struct virtblk_req *vbr, int error)
 static void io_u_start(struct job *j, struct io_u *u)
 {
 	u->error = 0;
-	if (u->write && j->spec->verify)
-		stamp_fill(u->buf, u->len, u->offset >> SECTOR_SHIFT, j->spec->seed);
+	if (!u->flush)
+		verify_io_start(j, u);
 	if (u->flush && j->spec->flush_trace)
 		flush_trace(j, u);
 	u->flushes_done = j->ftrace_flushes_done;
 	u->start_ns = ktime_get_ns();
+	u->issue_ns = u->start_ns;
+	u->busy = true;
+	j->in_flight++;
 	if (j->raw) {
-		u32 type = u->flush   ? VIRTIO_BLK_T_FLUSH
-			   : u->write ? VIRTIO_BLK_T_OUT
-				      : VIRTIO_BLK_T_IN;
+		u32 type = u->flush		   ? VIRTIO_BLK_T_FLUSH
+			   : u->ddir == DDIR_WRITE ? VIRTIO_BLK_T_OUT
+						   : VIRTIO_BLK_T_IN;
 		int err = virtblk_raw_submit(j->raw, u->vbr, type, u->offset >> SECTOR_SHIFT,
 					     u->buf, u->len);
+		u->issue_ns = ktime_get_ns();
 		if (err) {
 			u->error = err;
 			io_u_complete(u);
@@ -319,144 +407,422 @@ static void io_u_start(struct job *j, struct io_u *u)
 	io_u_submit_bios(j, u);
 }
 
+/* fio's io_u_map: the depth after each submission, 1, 2-3, 4-7, ... >= 64. */
+static unsigned depth_bucket(unsigned depth)
+{
+	unsigned b = 0;
+
+	while (b < DEPTH_NR - 1 && depth >= (2u << b))
+		b++;
+	return b;
+}
+
+/* fio's submit and complete maps: I/Os per call, 0, 1-4, 5-8, 9-16, 17-32, 33-64, > 64. */
+unsigned batch_bucket(unsigned n)
+{
+	unsigned b = 0;
+
+	if (!n)
+		return 0;
+	for (b = 1; b < DEPTH_NR - 1 && n > (4u << (b - 1)); b++)
+		;
+	return b;
+}
+
+/*
+ * Issue as many units as the job may now. Called from the loop and from
+ * completions (softirq), so the depth is kept without a round trip.
+ */
+static void job_fill(struct job *j)
+{
+	struct blk_plug plug;
+	unsigned issued = 0;
+	u64 now = ktime_get_ns();
+
+	if (!j->raw)
+		blk_start_plug(&plug);
+	while (!list_empty(&j->free_units)) {
+		struct io_u *u = list_first_entry(&j->free_units, struct io_u, list);
+		enum next_result r = job_next(j, u, now);
+
+		if (r != NEXT_IO)
+			break;
+		list_del_init(&u->list);
+		if (u->counted)
+			j->st.depth_map[depth_bucket(j->in_flight + 1)]++;
+		io_u_start(j, u);
+		issued++;
+	}
+	if (!j->raw)
+		blk_finish_plug(&plug);
+	else if (issued)
+		virtblk_raw_kick(j->raw);
+	if (issued && counting(j)) {
+		j->st.submit_map[batch_bucket(issued)]++;
+		j->st.total_submit++;
+	}
+}
+
+u64 engine_first_completion_tsc;
+
 static void io_u_complete(struct io_u *u)
 {
 	struct job *j = u->job;
 	u64 now = ktime_get_ns();
 
-	if (!j->first_completion_ns)
-		j->first_completion_ns = now;
-	if (u->flush) {
-		j->syncs++; /* not an I/O of the job's size: kept out of its numbers */
-		if (!u->error)
-			j->ftrace_flushes_done++;
-	} else if (j->verifying) {
-		/* The read-back is checking, not benchmarking: count it apart. */
-		j->verified_bytes += u->len;
-	} else {
-		hist_add(&j->lat, now - u->start_ns);
-		j->ios++;
-		j->bytes += u->len;
-		if (u->write)
-			j->write_ios++;
-		else
-			j->read_ios++;
-		if (u->write && !u->error && j->spec->flush_trace)
-			flush_trace(j, u);
-	}
-
+	if (!engine_first_completion_tsc)
+		engine_first_completion_tsc = rdtsc();
+	j->last_progress_ns = now;
+	watchdog_touch();
 	if (u->error) {
-		j->errors++;
-		if (j->errors <= MAX_ERRORS_REPORTED)
-			printk("%s: %s error on %s at sector %lu (%u bytes): %s\n", j->spec->name,
-			       u->flush	  ? "flush"
-			       : u->write ? "write"
-					  : "read",
+		j->st.errors++;
+		if (j->st.errors <= MAX_ERRORS_REPORTED)
+			printk("%s: %s error on %s at sector %lu (%u bytes): %s\n", j->name,
+			       u->flush		       ? "flush"
+			       : u->ddir == DDIR_WRITE ? "write"
+			       : u->ddir == DDIR_TRIM  ? "trim"
+						       : "read",
 			       j->spec->filename, u->offset >> SECTOR_SHIFT, u->len,
 			       errno_name(u->error));
-		/* A block whose write failed holds no stamp of ours: do not verify it. */
-		if (u->write && !u->flush && j->written)
-			bitmap_clear(j->written, (u->offset - j->region_start) / j->spec->bs);
-		if (!j->continue_on_error) {
-			job_failf(j, "%s error at sector %lu: %s", u->write ? "write" : "read",
+		if (!j->error)
+			j->error = -u->error;
+		if (!j->spec->continue_on_error) {
+			job_failf(j, "%s error at sector %lu: %s",
+				  u->flush		  ? "flush"
+				  : u->ddir == DDIR_WRITE ? "write"
+							  : "read",
 				  u->offset >> SECTOR_SHIFT, errno_name(u->error));
 			j->stop = true;
 		}
-	} else if (u->verify_read && !u->flush) {
-		u64 bad;
-		int why = stamp_verify(u->buf, u->len, u->offset >> SECTOR_SHIFT, STAMP_ANY_SEED,
-				       &bad);
-		if (why) {
-			j->verify_failures++;
-			job_failf(j, "verify: %s sector %lu: %s", j->spec->filename, bad,
-				  stamp_strerror(why));
-			j->stop = true;
-		}
 	}
+	if (!u->flush)
+		verify_io_done(j, u);
+	if (u->flush && !u->error)
+		j->ftrace_flushes_done++;
+	if (!u->flush && u->ddir == DDIR_WRITE && !u->error && j->spec->flush_trace)
+		flush_trace(j, u);
+	if (u->verify_read && !u->error)
+		verify_check_read(j, u);
+	if (u->counted)
+		stats_account(j, u, now);
+	if (u->counted && !u->flush)
+		iolog_add(j, u, now);
 
-	if (job_next(j, u)) {
-		io_u_start(j, u);
-		return;
-	}
+	u->busy = false;
 	j->in_flight--;
+	list_add(&u->list, &j->free_units);
+	if (!j->stop)
+		job_fill(j);
 }
+
+/* ------------------------------------------------------------------------- */
 
 static void progress(struct job *j, u64 now)
 {
 	u64 dt = now - j->start_ns;
-	u64 ios = j->ios - j->progress_ios;
+	u64 ios = 0;
 
-	printk("%s: %lu.%lus %s ios=%lu iops=%lu%s\n", j->spec->name, dt / NSEC_PER_SEC,
-	       dt / (NSEC_PER_SEC / 10) % 10, j->verifying ? "verify" : rw_names[j->spec->rw],
-	       j->ios, ios * NSEC_PER_SEC / PROGRESS_INTERVAL_NS, j->errors ? " (errors)" : "");
-	j->progress_ios = j->ios;
-	j->next_progress_ns += PROGRESS_INTERVAL_NS;
+	for (int d = 0; d < DDIR_NR; d++)
+		ios += j->st.dir[d].ios;
+	printk("%s: %lu.%lus %s ios=%lu iops=%lu%s\n", j->name, dt / NSEC_PER_SEC,
+	       dt / (NSEC_PER_SEC / 10) % 10,
+	       j->state == JOB_VERIFY ? "verify"
+	       : j->state == JOB_RAMP ? "ramp"
+				      : rw_names[j->spec->rw],
+	       ios, (ios - j->progress_ios) * NSEC_PER_SEC / PROGRESS_INTERVAL_NS,
+	       j->st.errors ? " (errors)" : "");
+	j->progress_ios = ios;
+	j->progress_next_ns += PROGRESS_INTERVAL_NS;
 }
 
-/* Fill every idle unit; under a plug so a burst is dispatched with one kick. */
-static void job_fill(struct job *j)
+/* The time limits and the phase changes that time brings. */
+static void job_tick(struct job *j, u64 now)
 {
-	struct blk_plug plug;
+	const struct job_spec *s = j->spec;
 
-	if (!j->raw)
-		blk_start_plug(&plug);
-	for (unsigned i = 0; i < j->spec->iodepth; i++) {
-		struct io_u *u = &j->units[i];
-		if (!job_next(j, u))
-			break;
-		j->in_flight++;
-		io_u_start(j, u);
+	if (now >= j->progress_next_ns)
+		progress(j, now);
+	if (j->state == JOB_RAMP && now - j->start_ns >= s->ramp_ns) {
+		j->state = JOB_RUN;
+		stats_begin_counting(j, now);
+		if (s->runtime_ns)
+			j->deadline_ns = now + s->runtime_ns;
 	}
-	if (!j->raw)
-		blk_finish_plug(&plug);
-	else
-		virtblk_raw_kick(j->raw);
+	if (counting(j)) {
+		stats_tick(j, now);
+		if (s->ss)
+			ss_tick(j, now);
+		iolog_tick(j, now, false);
+	}
+	if (j->deadline_ns && now >= j->deadline_ns && !j->stop) {
+		/* fio: runtime ends the job, time based or not, verify phase included. */
+		j->stop = true;
+		if (j->state == JOB_RUN)
+			j->state = JOB_DRAIN;
+	}
+	if (j->ss_attained && !j->stop) {
+		printk("%s: steady state reached\n", j->name);
+		j->stop = true;
+		j->state = JOB_DRAIN;
+	}
 }
 
-static void job_wait(struct job *j)
+/* Start the next loop, or the verify phase, or finish. */
+static void job_phase_end(struct job *j, u64 now)
 {
-	while (j->in_flight) {
-		u64 now = ktime_get_ns();
+	const struct job_spec *s = j->spec;
 
-		if (now >= j->next_progress_ns)
-			progress(j, now);
-		if (j->raw) {
-			virtblk_raw_poll(j->raw);
-			virtblk_raw_kick(j->raw);
-			if (j->raw->broken) {
-				job_failf(j, "%s is broken", j->raw->name);
-				break;
-			}
+	if (j->verify_backlog_pass) {
+		/* The backlog was read back; write on. */
+		j->verify_backlog_pass = false;
+		j->backlog_len = 0;
+		return;
+	}
+	if (j->state == JOB_RUN || j->state == JOB_RAMP)
+		j->state = JOB_DRAIN;
+	if (j->state == JOB_DRAIN && j->gen_map && !j->stop && !j->fail[0]) {
+		/* fio's do_verify: read back everything written, once the writes are done. */
+		j->state = JOB_VERIFY;
+		j->verify_next = 0;
+		printk("%s: verifying what loop %u wrote\n", j->name, j->loop + 1);
+		return;
+	}
+	if ((j->state == JOB_DRAIN || j->state == JOB_VERIFY) && !j->stop && !j->fail[0] &&
+	    j->loop + 1 < s->loops) {
+		j->loop++;
+		j->state = JOB_RUN;
+		j->loop_issued_bytes = 0;
+		j->seq_next = 0;
+		randmap_init(&j->map, j->region_units, seed_state(s->seed, j->clone) + j->loop);
+		return;
+	}
+	j->state = JOB_DONE;
+	j->end_ns = now;
+	stats_finish(j, now);
+	iolog_tick(j, now, true);
+}
+
+/*
+ * One step of the loop when a job has nothing it may issue now: let its
+ * I/O progress. Completions arrive through softirqs (block paths) or by
+ * polling the ring (path=raw).
+ */
+static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
+{
+	bool raw = false, polling = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->state == JOB_DONE || !j->raw)
 			continue;
+		raw = true;
+		virtblk_raw_poll(j->raw);
+		virtblk_raw_kick(j->raw);
+		if (j->raw->broken && j->in_flight) {
+			job_failf(j, "%s is broken", j->raw->name);
+			j->stop = true;
 		}
-		if (do_softirq()) {
-			j->last_activity_ns = now;
+	}
+	if (raw)
+		return; /* a raw job spins: it owns its CPU, as SPDK's poller does */
+	if (do_softirq()) {
+		for (unsigned i = 0; i < n; i++)
+			jobs[i]->last_activity_ns = now;
+		return;
+	}
+	/*
+	 * Hybrid polling: for a short window after the last completion, reap
+	 * the device's rings instead of halting and waiting for its interrupt
+	 * (under emulation, delivering one costs far more than a few polls).
+	 * Then re-arm interrupts and halt.
+	 */
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->state == JOB_DONE || !j->poll_ns || !j->in_flight)
 			continue;
-		}
-		/*
-		 * Hybrid polling: for a short window after the last completion,
-		 * reap the device's rings instead of halting and waiting for its
-		 * interrupt (under emulation, delivering one costs far more than a
-		 * few polls). Then re-arm interrupts and halt.
-		 */
-		if (j->poll_ns && now - j->last_activity_ns < j->poll_ns) {
+		if (now - j->last_activity_ns < j->poll_ns) {
 			if (disk_poll(j->disk, true))
 				j->last_activity_ns = now;
-			continue;
+			polling = true;
 		}
-		if (j->poll_ns && disk_poll(j->disk, false))
-			continue;
-		cpu_idle_once();
 	}
-	if (j->poll_ns)
-		disk_poll(j->disk, false);
+	if (polling)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		if (jobs[i]->poll_ns && jobs[i]->state != JOB_DONE &&
+		    disk_poll(jobs[i]->disk, false))
+			return;
+	/* A rate limit that lifts before the next tick is waited out awake. */
+	if (next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
+		cpu_relax();
+		return;
+	}
+	cpu_idle_once();
+}
+
+/*
+ * The in-guest watchdog: a job that makes no progress for watchdog=S
+ * seconds ends the run, naming its disk, path and oldest request, so a
+ * broken device shows up as a clear failure, not as a host-side timeout.
+ */
+static struct io_u *oldest_in_flight(struct job *j)
+{
+	struct io_u *oldest = NULL;
+
+	for (unsigned i = 0; j->units && i < j->spec->iodepth; i++)
+		if (j->units[i].busy && (!oldest || j->units[i].start_ns < oldest->start_ns))
+			oldest = &j->units[i];
+	return oldest;
+}
+
+__noreturn void job_watchdog_fire(struct job *j, u64 now)
+{
+	struct io_u *u = oldest_in_flight(j);
+	const char *path = job_path_name(j);
+
+	if (u)
+		kernel_exit_fail("watchdog: %s made no progress for %u s on %s (path %s); oldest "
+				 "request in flight: %s at sector %lu, %u bytes, for %lu ms",
+				 j->name, j->spec->watchdog_s, j->spec->filename, path,
+				 u->flush ? "flush" : ddir_names[u->ddir],
+				 u->offset >> SECTOR_SHIFT, u->len,
+				 (now - u->start_ns) / NSEC_PER_MSEC);
+	kernel_exit_fail("watchdog: %s made no progress for %u s on %s (path %s), nothing in "
+			 "flight",
+			 j->name, j->spec->watchdog_s, j->spec->filename, path);
+}
+
+/* The timer interrupt's backstop, for a CPU that never gets back to the loop. */
+static struct job **watched_jobs;
+static unsigned nwatched;
+
+static void watchdog_expired(void *unused)
+{
+	u64 now = ktime_get_ns();
+	struct job *stalest = NULL;
+
+	for (unsigned i = 0; i < nwatched; i++) {
+		struct job *j = watched_jobs[i];
+		if (j->state == JOB_DONE || !j->in_flight)
+			continue;
+		if (!stalest || j->last_progress_ns < stalest->last_progress_ns)
+			stalest = j;
+	}
+	if (stalest)
+		job_watchdog_fire(stalest, now);
+	kernel_exit_fail("watchdog: no job made progress, and none has I/O in flight");
+}
+
+static void arm_watchdog(struct job **jobs, unsigned n)
+{
+	u32 s = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (jobs[i]->spec->watchdog_s && (!s || jobs[i]->spec->watchdog_s < s))
+			s = jobs[i]->spec->watchdog_s;
+	watched_jobs = jobs;
+	nwatched = n;
+	if (s)
+		watchdog_arm((u64)s * NSEC_PER_SEC, watchdog_expired, NULL);
+}
+
+int engine_run(struct job **jobs, unsigned n)
+{
+	u64 now = ktime_get_ns();
+
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		const struct job_spec *s = j->spec;
+
+		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s\n", j->name, rw_names[s->rw],
+		       s->filename, s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1],
+		       s->iodepth, s->verify ? ", verify crc32c" : "",
+		       s->numjobs > 1 ? ", one of numjobs" : "");
+		if (j->raw && virtblk_raw_begin(j->raw))
+			job_failf(j, "%s is not usable", s->filename);
+		j->start_ns = now;
+		j->rate_start_ns = now;
+		j->last_progress_ns = now;
+		j->last_activity_ns = now;
+		j->progress_next_ns = now + PROGRESS_INTERVAL_NS;
+		j->poll_ns = (u64)s->poll_us * NSEC_PER_USEC;
+		j->idle0_ns = idle_ns_total();
+		if (s->ramp_ns) {
+			j->state = JOB_RAMP;
+		} else {
+			j->state = JOB_RUN;
+			stats_begin_counting(j, now);
+			if (s->runtime_ns)
+				j->deadline_ns = now + s->runtime_ns;
+		}
+		if (j->fail[0])
+			j->stop = true;
+	}
+	arm_watchdog(jobs, n);
+	for (unsigned i = 0; i < n; i++)
+		job_fill(jobs[i]);
+
+	for (;;) {
+		unsigned active = 0;
+		u64 next_wake = 0;
+
+		now = ktime_get_ns();
+		for (unsigned i = 0; i < n; i++) {
+			struct job *j = jobs[i];
+
+			if (j->state == JOB_DONE)
+				continue;
+			job_tick(j, now);
+			if (!j->in_flight) {
+				/* Nothing in flight: the phase may be over, or a limit holds it. */
+				job_fill(j);
+				if (!j->in_flight) {
+					bool limited =
+						!j->stop && j->state != JOB_VERIFY &&
+						!j->verify_backlog_pass &&
+						(!j->loop_bytes_target ||
+						 j->loop_issued_bytes < j->loop_bytes_target) &&
+						(j->state == JOB_RUN || j->state == JOB_RAMP);
+					if (!limited || j->fail[0]) {
+						job_phase_end(j, now);
+						if (j->state != JOB_DONE)
+							job_fill(j);
+					} else {
+						next_wake = now + NSEC_PER_SEC / HZ / 2;
+					}
+				}
+			} else if (!j->stop) {
+				job_fill(j);
+			}
+			if (j->state != JOB_DONE) {
+				active++;
+				if (j->spec->watchdog_s && j->in_flight &&
+				    now - j->last_progress_ns >
+					    (u64)j->spec->watchdog_s * NSEC_PER_SEC)
+					job_watchdog_fire(j, now);
+			}
+		}
+		if (!active)
+			break;
+		wait_step(jobs, n, now, next_wake);
+	}
+	watchdog_disarm();
+	nwatched = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->raw)
+			virtblk_raw_end(j->raw);
+		if (j->poll_ns)
+			disk_poll(j->disk, false);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------- */
 
 static int apply_disk_settings(struct job *j)
 {
-	struct job_spec *s = j->spec;
+	const struct job_spec *s = j->spec;
 	char depth[16];
 	int err = 0;
 
@@ -479,80 +845,142 @@ static int apply_disk_settings(struct job *j)
 	return err;
 }
 
-static int job_setup(struct job *j)
+/* The job's region on its disk: offset (+ clone * offset_increment), size. */
+static int job_region(struct job *j)
 {
-	struct job_spec *s = j->spec;
-	u64 capacity, region;
+	const struct job_spec *s = j->spec;
+	u64 capacity = get_capacity(j->disk) << SECTOR_SHIFT;
+	u32 lbs = j->disk->queue->limits.logical_block_size;
+	u64 offset, len;
+
+	offset = s->offset_pct ? ALIGN_DOWN(capacity * s->offset_pct / 100, (u64)lbs) : s->offset;
+	if (offset % lbs)
+		return kernel_fail("%s: offset=%lu is not a multiple of %s's %u-byte blocks",
+				   j->name, offset, s->filename, lbs);
+	if (s->offset_increment % lbs)
+		return kernel_fail("%s: offset_increment=%lu is not a multiple of %s's %u-byte "
+				   "blocks",
+				   j->name, s->offset_increment, s->filename, lbs);
+	offset += (u64)j->clone * s->offset_increment;
+	if (offset >= capacity)
+		return kernel_fail("%s: offset=%lu is beyond the end of %s (%lu bytes)", j->name,
+				   offset, s->filename, capacity);
+	if (s->size_pct)
+		len = ALIGN_DOWN(capacity * s->size_pct / 100, (u64)lbs);
+	else if (s->size)
+		len = s->size;
+	else
+		len = capacity - offset;
+	/* fio: a size that runs past the end is cut at the end, when given as %. */
+	if (s->size_pct && offset + len > capacity)
+		len = capacity - offset;
+	if (offset + len > capacity)
+		return kernel_fail("%s: offset+size (%lu) is beyond the end of %s (%lu bytes)",
+				   j->name, offset + len, s->filename, capacity);
+	j->region_start = offset;
+	j->unit = job_min_bs(s);
+	j->region_units = len / j->unit;
+	j->region_len = j->region_units * j->unit;
+	if (!j->region_units)
+		return kernel_fail("%s: the region (%lu bytes) holds no %u-byte block", j->name,
+				   len, j->unit);
+	return 0;
+}
+
+int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned clone)
+{
 	u32 lbs;
+	int err;
+
+	memset(j, 0, sizeof(*j));
+	j->spec = s;
+	j->number = number;
+	j->clone = clone;
+	j->pending_unit = NO_UNIT;
+	INIT_LIST_HEAD(&j->free_units);
+	stats_init(&j->st);
+	if (s->numjobs > 1)
+		ksnprintf(j->name, sizeof(j->name), "%s.%u", s->name, clone);
+	else
+		ksnprintf(j->name, sizeof(j->name), "%s", s->name);
 
 	j->disk = get_gendisk(s->filename);
 	if (!j->disk)
-		return kernel_fail("%s: filename=%s: no such disk", s->name, s->filename);
-	capacity = get_capacity(j->disk) << SECTOR_SHIFT;
+		return kernel_fail("%s: filename=%s: no such disk", j->name, s->filename);
 	lbs = j->disk->queue->limits.logical_block_size;
-	if (s->bs % lbs)
-		return kernel_fail("%s: bs=%u is not a multiple of %s's %u-byte blocks", s->name,
-				   s->bs, s->filename, lbs);
-	if (s->offset % lbs)
-		return kernel_fail("%s: offset=%lu is not a multiple of %s's %u-byte blocks",
-				   s->name, s->offset, s->filename, lbs);
-	if (s->offset >= capacity)
-		return kernel_fail("%s: offset=%lu is beyond the end of %s (%lu bytes)", s->name,
-				   s->offset, s->filename, capacity);
-	region = s->size ? s->size : capacity - s->offset;
-	if (s->offset + region > capacity)
-		return kernel_fail("%s: offset+size (%lu) is beyond the end of %s (%lu bytes)",
-				   s->name, s->offset + region, s->filename, capacity);
-	j->region_start = s->offset;
-	j->region_blocks = region / s->bs;
-	if (!j->region_blocks)
-		return kernel_fail("%s: the region (%lu bytes) holds no %u-byte block", s->name,
-				   region, s->bs);
-	if (rw_writes(s->rw) || rw_trims(s->rw)) {
-		if (j->disk->read_only)
-			return kernel_fail("%s: %s is read-only; rw=%s would write", s->name,
-					   s->filename, rw_names[s->rw]);
+	for (int d = 0; d < DDIR_NR; d++) {
+		if (s->bs_min[d] % lbs || s->bs_max[d] % lbs || s->bs[d] % lbs)
+			return kernel_fail("%s: bs=%u is not a multiple of %s's %u-byte blocks",
+					   j->name, s->bs_min[d] % lbs ? s->bs_min[d] : s->bs[d],
+					   s->filename, lbs);
+		for (unsigned i = 0; i < s->nbssplit[d]; i++)
+			if (s->bssplit[d][i].bs % lbs)
+				return kernel_fail("%s: bssplit size %u is not a multiple of %s's "
+						   "%u-byte blocks",
+						   j->name, s->bssplit[d][i].bs, s->filename, lbs);
 	}
-	j->bytes_target = s->io_size ? s->io_size : s->runtime_ns ? 0 : j->region_blocks * s->bs;
-	j->rng = s->seed ^ 0x9e3779b97f4a7c15ull;
-	if (!j->rng)
-		j->rng = 1;
-	randmap_init(&j->map, j->region_blocks, s->seed);
+	if ((err = job_region(j)))
+		return err;
+	if ((rw_writes(s->rw) || rw_trims(s->rw)) && j->disk->read_only)
+		return kernel_fail("%s: %s is read-only; rw=%s would write", j->name, s->filename,
+				   rw_names[s->rw]);
+	if (s->time_based)
+		j->loop_bytes_target = 0;
+	else
+		j->loop_bytes_target = s->io_size ? s->io_size : j->region_len;
+	j->rng = seed_state(s->seed, clone);
+	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
+	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
+	randmap_init(&j->map, j->region_units, seed_state(s->seed, clone));
+	if (s->dist != DIST_RANDOM)
+		dist_init(&j->dist, s, j->region_units, seed_state(s->seed ^ 0xd1, clone));
 	if (s->path == JOB_PATH_RAW) {
 		j->raw = virtio_blk_find(s->filename);
 		if (!j->raw)
-			return kernel_fail("%s: path=raw needs a virtio disk, not %s", s->name,
+			return kernel_fail("%s: path=raw needs a virtio disk, not %s", j->name,
 					   s->filename);
 	}
-	if (s->verify && rw_writes(s->rw)) {
-		j->written = kzalloc(DIV_ROUND_UP(j->region_blocks, 8));
-		if (!j->written)
-			return kernel_fail("%s: no memory for the verify map", s->name);
-	}
+	if ((err = verify_setup(j)))
+		return err;
 	j->units = kzalloc(s->iodepth * sizeof(*j->units));
 	if (!j->units)
-		return kernel_fail("%s: no memory for %u I/O units", s->name, s->iodepth);
+		return kernel_fail("%s: no memory for %u I/O units", j->name, s->iodepth);
 	for (unsigned i = 0; i < s->iodepth; i++) {
 		struct io_u *u = &j->units[i];
+		u32 max = job_max_bs(s);
+
 		u->job = j;
-		u->buf_order = get_order(s->bs);
+		u->buf_order = get_order(max);
 		u->buf = alloc_pages(u->buf_order);
 		if (!u->buf)
-			return kernel_fail("%s: no memory for %u buffers of %u bytes", s->name,
-					   s->iodepth, s->bs);
-		memset(u->buf, 0, s->bs);
+			return kernel_fail("%s: no memory for %u buffers of %u bytes", j->name,
+					   s->iodepth, max);
+		memset(u->buf, 0, max);
 		if (j->raw) {
 			u->vbr = virtblk_alloc_req(j->raw, 3);
 			if (!u->vbr)
-				return kernel_fail("%s: no memory for raw requests", s->name);
+				return kernel_fail("%s: no memory for raw requests", j->name);
 			u->vbr->done = raw_done;
 			u->vbr->done_data = u;
 		}
+		list_add_tail(&u->list, &j->free_units);
 	}
-	return apply_disk_settings(j);
+	iolog_init(j);
+	if (s->ss) {
+		j->ss_len = (u32)(s->ss_dur_ns / NSEC_PER_SEC);
+		if (!j->ss_len)
+			j->ss_len = 1;
+		j->ss_iops = kzalloc(j->ss_len * sizeof(u64));
+		j->ss_bw = kzalloc(j->ss_len * sizeof(u64));
+		if (!j->ss_iops || !j->ss_bw)
+			return kernel_fail("%s: no memory for the steady-state window", j->name);
+	}
+	if (clone == 0)
+		return apply_disk_settings(j);
+	return 0;
 }
 
-static void job_teardown(struct job *j)
+void job_free(struct job *j)
 {
 	for (unsigned i = 0; j->units && i < j->spec->iodepth; i++) {
 		if (j->units[i].buf)
@@ -560,72 +988,9 @@ static void job_teardown(struct job *j)
 		virtblk_free_req(j->units[i].vbr);
 	}
 	kfree(j->units);
-	kfree(j->written);
-}
-
-/* ------------------------------------------------------------------------- */
-
-int job_run(struct job_spec *s, unsigned index)
-{
-	struct job job, *j = &job;
-	struct blk_counters c0, c1;
-	struct virtio_blk_stats v0 = {0}, v1 = {0};
-	u64 idle0, idle;
-	int err;
-
-	memset(j, 0, sizeof(*j));
-	j->spec = s;
-	j->index = index;
-	j->continue_on_error = s->continue_on_error;
-	hist_init(&j->lat);
-	err = job_setup(j);
-	if (err) {
-		job_teardown(j);
-		return err;
-	}
-	printk("%s: starting %s on %s, bs %u, iodepth %u%s\n", s->name, rw_names[s->rw],
-	       s->filename, s->bs, s->iodepth, s->verify ? ", verify crc32c" : "");
-	if (j->raw && virtblk_raw_begin(j->raw)) {
-		job_teardown(j);
-		return kernel_fail("%s: %s is not usable", s->name, s->filename);
-	}
-
-	memset(&c0, 0, sizeof(c0));
-	blk_get_counters(j->disk, &c0);
-	if (j->raw)
-		virtblk_get_stats(j->raw, &v0);
-	idle0 = idle_ns_total();
-	j->start_ns = ktime_get_ns();
-	j->deadline_ns = j->start_ns + s->runtime_ns;
-	j->next_progress_ns = j->start_ns + PROGRESS_INTERVAL_NS;
-	j->poll_ns = s->poll_us * NSEC_PER_USEC;
-	j->last_activity_ns = j->start_ns;
-
-	job_fill(j);
-	job_wait(j);
-	j->end_ns = ktime_get_ns();
-	idle = idle_ns_total() - idle0;
-	memset(&c1, 0, sizeof(c1));
-	blk_get_counters(j->disk, &c1);
-	if (j->raw)
-		virtblk_get_stats(j->raw, &v1);
-	if (j->written && !j->fail[0]) {
-		/* fio's do_verify: read back everything written, once the writes are done. */
-		j->verifying = true;
-		printk("%s: verifying the %lu bytes written\n", s->name, j->bytes);
-		job_fill(j);
-		job_wait(j);
-		printk("%s: verified %lu bytes\n", s->name, j->verified_bytes);
-	}
-	if (j->raw)
-		virtblk_raw_end(j->raw);
-	job_report(j, &c0, &c1, &v0, &v1, idle);
-	if (index == 0 && j->first_completion_ns)
-		printk("BOOT: first I/O completed after %lu us\n",
-		       cycles_to_ns(rdtsc() - boot_tsc) / NSEC_PER_USEC -
-			       (ktime_get_ns() - j->first_completion_ns) / NSEC_PER_USEC);
-	job_teardown(j);
-	if (j->fail[0])
-		return kernel_fail("%s: %s", s->name, j->fail);
-	return 0;
+	j->units = NULL;
+	verify_free(j);
+	kfree(j->ss_iops);
+	kfree(j->ss_bw);
+	j->ss_iops = j->ss_bw = NULL;
 }

@@ -9,34 +9,41 @@ void hist_init(struct histogram *h)
 }
 
 /*
- * Values below HIST_SUB_BUCKETS get a bucket each; above, the bucket is the
- * position of the top bit (the group) and the next HIST_SUB_BITS bits.
+ * fio's plat_val_to_idx: below 2 * 64 the value is its own bucket; above,
+ * the top bit picks the group and the next 6 bits the bucket within it.
  */
 static unsigned bucket_of(u64 v)
 {
-	if (v < HIST_SUB_BUCKETS)
+	unsigned msb, error_bits, idx;
+
+	if (v < 2 * HIST_SUB_BUCKETS)
 		return (unsigned)v;
-	unsigned msb = 63 - (unsigned)__builtin_clzll(v);
-	unsigned group = msb - HIST_SUB_BITS + 1;
-	unsigned sub = (unsigned)(v >> (msb - HIST_SUB_BITS)) & (HIST_SUB_BUCKETS - 1);
-	return group * HIST_SUB_BUCKETS + sub;
+	msb = 63 - (unsigned)__builtin_clzll(v);
+	error_bits = msb - HIST_SUB_BITS;
+	idx = ((error_bits + 1) << HIST_SUB_BITS) +
+	      ((unsigned)(v >> error_bits) & (HIST_SUB_BUCKETS - 1));
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
 }
 
-/* The largest value that falls into bucket @b. */
-static u64 bucket_upper(unsigned b)
+u64 hist_bucket_value(unsigned idx)
 {
-	if (b < HIST_SUB_BUCKETS)
-		return b;
-	unsigned group = b / HIST_SUB_BUCKETS;
-	unsigned sub = b % HIST_SUB_BUCKETS;
-	unsigned shift = group - 1;
-	return (((u64)(HIST_SUB_BUCKETS + sub + 1)) << shift) - 1;
+	unsigned error_bits, k;
+	u64 base;
+
+	if (idx < 2 * HIST_SUB_BUCKETS)
+		return idx;
+	error_bits = (idx >> HIST_SUB_BITS) - 1;
+	base = 1ull << (error_bits + HIST_SUB_BITS);
+	k = idx % HIST_SUB_BUCKETS;
+	/* The middle of the bucket: base + (k + 0.5) * 2^error_bits. */
+	return base + ((u64)k << error_bits) + (1ull << (error_bits - 1));
 }
 
 void hist_add(struct histogram *h, u64 v)
 {
 	h->count++;
 	h->sum += v;
+	h->sumsq += (unsigned __int128)v * v;
 	if (v < h->min)
 		h->min = v;
 	if (v > h->max)
@@ -44,27 +51,84 @@ void hist_add(struct histogram *h, u64 v)
 	h->bucket[bucket_of(v)]++;
 }
 
-u64 hist_percentile(const struct histogram *h, unsigned permille_x10)
+void hist_merge(struct histogram *into, const struct histogram *from)
 {
-	u64 want, seen = 0;
+	if (!from->count)
+		return;
+	into->count += from->count;
+	into->sum += from->sum;
+	into->sumsq += from->sumsq;
+	if (from->min < into->min)
+		into->min = from->min;
+	if (from->max > into->max)
+		into->max = from->max;
+	for (unsigned b = 0; b < HIST_BUCKETS; b++)
+		into->bucket[b] += from->bucket[b];
+}
+
+u64 hist_percentile(const struct histogram *h, u64 p_x1e6)
+{
+	/* fio: the first bucket whose running sum reaches p / 100 * N. */
+	unsigned __int128 want = (unsigned __int128)p_x1e6 * h->count;
+	unsigned __int128 seen = 0;
 
 	if (!h->count)
 		return 0;
-	/* The rank of the sample at this percentile, rounded up (nearest-rank). */
-	want = (h->count * permille_x10 + 9999) / 10000;
-	if (!want)
-		want = 1;
 	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
 		seen += h->bucket[b];
-		if (seen >= want) {
-			u64 up = bucket_upper(b);
-			return up > h->max ? h->max : up;
-		}
+		if (seen * 100000000u >= want && h->bucket[b])
+			return hist_bucket_value(b);
 	}
-	return h->max;
+	return hist_bucket_value(HIST_BUCKETS - 1);
+}
+
+u64 hist_mean_x1e6(const struct histogram *h)
+{
+	return h->count ? (u64)((unsigned __int128)h->sum * 1000000 / h->count) : 0;
 }
 
 u64 hist_mean(const struct histogram *h)
 {
 	return h->count ? h->sum / h->count : 0;
+}
+
+static u64 isqrt128(unsigned __int128 x)
+{
+	unsigned __int128 r = 0, bit = (unsigned __int128)1 << 126;
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return (u64)r;
+}
+
+u64 stddev_x1e6(u64 n, u64 sum, unsigned __int128 sumsq)
+{
+	unsigned __int128 d, q, r, var_x1e12, nn;
+
+	if (n < 2)
+		return 0;
+	/* Sample variance (n - 1), as fio's: (n * sumsq - sum^2) / (n * (n - 1)). */
+	d = (unsigned __int128)n * sumsq;
+	if (d < (unsigned __int128)sum * sum)
+		return 0;
+	d -= (unsigned __int128)sum * sum;
+	nn = (unsigned __int128)n * (n - 1);
+	q = d / nn;
+	r = d % nn;
+	var_x1e12 = q * 1000000000000ull + r * 1000000000000ull / nn;
+	return isqrt128(var_x1e12);
+}
+
+u64 hist_stddev_x1e6(const struct histogram *h)
+{
+	return stddev_x1e6(h->count, h->sum, h->sumsq);
 }

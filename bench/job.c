@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Job descriptions: the keys of one job group of the command line, in fio's
- * vocabulary, checked and turned into a struct job_spec before anything
- * runs, so that a typo in the last job fails the run before the first job
- * starts.
+ * vocabulary and with fio's meanings, checked and turned into a struct
+ * job_spec before anything runs, so that a typo in the last job fails the
+ * run before the first job starts. Every error names the key.
  */
 #include "bench/job.h"
+#include "bench/stamp.h"
 #include "block/elevator.h"
 #include "kernel/cmdline.h"
 #include "kernel/kernel.h"
@@ -18,33 +19,83 @@ const char *const rw_names[] = {
 	[RW_TRIM] = "trim",	      [RW_RANDTRIM] = "randtrim", [RW_WRITEZEROES] = "writezeroes",
 };
 
+const char *const ddir_names[] = {
+	[DDIR_READ] = "read", [DDIR_WRITE] = "write", [DDIR_TRIM] = "trim"};
+
+/* fio's default percentile list (its stat.h). */
+static const micro_t default_percentiles[] = {
+	1 * MICRO,  5 * MICRO,	10 * MICRO, 20 * MICRO, 30 * MICRO, 40 * MICRO,
+	50 * MICRO, 60 * MICRO, 70 * MICRO, 80 * MICRO, 90 * MICRO, 95 * MICRO,
+	99 * MICRO, 99500000,	99900000,   99950000,	99990000,
+};
+
+/* Every key a job understands; anything else in a job group is unknown. */
 static const char *const job_keys[] = {
 	"name",
 	"rw",
 	"readwrite",
 	"bs",
+	"blocksize",
+	"bsrange",
+	"blocksize_range",
+	"bssplit",
 	"iodepth",
 	"runtime",
+	"timeout",
+	"time_based",
+	"ramp_time",
 	"size",
 	"io_size",
+	"io_limit",
 	"offset",
+	"offset_increment",
+	"numjobs",
+	"group_reporting",
+	"stonewall",
+	"wait_for_previous",
+	"new_group",
+	"loops",
 	"filename",
 	"verify",
+	"verify_seed",
+	"verify_backlog",
 	"rwmixread",
+	"rwmixwrite",
 	"randseed",
+	"norandommap",
+	"random_distribution",
+	"rate",
+	"rate_iops",
 	"path",
 	"sched",
 	"queue_depth",
 	"continue_on_error",
 	"fsync",
 	"flush_trace",
-	"norandommap",
 	"poll_us",
-	"timeout",
+	"watchdog",
+	"percentile_list",
+	"clat_percentiles",
+	"slat_percentiles",
+	"lat_percentiles",
+	"steadystate",
+	"ss",
+	"ss_dur",
+	"ss_ramp",
+	"write_iops_log",
+	"write_bw_log",
+	"write_lat_log",
+	"log_avg_msec",
+	"log_offset",
 	NULL,
 };
 
-/* A disk setting a job may carry (applied to its disk after a drain). */
+/*
+ * "timeout" is two things: fio's alias of runtime, and Linux's request
+ * timeout this kernel has always taken as a disk setting. The disk setting
+ * keeps the name (existing command lines use it); fio's meaning is spelled
+ * runtime. A disk setting a job may carry is applied after its disk drains.
+ */
 static bool is_job_disk_setting(const char *key)
 {
 	return !strcmp(key, "timeout") || elv_tunable_known(key);
@@ -63,107 +114,653 @@ bool job_group_is_job(struct cmdline *cl, unsigned group)
 	return false;
 }
 
-static int parse_job_size(const char *key, const char *v, u64 *out)
+u32 job_min_bs(const struct job_spec *s)
 {
-	int err = parse_size(v, out);
+	u32 m = ~0u;
 
-	if (err)
-		return kernel_fail("%s=%s: not a size (use e.g. 4k, 128k, 8M)", key, v);
+	for (int d = 0; d < DDIR_NR; d++) {
+		if (s->nbssplit[d]) {
+			for (unsigned i = 0; i < s->nbssplit[d]; i++)
+				m = MIN(m, s->bssplit[d][i].bs);
+		} else {
+			m = MIN(m, s->bs_min[d]);
+		}
+	}
+	return m;
+}
+
+u32 job_max_bs(const struct job_spec *s)
+{
+	u32 m = 0;
+
+	for (int d = 0; d < DDIR_NR; d++) {
+		if (s->nbssplit[d]) {
+			for (unsigned i = 0; i < s->nbssplit[d]; i++)
+				m = MAX(m, s->bssplit[d][i].bs);
+		} else {
+			m = MAX(m, s->bs_max[d]);
+		}
+	}
+	return m;
+}
+
+/* ------------------------------------------------------------------------- */
+
+struct parser {
+	struct cmdline *cl;
+	unsigned group;
+	struct job_spec *s;
+};
+
+/* The value of @key (the last one wins), or NULL; marks it understood. */
+static const char *get(struct parser *p, const char *key)
+{
+	return cmdline_get(p->cl, p->group, key);
+}
+
+/* A bare key or key=1/0: fio's boolean options. */
+static int get_flag(struct parser *p, const char *key, bool *out)
+{
+	const char *v = get(p, key);
+	bool b = true;
+
+	if (!v)
+		return 0;
+	if (*v && parse_bool(v, &b))
+		return kernel_fail("%s=%s: expected 1 or 0", key, v);
+	*out = b;
+	return 0;
+}
+
+static int block_size(const char *key, const char *v, u32 *out)
+{
+	u64 n;
+
+	if (parse_size(v, &n))
+		return kernel_fail("%s=%s: not a size (use e.g. 4k, 128k)", key, v);
+	if (n < SECTOR_SIZE || n > JOB_MAX_BS || n % SECTOR_SIZE)
+		return kernel_fail("%s=%s: expected a multiple of 512 from 512 to 4M", key, v);
+	*out = (u32)n;
+	return 0;
+}
+
+/*
+ * Splits a value into up to DDIR_NR comma-separated parts, fio's form for
+ * per-direction values ("4k,8k" is reads 4k, writes 8k; ",8k" writes only).
+ * Returns how many parts there were.
+ */
+static unsigned split_ddir(const char *v, char parts[DDIR_NR][96])
+{
+	unsigned n = 0;
+
+	for (;;) {
+		const char *comma = strchr(v, ',');
+		size_t len = comma ? (size_t)(comma - v) : strlen(v);
+
+		if (n == DDIR_NR)
+			return DDIR_NR + 1;
+		if (len >= sizeof(parts[0]))
+			len = sizeof(parts[0]) - 1;
+		memcpy(parts[n], v, len);
+		parts[n][len] = '\0';
+		n++;
+		if (!comma)
+			return n;
+		v = comma + 1;
+	}
+}
+
+/*
+ * fio fills directions a value does not name from the last one it does:
+ * "bs=8k" is 8k for all three, "bs=4k,8k" gives trims 8k too.
+ */
+static int parse_bs(struct parser *p)
+{
+	const char *key = "bs", *v = get(p, "bs");
+	char parts[DDIR_NR][96];
+	unsigned n;
+	int err;
+
+	if (!v) {
+		key = "blocksize";
+		v = get(p, key);
+	}
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n > DDIR_NR)
+		return kernel_fail("%s=%s: at most three sizes (read,write,trim)", key, v);
+	for (unsigned d = 0; d < DDIR_NR; d++) {
+		const char *part = parts[d < n ? d : n - 1];
+		if (!*part)
+			continue; /* ",8k": keep the default for reads */
+		if ((err = block_size(key, part, &p->s->bs[d])))
+			return err;
+	}
+	return 0;
+}
+
+/* bsrange=4k-64k or per direction: 1k-4k,2k-8k */
+static int parse_bsrange(struct parser *p)
+{
+	const char *key = "bsrange", *v = get(p, "bsrange");
+	char parts[DDIR_NR][96];
+	unsigned n;
+	int err;
+
+	if (!v) {
+		key = "blocksize_range";
+		v = get(p, key);
+	}
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n > DDIR_NR)
+		return kernel_fail("%s=%s: at most three ranges (read,write,trim)", key, v);
+	for (unsigned d = 0; d < DDIR_NR; d++) {
+		char part[96], *dash;
+		u32 lo, hi;
+
+		/* A copy: directions past the last part reuse it, and parsing cuts it up. */
+		memcpy(part, parts[d < n ? d : n - 1], sizeof(part));
+		if (!*part)
+			continue;
+		dash = strchr(part, '-');
+		if (!dash)
+			return kernel_fail("%s=%s: expected MIN-MAX such as 4k-64k", key, v);
+		*dash = '\0';
+		if ((err = block_size(key, part, &lo)) || (err = block_size(key, dash + 1, &hi)))
+			return err;
+		if (lo > hi)
+			return kernel_fail("%s=%s: the smallest size comes first", key, v);
+		p->s->bs_min[d] = lo;
+		p->s->bs_max[d] = hi;
+	}
+	return 0;
+}
+
+/* bssplit=4k/10:64k/50:32k/40 or per direction, comma separated. */
+static int parse_bssplit(struct parser *p)
+{
+	const char *v = get(p, "bssplit");
+	char parts[DDIR_NR][96];
+	unsigned n;
+	int err;
+
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n > DDIR_NR)
+		return kernel_fail("bssplit=%s: at most three lists (read,write,trim)", v);
+	for (unsigned d = 0; d < DDIR_NR; d++) {
+		char copy[96], *item = copy;
+		struct bssplit *b = p->s->bssplit[d];
+		unsigned count = 0, total = 0, blanks = 0;
+
+		memcpy(copy, parts[d < n ? d : n - 1], sizeof(copy));
+		if (!*item)
+			continue;
+		while (item) {
+			char *colon = strchr(item, ':'), *slash;
+			u64 perc = 0;
+
+			if (colon)
+				*colon = '\0';
+			if (count == JOB_BSSPLIT_MAX)
+				return kernel_fail("bssplit=%s: at most %d sizes per direction", v,
+						   JOB_BSSPLIT_MAX);
+			slash = strchr(item, '/');
+			if (slash) {
+				*slash = '\0';
+				if (parse_u64(slash + 1, &perc) || perc > 100)
+					return kernel_fail("bssplit=%s: '%s' is not a percentage",
+							   v, slash + 1);
+			}
+			if ((err = block_size("bssplit", item, &b[count].bs)))
+				return err;
+			b[count].perc = (u32)perc;
+			if (!slash || !perc)
+				blanks++;
+			total += (u32)perc;
+			count++;
+			item = colon ? colon + 1 : NULL;
+		}
+		if (total > 100)
+			return kernel_fail("bssplit=%s: the percentages add up to %u", v, total);
+		/* As fio does: sizes without a share split what is left equally. */
+		for (unsigned i = 0; i < count && blanks; i++)
+			if (!b[i].perc)
+				b[i].perc = (100 - total) / blanks;
+		total = 0;
+		for (unsigned i = 0; i < count; i++)
+			total += b[i].perc;
+		if (total != 100 && blanks)
+			b[count - 1].perc += 100 - total; /* rounding goes to the last */
+		else if (total != 100)
+			return kernel_fail("bssplit=%s: the percentages add up to %u, not 100", v,
+					   total);
+		p->s->nbssplit[d] = count;
+	}
+	return 0;
+}
+
+/* A size or a percentage of the disk (size=50%, offset=25%). */
+static int size_or_percent(const char *key, const char *v, u64 *bytes, u32 *pct)
+{
+	size_t len = strlen(v);
+	u64 n;
+
+	if (len && v[len - 1] == '%') {
+		char num[16];
+		if (len > sizeof(num))
+			return kernel_fail("%s=%s: not a percentage", key, v);
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+		if (parse_u64(num, &n) || n == 0 || n > 100)
+			return kernel_fail("%s=%s: expected 1%% to 100%%", key, v);
+		*pct = (u32)n;
+		*bytes = 0;
+		return 0;
+	}
+	if (parse_size(v, bytes))
+		return kernel_fail("%s=%s: not a size (use e.g. 4k, 128k, 8M, or 50%%)", key, v);
+	*pct = 0;
+	return 0;
+}
+
+/* rate=1m, rate=1m,512k, rate=,2m; rate_iops=500,100 */
+static int parse_rates(struct parser *p, const char *key, u64 *out)
+{
+	const char *v = get(p, key);
+	char parts[DDIR_NR][96];
+	unsigned n;
+
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n > DDIR_NR)
+		return kernel_fail("%s=%s: at most three values (read,write,trim)", key, v);
+	for (unsigned d = 0; d < DDIR_NR; d++) {
+		const char *part = parts[d < n ? d : n - 1];
+		u64 r;
+		int err;
+
+		if (!*part)
+			continue;
+		err = !strcmp(key, "rate") ? parse_size(part, &r) : parse_u64(part, &r);
+		if (err || r == 0)
+			return kernel_fail("%s=%s: expected a positive %s", key, v,
+					   !strcmp(key, "rate") ? "rate such as 10m (bytes/s)"
+								: "number of I/Os per second");
+		out[d] = r;
+	}
+	return 0;
+}
+
+/* random_distribution=random | zipf:1.2 | pareto:0.3 | normal:10[:0.5] */
+static int parse_distribution(struct parser *p)
+{
+	const char *v = get(p, "random_distribution");
+	struct job_spec *s = p->s;
+	char buf[64], *arg, *center;
+
+	if (!v)
+		return 0;
+	if (strlen(v) >= sizeof(buf))
+		return kernel_fail("random_distribution=%s: too long", v);
+	strncpy(buf, v, sizeof(buf));
+	arg = strchr(buf, ':');
+	if (arg)
+		*arg++ = '\0';
+	if (!strcmp(buf, "random") && !arg) {
+		s->dist = DIST_RANDOM;
+		return 0;
+	}
+	if (!strcmp(buf, "zipf"))
+		s->dist = DIST_ZIPF;
+	else if (!strcmp(buf, "pareto"))
+		s->dist = DIST_PARETO;
+	else if (!strcmp(buf, "normal") || !strcmp(buf, "gauss"))
+		s->dist = DIST_NORMAL;
+	else
+		return kernel_fail("random_distribution=%s: expected random, zipf:THETA, "
+				   "pareto:H or normal:DEV",
+				   v);
+	if (!arg || !*arg)
+		return kernel_fail("random_distribution=%s: %s needs its parameter", v, buf);
+	center = strchr(arg, ':');
+	if (center)
+		*center++ = '\0';
+	if (parse_decimal(arg, 6, &s->dist_param))
+		return kernel_fail("random_distribution=%s: '%s' is not a number", v, arg);
+	/* fio's limits: zipf theta > 0 and not 1; pareto 0 < h < 1; normal 0..100. */
+	if (s->dist == DIST_ZIPF && (s->dist_param == 0 || s->dist_param == MICRO))
+		return kernel_fail("random_distribution=%s: zipf needs a theta above 0, not 1", v);
+	if (s->dist == DIST_PARETO && (s->dist_param == 0 || s->dist_param >= MICRO))
+		return kernel_fail("random_distribution=%s: pareto needs 0 < h < 1", v);
+	if (s->dist == DIST_NORMAL && s->dist_param > 100 * MICRO)
+		return kernel_fail("random_distribution=%s: the deviation is a percentage", v);
+	if (center) {
+		if (parse_decimal(center, 6, &s->dist_center) || s->dist_center > MICRO)
+			return kernel_fail("random_distribution=%s: the center is a fraction "
+					   "from 0 to 1",
+					   v);
+		s->dist_center_set = true;
+	}
+	return 0;
+}
+
+/* percentile_list=99:99.9:99.99 */
+static int parse_percentiles(struct parser *p)
+{
+	const char *v = get(p, "percentile_list");
+	char buf[256], *item;
+	struct job_spec *s = p->s;
+
+	if (!v)
+		return 0;
+	if (strlen(v) >= sizeof(buf))
+		return kernel_fail("percentile_list=%s: too long", v);
+	strncpy(buf, v, sizeof(buf));
+	s->npercentiles = 0;
+	for (item = buf; item;) {
+		char *colon = strchr(item, ':');
+		micro_t x;
+
+		if (colon)
+			*colon = '\0';
+		if (s->npercentiles == JOB_PERCENTILES_MAX)
+			return kernel_fail("percentile_list=%s: at most %d percentiles", v,
+					   JOB_PERCENTILES_MAX);
+		if (parse_decimal(item, 6, &x) || x > 100 * MICRO)
+			return kernel_fail("percentile_list=%s: '%s' is not a percentile "
+					   "from 0 to 100",
+					   v, item);
+		s->percentiles[s->npercentiles++] = x;
+		item = colon ? colon + 1 : NULL;
+	}
+	/* fio sorts the list, and the JSON keys come out in its order. */
+	for (unsigned i = 1; i < s->npercentiles; i++)
+		for (unsigned k = i; k > 0 && s->percentiles[k - 1] > s->percentiles[k]; k--) {
+			micro_t t = s->percentiles[k];
+			s->percentiles[k] = s->percentiles[k - 1];
+			s->percentiles[k - 1] = t;
+		}
+	return 0;
+}
+
+/* steadystate=iops:2% | iops_slope:0.1% | bw:10m | bw_slope:..., ss_dur, ss_ramp */
+static int parse_steadystate(struct parser *p)
+{
+	const char *key = "steadystate", *v = get(p, "steadystate");
+	struct job_spec *s = p->s;
+	char buf[64], *limit;
+	size_t len;
+	u64 ms;
+
+	if (!v) {
+		key = "ss";
+		v = get(p, key);
+	}
+	if (v) {
+		if (strlen(v) >= sizeof(buf))
+			return kernel_fail("%s=%s: too long", key, v);
+		strncpy(buf, v, sizeof(buf));
+		limit = strchr(buf, ':');
+		if (!limit)
+			return kernel_fail("%s=%s: expected METRIC:LIMIT such as iops:2%%", key, v);
+		*limit++ = '\0';
+		if (!strcmp(buf, "iops"))
+			s->ss = SS_IOPS;
+		else if (!strcmp(buf, "iops_slope"))
+			s->ss = SS_IOPS_SLOPE;
+		else if (!strcmp(buf, "bw"))
+			s->ss = SS_BW;
+		else if (!strcmp(buf, "bw_slope"))
+			s->ss = SS_BW_SLOPE;
+		else
+			return kernel_fail("%s=%s: expected iops, iops_slope, bw or bw_slope", key,
+					   v);
+		len = strlen(limit);
+		s->ss_limit_pct = len && limit[len - 1] == '%';
+		if (s->ss_limit_pct)
+			limit[len - 1] = '\0';
+		if (s->ss_limit_pct || s->ss == SS_IOPS || s->ss == SS_IOPS_SLOPE) {
+			if (parse_decimal(limit, 6, &s->ss_limit))
+				return kernel_fail("%s=%s: '%s' is not a number", key, v, limit);
+		} else {
+			u64 bytes;
+			/* An absolute bandwidth limit in bytes/s, kept in millionths. */
+			if (parse_size(limit, &bytes) || bytes > ~0ull / MICRO)
+				return kernel_fail("%s=%s: '%s' is not a bandwidth", key, v, limit);
+			s->ss_limit = bytes * MICRO;
+		}
+	}
+	s->ss_dur_ns = 0;
+	if ((v = get(p, "ss_dur"))) {
+		if (parse_seconds(v, &ms) || !ms)
+			return kernel_fail("ss_dur=%s: expected a duration such as 30 or 10s", v);
+		s->ss_dur_ns = ms * NSEC_PER_MSEC;
+	}
+	if ((v = get(p, "ss_ramp"))) {
+		if (parse_seconds(v, &ms))
+			return kernel_fail("ss_ramp=%s: expected a duration such as 5", v);
+		s->ss_ramp_ns = ms * NSEC_PER_MSEC;
+	}
+	if (s->ss && !s->ss_dur_ns)
+		return kernel_fail("%s: steadystate needs ss_dur (the window to judge)", s->name);
+	if (s->ss_dur_ns && !s->ss)
+		return kernel_fail("%s: ss_dur without steadystate", s->name);
+	return 0;
+}
+
+static int parse_log(struct parser *p, const char *key, char *out)
+{
+	const char *v = get(p, key);
+
+	if (!v)
+		return 0;
+	/* A bare key logs under the job's name, as fio does. */
+	if (!*v)
+		v = p->s->name;
+	if (strlen(v) >= JOB_LOG_NAME_MAX)
+		return kernel_fail("%s=%s: at most %d characters", key, v, JOB_LOG_NAME_MAX - 1);
+	for (const char *c = v; *c; c++)
+		if (*c == '/' || *c == ' ' || *c == '"')
+			return kernel_fail("%s=%s: a file name prefix, without '/' or spaces", key,
+					   v);
+	ksnprintf(out, JOB_LOG_NAME_MAX, "%s", v);
+	return 0;
+}
+
+static int parse_time(const char *key, const char *v, u64 *ns, bool allow_zero)
+{
+	u64 ms;
+
+	if (parse_seconds(v, &ms) || (!ms && !allow_zero))
+		return kernel_fail("%s=%s: expected a duration such as 5 or 500ms", key, v);
+	*ns = ms * NSEC_PER_MSEC;
 	return 0;
 }
 
 int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 {
+	struct parser p = {cl, group, s};
 	const char *v;
 	u64 n;
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->group = group;
 	ksnprintf(s->name, sizeof(s->name), "job%u", group + 1);
 	ksnprintf(s->filename, sizeof(s->filename), "vda");
 	s->rw = RW_READ;
-	s->bs = 4096;
+	for (int d = 0; d < DDIR_NR; d++)
+		s->bs[d] = 4096;
 	s->iodepth = 1;
 	s->rwmixread = 50;
 	s->seed = JOB_DEFAULT_SEED;
 	s->queue_depth = -1;
+	s->numjobs = 1;
+	s->loops = 1;
+	s->poll_us = JOB_DEFAULT_POLL_US;
+	s->watchdog_s = JOB_DEFAULT_WATCHDOG_S;
+	s->clat_percentiles = true;
+	s->dist_center = MICRO / 2;
+	memcpy(s->percentiles, default_percentiles, sizeof(default_percentiles));
+	s->npercentiles = ARRAY_SIZE(default_percentiles);
 
-	if ((v = cmdline_get(cl, group, "name")))
+	if ((v = get(&p, "name")))
 		ksnprintf(s->name, sizeof(s->name), "%s", v);
-	if ((v = cmdline_get(cl, group, "readwrite")) || (v = cmdline_get(cl, group, "rw"))) {
+	if ((v = get(&p, "readwrite")) || (v = get(&p, "rw"))) {
 		unsigned i;
 		for (i = 0; i < ARRAY_SIZE(rw_names); i++)
 			if (!strcmp(v, rw_names[i]))
 				break;
 		if (!strcmp(v, "readwrite"))
 			i = RW_READWRITE;
+		if (!strcmp(v, "randtrim"))
+			i = RW_RANDTRIM;
 		if (i == ARRAY_SIZE(rw_names))
 			return kernel_fail("rw=%s: expected read, write, randread, randwrite, rw, "
 					   "randrw, trim, randtrim or writezeroes",
 					   v);
 		s->rw = (enum job_rw)i;
 	}
-	if ((v = cmdline_get(cl, group, "bs"))) {
-		if ((err = parse_job_size("bs", v, &n)))
-			return err;
-		if (n < SECTOR_SIZE || n > JOB_MAX_BS || n % SECTOR_SIZE)
-			return kernel_fail("bs=%s: expected a multiple of 512 from 512 to 4M", v);
-		s->bs = (u32)n;
+	if ((err = parse_bs(&p)))
+		return err;
+	for (int d = 0; d < DDIR_NR; d++) {
+		s->bs_min[d] = s->bs[d];
+		s->bs_max[d] = s->bs[d];
 	}
-	if ((v = cmdline_get(cl, group, "iodepth"))) {
+	if ((err = parse_bsrange(&p)) || (err = parse_bssplit(&p)))
+		return err;
+	if ((v = get(&p, "iodepth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);
 		s->iodepth = (u32)n;
 	}
-	if ((v = cmdline_get(cl, group, "runtime"))) {
-		if (parse_seconds(v, &n) || n == 0)
-			return kernel_fail("runtime=%s: expected a duration such as 5 or 500ms", v);
-		s->runtime_ns = n * NSEC_PER_MSEC;
+	if ((v = get(&p, "runtime")) && (err = parse_time("runtime", v, &s->runtime_ns, false)))
+		return err;
+	if ((err = get_flag(&p, "time_based", &s->time_based)))
+		return err;
+	if ((v = get(&p, "ramp_time")) && (err = parse_time("ramp_time", v, &s->ramp_ns, true)))
+		return err;
+	if ((v = get(&p, "size")) && (err = size_or_percent("size", v, &s->size, &s->size_pct)))
+		return err;
+	if ((v = get(&p, "io_size")) || (v = get(&p, "io_limit"))) {
+		if (parse_size(v, &s->io_size) || !s->io_size)
+			return kernel_fail("io_size=%s: expected a size such as 64M", v);
 	}
-	if ((v = cmdline_get(cl, group, "size")) && (err = parse_job_size("size", v, &s->size)))
+	if ((v = get(&p, "offset")) &&
+	    (err = size_or_percent("offset", v, &s->offset, &s->offset_pct)))
 		return err;
-	if ((v = cmdline_get(cl, group, "io_size")) &&
-	    (err = parse_job_size("io_size", v, &s->io_size)))
+	if (s->offset_pct == 100)
+		return kernel_fail("offset=%s: the region would be empty", v);
+	if ((v = get(&p, "offset_increment")) && parse_size(v, &s->offset_increment))
+		return kernel_fail("offset_increment=%s: expected a size such as 64M", v);
+	if ((v = get(&p, "numjobs"))) {
+		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_NUMJOBS)
+			return kernel_fail("numjobs=%s: expected 1..%d", v, JOB_MAX_NUMJOBS);
+		s->numjobs = (u32)n;
+	}
+	if ((err = get_flag(&p, "group_reporting", &s->group_reporting)) ||
+	    (err = get_flag(&p, "stonewall", &s->stonewall)) ||
+	    (err = get_flag(&p, "wait_for_previous", &s->stonewall)) ||
+	    (err = get_flag(&p, "new_group", &s->new_group)))
 		return err;
-	if ((v = cmdline_get(cl, group, "offset")) &&
-	    (err = parse_job_size("offset", v, &s->offset)))
-		return err;
-	if ((v = cmdline_get(cl, group, "filename"))) {
+	if ((v = get(&p, "loops"))) {
+		if (parse_u64(v, &n) || n < 1 || n > 1000000)
+			return kernel_fail("loops=%s: expected a positive number", v);
+		s->loops = (u32)n;
+	}
+	if ((v = get(&p, "filename"))) {
 		if (strlen(v) >= sizeof(s->filename))
 			return kernel_fail("filename=%s: no such disk", v);
 		ksnprintf(s->filename, sizeof(s->filename), "%s", v);
 	}
-	if ((v = cmdline_get(cl, group, "verify"))) {
+	if ((v = get(&p, "verify"))) {
 		if (!strcmp(v, "crc32c"))
 			s->verify = true;
 		else if (strcmp(v, "0") && strcmp(v, "none"))
 			return kernel_fail("verify=%s: expected crc32c or 0", v);
 	}
-	if ((v = cmdline_get(cl, group, "rwmixread"))) {
+	if ((v = get(&p, "randseed")) && parse_u64(v, &s->seed))
+		return kernel_fail("randseed=%s: expected a number", v);
+	/* Reads expect the writer's seed: this job's randseed unless told otherwise. */
+	s->verify_seed = s->seed;
+	/*
+	 * verify_seed=N expects another writer's seed; A:B:C any of several
+	 * known writers (a region some of whose blocks a later job rewrote);
+	 * "any" accepts data of unknown origin.
+	 */
+	if ((v = get(&p, "verify_seed"))) {
+		char buf[256], *item;
+
+		if (!s->verify)
+			return kernel_fail("verify_seed=%s: only with verify=crc32c", v);
+		if (!strcmp(v, "any")) {
+			s->verify_seed = STAMP_ANY_SEED;
+		} else {
+			if (strlen(v) >= sizeof(buf))
+				return kernel_fail("verify_seed=%s: too long", v);
+			strncpy(buf, v, sizeof(buf));
+			for (item = buf; item;) {
+				char *colon = strchr(item, ':');
+				u64 seed;
+
+				if (colon)
+					*colon = '\0';
+				if (parse_u64(item, &seed) || seed == STAMP_ANY_SEED)
+					return kernel_fail(
+						"verify_seed=%s: expected seeds separated "
+						"by ':', or 'any' for data of unknown "
+						"origin",
+						v);
+				if (s->nverify_seeds == JOB_VERIFY_SEEDS_MAX)
+					return kernel_fail("verify_seed=%s: at most %d seeds", v,
+							   JOB_VERIFY_SEEDS_MAX);
+				s->verify_seeds[s->nverify_seeds++] = seed;
+				item = colon ? colon + 1 : NULL;
+			}
+			s->verify_seed = s->verify_seeds[0];
+		}
+	}
+	if ((v = get(&p, "verify_backlog"))) {
+		if (parse_u64(v, &n) || n < 1 || n > 1u << 20)
+			return kernel_fail("verify_backlog=%s: expected a number of writes", v);
+		s->verify_backlog = (u32)n;
+	}
+	if ((v = get(&p, "rwmixread"))) {
 		if (parse_u64(v, &n) || n > 100)
 			return kernel_fail("rwmixread=%s: expected 0..100", v);
 		s->rwmixread = (u32)n;
 	}
-	if ((v = cmdline_get(cl, group, "fsync"))) {
+	if ((v = get(&p, "rwmixwrite"))) {
+		if (parse_u64(v, &n) || n > 100)
+			return kernel_fail("rwmixwrite=%s: expected 0..100", v);
+		if (get(&p, "rwmixread") && s->rwmixread != 100 - n)
+			return kernel_fail("rwmixwrite=%s: rwmixread=%u says otherwise", v,
+					   s->rwmixread);
+		s->rwmixread = 100 - (u32)n;
+	}
+	if ((v = get(&p, "fsync"))) {
 		if (parse_u64(v, &n) || n > 1000000)
 			return kernel_fail("fsync=%s: expected a number of writes (0: never)", v);
 		s->fsync = (u32)n;
 	}
-	if ((v = cmdline_get(cl, group, "flush_trace"))) {
-		bool b = true;
-		if (*v && parse_bool(v, &b))
-			return kernel_fail("flush_trace=%s: expected 1 or 0", v);
-		s->flush_trace = b;
-	}
-	if ((v = cmdline_get(cl, group, "norandommap"))) {
-		bool b = true;
-		if (*v && parse_bool(v, &b))
-			return kernel_fail("norandommap=%s: expected 1 or 0", v);
-		s->norandommap = b;
-	}
-	if ((v = cmdline_get(cl, group, "randseed")) && parse_u64(v, &s->seed))
-		return kernel_fail("randseed=%s: expected a number", v);
-	if ((v = cmdline_get(cl, group, "path"))) {
+	if ((err = get_flag(&p, "norandommap", &s->norandommap)) ||
+	    (err = get_flag(&p, "flush_trace", &s->flush_trace)))
+		return err;
+	if ((err = parse_distribution(&p)))
+		return err;
+	/* As fio does: a skewed distribution draws with replacement. */
+	if (s->dist != DIST_RANDOM)
+		s->norandommap = true;
+	if ((err = parse_rates(&p, "rate", s->rate_bps)) ||
+	    (err = parse_rates(&p, "rate_iops", s->rate_iops)))
+		return err;
+	if ((v = get(&p, "path"))) {
 		if (!strcmp(v, "request"))
 			s->path = JOB_PATH_REQUEST;
 		else if (!strcmp(v, "bio"))
@@ -173,27 +770,48 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		else
 			return kernel_fail("path=%s: expected request, bio or raw", v);
 	}
-	if ((v = cmdline_get(cl, group, "sched"))) {
+	if ((v = get(&p, "sched"))) {
 		if (strcmp(v, "deadline") && strcmp(v, "noop"))
 			return kernel_fail("sched=%s: expected deadline or noop", v);
 		s->sched = v;
 	}
-	if ((v = cmdline_get(cl, group, "queue_depth"))) {
+	if ((v = get(&p, "queue_depth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 65536)
 			return kernel_fail("queue_depth=%s: expected a positive number", v);
 		s->queue_depth = (int)n;
 	}
-	s->poll_us = JOB_DEFAULT_POLL_US;
-	if ((v = cmdline_get(cl, group, "poll_us"))) {
+	if ((v = get(&p, "poll_us"))) {
 		if (parse_u64(v, &n) || n > 1000000)
 			return kernel_fail("poll_us=%s: expected 0..1000000 (0: never poll)", v);
 		s->poll_us = (u32)n;
 	}
-	if ((v = cmdline_get(cl, group, "continue_on_error"))) {
+	if ((v = get(&p, "watchdog"))) {
+		if (parse_u64(v, &n) || n > 86400)
+			return kernel_fail("watchdog=%s: expected seconds (0: off)", v);
+		s->watchdog_s = (u32)n;
+	}
+	if ((v = get(&p, "continue_on_error"))) {
 		if (strcmp(v, "none") && strcmp(v, "io") && strcmp(v, "all"))
 			return kernel_fail("continue_on_error=%s: expected none, io or all", v);
 		s->continue_on_error = strcmp(v, "none") != 0;
 	}
+	if ((err = parse_percentiles(&p)) ||
+	    (err = get_flag(&p, "clat_percentiles", &s->clat_percentiles)) ||
+	    (err = get_flag(&p, "slat_percentiles", &s->slat_percentiles)) ||
+	    (err = get_flag(&p, "lat_percentiles", &s->lat_percentiles)) ||
+	    (err = parse_steadystate(&p)))
+		return err;
+	if ((err = parse_log(&p, "write_iops_log", s->iops_log)) ||
+	    (err = parse_log(&p, "write_bw_log", s->bw_log)) ||
+	    (err = parse_log(&p, "write_lat_log", s->lat_log)) ||
+	    (err = get_flag(&p, "log_offset", &s->log_offset)))
+		return err;
+	if ((v = get(&p, "log_avg_msec"))) {
+		if (parse_u64(v, &n) || n > 3600 * 1000)
+			return kernel_fail("log_avg_msec=%s: expected milliseconds", v);
+		s->log_avg_msec = (u32)n;
+	}
+
 	for (unsigned i = 0; i < cmdline_count(cl, group); i++) {
 		const char *key = cmdline_at(cl, group, i)->key;
 		bool seen = false;
@@ -210,14 +828,26 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		s->tunable_key[s->ntunables] = key;
 		s->tunable_val[s->ntunables++] = cmdline_get(cl, group, key);
 	}
+
+	/* Combinations that cannot mean anything. */
 	if (s->path == JOB_PATH_RAW && (s->sched || s->ntunables))
 		return kernel_fail("%s: path=raw has no scheduler to set", s->name);
 	if (s->path == JOB_PATH_RAW && rw_trims(s->rw))
 		return kernel_fail("%s: path=raw moves data only; rw=%s needs a block path",
 				   s->name, rw_names[s->rw]);
+	if (s->path == JOB_PATH_RAW && job_max_bs(s) > PAGE_SIZE * 256)
+		return kernel_fail("%s: path=raw takes blocks up to 1M", s->name);
 	if (rw_trims(s->rw) && s->verify)
 		return kernel_fail("%s: verify does not apply to rw=%s", s->name, rw_names[s->rw]);
+	if (s->time_based && !s->runtime_ns)
+		return kernel_fail("%s: time_based needs a runtime", s->name);
+	if (s->verify_backlog && !s->verify)
+		return kernel_fail("%s: verify_backlog needs verify=crc32c", s->name);
+	if (s->verify && s->numjobs > 1 && rw_writes(s->rw) && !s->offset_increment)
+		return kernel_fail("%s: %u verified writers would overwrite each other's blocks; "
+				   "give each its region with offset_increment",
+				   s->name, s->numjobs);
+	if (s->log_avg_msec == 0 && (s->iops_log[0] || s->bw_log[0]))
+		s->log_avg_msec = 0; /* per-I/O samples, as fio; see bench/iolog.c */
 	return 0;
 }
-
-/* ------------------------------------------------------------------------- */

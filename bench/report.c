@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* Reports of a finished job: human-readable lines and one JSON line. */
+/*
+ * The report of a finished job in this project's own shape: human lines
+ * and one `JSON {...}` line (the fields the README lists), which
+ * tools/bench and the boot tests read. fio's own JSON comes from
+ * bench/fio_json.c.
+ *
+ * Here `ios`, `bytes`, `iops` and `lat_us` are the benchmark's I/O: the
+ * read-back of verify is checking, not benchmarking, and is counted in
+ * `verified_bytes` only (fio's JSON counts it among the reads, as fio does).
+ */
+#include "bench/disk.h"
 #include "bench/engine.h"
+#include "bench/stamp.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
-#include "bench/disk.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/hypervisor.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 
 /* Fixed-point printing: the kernel has no floating point. */
-static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals)
+const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals)
 {
 	static const u64 div[] = {1000, 100, 10, 1};
 
@@ -23,6 +34,13 @@ static const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned deci
 	return buf;
 }
 
+/* A value in millionths as fio prints doubles: six decimals. */
+const char *fmt_micro(char *buf, size_t n, u64 value_x1e6)
+{
+	ksnprintf(buf, n, "%lu.%06lu", value_x1e6 / 1000000, value_x1e6 % 1000000);
+	return buf;
+}
+
 /* The queue that decides the path: a partition's disk's, an md device's first member's. */
 static struct request_queue *job_queue(struct job *j)
 {
@@ -31,69 +49,150 @@ static struct request_queue *job_queue(struct job *j)
 	return disk_lower(j->disk, &member, 1) ? member->queue : j->disk->queue;
 }
 
-static const char *path_name(struct job *j)
+const char *job_path_name(struct job *j)
 {
 	if (j->raw)
 		return "raw";
 	return job_queue(j)->path == BLK_PATH_BIO ? "bio" : "request";
 }
 
-static const char *sched_name(struct job *j)
+const char *job_sched_name(struct job *j)
 {
 	if (j->raw || job_queue(j)->path == BLK_PATH_BIO)
 		return "none";
 	return elevator_name(job_queue(j));
 }
 
-void job_report(struct job *j, const struct blk_counters *c0, const struct blk_counters *c1,
-		const struct virtio_blk_stats *v0, const struct virtio_blk_stats *v1, u64 idle_ns)
+/* The driver's re-notifications of stalled queues, on the disk or the disks under it. */
+static u64 disk_rekicks(struct gendisk *disk)
 {
-	struct job_spec *s = j->spec;
-	u64 ns = j->end_ns - j->start_ns;
-	u64 iops_x1000 = ns ? j->ios * NSEC_PER_SEC * 1000 / ns : 0;
-	/* bytes/s in 10^6 units, x1000: bytes * 1e9 / ns / 1e6 * 1e3 = bytes * 1e6 / ns */
-	u64 mbps_x1000 = ns ? j->bytes / ns * 1000000 + j->bytes % ns * 1000000 / ns : 0;
-	u64 busy = ns > idle_ns ? ns - idle_ns : 0;
-	u64 cpu_x1000 = ns ? busy * 1000 / ns : 0;
-	u64 merges = c1->back_merges + c1->front_merges - c0->back_merges - c0->front_merges;
-	u64 kicks = j->raw ? v1->kicks - v0->kicks : c1->kicks - c0->kicks;
-	u64 irqs = j->raw ? v1->irqs - v0->irqs : c1->irqs - c0->irqs;
-	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], t[32];
-	u64 p50 = hist_percentile(&j->lat, 5000), p90 = hist_percentile(&j->lat, 9000);
-	u64 p99 = hist_percentile(&j->lat, 9900), p999 = hist_percentile(&j->lat, 9990);
+	struct gendisk *lower[8];
+	unsigned n = disk_lower(disk, lower, ARRAY_SIZE(lower));
+	struct virtio_blk_stats vs;
+	u64 total = 0;
 
-	printk("%s: %s on %s, path %s, sched %s, bs %u, iodepth %u, accel %s\n", s->name,
-	       rw_names[s->rw], s->filename, path_name(j), sched_name(j), s->bs, s->iodepth,
+	if (!n) {
+		lower[0] = disk;
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_blk *vblk = virtio_blk_find(lower[i]->disk_name);
+		if (!vblk)
+			continue;
+		virtblk_get_stats(vblk, &vs);
+		total += vs.rekicks;
+	}
+	return total;
+}
+
+static void counters_now(struct job *j, u64 *kicks, u64 *irqs, u64 *merges, u64 *rekicks)
+{
+	struct blk_counters c;
+
+	memset(&c, 0, sizeof(c));
+	blk_get_counters(j->disk, &c);
+	if (j->raw) {
+		struct virtio_blk_stats v;
+		virtblk_get_stats(j->raw, &v);
+		c.kicks = v.kicks;
+		c.irqs = v.irqs;
+	}
+	*kicks = c.kicks;
+	*irqs = c.irqs;
+	*merges = c.back_merges + c.front_merges;
+	*rekicks = disk_rekicks(j->disk);
+}
+
+void report_begin(struct job *j)
+{
+	counters_now(j, &j->kicks0, &j->irqs0, &j->merges0, &j->rekicks0);
+}
+
+/* The latencies of the job's own workload (not the verify read-back). */
+static void workload_latency(const struct job *j, struct histogram *h)
+{
+	const struct job_spec *s = j->spec;
+
+	hist_init(h);
+	if (rw_reads(s->rw))
+		hist_merge(h, &j->st.dir[DDIR_READ].lat);
+	if (rw_writes(s->rw))
+		hist_merge(h, &j->st.dir[DDIR_WRITE].lat);
+	if (rw_trims(s->rw))
+		hist_merge(h, &j->st.dir[DDIR_TRIM].lat);
+}
+
+void job_report(struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	const struct job_stats *st = &j->st;
+	static struct histogram lat;
+	u64 ns = st->runtime_ns;
+	u64 read_ios = st->dir[DDIR_READ].ios - st->vpass_ios;
+	u64 write_ios = st->dir[DDIR_WRITE].ios, trim_ios = st->dir[DDIR_TRIM].ios;
+	u64 ios = read_ios + write_ios + trim_ios;
+	u64 bytes = st->dir[DDIR_READ].bytes - st->vpass_bytes + st->dir[DDIR_WRITE].bytes +
+		    st->dir[DDIR_TRIM].bytes;
+	u64 iops_x1000 = ns ? (u64)((unsigned __int128)ios * NSEC_PER_SEC * 1000 / ns) : 0;
+	/* bytes/s in 10^6 units, x1000: bytes * 1e9 / ns / 1e6 * 1e3 = bytes * 1e6 / ns */
+	u64 mbps_x1000 = ns ? (u64)((unsigned __int128)bytes * 1000000 / ns) : 0;
+	u64 cpu_x1000 = ns ? st->busy_ns * 1000 / ns : 0;
+	u64 kicks, irqs, merges, rekicks;
+	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], t[32];
+	u32 bs = s->bs[rw_writes(s->rw) && !rw_reads(s->rw) ? DDIR_WRITE : DDIR_READ];
+
+	counters_now(j, &kicks, &irqs, &merges, &rekicks);
+	kicks -= j->kicks0;
+	irqs -= j->irqs0;
+	merges -= j->merges0;
+	rekicks -= j->rekicks0;
+	workload_latency(j, &lat);
+
+	u64 p50 = hist_percentile(&lat, 50 * MICRO), p90 = hist_percentile(&lat, 90 * MICRO);
+	u64 p99 = hist_percentile(&lat, 99 * MICRO), p999 = hist_percentile(&lat, 99900000);
+	printk("%s: %s on %s, path %s, sched %s, bs %u, iodepth %u, accel %s\n", j->name,
+	       rw_names[s->rw], s->filename, job_path_name(j), job_sched_name(j), bs, s->iodepth,
 	       accel_name());
-	printk("%s:   %lu ios (%lu read, %lu write), %lu bytes in %s s: %s IOPS, %s MB/s\n",
-	       s->name, j->ios, j->read_ios, j->write_ios, j->bytes,
+	printk("%s:   %lu ios (%lu read, %lu write, %lu trim), %lu bytes in %s s: %s IOPS, %s "
+	       "MB/s\n",
+	       j->name, ios, read_ios, write_ios, trim_ios, bytes,
 	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3),
 	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2));
-	printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", s->name,
-	       fmt_fixed(c, sizeof(c), hist_mean(&j->lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
+	printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", j->name,
+	       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
 	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1), fmt_fixed(h, sizeof(h), j->lat.max, 1));
-	printk("%s:   merges %lu, kicks %lu, irqs %lu, cpu %s%%, errors %lu\n", s->name,
-	       j->raw ? 0 : merges, kicks, irqs, fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1),
-	       j->errors);
+	       fmt_fixed(g, sizeof(g), p999, 1),
+	       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
+	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, cpu %s%%, errors %lu\n",
+	       j->name, j->raw ? 0 : merges, kicks, irqs, rekicks,
+	       fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1), st->errors);
+	if (s->verify) {
+		if (s->verify_seed == STAMP_ANY_SEED)
+			ksnprintf(a, sizeof(a), "any seed");
+		else
+			ksnprintf(a, sizeof(a), "seed %lu", s->verify_seed);
+		printk("%s:   verified %lu bytes against their stamps (%s)%s\n", j->name,
+		       st->verified_bytes, a, st->verify_failures ? ", with failures" : "");
+	}
 
 	printk("JSON {\"job\":\"%s\",\"disk\":\"%s\",\"path\":\"%s\",\"sched\":\"%s\","
 	       "\"rw\":\"%s\",\"bs\":%u,\"iodepth\":%u,\"ios\":%lu,\"bytes\":%lu,"
 	       "\"seconds\":%s,",
-	       s->name, s->filename, path_name(j), sched_name(j), rw_names[s->rw], s->bs,
-	       s->iodepth, j->ios, j->bytes, fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3));
+	       j->name, s->filename, job_path_name(j), job_sched_name(j), rw_names[s->rw], bs,
+	       s->iodepth, ios, bytes, fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3));
 	printk("\"iops\":%s,\"mbps\":%s,\"lat_us\":{\"mean\":%s,\"p50\":%s,\"p90\":%s,"
 	       "\"p99\":%s,\"p999\":%s,\"max\":%s},",
 	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2),
-	       fmt_fixed(c, sizeof(c), hist_mean(&j->lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
+	       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
 	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1), fmt_fixed(h, sizeof(h), j->lat.max, 1));
+	       fmt_fixed(g, sizeof(g), p999, 1),
+	       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
 	if (j->raw)
 		printk("\"merges\":null,");
 	else
 		printk("\"merges\":%lu,", merges);
-	printk("\"kicks\":%lu,\"irqs\":%lu,\"cpu_util\":%s,\"errors\":%lu,\"verify\":%s,"
-	       "\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",
-	       kicks, irqs, fmt_fixed(a, sizeof(a), cpu_x1000, 3), j->errors,
-	       s->verify ? "\"crc32c\"" : "null", j->verified_bytes, j->syncs, accel_name());
+	printk("\"kicks\":%lu,\"irqs\":%lu,\"rekicks\":%lu,\"cpu_util\":%s,\"errors\":%lu,"
+	       "\"verify\":%s,\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",
+	       kicks, irqs, rekicks, fmt_fixed(a, sizeof(a), cpu_x1000, 3), st->errors,
+	       s->verify ? "\"crc32c\"" : "null", st->verified_bytes, st->syncs, accel_name());
 }

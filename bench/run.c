@@ -12,6 +12,7 @@
  * kmain calls kernel_run() once the platform is up.
  */
 #include "bench/disk.h"
+#include "bench/engine.h"
 #include "bench/job.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
@@ -26,8 +27,10 @@
 #include "kernel/platform.h"
 #include "kernel/profile.h"
 #include "kernel/string.h"
+#include "kernel/time.h"
 
-#define MAX_JOBS 32
+#define MAX_JOBS 64
+#define MAX_RUNNING_JOBS 128
 #define MAX_MD 4
 #define MAX_MD_MEMBERS 8
 
@@ -326,11 +329,193 @@ static void print_counters(struct gendisk *disk, void *unused)
 	blk_print_counters(disk);
 }
 
+/* ------------------------------------------------------------------------- */
+
+/*
+ * The jobs of the run, in command-line order. Specs that start together
+ * (separated by "++", without stonewall) form one phase; each spec runs as
+ * numjobs jobs. Reporting groups (fio's groupid) change at every stonewall
+ * and at new_group.
+ */
+static struct job_spec specs[MAX_JOBS];
+static unsigned nspecs;
+
+static bool spec_starts_phase(const struct cmdline *cl, unsigned i)
+{
+	return i == 0 || specs[i].stonewall ||
+	       cmdline_group_sep(cl, specs[i].group) != CMDLINE_SEP_PARALLEL;
+}
+
+/* fio's group report: every job of a reporting group with group_reporting, as one. */
+static void report_group(struct job **jobs, unsigned n, unsigned groupid)
+{
+	struct job_stats *merged = NULL;
+	struct job *first = NULL;
+	u64 elapsed = 0;
+	int error = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->groupid != groupid || !j->spec->group_reporting)
+			continue;
+		if (!merged) {
+			merged = kmalloc(sizeof(*merged));
+			if (!merged) {
+				pr_err("no memory for the group report of group %u", groupid);
+				return;
+			}
+			stats_init(merged);
+			first = j;
+		}
+		stats_merge(merged, &j->st);
+		elapsed = MAX(elapsed, j->end_ns - j->start_ns);
+		if (!error && j->fail[0])
+			error = j->error;
+	}
+	if (merged)
+		fio_json_report(first->spec->name, groupid, error, first->spec, merged,
+				first->spec->ss ? first : NULL, elapsed);
+	kfree(merged);
+}
+
+/*
+ * Jobs that run at the same time must agree about their disks: path=raw
+ * takes a disk's first queue over, and a disk has one path and one
+ * scheduler at a time.
+ */
+static int check_phase(struct job **jobs, unsigned n)
+{
+	for (unsigned a = 0; a < n; a++) {
+		for (unsigned b = a + 1; b < n; b++) {
+			const struct job_spec *x = jobs[a]->spec, *y = jobs[b]->spec;
+			struct gendisk *dx[MAX_MD_MEMBERS], *dy[MAX_MD_MEMBERS];
+			unsigned nx = disk_lower(jobs[a]->disk, dx, MAX_MD_MEMBERS);
+			unsigned ny = disk_lower(jobs[b]->disk, dy, MAX_MD_MEMBERS);
+			bool shared = false;
+
+			if (!nx)
+				dx[nx++] = jobs[a]->disk;
+			if (!ny)
+				dy[ny++] = jobs[b]->disk;
+			for (unsigned i = 0; i < nx; i++)
+				for (unsigned k = 0; k < ny; k++)
+					shared = shared || dx[i] == dy[k];
+			if (!shared)
+				continue;
+			if (x->path == JOB_PATH_RAW || y->path == JOB_PATH_RAW)
+				return kernel_fail(
+					"%s and %s run at the same time on %s, and path=raw "
+					"needs its disk to itself",
+					jobs[a]->name, jobs[b]->name, x->filename);
+			if (x == y)
+				continue;
+			if ((x->path && y->path && x->path != y->path) ||
+			    (x->sched && y->sched && strcmp(x->sched, y->sched)) ||
+			    (x->queue_depth > 0 && y->queue_depth > 0 &&
+			     x->queue_depth != y->queue_depth))
+				return kernel_fail(
+					"%s and %s run at the same time on %s but set its "
+					"path, scheduler or queue_depth differently",
+					x->name, y->name, x->filename);
+		}
+	}
+	return 0;
+}
+
+static bool first_io_reported;
+
+static int run_phase(struct job **jobs, unsigned n, unsigned *groups_done)
+{
+	int result = 0;
+
+	engine_run(jobs, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		job_report(j);
+		if (!j->spec->group_reporting)
+			fio_json_report(j->spec->name, j->groupid, j->error, j->spec, &j->st, j,
+					j->end_ns - j->start_ns);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		bool first_of_group = true;
+		for (unsigned k = 0; k < i; k++)
+			first_of_group = first_of_group && jobs[k]->groupid != jobs[i]->groupid;
+		if (first_of_group && jobs[i]->groupid >= *groups_done)
+			report_group(jobs, n, jobs[i]->groupid);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (jobs[i]->fail[0] && !result)
+			result = kernel_fail("%s: %s", jobs[i]->name, jobs[i]->fail);
+		*groups_done = MAX(*groups_done, jobs[i]->groupid);
+	}
+	return result;
+}
+
+static int run_jobs(struct cmdline *cl)
+{
+	struct job **jobs = kzalloc(MAX_RUNNING_JOBS * sizeof(*jobs));
+	unsigned number = 0, groupid = 0, groups_done = 0;
+	int result = 0, err;
+
+	if (!jobs)
+		return kernel_fail("no memory for the job table");
+	for (unsigned first = 0; first < nspecs;) {
+		unsigned last = first + 1, n = 0;
+
+		while (last < nspecs && !spec_starts_phase(cl, last))
+			last++;
+		for (unsigned i = first; i < last; i++) {
+			if (i > 0 && (spec_starts_phase(cl, i) || specs[i].new_group))
+				groupid++;
+			for (unsigned k = 0; k < specs[i].numjobs; k++) {
+				struct job *j;
+				if (n == MAX_RUNNING_JOBS) {
+					err = kernel_fail("%s: more than %d jobs at once",
+							  specs[i].name, MAX_RUNNING_JOBS);
+					goto out;
+				}
+				j = kzalloc(sizeof(*j));
+				if (!j) {
+					err = kernel_fail("%s: no memory for the job",
+							  specs[i].name);
+					goto out;
+				}
+				jobs[n++] = j;
+				err = job_init(j, &specs[i], ++number, k);
+				j->groupid = groupid;
+				if (err)
+					goto out;
+			}
+		}
+		err = check_phase(jobs, n);
+		if (!err)
+			err = run_phase(jobs, n, &groups_done);
+		if (!first_io_reported && engine_first_completion_tsc) {
+			printk("BOOT: first I/O completed after %lu us\n",
+			       cycles_to_ns(engine_first_completion_tsc - boot_tsc) /
+				       NSEC_PER_USEC);
+			first_io_reported = true;
+		}
+	out:
+		for (unsigned i = 0; i < n; i++) {
+			job_free(jobs[i]);
+			kfree(jobs[i]);
+			jobs[i] = NULL;
+		}
+		if (err && !result)
+			result = err;
+		if (err && n == 0)
+			break;
+		first = last;
+		groups_done = groupid + 1;
+	}
+	kfree(jobs);
+	return result;
+}
+
 int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 {
-	static struct job_spec jobs[MAX_JOBS];
 	const char *test = cmdline_get(cl, 0, "test");
-	unsigned njobs = 0;
 	struct kmem_stats k0, k1;
 	int err, result = 0;
 
@@ -354,14 +539,15 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 			blk_scan_partitions(virtio_blk_at(i)->disk);
 	if ((err = apply_disk_settings(cl)) || (err = create_stacked_devices(cl)))
 		return err;
+	nspecs = 0;
 	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
 		if (!job_group_is_job(cl, g))
 			continue;
-		if (njobs == MAX_JOBS)
+		if (nspecs == MAX_JOBS)
 			return kernel_fail("more than %d jobs", MAX_JOBS);
-		if ((err = job_parse(cl, g, &jobs[njobs])))
+		if ((err = job_parse(cl, g, &specs[nspecs])))
 			return err;
-		njobs++;
+		nspecs++;
 	}
 	int unknown = cmdline_report_unused(cl, ignored_keys);
 	if (unknown)
@@ -371,12 +557,8 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 		return selftest_run(test, cl);
 
 	k0 = kmem_get_stats();
-	for (unsigned i = 0; i < njobs; i++) {
-		err = job_run(&jobs[i], i);
-		if (err && !result)
-			result = err;
-	}
-	if (njobs) {
+	result = run_jobs(cl);
+	if (nspecs) {
 		disk_for_each(print_counters, NULL);
 		for (unsigned i = 0; i < virtio_blk_count(); i++)
 			if (!virtio_blk_at(i)->broken)

@@ -56,10 +56,10 @@ static u32 stamp_crc(const u8 *s)
 
 	crc = crc32c(0, s, STAMP_OFF_CRC);
 	crc = crc32c(crc, zero, sizeof(zero));
-	return crc32c(crc, s + STAMP_OFF_RESERVED, STAMP_SECTOR_SIZE - STAMP_OFF_RESERVED);
+	return crc32c(crc, s + STAMP_OFF_GEN, STAMP_SECTOR_SIZE - STAMP_OFF_GEN);
 }
 
-static void stamp_sector(u8 *s, u64 sector, u64 seed)
+static void stamp_sector(u8 *s, u64 sector, u64 seed, u32 gen)
 {
 	u64 state = payload_state(sector, seed);
 	int i;
@@ -68,7 +68,7 @@ static void stamp_sector(u8 *s, u64 sector, u64 seed)
 	put_le64(s + STAMP_OFF_SECTOR, sector);
 	put_le64(s + STAMP_OFF_SEED, seed);
 	put_le32(s + STAMP_OFF_CRC, 0);
-	put_le32(s + STAMP_OFF_RESERVED, 0);
+	put_le32(s + STAMP_OFF_GEN, gen);
 	for (i = 0; i < STAMP_PAYLOAD_WORDS; i++) {
 		state += SPLITMIX64_GAMMA;
 		put_le64(s + STAMP_OFF_PAYLOAD + 8 * i, splitmix64_mix(state));
@@ -76,27 +76,27 @@ static void stamp_sector(u8 *s, u64 sector, u64 seed)
 	put_le32(s + STAMP_OFF_CRC, stamp_crc(s));
 }
 
-void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed)
+void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed, u32 gen)
 {
 	u8 *p = buf;
 	u64 sector = first_sector;
 
 	for (; len >= STAMP_SECTOR_SIZE; len -= STAMP_SECTOR_SIZE) {
-		stamp_sector(p, sector++, seed);
+		stamp_sector(p, sector++, seed, gen);
 		p += STAMP_SECTOR_SIZE;
 	}
 	if (len) {
 		u8 full[STAMP_SECTOR_SIZE];
 		size_t i;
 
-		stamp_sector(full, sector, seed);
+		stamp_sector(full, sector, seed, gen);
 		for (i = 0; i < len; i++)
 			p[i] = full[i];
 	}
 }
 
 /* Checks one whole sector in the order that names the likeliest cause. */
-static int check_sector(const u8 *s, u64 sector, u64 seed, struct stamp_mismatch *m)
+static int check_sector(const u8 *s, u64 sector, u64 seed, u64 gen, struct stamp_mismatch *m)
 {
 	u64 state;
 	int i;
@@ -104,6 +104,7 @@ static int check_sector(const u8 *s, u64 sector, u64 seed, struct stamp_mismatch
 	m->sector = sector;
 	m->found_sector = get_le64(s + STAMP_OFF_SECTOR);
 	m->found_seed = get_le64(s + STAMP_OFF_SEED);
+	m->found_gen = get_le32(s + STAMP_OFF_GEN);
 
 	if (get_le64(s + STAMP_OFF_MAGIC) != STAMP_MAGIC)
 		return STAMP_EMAGIC;
@@ -120,9 +121,9 @@ static int check_sector(const u8 *s, u64 sector, u64 seed, struct stamp_mismatch
 		seed = m->found_seed;
 	else if (m->found_seed != seed)
 		return STAMP_ESEED;
+	if (gen != STAMP_ANY_GEN && m->found_gen != gen)
+		return STAMP_EGEN;
 
-	if (get_le32(s + STAMP_OFF_RESERVED) != 0)
-		return STAMP_EPAYLOAD;
 	state = payload_state(sector, seed);
 	for (i = 0; i < STAMP_PAYLOAD_WORDS; i++) {
 		state += SPLITMIX64_GAMMA;
@@ -136,7 +137,8 @@ static int check_sector(const u8 *s, u64 sector, u64 seed, struct stamp_mismatch
  * A trailing partial sector has no checkable checksum: compare it byte by
  * byte with the prefix of its full stamp and name the field that differs.
  */
-static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed, struct stamp_mismatch *m)
+static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed, u64 gen,
+			 struct stamp_mismatch *m)
 {
 	u8 want[STAMP_SECTOR_SIZE];
 	size_t i;
@@ -144,19 +146,36 @@ static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed, struct s
 	m->sector = sector;
 	m->found_sector = 0;
 	m->found_seed = 0;
+	m->found_gen = 0;
 	for (i = 0; i < 8 && STAMP_OFF_SECTOR + i < len; i++)
 		m->found_sector |= (u64)s[STAMP_OFF_SECTOR + i] << (8 * i);
 	for (i = 0; i < 8 && STAMP_OFF_SEED + i < len; i++)
 		m->found_seed |= (u64)s[STAMP_OFF_SEED + i] << (8 * i);
+	for (i = 0; i < 4 && STAMP_OFF_GEN + i < len; i++)
+		m->found_gen |= (u32)s[STAMP_OFF_GEN + i] << (8 * i);
 
 	/*
-	 * Any seed: take the one the sector names. Bytes of it beyond the end
-	 * are read as zero, which only matters to bytes that are not there.
+	 * Any seed or generation: take the one the sector names. Bytes of it
+	 * beyond the end are read as zero, which only matters to bytes that
+	 * are not there.
 	 */
 	if (seed == STAMP_ANY_SEED)
 		seed = m->found_seed;
+	if (gen == STAMP_ANY_GEN)
+		gen = m->found_gen;
 
-	stamp_sector(want, sector, seed);
+	/*
+	 * Another generation changes the checksum too: a prefix that is a
+	 * valid stamp of the generation it names is stale, not corrupt.
+	 */
+	if (len >= STAMP_OFF_GEN + 4 && m->found_gen != gen) {
+		stamp_sector(want, sector, seed, m->found_gen);
+		for (i = 0; i < len && s[i] == want[i]; i++)
+			;
+		if (i == len)
+			return STAMP_EGEN;
+	}
+	stamp_sector(want, sector, seed, (u32)gen);
 	for (i = 0; i < len; i++) {
 		if (s[i] == want[i])
 			continue;
@@ -166,14 +185,16 @@ static int check_partial(const u8 *s, size_t len, u64 sector, u64 seed, struct s
 			return STAMP_ESECTOR;
 		if (i < STAMP_OFF_CRC)
 			return STAMP_ESEED;
-		if (i < STAMP_OFF_RESERVED)
+		if (i < STAMP_OFF_GEN)
 			return STAMP_ECRC;
+		if (i < STAMP_OFF_PAYLOAD)
+			return STAMP_EGEN;
 		return STAMP_EPAYLOAD;
 	}
 	return 0;
 }
 
-int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed,
+int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed, u64 gen,
 			struct stamp_mismatch *m)
 {
 	const u8 *p = buf;
@@ -187,24 +208,25 @@ int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed,
 	m->sector = 0;
 	m->found_sector = 0;
 	m->found_seed = 0;
+	m->found_gen = 0;
 
 	for (; len >= STAMP_SECTOR_SIZE; len -= STAMP_SECTOR_SIZE) {
-		err = check_sector(p, sector, seed, m);
+		err = check_sector(p, sector, seed, gen, m);
 		if (err)
 			break;
 		p += STAMP_SECTOR_SIZE;
 		sector++;
 	}
 	if (!err && len > 0 && len < STAMP_SECTOR_SIZE)
-		err = check_partial(p, len, sector, seed, m);
+		err = check_partial(p, len, sector, seed, gen, m);
 	m->err = err;
 	return err;
 }
 
-int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 *bad_sector)
+int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 gen, u64 *bad_sector)
 {
 	struct stamp_mismatch m;
-	int err = stamp_verify_detail(buf, len, first_sector, seed, &m);
+	int err = stamp_verify_detail(buf, len, first_sector, seed, gen, &m);
 
 	if (err && bad_sector)
 		*bad_sector = m.sector;
@@ -226,6 +248,8 @@ const char *stamp_strerror(int err)
 		return "wrong seed";
 	case STAMP_EPAYLOAD:
 		return "bad payload";
+	case STAMP_EGEN:
+		return "wrong generation";
 	default:
 		return "unknown stamp error";
 	}
@@ -258,10 +282,15 @@ char *stamp_describe(const struct stamp_mismatch *m, char *out, size_t size)
 	if (!size)
 		return out;
 	append_str(out, size, &pos, stamp_strerror(m->err));
-	if (m->err == STAMP_ESECTOR || m->err == STAMP_ESEED) {
+	if (m->err == STAMP_ESECTOR) {
 		append_str(out, size, &pos, " (found ");
-		append_u64(out, size, &pos,
-			   m->err == STAMP_ESECTOR ? m->found_sector : m->found_seed);
+		append_u64(out, size, &pos, m->found_sector);
+		append_str(out, size, &pos, ")");
+	} else if (stamp_stale(m->err)) {
+		append_str(out, size, &pos, " (found seed ");
+		append_u64(out, size, &pos, m->found_seed);
+		append_str(out, size, &pos, " generation ");
+		append_u64(out, size, &pos, m->found_gen);
 		append_str(out, size, &pos, ")");
 	}
 	out[pos] = '\0';

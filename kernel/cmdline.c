@@ -39,23 +39,38 @@ static int token_len(const char *p)
 	return n;
 }
 
-/* Closes the current group unless it is empty: empty groups are dropped. */
-static int end_group(struct cmdline *cl)
+/*
+ * Closes the current group unless it is empty: empty groups are dropped.
+ * @sep is the separator that ends it, which becomes the next group's: a
+ * "--" between two groups wins over a "++", so "a -- ++ b" keeps b apart.
+ */
+static int end_group(struct cmdline *cl, enum cmdline_sep sep)
 {
-	if (cl->nparams == cl->group_start[cl->ngroups])
+	if (cl->nparams == cl->group_start[cl->ngroups]) {
+		if (cl->ngroups && sep > cl->group_sep[cl->ngroups])
+			cl->group_sep[cl->ngroups] = sep;
 		return 0;
+	}
 	if (cl->ngroups == CMDLINE_MAX_GROUPS) {
 		pr_err("command line has more than %d jobs", CMDLINE_MAX_GROUPS);
 		return -E2BIG;
 	}
 	cl->ngroups++;
 	cl->group_start[cl->ngroups] = cl->nparams;
+	cl->group_sep[cl->ngroups] = sep;
 	return 0;
 }
 
-static bool is_separator(const char *p)
+/* A lone "--" or "++": the separator it is, or CMDLINE_SEP_NONE. */
+static enum cmdline_sep separator_at(const char *p)
 {
-	return p[0] == '-' && p[1] == '-' && (p[2] == '\0' || is_blank(p[2]));
+	if (!(p[2] == '\0' || is_blank(p[2])))
+		return CMDLINE_SEP_NONE;
+	if (p[0] == '-' && p[1] == '-')
+		return CMDLINE_SEP_SERIAL;
+	if (p[0] == '+' && p[1] == '+')
+		return CMDLINE_SEP_PARALLEL;
+	return CMDLINE_SEP_NONE;
 }
 
 static int parse_line(struct cmdline *cl, const char *p)
@@ -66,6 +81,7 @@ static int parse_line(struct cmdline *cl, const char *p)
 	 * blank apart, so a line that fits in text[] leaves room for its parse.
 	 */
 	char *out = cl->text;
+	enum cmdline_sep sep;
 	int err;
 
 	for (;;) {
@@ -78,8 +94,9 @@ static int parse_line(struct cmdline *cl, const char *p)
 		if (!*p)
 			break;
 		tok = p;
-		if (is_separator(p)) {
-			err = end_group(cl);
+		sep = separator_at(p);
+		if (sep != CMDLINE_SEP_NONE) {
+			err = end_group(cl, sep);
 			if (err)
 				return err;
 			p += 2;
@@ -129,7 +146,7 @@ static int parse_line(struct cmdline *cl, const char *p)
 		cl->params[cl->nparams].used = false;
 		cl->nparams++;
 	}
-	return end_group(cl);
+	return end_group(cl, CMDLINE_SEP_NONE);
 }
 
 int cmdline_parse(struct cmdline *cl, const char *text)
@@ -139,6 +156,7 @@ int cmdline_parse(struct cmdline *cl, const char *text)
 	cl->nparams = 0;
 	cl->ngroups = 0;
 	cl->group_start[0] = 0;
+	cl->group_sep[0] = CMDLINE_SEP_NONE;
 	if (!text)
 		text = "";
 	if (strnlen(text, CMDLINE_MAX_TEXT) == CMDLINE_MAX_TEXT) {
@@ -157,6 +175,11 @@ int cmdline_parse(struct cmdline *cl, const char *text)
 unsigned cmdline_groups(const struct cmdline *cl)
 {
 	return cl->ngroups;
+}
+
+enum cmdline_sep cmdline_group_sep(const struct cmdline *cl, unsigned group)
+{
+	return group < cl->ngroups ? cl->group_sep[group] : CMDLINE_SEP_NONE;
 }
 
 unsigned cmdline_count(const struct cmdline *cl, unsigned group)
@@ -324,6 +347,47 @@ int parse_size(const char *s, u64 *out)
 	if (err)
 		return err;
 	*out = v;
+	return 0;
+}
+
+int parse_decimal(const char *s, unsigned frac_digits, u64 *out)
+{
+	u64 v = 0, frac = 0, mult;
+	unsigned nfrac = 0;
+	int err;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	err = read_digits(&s, 10, &v);
+	if (err == -EINVAL)
+		return err;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		/* Digits past the precision asked for are checked, then dropped. */
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (nfrac < frac_digits) {
+				frac = frac * 10 + (u64)(*s - '0');
+				nfrac++;
+			}
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	if (err)
+		return err;
+	for (; nfrac < frac_digits; nfrac++)
+		frac *= 10;
+	mult = 1;
+	for (unsigned i = 0; i < frac_digits; i++)
+		mult *= 10;
+	err = scale(v, mult, &v);
+	if (err)
+		return err;
+	if (v > U64_MAX - frac)
+		return -ERANGE;
+	*out = v + frac;
 	return 0;
 }
 

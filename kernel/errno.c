@@ -45,6 +45,8 @@ const char *errno_name(int err)
 		return "ENOSYS";
 	case EPROTO:
 		return "EPROTO";
+	case EILSEQ:
+		return "EILSEQ";
 	case EOPNOTSUPP:
 		return "EOPNOTSUPP";
 	case ETIMEDOUT:

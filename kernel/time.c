@@ -12,6 +12,7 @@
 #include "kernel/interrupt.h"
 #include "kernel/platform.h"
 #include "kernel/time.h"
+#include "kernel/watchdog.h"
 
 #define PM_TIMER_HZ 3579545u
 #define PIT_HZ 1193182u
@@ -155,6 +156,7 @@ static int timer_interrupt(int vector, void *data)
 	if (cpu == 0)
 		WRITE_ONCE(jiffies, jiffies + 1);
 	timer_tick();
+	watchdog_check(ktime_get_ns());
 	return IRQ_HANDLED;
 }
 

@@ -5,11 +5,17 @@
  * host writes before a boot and checks after it is exactly what the kernel's
  * verify jobs write and check.
  *
- *   vblk-img create FILE SIZE [--stamp SEED | --zero | --random SEED]
- *   vblk-img verify FILE [--offset BYTES] [--length BYTES] [--seed SEED|any]
+ *   vblk-img create FILE SIZE [--stamp SEED [--gen N] | --zero | --random SEED]
+ *   vblk-img verify FILE [--offset BYTES] [--length BYTES] --seed SEED[,SEED...]|any
+ *                   [--gen N|any]
  *   vblk-img zero   FILE [--offset BYTES] [--length BYTES]
- *   vblk-img stamp  FILE [--offset BYTES] [--length BYTES] --seed SEED
+ *   vblk-img stamp  FILE [--offset BYTES] [--length BYTES] --seed SEED [--gen N]
  *   vblk-img show   FILE SECTOR
+ *
+ * Stamps the host writes carry generation 0 unless --gen says otherwise.
+ * verify names the seed it expects, or the seeds of several known writers
+ * when some blocks were rewritten (`any` only for data of unknown origin),
+ * and accepts any generation unless --gen names one.
  *
  * Exit status: 0 when the check passes, 1 on a mismatch, 2 on a usage or
  * I/O error.
@@ -38,10 +44,11 @@ static const char *prog = "vblk-img";
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s create FILE SIZE [--stamp SEED | --zero | --random SEED]\n"
-		"       %s verify FILE [--offset BYTES] [--length BYTES] [--seed SEED|any]\n"
+		"usage: %s create FILE SIZE [--stamp SEED [--gen N] | --zero | --random SEED]\n"
+		"       %s verify FILE [--offset BYTES] [--length BYTES] --seed SEED[,SEED...]|any "
+		"[--gen N|any]\n"
 		"       %s zero   FILE [--offset BYTES] [--length BYTES]\n"
-		"       %s stamp  FILE [--offset BYTES] [--length BYTES] --seed SEED\n"
+		"       %s stamp  FILE [--offset BYTES] [--length BYTES] --seed SEED [--gen N]\n"
 		"       %s show   FILE SECTOR\n"
 		"       %s join   OUT CHUNK MEMBER...   (rebuild a striped md device)\n"
 		"       %s mbr    FILE [--block BYTES] START+SIZE...   (primary partitions, type "
@@ -185,7 +192,7 @@ static void fill_random(u8 *buf, size_t len, u64 *state)
 
 /* Options after FILE [ARG]: --name VALUE or --name=VALUE. */
 struct opts {
-	const char *offset, *length, *seed, *stamp, *random;
+	const char *offset, *length, *seed, *stamp, *random, *gen;
 	int zero;
 };
 
@@ -210,6 +217,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			slot = &o->stamp;
 		else if (!strncmp(a, "--random", n = 8))
 			slot = &o->random;
+		else if (!strncmp(a, "--gen", n = 5))
+			slot = &o->gen;
 		else
 			die("unknown argument '%s'", a);
 		if (a[n] == '=')
@@ -261,6 +270,16 @@ static void get_range(const struct opts *o, const char *file, u64 size, u64 *off
 		    *off, *len, size);
 }
 
+/* A generation to write: 0 unless --gen names one. */
+static u32 write_gen(const struct opts *o)
+{
+	u64 gen = o->gen ? parse_u64("generation", o->gen, NULL) : 0;
+
+	if (gen > 0xffffffffu)
+		die("generation %" PRIu64 " does not fit in 32 bits", gen);
+	return (u32)gen;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -275,8 +294,8 @@ static int cmd_create(int argc, char **argv)
 	size = parse_size("size", argv[1]);
 	parse_opts(argc - 2, argv + 2, &o);
 	modes = !!o.zero + !!o.stamp + !!o.random;
-	if (modes > 1 || o.seed || o.offset || o.length)
-		die("create takes one of --stamp SEED, --zero, --random SEED");
+	if (modes > 1 || o.seed || o.offset || o.length || (o.gen && !o.stamp))
+		die("create takes one of --stamp SEED [--gen N], --zero, --random SEED");
 	if (o.stamp)
 		seed = parse_u64("seed", o.stamp, NULL);
 	if (o.random)
@@ -294,7 +313,7 @@ static int cmd_create(int argc, char **argv)
 			size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
 
 			if (o.stamp)
-				stamp_fill(buf, n, off / STAMP_SECTOR_SIZE, seed);
+				stamp_fill(buf, n, off / STAMP_SECTOR_SIZE, seed, write_gen(&o));
 			else
 				fill_random(buf, n, &state);
 			write_all(fd, file, buf, n, off);
@@ -319,7 +338,7 @@ static int cmd_stamp(int argc, char **argv)
 	file = argv[0];
 	parse_opts(argc - 1, argv + 1, &o);
 	if (o.zero || o.stamp || o.random || !o.seed)
-		die("stamp takes --offset, --length and --seed SEED");
+		die("stamp takes --offset, --length, --seed SEED and --gen N");
 	seed = parse_u64("seed", o.seed, NULL);
 	fd = open_file(file, O_RDWR, &size);
 	get_range(&o, file, size, &off, &len);
@@ -328,7 +347,7 @@ static int cmd_stamp(int argc, char **argv)
 	for (done = 0; done < len; done += CHUNK) {
 		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
 
-		stamp_fill(buf, n, (off + done) / STAMP_SECTOR_SIZE, seed);
+		stamp_fill(buf, n, (off + done) / STAMP_SECTOR_SIZE, seed, write_gen(&o));
 		write_all(fd, file, buf, n, off + done);
 	}
 	free(buf);
@@ -354,11 +373,43 @@ static void report(u64 bad, u64 total, const char *ok_what)
 	printf("FAILED: %" PRIu64 " of %" PRIu64 " sectors bad\n", bad, total);
 }
 
+#define MAX_SEEDS 8
+
+/*
+ * With several seeds the check ran with "any seed"; the sectors it passed
+ * (up to m->sector, or all when m->err is 0) must name one of them. The
+ * first that names another becomes the mismatch.
+ */
+static void check_seed_set(const u8 *buf, size_t pos, size_t n, u64 first, const u64 *seeds,
+			   unsigned nseeds, struct stamp_mismatch *m)
+{
+	size_t end = m->err ? (size_t)(m->sector - first) * STAMP_SECTOR_SIZE : n;
+
+	for (size_t s = pos; s + STAMP_OFF_SEED + 8 <= end; s += STAMP_SECTOR_SIZE) {
+		u64 seed = 0;
+		int known = 0;
+
+		for (int i = 7; i >= 0; i--)
+			seed = seed << 8 | buf[s + STAMP_OFF_SEED + (unsigned)i];
+		for (unsigned k = 0; k < nseeds; k++)
+			known |= seed == seeds[k];
+		if (!known) {
+			stamp_verify_detail(buf + s, STAMP_SECTOR_SIZE,
+					    first + s / STAMP_SECTOR_SIZE, seed, STAMP_ANY_GEN, m);
+			m->err = STAMP_ESEED;
+			m->sector = first + s / STAMP_SECTOR_SIZE;
+			return;
+		}
+	}
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	struct opts o = {0};
 	const char *file;
-	u64 size, off, len, seed = STAMP_ANY_SEED, done, bad = 0;
+	u64 size, off, len, seed = STAMP_ANY_SEED, gen = STAMP_ANY_GEN, done, bad = 0;
+	u64 seeds[MAX_SEEDS];
+	unsigned nseeds = 0;
 	u8 *buf;
 	int fd;
 
@@ -367,9 +418,29 @@ static int cmd_verify(int argc, char **argv)
 	file = argv[0];
 	parse_opts(argc - 1, argv + 1, &o);
 	if (o.zero || o.stamp || o.random)
-		die("verify takes --offset, --length and --seed SEED|any");
-	if (o.seed && strcmp(o.seed, "any"))
-		seed = parse_u64("seed", o.seed, NULL);
+		die("verify takes --offset, --length, --seed SEED|any and --gen N|any");
+	/*
+	 * The seed is not optional: a check that accepts any seed proves only
+	 * that sectors are self-consistent, not that a given run's writes
+	 * landed. Say "any" for data of unknown origin.
+	 */
+	if (!o.seed)
+		die("verify needs --seed SEED (or --seed any for data of unknown origin)");
+	/* --seed A,B: every sector carries one of several known writers' seeds. */
+	if (strcmp(o.seed, "any")) {
+		const char *p = o.seed, *end;
+		do {
+			if (nseeds == MAX_SEEDS)
+				die("at most %d seeds", MAX_SEEDS);
+			seeds[nseeds++] = parse_u64("seed", p, &end);
+			if (*end && *end != ',')
+				die("bad seed list '%s'", o.seed);
+			p = *end == ',' ? end + 1 : NULL;
+		} while (p);
+		seed = nseeds == 1 ? seeds[0] : STAMP_ANY_SEED;
+	}
+	if (o.gen && strcmp(o.gen, "any"))
+		gen = write_gen(&o);
 	fd = open_file(file, O_RDONLY, &size);
 	get_range(&o, file, size, &off, &len);
 
@@ -383,11 +454,18 @@ static int cmd_verify(int argc, char **argv)
 		/* After a bad sector, go on from the next one to count them all. */
 		while (pos < n) {
 			struct stamp_mismatch m;
-			char why[80];
+			char why[96];
 			u64 at;
 
 			if (!stamp_verify_detail(buf + pos, n - pos,
-						 first + pos / STAMP_SECTOR_SIZE, seed, &m))
+						 first + pos / STAMP_SECTOR_SIZE, seed, gen, &m)) {
+				if (nseeds < 2)
+					break;
+				m.err = 0;
+			}
+			if (nseeds > 1)
+				check_seed_set(buf, pos, n, first, seeds, nseeds, &m);
+			if (!m.err)
 				break;
 			if (++bad <= MAX_REPORTED)
 				printf("MISMATCH: sector %" PRIu64 ": %s\n", m.sector,
@@ -451,8 +529,8 @@ static int cmd_show(int argc, char **argv)
 	struct stamp_mismatch m;
 	const char *file;
 	u64 size, sector, magic = 0, nr = 0, seed = 0;
-	u32 crc = 0;
-	char why[80];
+	u32 crc = 0, gen = 0;
+	char why[96];
 	int fd, i;
 
 	if (argc != 2)
@@ -471,8 +549,10 @@ static int cmd_show(int argc, char **argv)
 		nr = nr << 8 | s[STAMP_OFF_SECTOR + i];
 		seed = seed << 8 | s[STAMP_OFF_SEED + i];
 	}
-	for (i = 3; i >= 0; i--)
+	for (i = 3; i >= 0; i--) {
 		crc = crc << 8 | s[STAMP_OFF_CRC + i];
+		gen = gen << 8 | s[STAMP_OFF_GEN + i];
+	}
 	memcpy(copy, s, sizeof(copy));
 	memset(copy + STAMP_OFF_CRC, 0, 4);
 
@@ -483,7 +563,9 @@ static int cmd_show(int argc, char **argv)
 	printf("  sector   %" PRIu64 "\n", nr);
 	printf("  seed     %" PRIu64 "\n", seed);
 	printf("  crc      0x%08x (computed 0x%08x)\n", crc, crc32c(0, copy, sizeof(copy)));
-	stamp_verify_detail(s, sizeof(s), sector, STAMP_ANY_SEED, &m);
+	printf("  gen      %u\n", gen);
+	/* Showing, not judging: the sector's own seed and generation are the ones checked. */
+	stamp_verify_detail(s, sizeof(s), sector, STAMP_ANY_SEED, STAMP_ANY_GEN, &m);
 	printf("  check    %s\n", m.err ? stamp_describe(&m, why, sizeof(why)) : "ok");
 	return m.err ? EXIT_MISMATCH : 0;
 }

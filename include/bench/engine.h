@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The job engine's running state, shared by its files: bench/engine.c (the
- * I/O loop), bench/verify.c (stamps and their checks) and bench/report.c
- * (human and JSON reports).
+ * The job engine's running state, shared by its files:
+ *
+ *   bench/engine.c   the I/O loop: jobs that run at the same time on one
+ *                    CPU, their I/O units, limits, phases and completion
+ *   bench/verify.c   stamps with the writer's seed and generation, checks
+ *   bench/stats.c    per-direction statistics, interval samples, steady state
+ *   bench/iolog.c    fio's per-interval log lines over the serial console
+ *   bench/report.c   the human lines and this project's JSON line
+ *   bench/fio_json.c the job object of fio's JSON output
+ *   bench/dist.c     random offsets: uniform, zipf, pareto, normal
+ *
+ * A "job" here is one running copy of a job_spec, fio's thread: a spec with
+ * numjobs=4 runs as four jobs, each with its own region when
+ * offset_increment says so.
  */
 #ifndef BENCH_ENGINE_H
 #define BENCH_ENGINE_H
@@ -10,65 +21,166 @@
 #include "bench/histogram.h"
 #include "bench/job.h"
 #include "bench/randmap.h"
+#include "kernel/list.h"
 #include "kernel/types.h"
 
 struct gendisk;
 struct virtio_blk;
 struct virtblk_req;
-struct blk_counters;
-struct virtio_blk_stats;
+
+/* fio samples bandwidth and IOPS every 500 ms (its bwavgtime and iopsavgtime). */
+#define STAT_SAMPLE_NS (500 * NSEC_PER_MSEC)
+
+/* Running mean and deviation of interval samples (fio's bw_* and iops_* fields). */
+struct sample_stat {
+	u64 n;
+	u64 min, max;
+	u64 sum;
+	unsigned __int128 sumsq;
+};
+
+/* fio's latency buckets: 2..1000 ns, 2..1000 us, 2..2000+ ms. */
+#define LAT_N_NR 10
+#define LAT_U_NR 10
+#define LAT_M_NR 12
+/* fio's depth buckets: 1, 2, 4, 8, 16, 32, >=64. */
+#define DEPTH_NR 7
+
+struct io_stat {
+	u64 ios, bytes;
+	u64 short_ios;
+	struct histogram slat, clat, lat;
+	struct sample_stat bw, iops; /* KiB/s and I/Os per second, per 500 ms */
+};
+
+/* Everything fio reports for one job (or one group of them). */
+struct job_stats {
+	struct io_stat dir[DDIR_NR];
+	u64 syncs;
+	struct histogram sync_lat;
+	u64 lat_n[LAT_N_NR], lat_u[LAT_U_NR], lat_m[LAT_M_NR];
+	u64 depth_map[DEPTH_NR];
+	u64 submit_map[DEPTH_NR], complete_map[DEPTH_NR];
+	u64 total_submit, total_complete;
+	u64 errors;
+	u64 runtime_ns;		    /* counted time, after ramp */
+	u64 busy_ns;		    /* of that, time the CPU was not halted */
+	u64 verified_bytes;	    /* read and checked against their stamps */
+	u64 verify_failures;	    /* sectors that failed the check */
+	u64 vpass_ios, vpass_bytes; /* reads of the verify phase (in the read stats, as fio's) */
+};
 
 struct job;
 
 struct io_u {
 	struct job *job;
+	struct list_head list; /* on the job's free list while idle */
 	void *buf;
 	unsigned buf_order;
 	u64 offset; /* bytes from the start of the disk */
 	u32 len;
-	bool write;
+	u8 ddir;	  /* enum ddir */
 	bool flush;	  /* fio's fsync: a cache flush, no data */
 	bool verify_read; /* check the stamps when the read completes */
-	u64 start_ns;
+	bool counted;	  /* its latency and bytes go into the statistics */
+	bool verify_pass; /* a read of the verify phase (fio's do_verify) */
+	bool busy;	  /* in flight */
+	u32 gen;	  /* the generation a verified write stamps */
+	u64 start_ns, issue_ns;
 	unsigned pending_bios;
 	int error;
 	struct virtblk_req *vbr; /* path=raw */
 	u64 flushes_done;	 /* flush_trace: the job's completed flushes at issue */
 };
 
+enum job_state {
+	JOB_SETUP,
+	JOB_RAMP,   /* running, not counted yet */
+	JOB_RUN,    /* running and counted */
+	JOB_DRAIN,  /* issuing no more; waiting for what is in flight */
+	JOB_VERIFY, /* reading back what it wrote */
+	JOB_DONE,
+};
+
+/* Interval state of one log file (bench/iolog.c). */
+struct iolog {
+	char file[JOB_LOG_NAME_MAX + 24];
+	u64 next_ns;
+	u64 sum[DDIR_NR], n[DDIR_NR];
+};
+
+/*
+ * A random distribution's state. Its floating-point fields live only in
+ * bench/dist.c, the one file built with SSE: the rest of the kernel is
+ * compiled for general registers only, so here they are opaque words.
+ */
+struct dist_state {
+	u64 words[16];
+};
+
 struct job {
-	struct job_spec *spec;
-	unsigned index;
+	const struct job_spec *spec;
+	unsigned number; /* 1, 2, ... over the whole run: log file names, fio's job index */
+	unsigned clone;	 /* 0 .. numjobs-1 */
+	unsigned groupid;
+	char name[JOB_NAME_MAX];
 	struct gendisk *disk;
 	struct virtio_blk *raw; /* path=raw */
-	u64 region_start;	/* bytes */
-	u64 region_blocks;	/* in units of bs */
-	u64 seq_next;
-	u64 rng;
-	struct randmap map; /* random jobs: each block once per pass (fio's default) */
-	u64 bytes_target;   /* 0: time based */
-	u64 issued_bytes;
-	u64 deadline_ns;
-	bool stop;
-	bool verifying; /* the read-back phase after a verify job's writes */
-	u64 verify_next;
-	u8 *written; /* bitmap of blocks this job wrote, for verify */
-	unsigned in_flight;
-	bool continue_on_error;
+	enum job_state state;
+	char fail[192];
+	int error; /* fio's "error": the errno that failed the job, 0 */
 
-	/* Results. */
-	u64 ios, bytes, read_ios, write_ios;
-	u64 verified_bytes; /* read back and checked after the writes */
-	u64 syncs, writes_since_sync;
-	u64 errors, verify_failures;
-	u64 start_ns, end_ns, idle_start_ns;
-	u64 next_progress_ns, progress_ios;
-	u64 first_completion_ns;
-	u64 poll_ns, last_activity_ns; /* hybrid polling window */
-	struct histogram lat;
-	char fail[160];
+	/* The region and how it is walked. */
+	u64 region_start, region_len; /* bytes */
+	u32 unit;		      /* bytes: the smallest block, the verify map's grain */
+	u64 region_units;
+	u64 seq_next; /* next sequential offset, bytes from region_start */
+	u64 rng, bs_rng, mix_rng;
+	struct randmap map;
+	struct dist_state dist;
+	u64 pending_unit; /* a random unit drawn but not issued yet (busy), or ~0 */
 
+	/* How much, how long. */
+	u32 loop;
+	u64 loop_bytes_target; /* 0: time based */
+	u64 loop_issued_bytes;
+	u64 start_ns;	    /* the job began issuing */
+	u64 count_start_ns; /* counting began (after ramp) */
+	u64 end_ns;
+	u64 deadline_ns; /* runtime limit (after ramp), 0: none */
+	bool stop;	 /* issue nothing more */
+	u64 writes_since_sync;
+	u64 issued_ios[DDIR_NR], issued_bytes[DDIR_NR]; /* for rate limits, while counted */
+	u64 rate_start_ns;
+
+	/* The I/O units. */
 	struct io_u *units;
+	struct list_head free_units;
+	unsigned in_flight;
+	u64 last_progress_ns; /* last completion: the watchdog's reference */
+
+	/* Verify (bench/verify.c). */
+	u32 *gen_map; /* per unit: the generation last written, 0 unknown */
+	u64 *backlog; /* units written since the last verify_backlog pass */
+	u32 backlog_len, backlog_pos;
+	u64 verify_next; /* next unit of the read-back pass */
+	bool verify_backlog_pass;
+
+	/* Statistics (bench/stats.c). */
+	struct job_stats st;
+	u64 idle0_ns;
+	u64 sample_next_ns, sample_ios[DDIR_NR], sample_bytes[DDIR_NR];
+	u64 progress_next_ns, progress_ios;
+	/* Steady state: one sample per second over ss_dur. */
+	u64 *ss_iops, *ss_bw;
+	u32 ss_len, ss_head, ss_count;
+	u64 ss_next_ns, ss_last_ios, ss_last_bytes;
+	bool ss_attained;
+	micro_t ss_criterion;
+	u64 ss_max_dev_x1e6;
+	s64 ss_slope_x1e6;
+	/* Logs. */
+	struct iolog log_iops, log_bw, log_lat, log_clat, log_slat;
 
 	/*
 	 * flush_trace=1: the writes completed since the last flush was issued,
@@ -81,12 +193,65 @@ struct job {
 	} ftrace[12];
 	unsigned ftrace_n;
 	u64 ftrace_flushes, ftrace_flushes_done, ftrace_after;
+
+	/* Hybrid polling. */
+	u64 poll_ns, last_activity_ns;
+	/* The driver's counters when the job began counting (report.c). */
+	u64 kicks0, irqs0, merges0, rekicks0;
 };
 
 void job_failf(struct job *j, const char *fmt, ...) __printf(2, 3);
 
-/* bench/report.c: the human lines and the JSON line of a finished job. */
-void job_report(struct job *j, const struct blk_counters *c0, const struct blk_counters *c1,
-		const struct virtio_blk_stats *v0, const struct virtio_blk_stats *v1, u64 idle_ns);
+/* bench/engine.c: run @n jobs side by side on this CPU until all are done. */
+int engine_run(struct job **jobs, unsigned n);
+/* The TSC when the run's first I/O completed (the boot-time figure), 0 before. */
+extern u64 engine_first_completion_tsc;
+__noreturn void job_watchdog_fire(struct job *j, u64 now);
+unsigned batch_bucket(unsigned n);
+/* "raw", "bio" or "request": the path the job's I/O takes. */
+const char *job_path_name(struct job *j);
+const char *job_sched_name(struct job *j);
+int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned clone);
+void job_free(struct job *j);
+
+/* bench/verify.c */
+int verify_setup(struct job *j);
+void verify_free(struct job *j);
+bool verify_unit_busy(const struct job *j, u64 offset, u32 len);
+void verify_io_start(struct job *j, struct io_u *u);
+void verify_io_done(struct job *j, struct io_u *u);
+bool verify_read_wanted(const struct job *j, u64 offset, u32 len);
+void verify_check_read(struct job *j, struct io_u *u);
+bool verify_next_read(struct job *j, struct io_u *u);
+
+/* bench/stats.c */
+void stats_init(struct job_stats *st);
+void stats_merge(struct job_stats *into, const struct job_stats *from);
+void stats_account(struct job *j, struct io_u *u, u64 now);
+void stats_tick(struct job *j, u64 now);
+void stats_begin_counting(struct job *j, u64 now);
+void stats_finish(struct job *j, u64 now);
+u64 sample_mean_x1e6(const struct sample_stat *s);
+u64 sample_stddev_x1e6(const struct sample_stat *s);
+void ss_tick(struct job *j, u64 now);
+
+/* bench/iolog.c */
+void iolog_init(struct job *j);
+void iolog_add(struct job *j, struct io_u *u, u64 now);
+void iolog_tick(struct job *j, u64 now, bool final);
+
+/* bench/dist.c */
+void dist_init(struct dist_state *d, const struct job_spec *s, u64 n, u64 seed);
+u64 dist_next(struct dist_state *d);
+
+/* bench/report.c and bench/fio_json.c */
+void report_begin(struct job *j);
+void job_report(struct job *j);
+void fio_json_report(const char *jobname, unsigned groupid, int error, const struct job_spec *s,
+		     const struct job_stats *st, const struct job *ss_job, u64 elapsed_ns);
+
+/* Fixed-point printing helpers shared by the reports. */
+const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals);
+const char *fmt_micro(char *buf, size_t n, u64 value_x1e6);
 
 #endif

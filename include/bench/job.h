@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A job as the command line describes it, in fio's keys (bench/job.c), and
- * the engine's entry point (bench/engine.c): jobs run through the block
- * layer (or, for path=raw, straight on one polled virtqueue) and are
- * reported over the serial console in human and JSON form.
+ * A job as the command line describes it, in fio's keys (bench/job.c).
+ * Everything here is parsed and checked before the first job starts, so a
+ * typo in the last job fails the run before anything slow begins.
+ *
+ * Sizes and offsets are bytes; times are nanoseconds; percentages of the
+ * disk (size=50%) are kept as such until the job meets its disk.
  */
 #ifndef BENCH_JOB_H
 #define BENCH_JOB_H
@@ -25,9 +27,18 @@ enum job_rw {
 	RW_WRITEZEROES
 };
 
+/* fio's data directions, in fio's order (the JSON's read, write, trim). */
+enum ddir { DDIR_READ, DDIR_WRITE, DDIR_TRIM, DDIR_NR };
+
+enum rand_dist { DIST_RANDOM, DIST_ZIPF, DIST_PARETO, DIST_NORMAL };
+
+enum ss_metric { SS_NONE, SS_IOPS, SS_IOPS_SLOPE, SS_BW, SS_BW_SLOPE };
+
 #define JOB_MAX_IODEPTH 1024
 #define JOB_MAX_BS MiB(4)
-#define JOB_DEFAULT_SEED 0x76626c6bull /* "vblk" */
+#define JOB_MAX_NUMJOBS 64
+/* fio's default randseed (its options.c): "randseed" defaults to 0x89. */
+#define JOB_DEFAULT_SEED 0x89ull
 /*
  * Hybrid polling: for poll_us after the last completion, reap the used
  * rings instead of halting (poll_us=0: interrupts only). Under TCG a halted
@@ -38,32 +49,94 @@ enum job_rw {
  * and polling only spends CPU; the job reports cpu_util either way.
  */
 #define JOB_DEFAULT_POLL_US 100
+/*
+ * The in-guest watchdog: longer than the default request timeout (30 s), so
+ * the driver's timeout and reset get their chance first, and shorter than
+ * tools/run's 60 s, so the run ends with a RESULT line naming the request.
+ */
+#define JOB_DEFAULT_WATCHDOG_S 45
 
 #define JOB_NAME_MAX 32
 #define JOB_SCHED_TUNABLES 6
+#define JOB_BSSPLIT_MAX 16
+#define JOB_PERCENTILES_MAX 20
+#define JOB_LOG_NAME_MAX 48
+#define JOB_VERIFY_SEEDS_MAX 8
+
+/* A percentage or fraction in millionths (fio prints percentiles with 6 decimals). */
+typedef u64 micro_t;
+#define MICRO 1000000ull
+
+struct bssplit {
+	u32 bs;
+	u32 perc; /* percent; 0 in the input means "a share of what is left" */
+};
 
 struct job_spec {
 	char name[JOB_NAME_MAX];
 	char filename[16];
+	unsigned group; /* the command-line group the job came from */
 	enum job_rw rw;
-	u32 bs;
+
+	/* Block sizes per direction: fixed, a range, or a split. */
+	u32 bs[DDIR_NR];
+	u32 bs_min[DDIR_NR], bs_max[DDIR_NR]; /* bsrange; equal to bs when unset */
+	struct bssplit bssplit[DDIR_NR][JOB_BSSPLIT_MAX];
+	unsigned nbssplit[DDIR_NR];
+
 	u32 iodepth;
-	u64 runtime_ns; /* 0: until size/io_size */
-	u64 size;	/* region length in bytes, 0: to the end of the disk */
-	u64 io_size;	/* bytes to transfer, 0: size (or runtime) */
+	u64 runtime_ns;	 /* 0: none */
+	bool time_based; /* keep going over the region until runtime */
+	u64 ramp_ns;	 /* I/O before this is not counted */
+	u64 size;	 /* region bytes, 0: to the end of the disk */
+	u32 size_pct;	 /* size=N%: percent of the disk from offset; 0: unset */
+	u64 io_size;	 /* bytes to transfer per loop, 0: size */
 	u64 offset;
+	u32 offset_pct;
+	u64 offset_increment; /* copy k of numjobs starts k * this further */
+	u32 numjobs;
+	bool group_reporting;
+	bool stonewall; /* wait for every job before this one */
+	bool new_group;
+	u32 loops;
+
 	u32 rwmixread; /* percent */
 	bool verify;
-	bool norandommap;	/* fio's: draw random blocks with replacement */
+	u64 verify_seed; /* the seed reads expect; STAMP_ANY_SEED for "any" */
+	u64 verify_seeds[JOB_VERIFY_SEEDS_MAX]; /* verify_seed=A:B:C, any of them */
+	unsigned nverify_seeds;
+	u32 verify_backlog;  /* read back after this many writes, 0: after the writes */
+	bool norandommap;    /* fio's: draw random blocks with replacement */
+	enum rand_dist dist; /* random_distribution */
+	micro_t dist_param;  /* zipf theta, pareto h, normal deviation in percent */
+	micro_t dist_center; /* normal and zipf: where the peak sits, 0..1; MICRO/2 default */
+	bool dist_center_set;
+	u64 rate_bps[DDIR_NR];	/* bytes per second, 0: unlimited */
+	u64 rate_iops[DDIR_NR]; /* I/Os per second, 0: unlimited */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
 	u32 fsync;		/* fio's: a flush after every N writes, 0: never */
 	bool flush_trace;	/* a serial line per flush: the writes it covers */
 	u64 seed;
+	u32 watchdog_s; /* no progress for this long ends the run, 0: never */
+
+	/* Reports. */
+	micro_t percentiles[JOB_PERCENTILES_MAX];
+	unsigned npercentiles;
+	bool clat_percentiles, slat_percentiles, lat_percentiles;
+	enum ss_metric ss;
+	micro_t ss_limit;  /* percent (or for slopes, percent of the mean) */
+	bool ss_limit_pct; /* the limit was given as a percentage */
+	u64 ss_dur_ns;	   /* window of the steady-state test */
+	u64 ss_ramp_ns;	   /* data before this is not part of the test */
+	char iops_log[JOB_LOG_NAME_MAX], bw_log[JOB_LOG_NAME_MAX], lat_log[JOB_LOG_NAME_MAX];
+	u32 log_avg_msec;
+	bool log_offset;
+
+	/* Disk settings this job applies (after its disk drains). */
 	enum job_path path;
 	const char *sched; /* NULL: keep the disk's */
 	int queue_depth;   /* -1: keep the disk's */
-	/* Scheduler tunables to apply (key, value), applied after the drain. */
 	const char *tunable_key[JOB_SCHED_TUNABLES];
 	const char *tunable_val[JOB_SCHED_TUNABLES];
 	unsigned ntunables;
@@ -71,12 +144,11 @@ struct job_spec {
 
 /* Claim a job group's keys; 0 or a kernel_fail() status naming the key. */
 int job_parse(struct cmdline *cl, unsigned group, struct job_spec *spec);
-/* Run one job to completion; 0 or a kernel_fail() status. */
-int job_run(struct job_spec *spec, unsigned index);
 /* Whether a group of the command line describes a job (has job keys). */
 bool job_group_is_job(struct cmdline *cl, unsigned group);
 
 extern const char *const rw_names[];
+extern const char *const ddir_names[];
 
 static inline bool rw_is_random(enum job_rw rw)
 {
@@ -88,10 +160,19 @@ static inline bool rw_writes(enum job_rw rw)
 	return rw == RW_WRITE || rw == RW_RANDWRITE || rw == RW_READWRITE || rw == RW_RANDRW;
 }
 
+static inline bool rw_reads(enum job_rw rw)
+{
+	return rw == RW_READ || rw == RW_RANDREAD || rw == RW_READWRITE || rw == RW_RANDRW;
+}
+
 /* Jobs whose writes carry no data: discard (fio's trim) and write-zeroes. */
 static inline bool rw_trims(enum job_rw rw)
 {
 	return rw == RW_TRIM || rw == RW_RANDTRIM || rw == RW_WRITEZEROES;
 }
+
+/* The smallest block any I/O of the job can have. */
+u32 job_min_bs(const struct job_spec *s);
+u32 job_max_bs(const struct job_spec *s);
 
 #endif

@@ -5,8 +5,11 @@
  * on the host. One implementation (bench/stamp.c) serves both.
  *
  * Every 512-byte sector carries its own address, the seed it was written
- * with and a checksum, so a sector that turns up in the wrong place, a stale
- * one from an earlier run and a torn or corrupted one are told apart.
+ * with, the generation of the write that put it there and a checksum, so a
+ * sector that turns up in the wrong place, a stale one (from an earlier
+ * run, or an overwrite that never landed) and a torn or corrupted one are
+ * told apart. The seed is fio's verify header's rand_seed, the generation
+ * its numberio.
  *
  * Byte layout of one sector; all fields little-endian:
  *
@@ -18,7 +21,9 @@
  *       16    8 seed     the seed the sector was written with
  *       24    4 crc      CRC32C (kernel/crc32c.h) of all 512 bytes, this
  *                        field read as zero
- *       28    4 reserved zero
+ *       28    4 gen      the generation of the write: 0 for stamps the host
+ *                        tool writes; the kernel gives every write of a
+ *                        verified job its own nonzero number (bench/verify.c)
  *       32  480 payload  60 u64 words w[0..59], w[i] at offset 32 + 8 * i
  *
  * The payload is splitmix64 seeded from (seed, sector), with arithmetic
@@ -35,7 +40,7 @@
  *
  * To check one sector of an image by hand:
  *   xxd -s $((512 * N)) -l 32 -e -g 8 disk.img
- * shows the magic, N, the seed, and the crc and reserved word.
+ * shows the magic, N, the seed, and the crc and generation words.
  */
 #ifndef KERNEL_STAMP_H
 #define KERNEL_STAMP_H
@@ -48,12 +53,14 @@
 #define STAMP_OFF_SECTOR 8
 #define STAMP_OFF_SEED 16
 #define STAMP_OFF_CRC 24
-#define STAMP_OFF_RESERVED 28
+#define STAMP_OFF_GEN 28
 #define STAMP_OFF_PAYLOAD 32
 #define STAMP_PAYLOAD_WORDS ((STAMP_SECTOR_SIZE - STAMP_OFF_PAYLOAD) / 8)
 
 /* As stamp_verify()'s seed: accept whatever seed each sector names. */
 #define STAMP_ANY_SEED (~0ull)
+/* As stamp_verify()'s generation: accept whatever generation each sector names. */
+#define STAMP_ANY_GEN (~0ull)
 
 /* Mismatch reasons: stamp_verify() returns 0 or one of these. */
 #define STAMP_EMAGIC 1	 /* not a stamped sector (zeroes, other data) */
@@ -61,38 +68,51 @@
 #define STAMP_ESECTOR 3	 /* a valid stamp of another sector: misdirected I/O */
 #define STAMP_ESEED 4	 /* a valid stamp with another seed: stale data */
 #define STAMP_EPAYLOAD 5 /* checksum fine, data not what (seed, sector) gives */
+#define STAMP_EGEN 6	 /* a valid stamp of another write: an overwrite that never landed */
+
+/* Whether a mismatch means stale data (a lost write) rather than corruption. */
+static inline bool stamp_stale(int err)
+{
+	return err == STAMP_ESEED || err == STAMP_EGEN;
+}
 
 /* What a failed check found, for messages that name the sector. */
 struct stamp_mismatch {
 	int err;	  /* STAMP_E* */
 	u64 sector;	  /* the first sector that failed */
 	u64 found_sector; /* its sector field, for STAMP_ESECTOR */
-	u64 found_seed;	  /* its seed field, for STAMP_ESEED */
+	u64 found_seed;	  /* its seed field */
+	u32 found_gen;	  /* its generation field */
 };
 
 /*
  * Stamp @len bytes at @buf as the sectors first_sector, first_sector + 1, ...
- * written with @seed.
+ * written with @seed by the write of generation @gen.
  */
-void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed);
+void stamp_fill(void *buf, size_t len, u64 first_sector, u64 seed, u32 gen);
 
 /*
- * Check @len bytes at @buf against stamp_fill(buf, len, first_sector, seed);
- * @seed may be STAMP_ANY_SEED. Returns 0, or the STAMP_E* reason of the first
- * bad sector, whose number goes to *bad_sector when bad_sector is not NULL.
+ * Check @len bytes at @buf against stamp_fill(buf, len, first_sector, seed,
+ * gen); @seed may be STAMP_ANY_SEED and @gen STAMP_ANY_GEN. Returns 0, or the
+ * STAMP_E* reason of the first bad sector, whose number goes to *bad_sector
+ * when bad_sector is not NULL.
  */
-int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 *bad_sector);
+int stamp_verify(const void *buf, size_t len, u64 first_sector, u64 seed, u64 gen, u64 *bad_sector);
 
 /* The same check, reporting everything it found in *m (when not NULL). */
-int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed,
+int stamp_verify_detail(const void *buf, size_t len, u64 first_sector, u64 seed, u64 gen,
 			struct stamp_mismatch *m);
 
-/* "bad magic", "wrong sector", "bad checksum", "wrong seed", "bad payload". */
+/*
+ * "bad magic", "wrong sector", "bad checksum", "wrong seed", "bad payload",
+ * "wrong generation".
+ */
 const char *stamp_strerror(int err);
 
 /*
- * The reason with what was found, e.g. "wrong sector (found 1234)", written
- * NUL-terminated (and truncated to fit) into @out; returns @out.
+ * The reason with what was found, e.g. "wrong sector (found 1234)" or
+ * "wrong seed (found seed 7 generation 0)", written NUL-terminated (and
+ * truncated to fit) into @out; returns @out.
  */
 char *stamp_describe(const struct stamp_mismatch *m, char *out, size_t size);
 

@@ -6,9 +6,12 @@
  *
  * Tokens are separated by spaces and tabs. A token is "key=value" or a bare
  * "key" (value ""); double quotes in a value group words ("a b") and are
- * removed. A lone "--" ends one group (a job) and starts the next; empty
- * groups are dropped, so a "--" at either end or twice in a row adds
- * nothing. Group numbers count from 0; messages call group g "job g+1".
+ * removed. A lone "--" or "++" ends one group (a job) and starts the next;
+ * the group remembers which separator started it (the job engine runs a job
+ * after a "--" once the ones before it have ended, and a job after a "++"
+ * beside the one before it). Empty groups are dropped, so a separator at
+ * either end or twice in a row adds nothing (a "--" among them wins). Group
+ * numbers count from 0; messages call group g "job g+1".
  *
  * Every parameter has a "used" flag that cmdline_get() sets, so that after
  * everyone has taken their keys cmdline_report_unused() can name each key
@@ -19,9 +22,17 @@
 
 #include "kernel/types.h"
 
-#define CMDLINE_MAX_TEXT 4096 /* bytes, including the terminating NUL */
-#define CMDLINE_MAX_PARAMS 256
-#define CMDLINE_MAX_GROUPS 64
+/*
+ * Sizes. QEMU hands a PVH kernel at most about 4 KiB through -append (see
+ * kernel/bootinfo.c); longer lines come through fw_cfg (opt/vblk/cmdline),
+ * which is why the text may be much longer than a boot loader's line.
+ */
+#define CMDLINE_MAX_TEXT 65536 /* bytes, including the terminating NUL */
+#define CMDLINE_MAX_PARAMS 4096
+#define CMDLINE_MAX_GROUPS 256
+
+/* What started a group: nothing (the first), "--" or "++". */
+enum cmdline_sep { CMDLINE_SEP_NONE, CMDLINE_SEP_PARALLEL, CMDLINE_SEP_SERIAL };
 
 struct cmdline_param {
 	const char *key;
@@ -37,6 +48,8 @@ struct cmdline {
 	unsigned ngroups;
 	/* Group g holds params[group_start[g] .. group_start[g + 1]). */
 	unsigned group_start[CMDLINE_MAX_GROUPS + 1];
+	/* The separator before group g (enum cmdline_sep). */
+	u8 group_sep[CMDLINE_MAX_GROUPS + 1];
 };
 
 /*
@@ -49,6 +62,8 @@ struct cmdline {
 int cmdline_parse(struct cmdline *cl, const char *text);
 
 unsigned cmdline_groups(const struct cmdline *cl);
+/* The separator that started @group (CMDLINE_SEP_NONE for the first). */
+enum cmdline_sep cmdline_group_sep(const struct cmdline *cl, unsigned group);
 /* Parameters in @group, 0 when there is no such group. */
 unsigned cmdline_count(const struct cmdline *cl, unsigned group);
 /* The @i-th parameter of @group in command-line order, NULL past the end. */
@@ -83,6 +98,12 @@ int parse_u64(const char *s, u64 *out);
  * bytes. A hexadecimal number takes no suffix ('b' is a hex digit).
  */
 int parse_size(const char *s, u64 *out);
+
+/*
+ * A decimal fraction ("2", "99.95") scaled by 10^frac_digits: "99.95" with 6
+ * digits is 99950000. Digits beyond frac_digits are dropped.
+ */
+int parse_decimal(const char *s, unsigned frac_digits, u64 *out);
 
 /* 1, 0, on, off, yes, no, true, false, in any case. */
 int parse_bool(const char *s, bool *out);

@@ -22,6 +22,7 @@
 #define ERANGE 34
 #define ENOSYS 38
 #define EPROTO 71
+#define EILSEQ 84
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
 

@@ -198,7 +198,7 @@ static void test_length_limit(void **state)
 {
 	char *line = malloc(CMDLINE_MAX_TEXT + 1);
 
-	/* The longest line that fits: one key with a 4093-byte value. */
+	/* The longest line that fits: one key with the longest value. */
 	memset(line, 'v', CMDLINE_MAX_TEXT);
 	memcpy(line, "k=", 2);
 	line[CMDLINE_MAX_TEXT - 1] = '\0';
@@ -209,7 +209,12 @@ static void test_length_limit(void **state)
 	line[CMDLINE_MAX_TEXT - 1] = 'v';
 	line[CMDLINE_MAX_TEXT] = '\0';
 	assert_int_equal(cmdline_parse(cl, line), -E2BIG);
-	assert_true(log_has("command line is longer than 4095 bytes"));
+	{
+		char msg[64];
+		snprintf(msg, sizeof(msg), "command line is longer than %d bytes",
+			 CMDLINE_MAX_TEXT - 1);
+		assert_true(log_has(msg));
+	}
 	assert_int_equal(cmdline_groups(cl), 0);
 	free(line);
 }
@@ -256,7 +261,7 @@ static void test_param_limit(void **state)
 	char *line = malloc(CMDLINE_MAX_TEXT);
 	size_t len = 0;
 
-	/* 256 one-letter parameters, spread over "--" groups as well. */
+	/* The most one-letter parameters, spread over "--" groups as well. */
 	for (unsigned i = 0; i < CMDLINE_MAX_PARAMS; i++) {
 		line[len++] = (char)('a' + i % 26);
 		line[len++] = ' ';
@@ -272,7 +277,11 @@ static void test_param_limit(void **state)
 
 	memcpy(line + len, "z", 2);
 	assert_int_equal(cmdline_parse(cl, line), -E2BIG);
-	assert_true(log_has("more than 256 parameters"));
+	{
+		char msg[64];
+		snprintf(msg, sizeof(msg), "more than %d parameters", CMDLINE_MAX_PARAMS);
+		assert_true(log_has(msg));
+	}
 	assert_int_equal(cmdline_groups(cl), 0);
 	free(line);
 }
@@ -293,8 +302,58 @@ static void test_group_limit(void **state)
 
 	memcpy(line + len, "a", 2);
 	assert_int_equal(cmdline_parse(cl, line), -E2BIG);
-	assert_true(log_has("more than 64 jobs"));
+	{
+		char msg[64];
+		snprintf(msg, sizeof(msg), "more than %d jobs", CMDLINE_MAX_GROUPS);
+		assert_true(log_has(msg));
+	}
 	assert_int_equal(cmdline_groups(cl), 0);
+}
+
+/* "--" runs the next job after the ones before it, "++" beside them. */
+static void test_separators(void **state)
+{
+	assert_int_equal(cmdline_parse(cl, "a=1 ++ b=2 -- c=3 ++ ++ d=4 ++ -- e=5 -- ++ f=6"), 0);
+	assert_int_equal(cmdline_groups(cl), 6);
+	assert_int_equal(cmdline_group_sep(cl, 0), CMDLINE_SEP_NONE);
+	assert_int_equal(cmdline_group_sep(cl, 1), CMDLINE_SEP_PARALLEL);
+	assert_int_equal(cmdline_group_sep(cl, 2), CMDLINE_SEP_SERIAL);
+	assert_int_equal(cmdline_group_sep(cl, 3), CMDLINE_SEP_PARALLEL);
+	/* Among separators in a row, "--" wins, in either order. */
+	assert_int_equal(cmdline_group_sep(cl, 4), CMDLINE_SEP_SERIAL);
+	assert_int_equal(cmdline_group_sep(cl, 5), CMDLINE_SEP_SERIAL);
+	assert_int_equal(cmdline_group_sep(cl, 6), CMDLINE_SEP_NONE);
+	assert_string_equal(cmdline_get(cl, 3, "d"), "4");
+	/* A leading separator adds no group; "+++" and "++x" are keys. */
+	assert_int_equal(cmdline_parse(cl, "++ a=1 +++ ++x"), 0);
+	assert_int_equal(cmdline_groups(cl), 1);
+	assert_int_equal(cmdline_count(cl, 0), 3);
+	assert_string_equal(cmdline_at(cl, 0, 1)->key, "+++");
+}
+
+static void test_parse_decimal(void **state)
+{
+	u64 v;
+
+	assert_int_equal(parse_decimal("99.95", 6, &v), 0);
+	assert_int_equal(v, 99950000);
+	assert_int_equal(parse_decimal("2", 6, &v), 0);
+	assert_int_equal(v, 2000000);
+	assert_int_equal(parse_decimal("0.1234567", 6, &v), 0);
+	assert_int_equal(v, 123456);
+	assert_int_equal(parse_decimal("1.5", 0, &v), 0);
+	assert_int_equal(v, 1);
+	v = 77;
+	assert_int_equal(parse_decimal(".5", 6, &v), -EINVAL);
+	assert_int_equal(parse_decimal("5.", 6, &v), -EINVAL);
+	assert_int_equal(parse_decimal("5.5x", 6, &v), -EINVAL);
+	assert_int_equal(parse_decimal("-1", 6, &v), -EINVAL);
+	assert_int_equal(parse_decimal("", 6, &v), -EINVAL);
+	assert_int_equal(v, 77);
+	assert_int_equal(parse_decimal("18446744073709551615", 1, &v), -ERANGE);
+	assert_int_equal(parse_decimal("18446744073709.551615", 6, &v), 0);
+	assert_int_equal(v, 18446744073709551615ull);
+	assert_int_equal(parse_decimal("18446744073709.551616", 6, &v), -ERANGE);
 }
 
 #define U64_MAX (~(u64)0)
@@ -458,6 +517,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_fills_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_param_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_separators, setup, teardown),
+		cmocka_unit_test(test_parse_decimal),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_bool),

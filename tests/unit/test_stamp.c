@@ -136,12 +136,14 @@ static void test_stamp_layout(void **state)
 	const u64 sector = 1234, seed = 7;
 	u64 st;
 
-	stamp_fill(s, sizeof(s), sector, seed);
+	stamp_fill(s, sizeof(s), sector, seed, 0);
 	assert_memory_equal(s, "VBLKSTMP", 8);
 	assert_int_equal(le64(s + 0), STAMP_MAGIC);
 	assert_int_equal(le64(s + 8), sector);
 	assert_int_equal(le64(s + 16), seed);
 	assert_int_equal(rd32(s + 28), 0);
+	stamp_fill(s, sizeof(s), sector, seed, 0xdeadbeef);
+	assert_int_equal(rd32(s + 28), 0xdeadbeef);
 
 	memcpy(copy, s, sizeof(copy));
 	wr32(copy + 24, 0);
@@ -162,24 +164,25 @@ static void test_stamp_round_trip(void **state)
 
 	assert_non_null(buf);
 	/* Unaligned on purpose: DMA buffers are aligned, test buffers need not be. */
-	stamp_fill(buf + 1, len, 5000, 42);
-	assert_int_equal(stamp_verify(buf + 1, len, 5000, 42, &bad), 0);
+	stamp_fill(buf + 1, len, 5000, 42, 0);
+	assert_int_equal(stamp_verify(buf + 1, len, 5000, 42, STAMP_ANY_GEN, &bad), 0);
 	assert_int_equal(bad, 99);
-	assert_int_equal(stamp_verify(buf + 1, len, 5000, STAMP_ANY_SEED, NULL), 0);
-	assert_int_equal(stamp_verify(buf + 1, 0, 0, 1, NULL), 0);
+	assert_int_equal(stamp_verify(buf + 1, len, 5000, STAMP_ANY_SEED, STAMP_ANY_GEN, NULL), 0);
+	assert_int_equal(stamp_verify(buf + 1, 0, 0, 1, STAMP_ANY_GEN, NULL), 0);
 
 	/* A sub-range checks against its own first sector. */
 	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE, 4 * STAMP_SECTOR_SIZE, 5010,
-				      42, NULL),
+				      42, STAMP_ANY_GEN, NULL),
 			 0);
 	assert_int_equal(stamp_verify(buf + 1 + 10 * STAMP_SECTOR_SIZE, 4 * STAMP_SECTOR_SIZE, 5000,
-				      42, &bad),
+				      42, STAMP_ANY_GEN, &bad),
 			 STAMP_ESECTOR);
 	assert_int_equal(bad, 5000);
 
 	/* Different seeds and sectors give different payloads. */
-	stamp_fill(buf, STAMP_SECTOR_SIZE, 0, 1);
-	assert_int_equal(stamp_verify(buf, STAMP_SECTOR_SIZE, 0, 2, &bad), STAMP_ESEED);
+	stamp_fill(buf, STAMP_SECTOR_SIZE, 0, 1, 0);
+	assert_int_equal(stamp_verify(buf, STAMP_SECTOR_SIZE, 0, 2, STAMP_ANY_GEN, &bad),
+			 STAMP_ESEED);
 	free(buf);
 }
 
@@ -196,70 +199,96 @@ static void test_stamp_detects_corruption(void **state)
 		const u64 want = FIRST + (u64)k;
 
 		/* One flipped payload bit. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
 		s[100 + k] ^= 0x10;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.err, STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 
 		/* A flipped bit in the address is corruption too. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
 		s[STAMP_OFF_SECTOR] ^= 1;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 
 		/* A flipped bit in the crc field itself. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
 		s[STAMP_OFF_CRC + 2] ^= 0x80;
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 
 		/* Never written: zeroes. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
 		memset(s, 0, STAMP_SECTOR_SIZE);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_EMAGIC);
 		assert_int_equal(m.sector, want);
 
 		/* A misdirected write: another sector's valid stamp. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
-		stamp_fill(s, STAMP_SECTOR_SIZE, 1234, SEED);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
+		stamp_fill(s, STAMP_SECTOR_SIZE, 1234, SEED, 0);
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_ESECTOR);
 		assert_int_equal(m.sector, want);
 		assert_int_equal(m.found_sector, 1234);
 
 		/* Stale data from a run with another seed. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
-		stamp_fill(s, STAMP_SECTOR_SIZE, want, 3);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
+		stamp_fill(s, STAMP_SECTOR_SIZE, want, 3, 0);
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_ESEED);
 		assert_int_equal(m.sector, want);
 		assert_int_equal(m.found_seed, 3);
 		/* ...which "any seed" accepts. */
-		assert_int_equal(
-			stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED, NULL), 0);
+		assert_int_equal(stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED,
+					      STAMP_ANY_GEN, NULL),
+				 0);
 
 		/* Wrong payload behind a valid checksum. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 0);
 		s[STAMP_SECTOR_SIZE - 1] ^= 0xff;
 		reseal(s);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED,
+						     STAMP_ANY_GEN, &m),
 				 STAMP_EPAYLOAD);
 		assert_int_equal(m.sector, want);
-		assert_int_equal(
-			stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED, NULL),
-			STAMP_EPAYLOAD);
-
-		/* The reserved word must stay zero. */
-		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED);
-		wr32(s + STAMP_OFF_RESERVED, 1);
-		reseal(s);
-		assert_int_equal(stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, &m),
+		assert_int_equal(stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, STAMP_ANY_SEED,
+					      STAMP_ANY_GEN, NULL),
 				 STAMP_EPAYLOAD);
+
+		/*
+		 * An older write of the same seed (an overwrite that never
+		 * landed): caught when the generation is known, accepted when
+		 * it is not.
+		 */
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 41);
+		stamp_fill(s, STAMP_SECTOR_SIZE, want, SEED, 40);
+		assert_int_equal(
+			stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 41, &m),
+			STAMP_EGEN);
+		assert_int_equal(m.sector, want);
+		assert_int_equal(m.found_gen, 40);
+		assert_int_equal(m.found_seed, SEED);
+		assert_true(stamp_stale(m.err));
+		assert_int_equal(
+			stamp_verify(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, STAMP_ANY_GEN, NULL),
+			0);
+
+		/* The generation is under the checksum: a flipped bit there is corruption. */
+		stamp_fill(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 41);
+		wr32(s + STAMP_OFF_GEN, 43);
+		assert_int_equal(
+			stamp_verify_detail(buf, N * STAMP_SECTOR_SIZE, FIRST, SEED, 41, &m),
+			STAMP_ECRC);
 		assert_int_equal(m.sector, want);
 	}
 	free(buf);
@@ -270,14 +299,14 @@ static void test_stamp_reports_first_bad_sector(void **state)
 	u8 buf[8 * STAMP_SECTOR_SIZE];
 	u64 bad = 0;
 
-	stamp_fill(buf, sizeof(buf), 0, 9);
+	stamp_fill(buf, sizeof(buf), 0, 9, 0);
 	memset(buf + 6 * STAMP_SECTOR_SIZE, 0, STAMP_SECTOR_SIZE);
 	buf[2 * STAMP_SECTOR_SIZE + 300] ^= 1;
-	assert_int_equal(stamp_verify(buf, sizeof(buf), 0, 9, &bad), STAMP_ECRC);
+	assert_int_equal(stamp_verify(buf, sizeof(buf), 0, 9, STAMP_ANY_GEN, &bad), STAMP_ECRC);
 	assert_int_equal(bad, 2);
-	assert_int_equal(
-		stamp_verify(buf + 3 * STAMP_SECTOR_SIZE, 5 * STAMP_SECTOR_SIZE, 3, 9, &bad),
-		STAMP_EMAGIC);
+	assert_int_equal(stamp_verify(buf + 3 * STAMP_SECTOR_SIZE, 5 * STAMP_SECTOR_SIZE, 3, 9,
+				      STAMP_ANY_GEN, &bad),
+			 STAMP_EMAGIC);
 	assert_int_equal(bad, 6);
 }
 
@@ -288,45 +317,54 @@ static void test_stamp_partial_sector(void **state)
 	struct stamp_mismatch m;
 	size_t len;
 
-	stamp_fill(full, sizeof(full), 77, 5);
+	stamp_fill(full, sizeof(full), 77, 5, 0);
 	for (len = 0; len <= sizeof(part); len++) {
 		memset(part, 0xaa, sizeof(part));
-		stamp_fill(part, len, 77, 5);
+		stamp_fill(part, len, 77, 5, 0);
 		assert_memory_equal(part, full, len);
 		if (len < sizeof(part))
 			assert_int_equal(part[len], 0xaa);
-		assert_int_equal(stamp_verify(part, len, 77, 5, NULL), 0);
-		assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, NULL), 0);
+		assert_int_equal(stamp_verify(part, len, 77, 5, STAMP_ANY_GEN, NULL), 0);
+		assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, STAMP_ANY_GEN, NULL),
+				 0);
 	}
 
 	len = sizeof(part);
-	stamp_fill(part, len, 77, 5);
+	stamp_fill(part, len, 77, 5, 0);
 	part[STAMP_SECTOR_SIZE + 50] ^= 1;
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_EPAYLOAD);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, STAMP_ANY_GEN, &m), STAMP_EPAYLOAD);
 	assert_int_equal(m.sector, 78);
 
-	stamp_fill(part, len, 77, 5);
+	stamp_fill(part, len, 77, 5, 0);
 	part[STAMP_SECTOR_SIZE + 3] = 0;
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_EMAGIC);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, STAMP_ANY_GEN, &m), STAMP_EMAGIC);
 	assert_int_equal(m.sector, 78);
 
-	stamp_fill(part, len, 77, 5);
+	stamp_fill(part, len, 77, 5, 0);
 	wr64(part + STAMP_SECTOR_SIZE + STAMP_OFF_SECTOR, 4321);
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_ESECTOR);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, STAMP_ANY_GEN, &m), STAMP_ESECTOR);
 	assert_int_equal(m.found_sector, 4321);
 
-	stamp_fill(part, len, 77, 5);
-	stamp_fill(part + STAMP_SECTOR_SIZE, 100, 78, 6);
-	assert_int_equal(stamp_verify_detail(part, len, 77, 5, &m), STAMP_ESEED);
+	stamp_fill(part, len, 77, 5, 0);
+	stamp_fill(part + STAMP_SECTOR_SIZE, 100, 78, 6, 0);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, STAMP_ANY_GEN, &m), STAMP_ESEED);
 	assert_int_equal(m.found_seed, 6);
-	assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, NULL), 0);
+	assert_int_equal(stamp_verify(part, len, 77, STAMP_ANY_SEED, STAMP_ANY_GEN, NULL), 0);
+
+	/* A partial sector of another generation. */
+	stamp_fill(part, len, 77, 5, 9);
+	stamp_fill(part + STAMP_SECTOR_SIZE, 100, 78, 5, 8);
+	assert_int_equal(stamp_verify_detail(part, len, 77, 5, 9, &m), STAMP_EGEN);
+	assert_int_equal(m.sector, 78);
+	assert_int_equal(m.found_gen, 8);
+	assert_int_equal(stamp_verify(part, len, 77, 5, STAMP_ANY_GEN, NULL), 0);
 }
 
 static void test_stamp_messages(void **state)
 {
 	struct stamp_mismatch m = {
 		.err = STAMP_ESECTOR, .sector = 5, .found_sector = 1234, .found_seed = 0};
-	char out[64];
+	char out[96];
 
 	assert_string_equal(stamp_strerror(STAMP_EMAGIC), "bad magic");
 	assert_string_equal(stamp_strerror(STAMP_ESECTOR), "wrong sector");
@@ -339,8 +377,15 @@ static void test_stamp_messages(void **state)
 	assert_string_equal(stamp_describe(&m, out, sizeof(out)), "wrong sector (found 1234)");
 	m.err = STAMP_ESEED;
 	m.found_seed = 18446744073709551615ull;
+	m.found_gen = 4294967295u;
 	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
-			    "wrong seed (found 18446744073709551615)");
+			    "wrong seed (found seed 18446744073709551615 generation 4294967295)");
+	m.err = STAMP_EGEN;
+	m.found_seed = 7;
+	m.found_gen = 0;
+	assert_string_equal(stamp_describe(&m, out, sizeof(out)),
+			    "wrong generation (found seed 7 generation 0)");
+	assert_string_equal(stamp_strerror(STAMP_EGEN), "wrong generation");
 	m.err = STAMP_ECRC;
 	assert_string_equal(stamp_describe(&m, out, sizeof(out)), "bad checksum");
 	m.err = STAMP_ESECTOR;
