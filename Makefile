@@ -111,8 +111,8 @@ deps:
 # options, e.g. --accel kvm) override the defaults.
 RUN_DISK := $(BUILD)/run-disk.img
 RUN_CMDLINE ?= rw=write bs=64k size=32M verify=crc32c -- \
-	rw=randread bs=4k iodepth=32 runtime=3 path=bio -- \
-	rw=randread bs=4k iodepth=32 runtime=3 path=request sched=deadline -- \
+	rw=randread bs=4k iodepth=32 runtime=3 time_based path=bio -- \
+	rw=randread bs=4k iodepth=32 runtime=3 time_based path=request sched=deadline -- \
 	rw=write bs=4k iodepth=32 size=8M queue_depth=2 path=request sched=deadline
 run: all
 	$(Q)tools/install-deps run

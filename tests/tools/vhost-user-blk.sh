@@ -76,7 +76,7 @@ case_ "QEMU failing to start still stops the daemon" 3 "^run: QEMU failed to sta
 	-- --vhost-user-blk "$img" --qemu -no-such-option -- test=boot
 
 case_ "a timeout stops QEMU and the daemon" 4 "^run: timeout after 2 s" \
-	-- --timeout 2 --vhost-user-blk "$img" -- rw=randread bs=4k runtime=30
+	-- --timeout 2 --vhost-user-blk "$img" -- rw=randread bs=4k runtime=30 time_based
 
 # A daemon that logs what libvhost-user logs on a broken ring.
 cat >"$tmp/noisy-qsd" <<'SH'
@@ -102,7 +102,7 @@ killer=$!
 t0=$SECONDS
 case_ "a daemon that dies mid-run is reported and ends the run" 7 \
 	"^run: qemu-storage-daemon \(.*\) died while the guest ran \(killed by signal 9\)" \
-	-- --timeout 60 --vhost-user-blk "$img" -- rw=randread bs=4k runtime=30
+	-- --timeout 60 --vhost-user-blk "$img" -- rw=randread bs=4k runtime=30 time_based
 wait "$killer"
 [[ $((SECONDS - t0)) -lt 20 ]] || echo "# (it took $((SECONDS - t0)) s)"
 
@@ -113,7 +113,7 @@ import os, signal, subprocess, sys, time
 run, img, tmp = sys.argv[1:4]
 env = dict(os.environ, TMPDIR=os.path.join(tmp, "int"))
 p = subprocess.Popen([run, "--daemon-pidfile", os.path.join(tmp, "int.pid"), "--vhost-user-blk", img, "--",
-                      "rw=randread", "bs=4k", "runtime=30"], env=env, stdout=subprocess.DEVNULL,
+                      "rw=randread", "bs=4k", "runtime=30", "time_based"], env=env, stdout=subprocess.DEVNULL,
                      stderr=subprocess.PIPE, start_new_session=True)
 pidfile = os.path.join(tmp, "int.pid")
 for _ in range(100):
