@@ -156,7 +156,8 @@ static int timer_interrupt(int vector, void *data)
 	if (cpu == 0)
 		WRITE_ONCE(jiffies, jiffies + 1);
 	timer_tick();
-	watchdog_check(ktime_get_ns());
+	if (cpu == 0)
+		watchdog_check(ktime_get_ns());
 	return IRQ_HANDLED;
 }
 
