@@ -3,9 +3,10 @@
  * Bios: allocation with a reserve, building (bio_add_page under the queue's
  * limits), splitting and chaining, and completion.
  *
- * No locking: bio_endio runs in process or softirq context, never in an
- * interrupt, and neither of those preempts the other on this one CPU, so
- * bi_remaining and bi_cnt are plain integers.
+ * bio_endio runs in process or softirq context, never in an interrupt,
+ * and always on the bio's own CPU (bi_cpu), where neither context preempts
+ * the other; a chain's bios all come from one CPU. So bi_remaining and
+ * bi_cnt are plain integers. Only the reserve is shared between CPUs.
  */
 #include "block/bio.h"
 #include "block/blk.h"
@@ -13,22 +14,24 @@
 #include "block/genhd.h"
 #include "kernel/string.h"
 
-static int atomic_depth;
+static DEFINE_PER_CPU(int, atomic_depth);
 
 void blk_atomic_enter(void)
 {
-	atomic_depth++;
+	(*this_cpu_ptr(atomic_depth))++;
 }
 
 void blk_atomic_exit(void)
 {
-	BUG_ON(atomic_depth <= 0);
-	atomic_depth--;
+	int *depth = this_cpu_ptr(atomic_depth);
+
+	BUG_ON(*depth <= 0);
+	(*depth)--;
 }
 
 int blk_atomic_depth(void)
 {
-	return atomic_depth;
+	return *this_cpu_ptr(atomic_depth);
 }
 
 /* ------------------------------------------------------------------------
@@ -42,6 +45,9 @@ static unsigned reserve_avail;
 static struct bio *reserve_all[BIO_RESERVE_NR];
 static bool pool_ready;
 static bool reserve_warned;
+/* The free list and its count; CPUs waiting for a reserve bio wait on reserve_wait. */
+static DEFINE_SPINLOCK(reserve_lock);
+static DECLARE_WAIT_QUEUE_HEAD(reserve_wait);
 
 static size_t bio_bytes(unsigned nr_vecs)
 {
@@ -106,6 +112,23 @@ static void bio_init(struct bio *bio, unsigned nr_vecs, u32 flags)
 	bio->bi_max_vecs = nr_vecs;
 	bio->bi_io_vec = bio->bi_inline_vecs;
 	bio->bi_cnt = 1;
+	bio->bi_cpu = (u16)smp_processor_id();
+}
+
+/* A reserve bio, or NULL when none is free. */
+static struct bio *reserve_take(void)
+{
+	struct bio *bio;
+	unsigned long flags;
+
+	spin_lock_irqsave(&reserve_lock, flags);
+	bio = reserve_free;
+	if (bio) {
+		reserve_free = bio->bi_next;
+		reserve_avail--;
+	}
+	spin_unlock_irqrestore(&reserve_lock, flags);
+	return bio;
 }
 
 struct bio *bio_alloc(unsigned nr_vecs)
@@ -125,10 +148,8 @@ struct bio *bio_alloc(unsigned nr_vecs)
 		return bio;
 	}
 	for (;;) {
-		bio = reserve_free;
+		bio = reserve_take();
 		if (bio) {
-			reserve_free = bio->bi_next;
-			reserve_avail--;
 			bio_init(bio, nr_vecs, BIO_RESERVED);
 			return bio;
 		}
@@ -141,7 +162,7 @@ struct bio *bio_alloc(unsigned nr_vecs)
 			return NULL;
 		}
 		/* In-flight I/O holds every reserve bio and will hand them back. */
-		wait_until(READ_ONCE(reserve_avail) > 0);
+		wait_event(&reserve_wait, READ_ONCE(reserve_avail) > 0);
 	}
 }
 
@@ -156,9 +177,14 @@ void bio_put(struct bio *bio)
 	if (--bio->bi_cnt)
 		return;
 	if (bio->bi_flags & BIO_RESERVED) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&reserve_lock, flags);
 		bio->bi_next = reserve_free;
 		reserve_free = bio;
 		reserve_avail++;
+		spin_unlock_irqrestore(&reserve_lock, flags);
+		wake_up(&reserve_wait);
 		return;
 	}
 	kfree(bio);
@@ -257,6 +283,8 @@ static bool bio_remaining_done(struct bio *bio)
 
 void bio_endio(struct bio *bio)
 {
+	/* The hand-over to the submitting CPU went wrong: a block-layer bug. */
+	BUG_ON(bio->bi_cpu != smp_processor_id());
 	blk_atomic_enter();
 	if (bio->bi_acct_q)
 		blk_account_bio_done(bio);
@@ -294,6 +322,7 @@ struct bio *bio_clone_fast(struct bio *src)
 	bio->bi_vcnt = src->bi_vcnt;
 	bio->bi_io_vec = src->bi_io_vec;
 	bio->bi_start_ns = src->bi_start_ns;
+	bio->bi_cpu = src->bi_cpu;
 	bio->bi_flags |= BIO_CLONED;
 	return bio;
 }

@@ -4,10 +4,13 @@
  * request path (blk_queue_bio, the request pool, plugging, the driver's
  * peek/start/requeue and completion), the bypass path, and queue set-up.
  *
- * Concurrency: one CPU. Process context and completion context (tasklets,
- * timers) never preempt each other; interrupts only touch what
- * blk-softirq.c guards with local_irq_save. So the per-queue state here
- * needs no locks, and "current" state (the bio_list, the plug) is global.
+ * Concurrency. On one CPU, process context and completion context
+ * (tasklets, timers) never preempt each other, and interrupts only touch
+ * what blk-softirq.c guards; so "current" state (the bio_list, the plug)
+ * is per CPU and needs no lock. Between CPUs, the request path's per-queue
+ * state is under q->queue_lock, as in Linux 3.x (see blkdev.h for who holds
+ * it when); bios are never ended with it held. The bypass path shares only
+ * atomic and per-CPU counts.
  */
 #include "block/blk.h"
 #include "block/blkdev.h"
@@ -17,13 +20,15 @@
 
 /*
  * The seed's current->bio_list: non-NULL while a generic_make_request loop
- * is running. Interrupts never submit, and completion context only runs
- * when process context waits, so one pointer serves every context: a
- * softirq that submits while process context is inside the loop (waiting
- * for a request) just adds to that loop's list.
+ * is running on this CPU. Interrupts never submit, and completion context
+ * only runs when process context waits, so one pointer per CPU serves both
+ * of its contexts: a softirq that submits while process context is inside
+ * the loop (waiting for a request) just adds to that loop's list.
  */
-static struct bio_list *current_bio_list;
-static struct blk_plug *current_plug;
+static DEFINE_PER_CPU(struct bio_list *, cpu_bio_list);
+static DEFINE_PER_CPU(struct blk_plug *, cpu_plug);
+#define current_bio_list (*this_cpu_ptr(cpu_bio_list))
+#define current_plug (*this_cpu_ptr(cpu_plug))
 
 static void blk_flush_plug_list(struct blk_plug *plug);
 
@@ -33,15 +38,16 @@ static void blk_flush_plug_list(struct blk_plug *plug);
 
 bool blk_msg_ok(struct request_queue *q)
 {
-	if (q->msg_count < BLK_MSG_BURST) {
-		q->msg_count++;
+	u32 n = __atomic_load_n(&q->msg_count, __ATOMIC_RELAXED);
+
+	if (n > BLK_MSG_BURST)
+		return false;
+	n = __atomic_fetch_add(&q->msg_count, 1, __ATOMIC_RELAXED);
+	if (n < BLK_MSG_BURST)
 		return true;
-	}
-	if (q->msg_count == BLK_MSG_BURST) {
-		q->msg_count++;
+	if (n == BLK_MSG_BURST)
 		pr_err("blk: %s: further messages about refused I/O suppressed",
 		       q->disk ? q->disk->disk_name : "queue");
-	}
 	return false;
 }
 
@@ -155,6 +161,7 @@ void generic_make_request(struct bio *bio)
 
 	if (!bio->bi_start_ns)
 		bio->bi_start_ns = ktime_get_ns();
+	bio->bi_cpu = (u16)smp_processor_id();
 	if (current_bio_list) {
 		bio_list_add(current_bio_list, bio);
 		return;
@@ -171,7 +178,7 @@ void generic_make_request(struct bio *bio)
 		if (!generic_make_request_checks(bio)) {
 			struct request_queue *q = bio->bi_disk->queue;
 
-			q->counters.bios++;
+			blk_stat(q)->bios++;
 			q->make_request_fn(q, bio);
 		}
 		bio = bio_list_pop(&on_stack);
@@ -189,13 +196,10 @@ void submit_bio(struct bio *bio)
  * The request pool
  */
 
-static int alloc_rq_pool(struct request_queue *q, unsigned nr)
+static void init_rq_pool(struct request_queue *q, struct request *pool, unsigned nr)
 {
-	struct request *pool = kzalloc(sizeof(*pool) * nr);
 	unsigned i;
 
-	if (!pool)
-		return -ENOMEM;
 	q->rq_pool = pool;
 	q->nr_requests = nr;
 	INIT_LIST_HEAD(&q->rq_free);
@@ -206,6 +210,15 @@ static int alloc_rq_pool(struct request_queue *q, unsigned nr)
 		RB_CLEAR_NODE(&pool[i].rb_node);
 		list_add_tail(&pool[i].queuelist, &q->rq_free);
 	}
+}
+
+static int alloc_rq_pool(struct request_queue *q, unsigned nr)
+{
+	struct request *pool = kzalloc(sizeof(*pool) * nr);
+
+	if (!pool)
+		return -ENOMEM;
+	init_rq_pool(q, pool, nr);
 	return 0;
 }
 
@@ -215,22 +228,31 @@ static bool rq_available(const struct request_queue *q)
 }
 
 /*
- * A free request, or NULL. When the pool is empty, process context pushes
- * out what it holds back and waits for a completion to free one; completion
- * context cannot wait and gets NULL (its bio is parked on q->backlog). Bios
- * already parked go first, so a newcomer never overtakes them.
+ * A free request, or NULL; called with the queue lock held (interrupts
+ * off, *flags the caller's saved state). When the pool is empty, process
+ * context drops the lock, pushes out what it holds back, and waits for a
+ * completion to free one; completion context cannot wait and gets NULL
+ * (its bio is parked on q->backlog). Bios already parked go first, so a
+ * newcomer never overtakes them.
  */
-static struct request *get_request(struct request_queue *q, bool can_wait)
+static struct request *get_request(struct request_queue *q, bool can_wait, unsigned long *flags)
 {
 	struct request *rq;
 
 	while (!rq_available(q)) {
+		unsigned cpu = smp_processor_id();
+
 		if (!can_wait || blk_in_atomic())
 			return NULL;
+		/* Marked under the lock: the CPU that frees one sees the mark and wakes us. */
+		set_bit(cpu, &q->rq_wait_cpus);
+		spin_unlock_irqrestore(&q->queue_lock, *flags);
 		if (current_plug && current_plug->depth == 0)
 			blk_flush_plug_list(current_plug);
-		__blk_run_queue(q);
+		blk_run_queue(q);
 		wait_until(rq_available(q));
+		spin_lock_irqsave(&q->queue_lock, *flags);
+		clear_bit(cpu, &q->rq_wait_cpus);
 	}
 	rq = list_first_entry(&q->rq_free, struct request, queuelist);
 	list_del_init(&rq->queuelist);
@@ -238,8 +260,11 @@ static struct request *get_request(struct request_queue *q, bool can_wait)
 	return rq;
 }
 
+/* Lock held. */
 void __blk_put_request(struct request_queue *q, struct request *rq)
 {
+	unsigned long waiters;
+
 	if (q->last_merge == rq)
 		q->last_merge = NULL;
 	BUG_ON(!list_empty(&rq->queuelist) || !list_empty(&rq->timeout_list) ||
@@ -253,6 +278,13 @@ void __blk_put_request(struct request_queue *q, struct request *rq)
 	q->nr_rqs--;
 	if (!bio_list_empty(&q->backlog))
 		blk_run_queue_async(q);
+	waiters = READ_ONCE(q->rq_wait_cpus);
+	while (waiters) {
+		unsigned cpu = (unsigned)__builtin_ctzl(waiters);
+
+		waiters &= waiters - 1;
+		smp_send_reschedule(cpu);
+	}
 }
 
 static void init_request_from_bio(struct request_queue *q, struct request *rq, struct bio *bio)
@@ -273,6 +305,7 @@ static void init_request_from_bio(struct request_queue *q, struct request *rq, s
 	rq->deadline = 0;
 	rq->special = NULL;
 	rq->errors = 0;
+	rq->cpu = bio->bi_cpu;
 }
 
 static void park_bio(struct request_queue *q, struct bio *bio)
@@ -284,24 +317,22 @@ static void park_bio(struct request_queue *q, struct bio *bio)
 
 int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
 {
-	struct request *old = q->rq_pool;
-	unsigned old_nr = q->nr_requests;
+	struct request *old = q->rq_pool, *pool;
+	unsigned long flags;
 
 	if (!nr)
 		return -EINVAL;
-	if (q->nr_rqs || !bio_list_empty(&q->backlog))
-		return -EBUSY;
-	if (alloc_rq_pool(q, nr)) {
-		/* Keep the old pool: alloc_rq_pool only touched the free list. */
-		unsigned i;
-
-		q->rq_pool = old;
-		q->nr_requests = old_nr;
-		INIT_LIST_HEAD(&q->rq_free);
-		for (i = 0; i < old_nr; i++)
-			list_add_tail(&old[i].queuelist, &q->rq_free);
+	pool = kzalloc(sizeof(*pool) * nr);
+	if (!pool)
 		return -ENOMEM;
+	spin_lock_irqsave(&q->queue_lock, flags);
+	if (q->nr_rqs || !bio_list_empty(&q->backlog)) {
+		spin_unlock_irqrestore(&q->queue_lock, flags);
+		kfree(pool);
+		return -EBUSY;
 	}
+	init_rq_pool(q, pool, nr);
+	spin_unlock_irqrestore(&q->queue_lock, flags);
 	kfree(old);
 	return 0;
 }
@@ -356,7 +387,8 @@ static void flush_plug_callbacks(struct blk_plug *plug)
 
 /*
  * Insert everything the plug holds, queue by queue in the order it came,
- * and run each queue once: that is the burst's single doorbell.
+ * and run each queue once: that is the burst's single doorbell. Each queue
+ * is locked once for all of its requests.
  */
 static void blk_flush_plug_list(struct blk_plug *plug)
 {
@@ -368,7 +400,9 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 	while (!list_empty(&list)) {
 		struct request_queue *q = list_first_entry(&list, struct request, queuelist)->q;
 		struct request *rq, *n;
+		unsigned long flags;
 
+		spin_lock_irqsave(&q->queue_lock, flags);
 		list_for_each_entry_safe(rq, n, &list, queuelist) {
 			if (rq->q != q)
 				continue;
@@ -376,6 +410,7 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 			__elv_add_request(q, rq, ELEVATOR_INSERT_SORT_MERGE);
 		}
 		__blk_run_queue(q);
+		spin_unlock_irqrestore(&q->queue_lock, flags);
 	}
 }
 
@@ -443,6 +478,7 @@ static void __blk_queue_bio(struct request_queue *q, struct bio *bio, bool run)
 	struct blk_plug *plug;
 	struct request *rq;
 	int where = ELEVATOR_INSERT_SORT;
+	unsigned long flags;
 
 	blk_queue_split(q, &bio);
 	if (!bio)
@@ -451,37 +487,41 @@ static void __blk_queue_bio(struct request_queue *q, struct bio *bio, bool run)
 	if (bio_op(bio) == REQ_OP_FLUSH) {
 		/* Flushes cover writes already completed: no need to sort or wait. */
 		where = ELEVATOR_INSERT_BACK;
+		spin_lock_irqsave(&q->queue_lock, flags);
 		goto get_rq;
 	}
 	plug = blk_current_plug();
+	/* The plug is this CPU's own: merging into it needs no lock. */
+	if (plug && bio_mergeable(bio) && !(q->queue_flags & QUEUE_FLAG_NOMERGES) &&
+	    blk_attempt_plug_merge(q, plug, bio))
+		return;
+	spin_lock_irqsave(&q->queue_lock, flags);
 	if (bio_mergeable(bio) && !(q->queue_flags & QUEUE_FLAG_NOMERGES)) {
-		int type;
+		int type = elv_merge(q, &rq, bio);
 
-		if (plug && blk_attempt_plug_merge(q, plug, bio))
-			return;
-		type = elv_merge(q, &rq, bio);
 		if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio)) {
 			if (!attempt_back_merge(q, rq))
 				elv_merged_request(q, rq, type);
-			return;
+			goto out_unlock;
 		}
 		if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio)) {
 			if (!attempt_front_merge(q, rq))
 				elv_merged_request(q, rq, type);
-			return;
+			goto out_unlock;
 		}
 	}
 
 get_rq:
-	rq = get_request(q, true);
+	rq = get_request(q, true, &flags);
 	if (!rq) {
 		park_bio(q, bio);
-		return;
+		goto out_unlock;
 	}
 	init_request_from_bio(q, rq, bio);
 
 	plug = blk_current_plug();
 	if (plug && where == ELEVATOR_INSERT_SORT) {
+		spin_unlock_irqrestore(&q->queue_lock, flags);
 		if (plug->count >= BLK_MAX_REQUEST_COUNT)
 			blk_flush_plug_list(plug);
 		list_add_tail(&rq->queuelist, &plug->list);
@@ -491,6 +531,8 @@ get_rq:
 	__elv_add_request(q, rq, where);
 	if (run)
 		__blk_run_queue(q);
+out_unlock:
+	spin_unlock_irqrestore(&q->queue_lock, flags);
 }
 
 void blk_queue_bio(struct request_queue *q, struct bio *bio)
@@ -498,21 +540,39 @@ void blk_queue_bio(struct request_queue *q, struct bio *bio)
 	__blk_queue_bio(q, bio, true);
 }
 
-/* Called from the block softirq: bios parked for lack of a request. */
+/*
+ * Called from the block softirq: bios parked for lack of a request. They
+ * are taken off the backlog under the lock and queued again one by one;
+ * once one parks again, the rest go back behind it, in order.
+ */
 static void blk_run_backlog(struct request_queue *q)
 {
-	struct bio_list list = q->backlog;
+	struct bio_list list;
+	unsigned long flags;
 	struct bio *bio;
 
-	if (bio_list_empty(&list) || list_empty(&q->rq_free))
+	spin_lock_irqsave(&q->queue_lock, flags);
+	if (bio_list_empty(&q->backlog) || list_empty(&q->rq_free)) {
+		spin_unlock_irqrestore(&q->queue_lock, flags);
 		return;
+	}
+	list = q->backlog;
 	bio_list_init(&q->backlog);
+	spin_unlock_irqrestore(&q->queue_lock, flags);
 	while ((bio = bio_list_pop(&list))) {
-		/* Once one parks again, the rest must queue behind it. */
-		if (!bio_list_empty(&q->backlog))
+		bool parked;
+
+		spin_lock_irqsave(&q->queue_lock, flags);
+		parked = !bio_list_empty(&q->backlog);
+		if (parked) {
 			bio_list_add(&q->backlog, bio);
-		else
-			__blk_queue_bio(q, bio, false);
+			while ((bio = bio_list_pop(&list)))
+				bio_list_add(&q->backlog, bio);
+		}
+		spin_unlock_irqrestore(&q->queue_lock, flags);
+		if (parked)
+			break;
+		__blk_queue_bio(q, bio, false);
 	}
 }
 
@@ -525,50 +585,41 @@ static bool blk_queue_has_work(const struct request_queue *q)
 	return !list_empty(&q->queue_head) || q->nr_sorted;
 }
 
+/*
+ * Lock held. request_fn ends no bio under the lock (failed requests go
+ * through __blk_end_request_all), so nothing it does can come back here
+ * on this CPU; other CPUs wait for the lock.
+ */
 void __blk_run_queue(struct request_queue *q)
 {
-	if (!q->request_fn || blk_queue_stopped(q))
+	if (!q->request_fn || blk_queue_stopped(q) || !blk_queue_has_work(q))
 		return;
-	/* request_fn may end requests, whose bi_end_io submits and lands here. */
-	if (q->request_fn_active) {
-		q->rerun = true;
-		return;
-	}
-	while (blk_queue_has_work(q) && !blk_queue_stopped(q)) {
-		q->rerun = false;
-		q->request_fn_active = 1;
-		q->request_fn(q);
-		q->request_fn_active = 0;
-		if (!q->rerun)
-			break;
-	}
+	q->request_fn(q);
 }
 
 void blk_run_queue(struct request_queue *q)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->queue_lock, flags);
 	__blk_run_queue(q);
+	spin_unlock_irqrestore(&q->queue_lock, flags);
 }
 
 void blk_softirq_run_queue(struct request_queue *q)
 {
 	blk_run_backlog(q);
-	__blk_run_queue(q);
+	blk_run_queue(q);
 }
 
 void blk_stop_queue(struct request_queue *q)
 {
-	unsigned long flags = local_irq_save();
-
-	q->queue_flags |= QUEUE_FLAG_STOPPED;
-	local_irq_restore(flags);
+	__atomic_fetch_or(&q->queue_flags, QUEUE_FLAG_STOPPED, __ATOMIC_SEQ_CST);
 }
 
 void blk_start_queue(struct request_queue *q)
 {
-	unsigned long flags = local_irq_save();
-
-	q->queue_flags &= ~QUEUE_FLAG_STOPPED;
-	local_irq_restore(flags);
+	__atomic_fetch_and(&q->queue_flags, ~QUEUE_FLAG_STOPPED, __ATOMIC_SEQ_CST);
 	blk_run_queue_async(q);
 }
 
@@ -578,7 +629,7 @@ int blk_lld_busy(struct request_queue *q)
 }
 
 /* ------------------------------------------------------------------------
- * Driver face: dispatch
+ * Driver face: dispatch (all with the queue lock held)
  */
 
 static struct request *__elv_next_request(struct request_queue *q)
@@ -612,7 +663,7 @@ struct request *blk_peek_request(struct request_queue *q)
 		}
 		rq->rq_flags |= RQF_QUIET;
 		blk_start_request(rq);
-		blk_end_request_all(rq, -EIO);
+		__blk_end_request_all(rq, -EIO);
 	}
 	return rq;
 }
@@ -625,7 +676,7 @@ void blk_start_request(struct request *rq)
 	list_del_init(&rq->queuelist);
 	rq->rq_flags |= RQF_STARTED;
 	q->in_flight[rq_data_dir(rq)]++;
-	q->counters.dispatched++;
+	blk_stat(q)->dispatched++;
 	blk_add_timer(rq);
 }
 
@@ -640,19 +691,15 @@ struct request *blk_fetch_request(struct request_queue *q)
 
 void blk_requeue_request(struct request_queue *q, struct request *rq)
 {
-	unsigned long flags;
-
 	blk_delete_timer(rq);
-	flags = local_irq_save();
-	rq->atomic_flags = 0;
-	local_irq_restore(flags);
+	__atomic_store_n(&rq->atomic_flags, 0, __ATOMIC_SEQ_CST);
 	if (rq->rq_flags & RQF_STARTED) {
 		q->in_flight[rq_data_dir(rq)]--;
-		q->counters.dispatched--;
+		blk_stat(q)->dispatched--;
 		rq->rq_flags &= ~RQF_STARTED;
 	}
 	list_del_init(&rq->queuelist);
-	q->counters.requeues++;
+	blk_stat(q)->requeues++;
 	rq->rq_flags |= RQF_SOFTBARRIER;
 	__elv_add_request(q, rq, ELEVATOR_INSERT_FRONT);
 }
@@ -665,6 +712,7 @@ void blk_requeue_request(struct request_queue *q, struct request *rq)
  * Each bio of a failed merged request goes out again as a request of its
  * own, at the front of the dispatch queue in its old order. Bios that find
  * no free request are parked; they stay unmergeable (BIO_RETRY) either way.
+ * Lock held.
  */
 static void blk_retry_bios(struct request_queue *q, struct bio *bios)
 {
@@ -677,8 +725,8 @@ static void blk_retry_bios(struct request_queue *q, struct bio *bios)
 		bios = bio->bi_next;
 		bio->bi_next = NULL;
 		bio->bi_flags |= BIO_RETRY;
-		q->counters.retries++;
-		rq = get_request(q, false);
+		blk_stat(q)->retries++;
+		rq = get_request(q, false, NULL);
 		if (!rq) {
 			park_bio(q, bio);
 			continue;
@@ -695,10 +743,15 @@ static void blk_retry_bios(struct request_queue *q, struct bio *bios)
 	blk_run_queue_async(q);
 }
 
-void blk_end_request_all(struct request *rq, int error)
+/*
+ * The request's side of ending it, lock held: accounting, its timeout,
+ * unprep, back to the pool. Returns the bios still to end (none when a
+ * failed merged request's bios were sent again one by one).
+ */
+static struct bio *blk_finish_request(struct request *rq, int error)
 {
 	struct request_queue *q = rq->q;
-	struct bio *bios = rq->bio, *bio;
+	struct bio *bios = rq->bio;
 
 	if (!(rq->rq_flags & RQF_STARTED)) {
 		/* Ended straight from the dispatch queue (the driver refused it unseen). */
@@ -710,24 +763,38 @@ void blk_end_request_all(struct request *rq, int error)
 	blk_delete_timer(rq);
 	if ((rq->rq_flags & RQF_DONTPREP) && q->unprep_rq_fn)
 		q->unprep_rq_fn(q, rq);
-	q->counters.completions++;
+	blk_stat(q)->completions++;
 	if (error)
-		q->counters.errors++;
+		blk_stat(q)->errors++;
 
 	/* Free the request first, so a bi_end_io that submits finds one. */
 	__blk_put_request(q, rq);
 
 	if (error && bios && bios->bi_next) {
 		blk_retry_bios(q, bios);
-		return;
+		return NULL;
 	}
-	while ((bio = bios)) {
-		bios = bio->bi_next;
-		bio->bi_next = NULL;
+	for (struct bio *bio = bios; bio; bio = bio->bi_next)
 		if (error && !bio->bi_status)
 			bio->bi_status = error;
-		bio_endio(bio);
-	}
+	return bios;
+}
+
+void blk_end_request_all(struct request *rq, int error)
+{
+	struct request_queue *q = rq->q;
+	unsigned long flags;
+	struct bio *bios;
+
+	spin_lock_irqsave(&q->queue_lock, flags);
+	bios = blk_finish_request(rq, error);
+	spin_unlock_irqrestore(&q->queue_lock, flags);
+	blk_end_bios(bios);
+}
+
+void __blk_end_request_all(struct request *rq, int error)
+{
+	blk_defer_bios(blk_finish_request(rq, error));
 }
 
 /* ------------------------------------------------------------------------
@@ -740,8 +807,8 @@ static void blk_bio_path_make_request(struct request_queue *q, struct bio *bio)
 	if (!bio)
 		return;
 	bio->bi_acct_q = q;
-	q->nr_bios_in_flight++;
-	q->counters.dispatched++;
+	atomic_inc(&q->nr_bios_in_flight);
+	blk_stat(q)->dispatched++;
 	q->bypass_fn(q, bio);
 }
 
@@ -750,11 +817,10 @@ void blk_account_bio_done(struct bio *bio)
 	struct request_queue *q = bio->bi_acct_q;
 
 	bio->bi_acct_q = NULL;
-	BUG_ON(!q->nr_bios_in_flight);
-	q->nr_bios_in_flight--;
-	q->counters.completions++;
+	BUG_ON(atomic_add_return(-1, &q->nr_bios_in_flight) < 0);
+	blk_stat(q)->completions++;
 	if (bio->bi_status)
-		q->counters.errors++;
+		blk_stat(q)->errors++;
 }
 
 void blk_queue_bypass_fn(struct request_queue *q, make_request_fn *fn)
@@ -794,18 +860,24 @@ int blk_queue_set_path(struct request_queue *q, enum blk_path path)
 	return 0;
 }
 
-static bool blk_queue_idle(const struct request_queue *q)
+static bool blk_queue_idle(struct request_queue *q)
 {
-	return !q->nr_rqs && bio_list_empty(&q->backlog) && !q->nr_bios_in_flight;
+	return !READ_ONCE(q->nr_rqs) && bio_list_empty(&q->backlog) &&
+	       !atomic_read(&q->nr_bios_in_flight);
 }
 
+/*
+ * Nothing wakes a draining CPU on purpose: completions on other CPUs are
+ * noticed at the next tick at the latest, which is soon enough for
+ * switching paths or tearing a queue down.
+ */
 void blk_drain_queue(struct request_queue *q)
 {
 	/* Waiting in completion context would wait for itself. */
 	BUG_ON(blk_in_atomic());
 	if (current_plug && current_plug->depth == 0)
 		blk_flush_plug_list(current_plug);
-	__blk_run_queue(q);
+	blk_run_queue(q);
 	wait_until(blk_queue_idle(q));
 }
 
@@ -821,8 +893,10 @@ int blk_dev_init(void)
 void blk_dev_exit(void)
 {
 	blk_softirq_reset();
-	current_bio_list = NULL;
-	current_plug = NULL;
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+		per_cpu(cpu_bio_list, cpu) = NULL;
+		per_cpu(cpu_plug, cpu) = NULL;
+	}
 	if (bio_pool_exit())
 		pr_err("blk: reserve bios still in use at exit");
 }
@@ -833,6 +907,7 @@ struct request_queue *blk_alloc_queue(void)
 
 	if (!q)
 		return NULL;
+	spin_lock_init(&q->queue_lock, "queue_lock");
 	INIT_LIST_HEAD(&q->queue_head);
 	INIT_LIST_HEAD(&q->rq_free);
 	INIT_LIST_HEAD(&q->run_entry);
@@ -843,6 +918,28 @@ struct request_queue *blk_alloc_queue(void)
 	q->path = BLK_PATH_BIO;
 	timer_setup(&q->timeout, blk_rq_timed_out_timer);
 	return q;
+}
+
+void blk_queue_get_counters(struct request_queue *q, struct blk_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+		const struct blk_counters *c = &q->counters[cpu].c;
+
+		out->bios += c->bios;
+		out->dispatched += c->dispatched;
+		out->back_merges += c->back_merges;
+		out->front_merges += c->front_merges;
+		out->rq_merges += c->rq_merges;
+		out->splits += c->splits;
+		out->completions += c->completions;
+		out->errors += c->errors;
+		out->timeouts += c->timeouts;
+		out->requeues += c->requeues;
+		out->retries += c->retries;
+		out->kicks += c->kicks;
+		out->irqs += c->irqs;
+	}
 }
 
 void blk_queue_make_request(struct request_queue *q, make_request_fn *fn)
@@ -877,9 +974,9 @@ void blk_cleanup_queue(struct request_queue *q)
 {
 	if (!q)
 		return;
-	q->queue_flags |= QUEUE_FLAG_DYING;
+	__atomic_fetch_or(&q->queue_flags, QUEUE_FLAG_DYING, __ATOMIC_SEQ_CST);
 	blk_drain_queue(q);
-	del_timer(&q->timeout);
+	del_timer_sync(&q->timeout);
 	blk_softirq_forget_queue(q);
 	if (q->elevator)
 		elevator_exit(q);

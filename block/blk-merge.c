@@ -161,7 +161,7 @@ void blk_queue_split(struct request_queue *q, struct bio **biop)
 		return;
 	}
 	bio_chain(split, bio);
-	q->counters.splits++;
+	blk_stat(q)->splits++;
 	/*
 	 * The rest goes back through generic_make_request: inside its loop
 	 * that only queues it, so it is split again when its turn comes.
@@ -257,7 +257,7 @@ bool bio_attempt_back_merge(struct request_queue *q, struct request *rq, struct 
 	rq->nr_phys_segments = (u16)n;
 	rq->seg_front_size = front;
 	rq->seg_back_size = back;
-	q->counters.back_merges++;
+	blk_stat(q)->back_merges++;
 	return true;
 }
 
@@ -285,7 +285,7 @@ bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct
 	rq->nr_phys_segments = (u16)n;
 	rq->seg_front_size = front;
 	rq->seg_back_size = back;
-	q->counters.front_merges++;
+	blk_stat(q)->front_merges++;
 	return true;
 }
 
@@ -325,7 +325,7 @@ static bool attempt_merge(struct request_queue *q, struct request *rq, struct re
 	elv_merge_requests(q, rq, next);
 	next->bio = NULL;
 	next->biotail = NULL;
-	q->counters.rq_merges++;
+	blk_stat(q)->rq_merges++;
 	__blk_put_request(q, next);
 	return true;
 }

@@ -1,66 +1,155 @@
 // SPDX-License-Identifier: MIT
 /*
- * The block softirq: where completions leave interrupt context.
+ * The block softirq: where completions leave interrupt context, one per
+ * CPU (Linux's BLOCK_SOFTIRQ and its per-CPU blk_cpu_done list).
  *
  * The driver's interrupt handler calls blk_complete_request(), which only
- * puts the request on a done list (with interrupts off) and schedules the
- * tasklet. The tasklet then calls each queue's softirq_done_fn, where the
- * driver ends the request, and afterwards runs every queue that completed
- * something or was restarted, so a stopped driver gets going again without
- * doing it from its interrupt handler (the seed's virtblk_done path).
+ * puts the request on a done list and schedules the softirq of the CPU the
+ * request belongs to (rq->cpu, where its first bio was submitted: Linux's
+ * QUEUE_FLAG_SAME_COMP), waking that CPU if it is another. The softirq then
+ * calls each queue's softirq_done_fn, where the driver ends the request,
+ * and afterwards runs every queue that completed something or was
+ * restarted, so a stopped driver gets going again without doing it from
+ * its interrupt handler (the seed's virtblk_done path).
+ *
+ * Bios end on the CPU that submitted them (bio.h). A request may hold bios
+ * from several CPUs (merged), and a request ended under the queue lock
+ * must not end its bios there: such bios wait on their own CPU's list
+ * until its softirq ends them.
  */
 #include "block/blk.h"
 #include "block/blkdev.h"
 
-static LIST_HEAD(blk_done_list);
-static LIST_HEAD(blk_run_list);
-static void blk_done_softirq(void *unused);
-static struct tasklet blk_softirq_tasklet = TASKLET_INIT(blk_done_softirq, NULL);
+struct blk_cpu_done {
+	spinlock_t lock;       /* the lists below; taken from any CPU and interrupt context */
+	struct list_head done; /* requests to complete */
+	struct bio_list bios;  /* bios to end */
+	struct list_head run;  /* queues to run (guarded by blk_run_lock) */
+	struct tasklet tasklet;
+	bool ready;
+};
 
-/* Callers have interrupts off. */
-static void queue_run_locked(struct request_queue *q)
+static DEFINE_PER_CPU(struct blk_cpu_done, blk_cpu_done);
+/* Which CPU's run list a queue is on (q->run_entry): one lock for all of them. */
+static DEFINE_SPINLOCK(blk_run_lock);
+
+static void blk_done_softirq(void *data);
+
+static struct blk_cpu_done *cpu_done(unsigned cpu)
 {
-	if (list_empty(&q->run_entry))
-		list_add_tail(&q->run_entry, &blk_run_list);
+	struct blk_cpu_done *d = &per_cpu(blk_cpu_done, cpu);
+
+	/* Made on first use: block/ has no per-CPU start-up hook of its own. */
+	if (unlikely(!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE))) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&blk_run_lock, flags);
+		if (!d->ready) {
+			spin_lock_init(&d->lock, "blk_cpu_done");
+			INIT_LIST_HEAD(&d->done);
+			bio_list_init(&d->bios);
+			INIT_LIST_HEAD(&d->run);
+			tasklet_init(&d->tasklet, blk_done_softirq, d);
+			__atomic_store_n(&d->ready, true, __ATOMIC_RELEASE);
+		}
+		spin_unlock_irqrestore(&blk_run_lock, flags);
+	}
+	return d;
+}
+
+static unsigned target_cpu(unsigned cpu)
+{
+	return cpu < num_online_cpus() ? cpu : smp_processor_id();
 }
 
 void __blk_complete_request(struct request *rq)
 {
-	unsigned long flags = local_irq_save();
+	unsigned cpu = target_cpu(rq->cpu);
+	struct blk_cpu_done *d = cpu_done(cpu);
+	unsigned long flags;
 
-	rq->atomic_flags |= REQ_ATOM_COMPLETE;
-	list_add_tail(&rq->queuelist, &blk_done_list);
-	tasklet_schedule(&blk_softirq_tasklet);
-	local_irq_restore(flags);
+	spin_lock_irqsave(&d->lock, flags);
+	list_add_tail(&rq->queuelist, &d->done);
+	spin_unlock_irqrestore(&d->lock, flags);
+	tasklet_schedule_on(&d->tasklet, cpu);
 }
 
+/*
+ * The request's owner is decided by one atomic update of its flags: the
+ * first of completion and timeout to get there; a completion that comes
+ * while the timeout handler owns it only marks it LATE (blk-timeout.c).
+ */
 void blk_complete_request(struct request *rq)
 {
-	unsigned long flags = local_irq_save();
+	unsigned long old = __atomic_load_n(&rq->atomic_flags, __ATOMIC_RELAXED), new;
 
-	if (rq->atomic_flags & REQ_ATOM_TIMEOUT) {
-		/* The timeout handler owns it right now; it finishes the job after. */
-		rq->atomic_flags |= REQ_ATOM_LATE;
-	} else if (!(rq->atomic_flags & REQ_ATOM_COMPLETE)) {
+	do {
+		if (old & (REQ_ATOM_COMPLETE | REQ_ATOM_LATE))
+			return; /* completed already: a second report changes nothing */
+		new = old | ((old & REQ_ATOM_TIMEOUT) ? REQ_ATOM_LATE : REQ_ATOM_COMPLETE);
+	} while (!__atomic_compare_exchange_n(&rq->atomic_flags, &old, new, false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	if (new &REQ_ATOM_COMPLETE) {
 		/* Started requests are on no list: queuelist is free for the done list. */
 		BUG_ON(!(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist));
 		__blk_complete_request(rq);
 	}
-	/* Else it is completed already: a second report of it changes nothing. */
-	local_irq_restore(flags);
 }
 
 void blk_run_queue_async(struct request_queue *q)
 {
-	unsigned long flags = local_irq_save();
+	struct blk_cpu_done *d = cpu_done(smp_processor_id());
+	unsigned long flags;
 
-	queue_run_locked(q);
-	tasklet_schedule(&blk_softirq_tasklet);
-	local_irq_restore(flags);
+	spin_lock_irqsave(&blk_run_lock, flags);
+	if (list_empty(&q->run_entry))
+		list_add_tail(&q->run_entry, &d->run);
+	spin_unlock_irqrestore(&blk_run_lock, flags);
+	tasklet_schedule(&d->tasklet);
 }
 
-static void blk_done_softirq(void *unused)
+/* Queue @bio to be ended by its CPU's softirq. */
+static void blk_bio_endio_deferred(struct bio *bio)
 {
+	unsigned cpu = target_cpu(bio->bi_cpu);
+	struct blk_cpu_done *d = cpu_done(cpu);
+	unsigned long flags;
+
+	bio->bi_cpu = (u16)cpu;
+	spin_lock_irqsave(&d->lock, flags);
+	bio_list_add(&d->bios, bio);
+	spin_unlock_irqrestore(&d->lock, flags);
+	tasklet_schedule_on(&d->tasklet, cpu);
+}
+
+void blk_end_bios(struct bio *bios)
+{
+	struct bio *bio;
+
+	while ((bio = bios)) {
+		bios = bio->bi_next;
+		bio->bi_next = NULL;
+		if (bio->bi_cpu == smp_processor_id())
+			bio_endio(bio);
+		else
+			blk_bio_endio_deferred(bio);
+	}
+}
+
+void blk_defer_bios(struct bio *bios)
+{
+	struct bio *bio;
+
+	while ((bio = bios)) {
+		bios = bio->bi_next;
+		bio->bi_next = NULL;
+		blk_bio_endio_deferred(bio);
+	}
+}
+
+static void blk_done_softirq(void *data)
+{
+	struct blk_cpu_done *d = data;
 	struct blk_plug plug;
 
 	/*
@@ -72,19 +161,33 @@ static void blk_done_softirq(void *unused)
 	blk_atomic_enter();
 	blk_start_plug(&plug);
 	for (;;) {
-		unsigned long flags = local_irq_save();
 		struct request *rq = NULL;
 		struct request_queue *q = NULL;
+		struct bio *bio = NULL;
+		unsigned long flags;
 
-		if (!list_empty(&blk_done_list)) {
-			rq = list_first_entry(&blk_done_list, struct request, queuelist);
+		spin_lock_irqsave(&d->lock, flags);
+		if (!list_empty(&d->done)) {
+			rq = list_first_entry(&d->done, struct request, queuelist);
 			list_del_init(&rq->queuelist);
-			queue_run_locked(rq->q);
-		} else if (!list_empty(&blk_run_list)) {
-			q = list_first_entry(&blk_run_list, struct request_queue, run_entry);
-			list_del_init(&q->run_entry);
+		} else {
+			bio = bio_list_pop(&d->bios);
 		}
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(&d->lock, flags);
+		if (rq) {
+			/* Once it has completed something, the queue is run again. */
+			spin_lock_irqsave(&blk_run_lock, flags);
+			if (list_empty(&rq->q->run_entry))
+				list_add_tail(&rq->q->run_entry, &d->run);
+			spin_unlock_irqrestore(&blk_run_lock, flags);
+		} else if (!bio) {
+			spin_lock_irqsave(&blk_run_lock, flags);
+			if (!list_empty(&d->run)) {
+				q = list_first_entry(&d->run, struct request_queue, run_entry);
+				list_del_init(&q->run_entry);
+			}
+			spin_unlock_irqrestore(&blk_run_lock, flags);
+		}
 
 		if (rq) {
 			q = rq->q;
@@ -92,6 +195,8 @@ static void blk_done_softirq(void *unused)
 				q->softirq_done_fn(rq);
 			else
 				blk_end_request_all(rq, rq->errors);
+		} else if (bio) {
+			bio_endio(bio);
 		} else if (q) {
 			blk_softirq_run_queue(q);
 		} else {
@@ -104,15 +209,15 @@ static void blk_done_softirq(void *unused)
 
 void blk_softirq_forget_queue(struct request_queue *q)
 {
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
+	spin_lock_irqsave(&blk_run_lock, flags);
 	list_del_init(&q->run_entry);
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&blk_run_lock, flags);
 }
 
 void blk_softirq_reset(void)
 {
-	INIT_LIST_HEAD(&blk_done_list);
-	INIT_LIST_HEAD(&blk_run_list);
-	tasklet_init(&blk_softirq_tasklet, blk_done_softirq, NULL);
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
+		per_cpu(blk_cpu_done, cpu).ready = false;
 }

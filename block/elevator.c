@@ -2,6 +2,7 @@
 /*
  * The elevator core: choosing a scheduler, the merge lookups every
  * scheduler shares, insertion, and the hand-over to the dispatch queue.
+ * Everything here but set-up runs under q->queue_lock.
  *
  * Back merges are found through a hash of queued requests by end sector
  * (a sequential stream always extends the request that ends where the bio
@@ -88,7 +89,8 @@ void elevator_exit(struct request_queue *q)
 int elevator_switch(struct request_queue *q, const char *name)
 {
 	const struct elevator_type *type = elevator_find(name);
-	struct elevator_queue *eq;
+	struct elevator_queue *eq, *old;
+	unsigned long flags;
 
 	if (!type || !q->elevator)
 		return -EINVAL;
@@ -99,8 +101,14 @@ int elevator_switch(struct request_queue *q, const char *name)
 	eq = elevator_alloc(q, type);
 	if (!eq)
 		return -ENOMEM;
-	elevator_exit(q);
+	spin_lock_irqsave(&q->queue_lock, flags);
+	old = q->elevator;
+	BUG_ON(q->nr_sorted);
 	q->elevator = eq;
+	q->last_merge = NULL;
+	spin_unlock_irqrestore(&q->queue_lock, flags);
+	old->type->ops.elevator_exit_fn(old);
+	kfree(old);
 	return 0;
 }
 
@@ -123,19 +131,32 @@ static const struct elv_tunable *tunable_find(struct request_queue *q, const cha
 
 int elv_set_tunable(struct request_queue *q, const char *name, long value)
 {
-	const struct elv_tunable *t = tunable_find(q, name);
+	const struct elv_tunable *t;
+	unsigned long flags;
+	int err = -EINVAL;
 
-	return t ? t->store(q->elevator, value) : -EINVAL;
+	spin_lock_irqsave(&q->queue_lock, flags);
+	t = tunable_find(q, name);
+	if (t)
+		err = t->store(q->elevator, value);
+	spin_unlock_irqrestore(&q->queue_lock, flags);
+	return err;
 }
 
 int elv_get_tunable(struct request_queue *q, const char *name, long *value)
 {
-	const struct elv_tunable *t = tunable_find(q, name);
+	const struct elv_tunable *t;
+	unsigned long flags;
+	int err = -EINVAL;
 
-	if (!t)
-		return -EINVAL;
-	*value = t->show(q->elevator);
-	return 0;
+	spin_lock_irqsave(&q->queue_lock, flags);
+	t = tunable_find(q, name);
+	if (t) {
+		*value = t->show(q->elevator);
+		err = 0;
+	}
+	spin_unlock_irqrestore(&q->queue_lock, flags);
+	return err;
 }
 
 /* ------------------------------------------------------------------------

@@ -77,7 +77,7 @@ void blk_get_counters(struct gendisk *disk, struct blk_counters *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (disk->queue)
-		*out = disk->queue->counters;
+		blk_queue_get_counters(disk->queue, out);
 	if (disk->fops && disk->fops->get_counters)
 		disk->fops->get_counters(disk, out);
 }
@@ -85,7 +85,7 @@ void blk_get_counters(struct gendisk *disk, struct blk_counters *out)
 void blk_reset_counters(struct gendisk *disk)
 {
 	if (disk->queue)
-		memset(&disk->queue->counters, 0, sizeof(disk->queue->counters));
+		memset(disk->queue->counters, 0, sizeof(disk->queue->counters));
 	if (disk->fops && disk->fops->reset_counters)
 		disk->fops->reset_counters(disk);
 }

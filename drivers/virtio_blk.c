@@ -554,7 +554,7 @@ static void virtblk_request(struct request_queue *q)
 
 		if (vblk->broken) {
 			blk_start_request(rq);
-			blk_end_request_all(rq, -EIO);
+			__blk_end_request_all(rq, -EIO);
 			continue;
 		}
 		if (vblk->in_flight >= vblk->queue_depth) {
@@ -574,7 +574,7 @@ static void virtblk_request(struct request_queue *q)
 		if (nsg < 0) {
 			virtblk_free_req(vbr);
 			blk_start_request(rq);
-			blk_end_request_all(rq, nsg);
+			__blk_end_request_all(rq, nsg);
 			continue;
 		}
 		err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(req_op(rq)));
@@ -862,7 +862,11 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 			if (error) {
 				blk_end_request_all(rq, error);
 			} else {
+				unsigned long qflags;
+
+				spin_lock_irqsave(&rq->q->queue_lock, qflags);
 				blk_requeue_request(rq->q, rq);
+				spin_unlock_irqrestore(&rq->q->queue_lock, qflags);
 			}
 		} else if (vbr->bio) {
 			struct bio *bio = vbr->bio;

@@ -111,6 +111,14 @@ void smp_send_reschedule(unsigned cpu)
 {
 	if (cpu == smp_processor_id() || cpu >= NR_CPUS || !READ_ONCE(cpu_locals[cpu].online))
 		return;
+	/*
+	 * The flag covers an IPI that lands between the target's last look
+	 * at its wait condition and its halt: cpu_idle_once sees the flag
+	 * with interrupts off and does not halt. A CPU already woken needs
+	 * no second IPI.
+	 */
+	if (__atomic_exchange_n(&cpu_locals[cpu].wake_pending, true, __ATOMIC_SEQ_CST))
+		return;
 	lapic_send_ipi(cpu_locals[cpu].apic_id, ICR_FIXED | RESCHEDULE_VECTOR);
 }
 

@@ -211,10 +211,13 @@ void cpu_idle_once(void)
 	 * With interrupts off, nothing can be queued unseen between the look
 	 * and the halt: a tasklet or work queued from now on comes with an
 	 * interrupt (a device's, or another CPU's reschedule IPI), which sti's
-	 * one-instruction shadow still lets wake the hlt.
+	 * one-instruction shadow still lets wake the hlt. A reschedule that
+	 * came before the look left wake_pending set: the caller's condition
+	 * may hold now, so it looks again instead of halting.
 	 */
 	local_irq_disable();
-	if (READ_ONCE(c->tasklet_head) || smp_work_pending()) {
+	if (__atomic_exchange_n(&c->wake_pending, false, __ATOMIC_SEQ_CST) ||
+	    READ_ONCE(c->tasklet_head) || smp_work_pending()) {
 		local_irq_enable();
 		return;
 	}

@@ -13,6 +13,12 @@
  * ->bi_end_io. bi_end_io runs in completion context (softirq, or inside
  * generic_make_request when a bio fails its checks) and may submit new bios,
  * but must not wait.
+ *
+ * Several CPUs: bi_end_io runs on the CPU that submitted the bio (bi_cpu,
+ * set by bio_alloc and again by generic_make_request), whichever CPU the
+ * device interrupted: completions that arrive elsewhere are handed over
+ * (block/blk-softirq.c). So a submitter's per-I/O state needs no lock, and
+ * a bio and the bios chained to it, all submitted from one CPU, end there.
  */
 #ifndef BLOCK_BIO_H
 #define BLOCK_BIO_H
@@ -119,6 +125,9 @@ struct bio {
 
 	/* The bypass-path queue counting this bio as in flight (drain). */
 	struct request_queue *bi_acct_q;
+
+	/* The CPU whose process or completion context submitted it: it ends there. */
+	u16 bi_cpu;
 
 	struct bio_vec bi_inline_vecs[];
 };
@@ -302,7 +311,8 @@ void bio_advance(struct bio *bio, u32 bytes);
 /*
  * Completion context: ->bi_end_io callbacks, the block softirq and the
  * request timeout timer run inside it, and nothing there may wait. The
- * depth also tells which context owns a plug (block/blk-core.c).
+ * depth also tells which context owns a plug (block/blk-core.c). It is
+ * per CPU: each CPU has its own process and completion contexts.
  */
 void blk_atomic_enter(void);
 void blk_atomic_exit(void);

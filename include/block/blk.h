@@ -58,15 +58,22 @@ void blk_delete_timer(struct request *rq);
 void blk_rq_timed_out_timer(struct timer_list *t);
 
 /* blk-softirq.c */
-/* The request is complete in the driver's eyes: queue it for the softirq. */
+/* The request is complete in the driver's eyes: queue it for its CPU's softirq. */
 void __blk_complete_request(struct request *rq);
+/*
+ * End a list of bios (through bi_next): each on its own CPU, at once when
+ * that is this one. blk_defer_bios leaves even this CPU's to its softirq
+ * (for callers holding a queue lock).
+ */
+void blk_end_bios(struct bio *bios);
+void blk_defer_bios(struct bio *bios);
 void blk_softirq_forget_queue(struct request_queue *q);
 void blk_softirq_reset(void);
 
-/* Completion-state bits in rq->atomic_flags (irq-safe). */
-#define REQ_ATOM_COMPLETE (1u << 0) /* on the done list, or ended */
-#define REQ_ATOM_TIMEOUT (1u << 1)  /* rq_timed_out_fn is running */
-#define REQ_ATOM_LATE (1u << 2)	    /* completed while the handler ran */
+/* Completion-state bits in rq->atomic_flags (atomic read-modify-write only). */
+#define REQ_ATOM_COMPLETE (1ul << 0) /* on the done list, or ended */
+#define REQ_ATOM_TIMEOUT (1ul << 1)  /* rq_timed_out_fn is running */
+#define REQ_ATOM_LATE (1ul << 2)     /* completed while the handler ran */
 
 /*
  * At most this many messages per queue about refused bios: a job that keeps

@@ -4,15 +4,26 @@
  * shows them (the seeds: the request path through the I/O scheduler to
  * q->request_fn, and the bio path straight to the driver's make_request_fn).
  *
- * Execution model. One CPU, one process context, interrupts. Interrupt
- * handlers only call blk_complete_request(); everything else in here runs
- * in process context or in completion context (the block softirq, timers,
- * bi_end_io). Completion context never waits: where process context would
- * wait for a free request or bio, completion context parks the I/O and
- * picks it up again when one is freed. The block layer knows it is in
- * completion context through blk_atomic_enter/exit (bio.h), which its own
- * softirq, its timer and bio_endio use; a driver's own tasklet or timer
- * that submits I/O or plugs must do the same.
+ * Execution model. Each CPU has one process context, a completion context
+ * and interrupts. Interrupt handlers only call blk_complete_request();
+ * everything else in here runs in process context or in completion context
+ * (the block softirq, timers, bi_end_io). Completion context never waits:
+ * where process context would wait for a free request or bio, completion
+ * context parks the I/O and picks it up again when one is freed. The block
+ * layer knows it is in completion context through blk_atomic_enter/exit
+ * (bio.h), which its own softirq, its timer and bio_endio use; a driver's
+ * own tasklet or timer that submits I/O or plugs must do the same. The
+ * "current" state of a context (the bio_list, the plug) is per CPU.
+ *
+ * Locking, as Linux 3.x: q->queue_lock (taken with interrupts off) guards
+ * the request path's state: the elevator and dispatch queue, the request
+ * pool, the backlog, in-flight counts, the timeout list. request_fn runs
+ * with it held, on whichever CPU ran the queue, and so do the driver-face
+ * calls made from it (blk_peek_request, blk_start_request,
+ * blk_requeue_request, __blk_end_request_all); blk_end_request_all and
+ * blk_run_queue take it themselves. No bio ends with it held: bios of a
+ * request ended under the lock are ended afterwards by the block softirq.
+ * The bypass path takes no queue lock at all. Counters are per CPU.
  *
  * I/O path, request queues:
  *   submit_bio -> generic_make_request (checks, bio_list loop)
@@ -89,9 +100,13 @@ struct request {
 
 	void *special; /* the driver's (virtio-blk: its virtblk_req) */
 	int errors;    /* 0 or -errno, for completion without softirq_done_fn */
+	u16 cpu;       /* where it completes: its first bio's CPU (Linux's rq->cpu) */
 
-	/* Touched by blk_complete_request in interrupt context: irq-safe only. */
-	u32 atomic_flags;
+	/*
+	 * Completion against timeout (REQ_ATOM_*): changed by atomic
+	 * read-modify-write only, from any CPU and interrupt context.
+	 */
+	unsigned long atomic_flags;
 };
 
 static inline sector_t blk_rq_pos(const struct request *rq)
@@ -166,6 +181,11 @@ struct blk_counters {
 	u64 irqs;	  /* driver: interrupts handled */
 };
 
+/* One set per CPU in each queue, each on its own cache lines; summed when read. */
+struct blk_cpu_counters {
+	struct blk_counters c;
+} __aligned(SMP_CACHE_BYTES);
+
 /* ------------------------------------------------------------------------
  * The request queue and its callbacks (the seed's list, where they apply).
  */
@@ -212,6 +232,8 @@ enum blk_path {
 #define QUEUE_FLAG_FUA (1u << 4)      /* the device honours REQ_FUA itself */
 
 struct request_queue {
+	spinlock_t queue_lock;
+
 	/* Dispatch queue: requests the elevator released, in driver order. */
 	struct list_head queue_head;
 	struct request *last_merge; /* one-entry merge cache */
@@ -243,18 +265,26 @@ struct request_queue {
 	unsigned nr_rqs;	    /* out of the pool: plugged, queued, in flight */
 	struct bio_list backlog;    /* bios waiting for a request (completion context) */
 	unsigned in_flight[2];	    /* started and not ended, per direction */
-	unsigned nr_bios_in_flight; /* bypass path */
+	atomic_t nr_bios_in_flight; /* bypass path */
+	unsigned long rq_wait_cpus; /* CPUs waiting for a free request */
 
-	int request_fn_active;
-	bool rerun;		    /* run again: work arrived during request_fn */
-	struct list_head run_entry; /* on the softirq's list of queues to run */
+	struct list_head run_entry; /* on a CPU's softirq list of queues to run */
 
 	struct timer_list timeout;
 	struct list_head timeout_list; /* started requests, oldest first */
 
-	struct blk_counters counters;
+	struct blk_cpu_counters counters[NR_CPUS];
 	u32 msg_count; /* rate limit for per-bio error messages */
 };
+
+/* This CPU's counters of @q. */
+static inline struct blk_counters *blk_stat(struct request_queue *q)
+{
+	return &q->counters[smp_processor_id()].c;
+}
+
+/* The queue's own counters, summed over the CPUs (without the driver's). */
+void blk_queue_get_counters(struct request_queue *q, struct blk_counters *out);
 
 static inline int blk_poll(struct request_queue *q, bool spin)
 {
@@ -263,7 +293,7 @@ static inline int blk_poll(struct request_queue *q, bool spin)
 
 static inline bool blk_queue_stopped(const struct request_queue *q)
 {
-	return READ_ONCE(q->queue_flags) & QUEUE_FLAG_STOPPED;
+	return __atomic_load_n(&q->queue_flags, __ATOMIC_ACQUIRE) & QUEUE_FLAG_STOPPED;
 }
 
 /* ------------------------------------------------------------------------
@@ -388,19 +418,22 @@ void blk_finish_plug(struct blk_plug *plug);
 bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data);
 
 /* ------------------------------------------------------------------------
- * Driver face, request path (request_fn runs in process or softirq context;
- * it is never re-entered for the same queue).
+ * Driver face, request path. request_fn runs in process or softirq context
+ * on any CPU, with q->queue_lock held and interrupts off; it is never
+ * re-entered for the same queue. The calls marked (locked) need the lock
+ * held, as they are from request_fn.
  */
-/* The next request to dispatch, prepared, still queued; NULL if none. */
+/* (locked) The next request to dispatch, prepared, still queued; NULL if none. */
 struct request *blk_peek_request(struct request_queue *q);
-/* Take it off the queue and arm its timeout: the device owns it now. */
+/* (locked) Take it off the queue and arm its timeout: the device owns it now. */
 void blk_start_request(struct request *rq);
 struct request *blk_fetch_request(struct request_queue *q);
-/* The device could not take it after all: back to the front of the queue. */
+/* (locked) The device could not take it after all: back to the front of the queue. */
 void blk_requeue_request(struct request_queue *q, struct request *rq);
+/* Stop and start need no lock; starting runs request_fn from the block softirq. */
 void blk_stop_queue(struct request_queue *q);
-/* Clear the stop and run request_fn again from the block softirq (irq-safe). */
 void blk_start_queue(struct request_queue *q);
+/* Run request_fn now (takes the lock), or from this CPU's block softirq. */
 void blk_run_queue(struct request_queue *q);
 void blk_run_queue_async(struct request_queue *q);
 /* The driver's lld_busy_fn, or 0. */
@@ -426,6 +459,12 @@ int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist 
  */
 void blk_complete_request(struct request *rq);
 void blk_end_request_all(struct request *rq, int error);
+/*
+ * (locked) The same for a request failed inside request_fn (a broken
+ * device, a request it cannot build): the request is freed now, its bios
+ * end from the block softirq once the lock is dropped.
+ */
+void __blk_end_request_all(struct request *rq, int error);
 
 /* ------------------------------------------------------------------------
  * Counters (per queue, plus the driver's through its fops).

@@ -432,10 +432,58 @@ bool do_softirq(void);
 
 /*
  * Wake CPU @cpu from its idle halt (Linux's reschedule IPI), so that it
- * looks at its tasklets and wait conditions again. A no-op for the caller's
- * own CPU.
+ * looks at its tasklets and wait conditions again; a wake-up that arrives
+ * just before the halt is not lost (the halt is skipped). A no-op for the
+ * caller's own CPU.
  */
 void smp_send_reschedule(unsigned cpu);
+
+/*
+ * Waiting for another CPU (Linux's wait queues, reduced to what a kernel
+ * without threads needs): a CPU that waits for @cond in process context
+ * marks itself in @wq; whoever makes @cond true calls wake_up(@wq), which
+ * wakes every marked CPU. One CPU waits on one queue at a time.
+ */
+struct wait_queue_head {
+	unsigned long cpus; /* one bit per waiting CPU */
+};
+
+#define __WAIT_QUEUE_HEAD_INITIALIZER                                                              \
+	{                                                                                          \
+		0                                                                                  \
+	}
+#define DECLARE_WAIT_QUEUE_HEAD(name) struct wait_queue_head name = __WAIT_QUEUE_HEAD_INITIALIZER
+_Static_assert(NR_CPUS <= 8 * sizeof(unsigned long), "a wait queue has a bit per CPU");
+
+static inline void init_waitqueue_head(struct wait_queue_head *wq)
+{
+	wq->cpus = 0;
+}
+
+static inline void wake_up(struct wait_queue_head *wq)
+{
+	unsigned long cpus;
+
+	/* The caller's store that made the condition true comes first. */
+	smp_mb();
+	cpus = __atomic_load_n(&wq->cpus, __ATOMIC_RELAXED);
+	while (cpus) {
+		unsigned cpu = (unsigned)__builtin_ctzl(cpus);
+
+		cpus &= cpus - 1;
+		smp_send_reschedule(cpu);
+	}
+}
+
+#define wait_event(wq, cond)                                                                       \
+	do {                                                                                       \
+		if (cond)                                                                          \
+			break;                                                                     \
+		set_bit(smp_processor_id(), &(wq)->cpus);                                          \
+		smp_mb();                                                                          \
+		wait_until(cond);                                                                  \
+		clear_bit(smp_processor_id(), &(wq)->cpus);                                        \
+	} while (0)
 
 /*
  * One-shot timers, run in softirq context once ktime_get_ns() >= expires,

@@ -38,6 +38,7 @@ struct cpu_local {
 	int irq_depth;		/* CPU_LOCAL_IRQ_DEPTH: in_irq() */
 	u32 apic_id;
 	bool online;
+	bool wake_pending; /* smp_send_reschedule: do not halt, look again */
 
 	/* kernel/softirq.c: this CPU's tasklets and idle time. */
 	spinlock_t tasklet_lock;

@@ -52,7 +52,7 @@ static void test_back_merge(void **state)
 	assert_int_equal(fd->log[0].nr_bios, 2);
 	/* Contiguous pages coalesce into one segment. */
 	assert_int_equal(fd->log[0].nsg, 1);
-	assert_int_equal(fd->q->counters.back_merges, 1);
+	assert_int_equal(qcounters(fd->q).back_merges, 1);
 	fake_settle(fd);
 	assert_int_equal(a.ended, 1);
 	assert_int_equal(b.ended, 1);
@@ -76,7 +76,7 @@ static void test_front_merge(void **state)
 	assert_int_equal(fd->log[0].sector, 0);
 	assert_int_equal(fd->log[0].sectors, 16);
 	assert_int_equal(fd->log[0].nsg, 1);
-	assert_int_equal(fd->q->counters.front_merges, 1);
+	assert_int_equal(qcounters(fd->q).front_merges, 1);
 	fake_settle(fd);
 	assert_int_equal(a.ended + b.ended, 2);
 	fake_destroy(fd);
@@ -95,7 +95,7 @@ static void test_no_merge_across_direction_or_gap(void **state)
 	submit_bio(make_bio(&c, fd->disk, REQ_OP_READ, 24, 4096, buf + 8192, 0));
 	restart(fd);
 	assert_int_equal(fd->nlog, 3);
-	assert_int_equal(fd->q->counters.back_merges + fd->q->counters.front_merges, 0);
+	assert_int_equal(qcounters(fd->q).back_merges + qcounters(fd->q).front_merges, 0);
 	fake_destroy(fd);
 	free(buf);
 }
@@ -198,10 +198,10 @@ static void test_request_merge_closes_gap(void **state)
 	assert_int_equal(fd->nlog, 1);
 	assert_int_equal(fd->log[0].sectors, 24);
 	assert_int_equal(fd->log[0].nr_bios, 3);
-	assert_int_equal(fd->q->counters.rq_merges, 1);
-	assert_int_equal(fd->q->counters.completions, 0);
+	assert_int_equal(qcounters(fd->q).rq_merges, 1);
+	assert_int_equal(qcounters(fd->q).completions, 0);
 	fake_settle(fd);
-	assert_int_equal(fd->q->counters.completions, 1);
+	assert_int_equal(qcounters(fd->q).completions, 1);
 	assert_int_equal(t[0].ended + t[1].ended + t[2].ended, 3);
 	fake_destroy(fd);
 	free(buf);
@@ -227,7 +227,7 @@ static void test_back_merge_finds_grown_request(void **state)
 	submit_bio(make_bio(&t[5], fd->disk, REQ_OP_WRITE, 16, 4096, buf + 20480, 0));
 	restart(fd);
 	assert_int_equal(fd->nlog, 2);
-	assert_int_equal(fd->q->counters.back_merges, 4);
+	assert_int_equal(qcounters(fd->q).back_merges, 4);
 	assert_int_equal(fd->log[0].sectors + fd->log[1].sectors, 48);
 	fake_destroy(fd);
 	free(buf);
@@ -443,7 +443,7 @@ static void test_split_at_max_sectors(void **state)
 	split_case(fd, 8 * PAGE_SIZE, 0, false, 4);
 	/* Written and read back: three splits each way. */
 	assert_int_equal(fd->nlog, 8);
-	assert_int_equal(fd->q->counters.splits, 6);
+	assert_int_equal(qcounters(fd->q).splits, 6);
 	fake_destroy(fd);
 }
 
@@ -520,7 +520,7 @@ static void test_split_on_bypass_path(void **state)
 	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_BIO), 0);
 	fd->q->limits.max_segments = 2;
 	split_case(fd, 8 * PAGE_SIZE, PAGE_SIZE, true, 4);
-	assert_true(fd->q->counters.splits >= 3);
+	assert_true(qcounters(fd->q).splits >= 3);
 	fake_destroy(fd);
 }
 
@@ -664,7 +664,7 @@ static void test_plug_dispatches_burst_in_one_run(void **state)
 	assert_int_equal(fd->request_fn_runs, 1);
 	assert_int_equal(fd->kicks, 1);
 	assert_int_equal(fd->nlog, 8);
-	assert_int_equal(fd->q->counters.back_merges, 4);
+	assert_int_equal(qcounters(fd->q).back_merges, 4);
 	fake_settle(fd);
 	for (i = 0; i < 12; i++)
 		assert_int_equal(t[i].ended, 1);
@@ -739,7 +739,7 @@ static void test_timeout_calls_handler(void **state)
 	host_advance_ns(1);
 	run_softirqs();
 	assert_int_equal(fd->timeouts_seen, 1);
-	assert_int_equal(fd->q->counters.timeouts, 1);
+	assert_int_equal(qcounters(fd->q).timeouts, 1);
 	assert_int_equal(t.ended, 0); /* RESET_TIMER: still waiting */
 
 	host_advance_ns(NSEC_PER_SEC);
@@ -763,7 +763,7 @@ static void test_timeout_calls_handler(void **state)
 	assert_int_equal(t.ended, 1);
 	assert_int_equal(t.status, -ETIMEDOUT);
 	assert_int_equal(fd->nr_inflight, 0);
-	assert_int_equal(fd->q->counters.timeouts, 3);
+	assert_int_equal(qcounters(fd->q).timeouts, 3);
 	fake_destroy(fd);
 	free(buf);
 }
@@ -784,7 +784,7 @@ static void test_spurious_second_completion(void **state)
 	local_irq_restore(flags);
 	run_softirqs();
 	assert_int_equal(t.ended, 1);
-	assert_int_equal(fd->q->counters.completions, 1);
+	assert_int_equal(qcounters(fd->q).completions, 1);
 	fake_destroy(fd);
 	free(buf);
 }
@@ -855,10 +855,10 @@ static void test_merged_failure_retried_bio_by_bio(void **state)
 		assert_int_equal(t[i].ended, 1);
 		assert_int_equal(t[i].status, i == 2 ? -EIO : 0);
 	}
-	assert_int_equal(fd->q->counters.retries, 4);
-	assert_int_equal(fd->q->counters.errors, 2);
-	assert_int_equal(fd->q->counters.completions, 5);
-	assert_int_equal(fd->q->counters.dispatched, 5);
+	assert_int_equal(qcounters(fd->q).retries, 4);
+	assert_int_equal(qcounters(fd->q).errors, 2);
+	assert_int_equal(qcounters(fd->q).completions, 5);
+	assert_int_equal(qcounters(fd->q).dispatched, 5);
 	assert_memory_equal(fd->data, buf, 8192);
 	assert_memory_equal(fd->data + 12288, buf + 12288, 4096);
 	fake_destroy(fd);
@@ -1054,7 +1054,7 @@ static void test_refill_from_end_io(void **state)
 	blk_queue_nr_requests(fd->q, 8);
 	fd->complete_in_fn = true; /* so the submitter's wait for a request ends */
 	refill_run(fd, 500, 32);   /* more in flight than requests: the backlog path */
-	assert_int_equal(fd->q->counters.completions, fd->q->counters.dispatched);
+	assert_int_equal(qcounters(fd->q).completions, qcounters(fd->q).dispatched);
 
 	fake_enable_bypass(fd);
 	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_BIO), 0);
@@ -1088,10 +1088,10 @@ static void test_path_switch_drains(void **state)
 	assert_string_equal(blk_path_name(fd->q->path), "bio");
 	submit_bio(make_bio(&t[3], fd->disk, REQ_OP_READ, 0, 4096, buf, 0));
 	assert_int_equal(fd->nr_bios, 1);
-	assert_int_equal(fd->q->nr_bios_in_flight, 1);
+	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 1);
 	fake_complete_bios(fd);
 	assert_int_equal(t[3].ended, 1);
-	assert_int_equal(fd->q->nr_bios_in_flight, 0);
+	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 0);
 	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_REQUEST), 0);
 	assert_int_equal(blk_path_from_name("bio"), BLK_PATH_BIO);
 	assert_int_equal(blk_path_from_name("request"), BLK_PATH_REQUEST);
@@ -1136,6 +1136,9 @@ static void test_prep_defer_kill_unprep(void **state)
 	assert_int_equal(fd->nlog, 1);
 	assert_int_equal(fd->prep_calls, 2);
 	submit_bio(make_bio(&k, fd->disk, REQ_OP_READ, 666, 4096, buf, 0));
+	/* Killed under the queue lock: the bio ends from the block softirq. */
+	assert_int_equal(k.ended, 0);
+	run_softirqs();
 	assert_int_equal(k.ended, 1);
 	assert_int_equal(k.status, -EIO);
 	fake_settle(fd);
@@ -1177,7 +1180,7 @@ static void test_ring_full_requeues_and_restarts(void **state)
 		submit_bio(make_bio(&t[i], fd->disk, REQ_OP_READ, 64 * i, 4096, buf, 0));
 	assert_int_equal(fd->nr_inflight, 2);
 	assert_true(blk_queue_stopped(fd->q));
-	assert_true(fd->q->counters.requeues >= 1);
+	assert_true(qcounters(fd->q).requeues >= 1);
 	fake_complete(fd, 1);
 	/* The completion restarted the queue from the softirq. */
 	assert_int_equal(fd->nr_inflight, 2);
@@ -1185,8 +1188,8 @@ static void test_ring_full_requeues_and_restarts(void **state)
 	for (i = 0; i < 7; i++)
 		assert_int_equal(t[i].ended, 1);
 	assert_int_equal(fd->nlog, 7);
-	assert_int_equal(fd->q->counters.dispatched, 7);
-	assert_int_equal(fd->q->counters.completions, 7);
+	assert_int_equal(qcounters(fd->q).dispatched, 7);
+	assert_int_equal(qcounters(fd->q).completions, 7);
 	fake_destroy(fd);
 	free(buf);
 }
@@ -1211,7 +1214,7 @@ static void test_counters_in_one_place(void **state)
 	assert_non_null(strstr(host_log, "vda: bios 1 dispatched 1"));
 	assert_non_null(strstr(host_log, "kicks 1 irqs 7"));
 	blk_reset_counters(fd->disk);
-	assert_int_equal(fd->q->counters.bios, 0);
+	assert_int_equal(qcounters(fd->q).bios, 0);
 	assert_ptr_equal(get_gendisk("vda"), fd->disk);
 	assert_null(get_gendisk("vdb"));
 	fake_destroy(fd);
@@ -1234,6 +1237,148 @@ static void test_add_disk_checks(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, block_test_setup, block_test_teardown)
+
+/* ------------------------------------------------------------------------
+ * Several CPUs (simulated: host_cpu says which one the code runs on)
+ */
+
+/* Run CPU @cpu's softirqs, as that CPU would once woken. */
+static void softirqs_on(unsigned cpu)
+{
+	unsigned saved = host_cpu;
+
+	host_cpu = cpu;
+	run_softirqs();
+	host_cpu = saved;
+}
+
+/*
+ * Two CPUs' bios merged into one request: the request completes on the
+ * CPU of its first bio, and each bio ends on the CPU that submitted it,
+ * handed over (and that CPU woken) when it is the other one.
+ */
+static void test_merged_bios_end_on_their_cpus(void **state)
+{
+	struct fake_dev *fd;
+	u8 *buf = page_buf(2);
+	struct tio a, b;
+
+	host_nr_cpus = 2;
+	fd = fake_create("vda", CAP);
+	blk_stop_queue(fd->q);
+	host_cpu = 0;
+	submit_bio(make_bio(&a, fd->disk, REQ_OP_WRITE, 0, 4096, buf, 0));
+	host_cpu = 1;
+	submit_bio(make_bio(&b, fd->disk, REQ_OP_WRITE, 8, 4096, buf + 4096, 0));
+	assert_int_equal(a.bio->bi_cpu, 0);
+	assert_int_equal(b.bio->bi_cpu, 1);
+	assert_int_equal(qcounters(fd->q).back_merges, 1);
+	assert_int_equal(fd->q->nr_rqs, 1);
+
+	/* CPU 1 restarts the queue; its softirq dispatches the merged request. */
+	blk_start_queue(fd->q);
+	softirqs_on(1);
+	assert_int_equal(fd->nr_inflight, 1);
+	assert_int_equal(fd->inflight[0]->cpu, 0);
+
+	/* The interrupt comes on CPU 1; the request belongs to CPU 0. */
+	host_woken_cpus = 0;
+	host_irq_depth++;
+	blk_complete_request(fd->inflight[0]);
+	host_irq_depth--;
+	assert_true(host_woken_cpus & 1ul);
+	softirqs_on(1);
+	assert_int_equal(a.ended + b.ended, 0);
+
+	/* CPU 0 ends the request and its own bio, and hands b to CPU 1. */
+	host_woken_cpus = 0;
+	softirqs_on(0);
+	assert_int_equal(a.ended, 1);
+	assert_int_equal(b.ended, 0);
+	assert_true(host_woken_cpus & 2ul);
+	softirqs_on(1);
+	assert_int_equal(b.ended, 1);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(b.status, 0);
+	assert_int_equal(qcounters(fd->q).completions, 1);
+
+	host_cpu = 0;
+	fake_destroy(fd);
+	free(buf);
+}
+
+/* Each CPU has its own plug: another CPU's bio neither joins nor flushes it. */
+static void test_plugs_are_per_cpu(void **state)
+{
+	struct fake_dev *fd;
+	u8 *buf = page_buf(3);
+	struct blk_plug plug;
+	struct tio a, b, c;
+
+	host_nr_cpus = 2;
+	fd = fake_create("vda", CAP);
+	host_cpu = 0;
+	blk_start_plug(&plug);
+	submit_bio(make_bio(&a, fd->disk, REQ_OP_WRITE, 0, 4096, buf, 0));
+	host_cpu = 1;
+	/* CPU 1 has no plug: its bio goes straight to the driver. */
+	submit_bio(make_bio(&b, fd->disk, REQ_OP_WRITE, 64, 4096, buf + 4096, 0));
+	assert_int_equal(fd->nlog, 1);
+	assert_int_equal(fd->log[0].sector, 64);
+	host_cpu = 0;
+	submit_bio(make_bio(&c, fd->disk, REQ_OP_WRITE, 8, 4096, buf + 8192, 0));
+	assert_int_equal(fd->nlog, 1); /* a and c wait in CPU 0's plug... */
+	blk_finish_plug(&plug);
+	assert_int_equal(fd->nlog, 2); /* ...and leave it merged, as one request */
+	assert_int_equal(fd->log[1].sector, 0);
+	assert_int_equal(fd->log[1].nr_bios, 2);
+	fake_complete_all(fd);
+	softirqs_on(1);
+	assert_int_equal(a.ended + b.ended + c.ended, 3);
+	fake_destroy(fd);
+	free(buf);
+}
+
+/*
+ * The bypass path on two CPUs: each CPU's bio is accounted where it was
+ * dispatched and where it ended, and the queue is idle only when both are.
+ */
+static void test_bypass_counts_across_cpus(void **state)
+{
+	struct fake_dev *fd;
+	u8 *buf = page_buf(2);
+	struct tio a, b;
+
+	host_nr_cpus = 2;
+	fd = fake_create("vda", CAP);
+	fake_enable_bypass(fd);
+	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_BIO), 0);
+	host_cpu = 0;
+	submit_bio(make_bio(&a, fd->disk, REQ_OP_READ, 0, 4096, buf, 0));
+	host_cpu = 1;
+	submit_bio(make_bio(&b, fd->disk, REQ_OP_READ, 8, 4096, buf + 4096, 0));
+	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 2);
+	assert_int_equal(fd->q->counters[0].c.dispatched, 1);
+	assert_int_equal(fd->q->counters[1].c.dispatched, 1);
+	/* The fake device ends what it holds on the CPU that asks it to... */
+	host_cpu = 1;
+	bio_list_pop(&fd->bios); /* a */
+	fd->nr_bios--;
+	fake_complete_bios(fd); /* b, on CPU 1 */
+	assert_int_equal(b.ended, 1);
+	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 1);
+	host_cpu = 0;
+	a.bio->bi_next = NULL;
+	bio_list_add(&fd->bios, a.bio);
+	fd->nr_bios++;
+	fake_complete_bios(fd); /* a, on CPU 0 */
+	assert_int_equal(a.ended, 1);
+	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 0);
+	assert_int_equal(qcounters(fd->q).completions, 2);
+	assert_int_equal(qcounters(fd->q).dispatched, 2);
+	fake_destroy(fd);
+	free(buf);
+}
 
 int main(void)
 {
@@ -1281,6 +1426,9 @@ int main(void)
 		T(test_ring_full_requeues_and_restarts),
 		T(test_counters_in_one_place),
 		T(test_add_disk_checks),
+		T(test_merged_bios_end_on_their_cpus),
+		T(test_plugs_are_per_cpu),
+		T(test_bypass_counts_across_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,7 +212,7 @@ static void front_merge_case(bool front_merges, unsigned expect_requests)
 	submit(fd, REQ_OP_READ, 0);
 	dispatch_one_by_one(fd, expect_requests);
 	assert_int_equal(fd->nlog, expect_requests);
-	assert_int_equal(fd->q->counters.front_merges, front_merges ? 1 : 0);
+	assert_int_equal(qcounters(fd->q).front_merges, front_merges ? 1 : 0);
 	teardown_dev(fd);
 }
 
@@ -236,7 +236,7 @@ static void test_noop_is_fifo_with_merges(void **state)
 	dispatch_one_by_one(fd, 4);
 	expect_order(fd, order, 4);
 	assert_int_equal(fd->log[1].sectors, 16);
-	assert_int_equal(fd->q->counters.back_merges, 1);
+	assert_int_equal(qcounters(fd->q).back_merges, 1);
 	teardown_dev(fd);
 }
 
@@ -312,7 +312,7 @@ static void test_merged_requests_keep_earliest_expiry(void **state)
 	submit(fd, REQ_OP_READ, 500);
 	submit(fd, REQ_OP_READ, 0);
 	submit(fd, REQ_OP_READ, 8);
-	assert_int_equal(fd->q->counters.rq_merges, 1);
+	assert_int_equal(qcounters(fd->q).rq_merges, 1);
 	dispatch_one_by_one(fd, 1); /* 100, the oldest; the sweep goes on to 500 next */
 	host_advance_ns(450 * NSEC_PER_MSEC);
 	dispatch_one_by_one(fd, 3);

@@ -65,6 +65,15 @@ struct fake_dev {
 	bool bypass_pending_kick;
 };
 
+/* The queue's counters, summed over the CPUs. */
+static inline struct blk_counters qcounters(struct request_queue *q)
+{
+	struct blk_counters c;
+
+	blk_queue_get_counters(q, &c);
+	return c;
+}
+
 /* setup/teardown for every block test: fresh platform and block layer. */
 int block_test_setup(void **state);
 int block_test_teardown(void **state);

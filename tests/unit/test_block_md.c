@@ -76,7 +76,7 @@ static void test_stripe_layout_with_data(void **state)
 	settle2(a, b);
 	assert_int_equal(r.status, 0);
 	assert_true(pattern_check(rd, 4, 61440, 5));
-	assert_int_equal(md->queue->counters.bios, 2);
+	assert_int_equal(qcounters(md->queue).bios, 2);
 
 	/* The last chunk of the md disk maps to the end of the members' used part. */
 	submit_bio(make_bio(&w, md, REQ_OP_WRITE, 3992, 4096, buf, 0));

@@ -243,8 +243,8 @@ static void run_one(const char *sched, u64 seed, int nbios)
 		free(rb->buf);
 	}
 	assert_true(pattern_check(fd->data, 0, CAP * SECTOR_SIZE, 0));
-	assert_int_equal(fd->q->counters.completions, fd->q->counters.dispatched);
-	assert_int_equal(fd->q->counters.errors, 0);
+	assert_int_equal(qcounters(fd->q).completions, qcounters(fd->q).dispatched);
+	assert_int_equal(qcounters(fd->q).errors, 0);
 	cur_fd = NULL;
 	fake_destroy(fd);
 	free(rbs);
