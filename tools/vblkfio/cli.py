@@ -36,6 +36,8 @@ def cmd_translate(argv):
     ap.add_argument("--mem", type=int, default=128, help="guest memory in MiB ($mb_memory)")
     ap.add_argument("--smp", type=int, default=1, help="guest vCPUs ($ncpus)")
     ap.add_argument("--plan", default=None)
+    ap.add_argument("--logs", type=int, default=None, metavar="MSEC",
+                    help="IOPS and latency logs for every job that writes none")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -43,7 +45,8 @@ def cmd_translate(argv):
     except ValueError as e:
         log(str(e))
         return 2
-    machine = jobfile.Machine(disks=disks, mem_mb=args.mem, ncpus=args.smp, extra_words=extra)
+    machine = jobfile.Machine(disks=disks, mem_mb=args.mem, ncpus=args.smp, extra_words=extra,
+                              logs_msec=args.logs)
     try:
         js = jobfile.translate(args.jobfile, machine)
     except jobfile.JobFileError as e:

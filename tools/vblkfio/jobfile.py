@@ -56,11 +56,14 @@ class Section:
 class Machine:
     """What the caller knows of the machine the jobs will run on."""
 
-    def __init__(self, disks=None, mem_mb=128, ncpus=1, extra_words=()):
+    def __init__(self, disks=None, mem_mb=128, ncpus=1, extra_words=(), logs_msec=None):
         self.disks = disks  # {name: size in bytes or None}, None: unknown
         self.mem_mb = mem_mb
         self.ncpus = ncpus
         self.extra_words = list(extra_words)  # kernel words given beside the job file
+        # IOPS and latency logs averaged over this many ms for every job
+        # that asks for none (tools/bench plots them), None: as written.
+        self.logs_msec = logs_msec
 
 
 # ---------------------------------------------------------------------------
@@ -592,6 +595,15 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
             "(filename=/dev/vdb)")
     if "numjobs" in out and "name" not in out:
         pass
+
+    if machine.logs_msec is not None:
+        prefix = re.sub(r"[^A-Za-z0-9_.+-]", "_", out.get("name", job.section.name)).lstrip(".")
+        prefix = (prefix or f"job{job.index}")[:K.MAX_LOG_PREFIX]
+        for kind, key in (("iops", "write_iops_log"), ("lat", "write_lat_log")):
+            if key not in out:
+                out[key] = prefix
+                job.log_prefixes[kind] = prefix
+        out.setdefault("log_avg_msec", str(machine.logs_msec))
 
     job.kernel = out
     name = out.pop("name", job.section.name)
