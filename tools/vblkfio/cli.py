@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import jobfile, keys
+from . import jobfile
 
 PROG = "fio-job"
 

@@ -19,7 +19,7 @@ import random
 import re
 
 from . import keys as K
-from .numbers import NumberError, parse_size
+from .numbers import NumberError
 
 PAGE_SIZE = 4096
 MAX_INCLUDE_DEPTH = 16
@@ -371,7 +371,6 @@ def translate(path, machine=None, env=None, rng=None):
             for o in s.options:
                 if o.canon == "kb_base":
                     continue
-                k, _, v = o.key.partition("=")
                 if MD_DEF_RE.match(o.key):
                     if o.value is None:
                         err(o, "expected mdN=stripe,CHUNK,DISK,DISK... or mdN=linear,DISK,...")
@@ -392,10 +391,7 @@ def translate(path, machine=None, env=None, rng=None):
                 if MD_DEF_RE.match(o.key) or OWN_DISK_KEY_RE.match(o.key):
                     err(o, "a disk or md setting holds from boot for every job: put it in [global]")
             n_jobs += 1
-            job = Job(s, n_jobs, [o for o in globals_ if not (MD_DEF_RE.match(o.key) or
-                                                              OWN_DISK_KEY_RE.match(o.key))])
-            job.kb = kb
-            js.jobs.append(job)
+            js.jobs.append(Job(s, n_jobs, globals_))
         if kb:
             for o in kb:
                 if o.value not in ("1024", "1000"):
@@ -420,7 +416,6 @@ def _kb_base(job):
 def _translate_job(js, job, machine, mds, err, note_ignored, rng):
     ctx = K.Ctx(_kb_base(job))
     out = {}  # kernel key -> value, in order
-    words_extra = []
 
     def put(key, value):
         out[key] = value
@@ -593,8 +588,6 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
         err(f"{job.section.file}:{job.section.line}: [{job.name}]",
             "no filename: fio would make a file named after the job; name a disk "
             "(filename=/dev/vdb)")
-    if "numjobs" in out and "name" not in out:
-        pass
 
     if machine.logs_msec is not None:
         prefix = re.sub(r"[^A-Za-z0-9_.+-]", "_", out.get("name", job.section.name)).lstrip(".")
@@ -617,7 +610,6 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
         job.words.append(f"filename={job.disk}")
     for k, v in out.items():
         job.words.append(k if v is None else f"{k}={v}")
-    job.words += words_extra
     job.kernel = dict(out, name=name)
 
 

@@ -22,8 +22,7 @@ Kinds:
   own      this kernel's own keys (not fio's), passed on as they are
 """
 
-from .numbers import (NumberError, parse_bool, parse_float, parse_int, parse_size,
-                      parse_time_us)
+from .numbers import parse_bool, parse_float, parse_int, parse_size, parse_time_us
 
 
 class KeyError_(ValueError):
@@ -660,10 +659,7 @@ def suggest(name):
 
 
 def is_default(key, text, ctx):
-    """Whether a 'default'-kind key's value is fio's default."""
-    try:
-        a = key.check(text if text is not None else "1", ctx) if key.check else text
-        b = key.check(key.default, ctx) if key.check else key.default
-    except (NumberError, KeyError_):
-        raise
-    return a == b
+    """Whether a 'default'-kind key's value (a bare key is 1) is fio's
+    default; NumberError or KeyError_ for a value fio would refuse."""
+    a = key.check(text if text is not None else "1", ctx)
+    return a == key.check(key.default, ctx)
