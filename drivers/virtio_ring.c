@@ -66,7 +66,8 @@ struct virtqueue *vring_create_virtqueue(unsigned int index, unsigned int num, u
 		return NULL;
 	}
 
-	vq = kzalloc(sizeof(*vq) + num * sizeof(vq->desc_state[0]));
+	/* The per-descriptor state, then (split) the driver's copy of the avail ring. */
+	vq = kzalloc(sizeof(*vq) + num * (sizeof(vq->desc_state[0]) + sizeof(u16)));
 	if (!vq) {
 		pr_err("%s: no memory for the state of %u descriptors", name, num);
 		return NULL;

@@ -36,6 +36,7 @@ void vring_split_init(struct virtqueue *vq)
 	vr->desc = (struct virtq_desc *)mem;
 	vr->avail = (struct virtq_avail *)(mem + sizeof(struct virtq_desc) * num);
 	vr->used = (struct virtq_used *)(mem + used_off);
+	vq->split.avail_heads = (u16 *)&vq->desc_state[num];
 
 	/* Every descriptor starts free; num itself ends the list. */
 	for (i = 0; i < num; i++)
@@ -111,6 +112,7 @@ int vring_add_split(struct virtqueue *vq, const struct scatterlist *sg, unsigned
 	 */
 	virt_wmb();
 	s->vring.avail->ring[vring_slot(vq, s->avail_idx_shadow)] = head;
+	s->avail_heads[vring_slot(vq, s->avail_idx_shadow)] = head;
 	s->avail_idx_shadow++;
 	return 0;
 }
@@ -207,6 +209,17 @@ void *vring_get_buf_split(struct virtqueue *vq, u32 *len)
 	if (!st->data) {
 		vq_bad(vq, "used ring id %u is not a request in flight", id);
 		return NULL;
+	}
+	/*
+	 * A chain added but not yet made available (avail->idx has not moved
+	 * past it) is not the device's to return (§2.6.13.3). Such chains only
+	 * exist between an add and the next kick, so the search is short.
+	 */
+	for (u16 i = s->avail_idx_published; i != s->avail_idx_shadow; i++) {
+		if (s->avail_heads[vring_slot(vq, i)] == id) {
+			vq_bad(vq, "used ring id %u names a buffer not yet made available", id);
+			return NULL;
+		}
 	}
 	/* §2.6.8: len counts bytes written, which only writable buffers take. */
 	if (used_len > st->in_len) {

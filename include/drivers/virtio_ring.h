@@ -197,6 +197,11 @@ struct vring_split {
 	u16 avail_idx_published; /* what the device was last shown in avail->idx */
 	u16 avail_flags_shadow;	 /* the driver's own copy of avail->flags */
 	u16 last_used_idx;	 /* next used ring entry the driver reads */
+	/*
+	 * The heads put on the available ring, by slot: the driver's own copy,
+	 * since the ring itself is memory the device could overwrite.
+	 */
+	u16 *avail_heads;
 };
 
 /* The packed ring's driver state (drivers/virtio_ring_packed.c). */

@@ -1708,6 +1708,27 @@ static void test_used_duplicate_completion(void **state)
 	expect_broken(vq, msg, 1);
 }
 
+/*
+ * A chain the driver has added but not yet made available (no kick since):
+ * its head is a request the driver knows, but not one the device was
+ * given, so the device cannot have used it (2.6.13.3).
+ */
+static void test_used_id_not_yet_available(void **state)
+{
+	struct virtqueue *vq = two_in_flight();
+	u16 head;
+	char msg[100];
+
+	assert_int_equal(req_add(vq, &reqs[2], 1, 0), 0);
+	head = sim.vr.avail->ring[2];
+	assert_int_equal(sim.vr.avail->idx, 2);
+	sim_push_raw(head, 0);
+	sim_publish();
+	snprintf(msg, sizeof(msg), "vq0: used ring id %u names a buffer not yet made available",
+		 head);
+	expect_broken(vq, msg, 3);
+}
+
 static void test_used_len_too_large(void **state)
 {
 	struct virtqueue *vq = two_in_flight();
@@ -1878,6 +1899,7 @@ int main(void)
 		T(test_used_id_not_a_head),
 		T(test_used_id_free_descriptor),
 		T(test_used_duplicate_completion),
+		T(test_used_id_not_yet_available),
 		T(test_used_len_too_large),
 		T(test_used_len_on_readable_only_buffer),
 		T(test_used_idx_runs_ahead),
