@@ -96,7 +96,8 @@ UNITCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard include/*/*.h) tests/unit/host_platform.c
+$(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard include/*/*.h tests/unit/*.h) \
+		tests/unit/host_platform.c
 	@mkdir -p $(dir $@)
 	@echo "  UNIT    $@"
 	$(Q)$(HOSTCC) $(UNITCFLAGS) -o $@ $< $($*_SRCS) tests/unit/host_platform.c -lcmocka -lm

@@ -487,11 +487,12 @@ static void io_u_complete(struct io_u *u)
 		if (!j->error)
 			j->error = -u->error;
 		if (!j->spec->continue_on_error) {
-			job_failf(j, "%s error at sector %lu: %s",
+			job_failf(j, "%s error on %s at sector %lu: %s",
 				  u->flush		  ? "flush"
 				  : u->ddir == DDIR_WRITE ? "write"
 							  : "read",
-				  u->offset >> SECTOR_SHIFT, errno_name(u->error));
+				  j->spec->filename, u->offset >> SECTOR_SHIFT,
+				  errno_name(u->error));
 			j->stop = true;
 		}
 	}

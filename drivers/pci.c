@@ -8,11 +8,9 @@
  * (PCI-to-PCI and PCIe root ports), so a disk behind one is found.
  */
 #include "drivers/pci.h"
-#include "kernel/apic.h"
-#include "kernel/cpu.h"
-#include "kernel/interrupt.h"
-#include "kernel/paging.h"
+#include "kernel/io.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
 
 #define PCI_CONFIG_ADDRESS 0xcf8
 #define PCI_CONFIG_DATA 0xcfc
@@ -121,7 +119,7 @@ void pci_write8(const struct pci_dev *d, u16 off, u8 v)
 u8 pci_find_next_capability(const struct pci_dev *d, u8 pos, u8 id)
 {
 	/* A list longer than the space it lives in is a loop: stop. */
-	for (int ttl = 48; pos && ttl; ttl--) {
+	for (int ttl = PCI_CAP_MAX_COUNT; pos && ttl; ttl--) {
 		pos &= ~3;
 		if (pos < 0x40)
 			return 0;
@@ -137,6 +135,29 @@ u8 pci_find_capability(const struct pci_dev *d, u8 id)
 	if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
 	return pci_find_next_capability(d, pci_read8(d, PCI_CAPABILITY_LIST), id);
+}
+
+unsigned pci_find_capabilities(const struct pci_dev *d, u8 id, u8 *pos, unsigned max)
+{
+	unsigned n = 0;
+	u8 p;
+
+	if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return 0;
+	p = pci_read8(d, PCI_CAPABILITY_LIST);
+	/*
+	 * One walk with one budget: 48 entries of 4 bytes fill the space
+	 * above the header, so a longer list is a loop, wherever it closes.
+	 */
+	for (int ttl = PCI_CAP_MAX_COUNT; p && ttl; ttl--) {
+		p &= ~3;
+		if (p < 0x40)
+			break;
+		if (pci_read8(d, p) == id && n < max)
+			pos[n++] = p;
+		p = pci_read8(d, p + 1);
+	}
+	return n;
 }
 
 /* Size BARs with decoding off, so the all-ones probe never decodes. */
@@ -197,6 +218,7 @@ static void scan_function(u8 bus, u8 slot, u8 func, int depth)
 		return;
 	}
 	d = &devices[nr_devices++];
+	memset(d, 0, sizeof(*d));
 	d->bus = bus;
 	d->slot = slot;
 	d->func = func;
@@ -365,6 +387,11 @@ void pci_msix_disable(struct pci_dev *d)
 	pci_write16(d, d->msix_cap + PCI_MSIX_FLAGS,
 		    flags & ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 	d->msix_enabled = false;
+}
+
+void pci_clear_master(struct pci_dev *d)
+{
+	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_MASTER);
 }
 
 void pci_intx_enable(struct pci_dev *d, bool on)

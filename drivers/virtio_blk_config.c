@@ -40,16 +40,28 @@ static bool has(u64 features, unsigned bit)
 	return features & (1ull << bit);
 }
 
-int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct virtblk_config *cfg)
+int virtblk_parse_capacity(const char *name, u64 capacity, u32 blk_size, u64 *out)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	u64 per_block = blk_size >> SECTOR_SHIFT;
 
-	cfg->capacity = le64_at(raw, VIRTIO_BLK_CFG_CAPACITY);
-	if (cfg->capacity > (~0ull >> SECTOR_SHIFT)) {
-		pr_err("%s: capacity %lu sectors overflows a 64-bit byte count", name,
-		       cfg->capacity);
+	if (capacity > (~0ull >> SECTOR_SHIFT)) {
+		pr_err("%s: capacity %lu sectors overflows a 64-bit byte count", name, capacity);
 		return -EINVAL;
 	}
+	/* Whole logical blocks only: a partial last block cannot be addressed. */
+	*out = ALIGN_DOWN(capacity, per_block);
+	if (*out != capacity)
+		pr_warn("%s: capacity %lu sectors is not a whole number of %u-byte blocks; "
+			"using %lu",
+			name, capacity, blk_size, *out);
+	return 0;
+}
+
+int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct virtblk_config *cfg)
+{
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
 
 	cfg->blk_size = SECTOR_SIZE;
 	if (has(features, VIRTIO_BLK_F_BLK_SIZE)) {
@@ -82,14 +94,10 @@ int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct v
 		cfg->min_io_size = le16_at(raw, VIRTIO_BLK_CFG_MIN_IO_SIZE);
 		cfg->opt_io_size = le32_at(raw, VIRTIO_BLK_CFG_OPT_IO_SIZE);
 	}
-	/* Whole logical blocks only: a partial last block cannot be addressed. */
-	u64 per_block = cfg->blk_size >> SECTOR_SHIFT;
-	if (cfg->capacity % per_block) {
-		pr_warn("%s: capacity %lu sectors is not a whole number of %u-byte blocks; "
-			"using %lu",
-			name, cfg->capacity, cfg->blk_size, ALIGN_DOWN(cfg->capacity, per_block));
-		cfg->capacity = ALIGN_DOWN(cfg->capacity, per_block);
-	}
+	err = virtblk_parse_capacity(name, le64_at(raw, VIRTIO_BLK_CFG_CAPACITY), cfg->blk_size,
+				     &cfg->capacity);
+	if (err)
+		return err;
 
 	cfg->seg_max = VIRTBLK_MAX_SEGMENTS;
 	if (has(features, VIRTIO_BLK_F_SEG_MAX)) {

@@ -10,9 +10,7 @@
  * way to negotiate feature bits above 31.
  */
 #include "drivers/virtio.h"
-#include "kernel/apic.h"
-#include "kernel/cpu.h"
-#include "kernel/interrupt.h"
+#include "kernel/io.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
 
@@ -28,11 +26,15 @@
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
 #define VIRTIO_PCI_CAP_PCI_CFG 5
+#define CAP_LEN 2
 #define CAP_CFG_TYPE 3
 #define CAP_BAR 4
 #define CAP_OFFSET 8
 #define CAP_LENGTH 12
 #define CAP_NOTIFY_OFF_MULTIPLIER 16
+#define VIRTIO_PCI_CAP_SIZE 16	      /* struct virtio_pci_cap */
+#define VIRTIO_PCI_NOTIFY_CAP_SIZE 20 /* struct virtio_pci_notify_cap */
+#define PCI_CFG_SPACE_SIZE 256
 
 /* struct virtio_pci_common_cfg (4.1.4.3). */
 #define COMMON_DFSELECT 0
@@ -72,6 +74,10 @@
 
 #define VIRTQUEUE_MAX_SIZE 32768
 #define RESET_TIMEOUT_MS 1000
+/* A configuration read is retried this often while config_generation moves. */
+#define VIRTIO_CREAD_TRIES 64
+
+static void release_irqs(struct virtio_device *vdev);
 
 /* Each virtqueue's notification address, kept beside the ring. */
 struct vp_vq_info {
@@ -142,79 +148,160 @@ bool virtio_pci_is_virtio(const struct pci_dev *pci, u32 *device_id)
 	return false;
 }
 
-/*
- * Map the region a virtio_pci_cap describes, after checking that it lies
- * inside its BAR: the capability is device input like everything else.
- */
-static int map_cap(struct virtio_device *vdev, u8 cap, struct virtio_pci_region *r,
-		   const char *what, u32 min_len)
-{
-	struct pci_dev *pci = vdev->pci;
-	u8 bar = pci_read8(pci, cap + CAP_BAR);
-	u32 offset = pci_read32(pci, cap + CAP_OFFSET);
-	u32 length = pci_read32(pci, cap + CAP_LENGTH);
+/* What one vendor capability says (4.1.4: struct virtio_pci_cap). */
+struct vp_cap {
+	u8 pos, type, bar;
+	u32 offset, length;
 	struct pci_bar *b;
+};
 
-	if (bar >= PCI_MAX_BARS || !pci->bar[bar].size) {
-		pr_err("%s: %s capability names BAR%u, which does not exist", vdev->name, what,
-		       bar);
-		return -EINVAL;
+static const char *const cap_names[] = {
+	[VIRTIO_PCI_CAP_COMMON_CFG] = "common",
+	[VIRTIO_PCI_CAP_NOTIFY_CFG] = "notify",
+	[VIRTIO_PCI_CAP_ISR_CFG] = "ISR",
+	[VIRTIO_PCI_CAP_DEVICE_CFG] = "device",
+};
+
+/*
+ * Read the capability at @pos and decide whether this driver can use it:
+ * the structure must lie inside a BAR that exists, be long enough to be
+ * used, and be aligned as 4.1.4.3 (common: 4 bytes), 4.1.4.4 (notify: 2)
+ * and 4.1.4.6 (device: 4) require. The capability is device input like
+ * everything else; one that fails is reported and skipped, and the next of
+ * its type is tried (4.1.4.1: the first one the driver can use).
+ */
+static bool read_cap(struct virtio_device *vdev, u8 pos, struct vp_cap *c)
+{
+	static const u32 min_len[] = {
+		[VIRTIO_PCI_CAP_COMMON_CFG] = COMMON_CFG_MIN_LEN,
+		[VIRTIO_PCI_CAP_NOTIFY_CFG] = 2,
+		[VIRTIO_PCI_CAP_ISR_CFG] = 1,
+		[VIRTIO_PCI_CAP_DEVICE_CFG] = 0,
+	};
+	static const u32 align[] = {
+		[VIRTIO_PCI_CAP_COMMON_CFG] = 4,
+		[VIRTIO_PCI_CAP_NOTIFY_CFG] = 2,
+		[VIRTIO_PCI_CAP_ISR_CFG] = 1,
+		[VIRTIO_PCI_CAP_DEVICE_CFG] = 4,
+	};
+	struct pci_dev *pci = vdev->pci;
+	u8 cap_len = pci_read8(pci, pos + CAP_LEN);
+	const char *what;
+
+	c->pos = pos;
+	c->type = pci_read8(pci, pos + CAP_CFG_TYPE);
+	if (c->type < VIRTIO_PCI_CAP_COMMON_CFG || c->type > VIRTIO_PCI_CAP_DEVICE_CFG)
+		return false; /* PCI_CFG, or a type this driver does not know (4.1.4) */
+	what = cap_names[c->type];
+	if (cap_len < VIRTIO_PCI_CAP_SIZE ||
+	    (c->type == VIRTIO_PCI_CAP_NOTIFY_CFG && cap_len < VIRTIO_PCI_NOTIFY_CAP_SIZE) ||
+	    pos + cap_len > PCI_CFG_SPACE_SIZE) {
+		pr_warn("%s: %s capability at %#x: cap_len %u is too short or overruns "
+			"configuration space; skipped",
+			vdev->name, what, pos, cap_len);
+		return false;
 	}
-	b = &pci->bar[bar];
-	if (length < min_len || (u64)offset + length > b->size) {
-		pr_err("%s: %s capability (offset %#x, length %#x) does not fit BAR%u (size %#lx)",
-		       vdev->name, what, offset, length, bar, b->size);
-		return -EINVAL;
+	c->bar = pci_read8(pci, pos + CAP_BAR);
+	c->offset = pci_read32(pci, pos + CAP_OFFSET);
+	c->length = pci_read32(pci, pos + CAP_LENGTH);
+	if (c->bar >= PCI_MAX_BARS || !pci->bar[c->bar].size) {
+		pr_warn("%s: %s capability at %#x names BAR%u, which does not exist; skipped",
+			vdev->name, what, pos, c->bar);
+		return false;
 	}
-	r->length = length;
-	if (b->io) {
+	c->b = &pci->bar[c->bar];
+	if (c->length < min_len[c->type] || (u64)c->offset + c->length > c->b->size ||
+	    c->offset % align[c->type]) {
+		pr_warn("%s: %s capability at %#x (offset %#x, length %#x) does not fit BAR%u "
+			"(size %#lx) as a %u-aligned structure of at least %u bytes; skipped",
+			vdev->name, what, pos, c->offset, c->length, c->bar, c->b->size,
+			align[c->type], min_len[c->type]);
+		return false;
+	}
+	return true;
+}
+
+static bool caps_overlap(const struct vp_cap *a, const struct vp_cap *b)
+{
+	return a->bar == b->bar && a->length && b->length &&
+	       (u64)a->offset < (u64)b->offset + b->length &&
+	       (u64)b->offset < (u64)a->offset + a->length;
+}
+
+static int map_cap(struct virtio_device *vdev, const struct vp_cap *c, struct virtio_pci_region *r)
+{
+	r->length = c->length;
+	if (c->b->io) {
 		r->io = true;
-		r->port = (u16)(b->addr + offset);
+		r->port = (u16)(c->b->addr + c->offset);
 		return 0;
 	}
-	u8 *base = pci_iomap(pci, bar);
+	u8 *base = pci_iomap(vdev->pci, c->bar);
 	if (!base)
 		return -ENODEV;
-	r->mmio = base + offset;
+	r->mmio = base + c->offset;
 	return 0;
 }
 
+/*
+ * The modern interface (4.1.4): the structures its vendor capabilities
+ * point at. The list is walked once, with a bound, so a list that loops
+ * ends; -ENODEV when there is no common configuration capability at all
+ * (a legacy device), -EINVAL when the capabilities are there but unusable.
+ */
 static int probe_modern(struct virtio_device *vdev)
 {
 	struct pci_dev *pci = vdev->pci;
-	u8 common = 0, notify = 0, isr = 0, device = 0;
+	u8 pos[PCI_CAP_MAX_COUNT];
+	unsigned n = pci_find_capabilities(pci, PCI_CAP_ID_VNDR, pos, ARRAY_SIZE(pos));
+	struct vp_cap found[VIRTIO_PCI_CAP_DEVICE_CFG + 1] = {0}, c;
+	bool any_common = false;
+	u32 mult;
 	int err;
 
-	for (u8 cap = pci_find_capability(pci, PCI_CAP_ID_VNDR); cap;
-	     cap = pci_find_next_capability(pci, pci_read8(pci, cap + 1), PCI_CAP_ID_VNDR)) {
-		u8 type = pci_read8(pci, cap + CAP_CFG_TYPE);
-		u8 bar = pci_read8(pci, cap + CAP_BAR);
-		/* The first capability of each type that we can use wins (4.1.4.1). */
-		if (bar >= PCI_MAX_BARS)
-			continue;
-		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !common)
-			common = cap;
-		else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && !notify)
-			notify = cap;
-		else if (type == VIRTIO_PCI_CAP_ISR_CFG && !isr)
-			isr = cap;
-		else if (type == VIRTIO_PCI_CAP_DEVICE_CFG && !device)
-			device = cap;
+	for (unsigned i = 0; i < n; i++) {
+		if (pci_read8(pci, pos[i] + CAP_CFG_TYPE) == VIRTIO_PCI_CAP_COMMON_CFG)
+			any_common = true;
+		if (read_cap(vdev, pos[i], &c) && !found[c.type].pos)
+			found[c.type] = c;
 	}
-	if (!common)
+	if (!any_common)
 		return -ENODEV;
-	if (!notify || !isr) {
-		pr_err("%s: modern device without %s capability", vdev->name,
-		       !notify ? "a notify" : "an ISR");
+	for (unsigned t = VIRTIO_PCI_CAP_COMMON_CFG; t <= VIRTIO_PCI_CAP_ISR_CFG; t++) {
+		if (!found[t].pos) {
+			pr_err("%s: modern device without a usable %s capability", vdev->name,
+			       cap_names[t]);
+			return -EINVAL;
+		}
+	}
+	/* Two structures in one window would each see the other's accesses. */
+	for (unsigned a = VIRTIO_PCI_CAP_COMMON_CFG; a <= VIRTIO_PCI_CAP_DEVICE_CFG; a++) {
+		for (unsigned b = a + 1; b <= VIRTIO_PCI_CAP_DEVICE_CFG; b++) {
+			if (found[a].pos && found[b].pos && caps_overlap(&found[a], &found[b])) {
+				pr_err("%s: %s structure (BAR%u, offset %#x, length %#x) overlaps "
+				       "the %s structure (offset %#x, length %#x)",
+				       vdev->name, cap_names[a], found[a].bar, found[a].offset,
+				       found[a].length, cap_names[b], found[b].offset,
+				       found[b].length);
+				return -EINVAL;
+			}
+		}
+	}
+	/* 4.1.4.4: an even power of 2, or 0 (every queue at one address). */
+	mult = pci_read32(pci, found[VIRTIO_PCI_CAP_NOTIFY_CFG].pos + CAP_NOTIFY_OFF_MULTIPLIER);
+	if (mult && (mult < 2 || !is_power_of_2(mult))) {
+		pr_err("%s: notify_off_multiplier %u is not 0 or an even power of two", vdev->name,
+		       mult);
 		return -EINVAL;
 	}
-	if ((err = map_cap(vdev, common, &vdev->common, "common", COMMON_CFG_MIN_LEN)) ||
-	    (err = map_cap(vdev, notify, &vdev->notify, "notify", 2)) ||
-	    (err = map_cap(vdev, isr, &vdev->isr, "ISR", 1)))
+	if ((err = map_cap(vdev, &found[VIRTIO_PCI_CAP_COMMON_CFG], &vdev->common)) ||
+	    (err = map_cap(vdev, &found[VIRTIO_PCI_CAP_NOTIFY_CFG], &vdev->notify)) ||
+	    (err = map_cap(vdev, &found[VIRTIO_PCI_CAP_ISR_CFG], &vdev->isr)))
 		return err;
-	if (device && (err = map_cap(vdev, device, &vdev->device, "device", 0)))
+	if (found[VIRTIO_PCI_CAP_DEVICE_CFG].pos &&
+	    (err = map_cap(vdev, &found[VIRTIO_PCI_CAP_DEVICE_CFG], &vdev->device)))
 		return err;
-	vdev->notify_off_multiplier = pci_read32(pci, notify + CAP_NOTIFY_OFF_MULTIPLIER);
+	vdev->notify_off_multiplier = mult;
 	vdev->modern = true;
 	return 0;
 }
@@ -256,7 +343,9 @@ int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
 		err = probe_legacy(vdev);
 	if (err)
 		return err;
-	virtio_reset(vdev);
+	err = virtio_reset(vdev);
+	if (err)
+		return err;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
 	if (vdev->modern) {
@@ -288,23 +377,35 @@ void virtio_add_status(struct virtio_device *vdev, u8 bits)
 /*
  * Writing 0 resets the device; a modern driver must then wait until the
  * status reads back 0 (4.1.4.3.2), since the reset may still be in
- * progress. Legacy devices reset synchronously.
+ * progress. A legacy device resets synchronously, so its status reads 0 at
+ * once. Until it does, the device may still use the rings it was given:
+ * the wait is bounded, and a device that never gets there is reported.
  */
-void virtio_reset(struct virtio_device *vdev)
+int virtio_reset(struct virtio_device *vdev)
 {
 	u64 deadline = ktime_get_ns() + RESET_TIMEOUT_MS * NSEC_PER_MSEC;
+	u8 status;
 
 	set_status(vdev, 0);
-	while (vdev->modern && virtio_get_status(vdev) != 0) {
+	while ((status = virtio_get_status(vdev)) != 0) {
 		if (ktime_get_ns() > deadline) {
-			pr_err("%s: device did not finish its reset in %d ms", vdev->name,
-			       RESET_TIMEOUT_MS);
-			break;
+			pr_err("%s: device_status still %#x %d ms after a reset: the reset did "
+			       "not take",
+			       vdev->name, status, RESET_TIMEOUT_MS);
+			return -ETIMEDOUT;
 		}
 		cpu_relax();
 	}
 	/* Reading ISR drops an INTx the device may still hold asserted. */
 	(void)region_read(&vdev->isr, 0, 1);
+	return 0;
+}
+
+void virtio_isolate(struct virtio_device *vdev)
+{
+	pci_clear_master(vdev->pci);
+	pci_intx_enable(vdev->pci, false);
+	release_irqs(vdev);
 }
 
 int virtio_negotiate(struct virtio_device *vdev, u64 driver_features)
@@ -353,20 +454,28 @@ static struct virtio_pci_region config_region(struct virtio_device *vdev)
  * Read a span of device configuration. Modern devices bump
  * config_generation when fields change under us (a resize); re-read until
  * the generation is stable so multi-byte fields are never torn (2.4.1).
- * Reads past the region return zeroes, as a field the device lacks.
+ * A generation that changes on every try is a device gone wrong, not a
+ * reason to spin: after VIRTIO_CREAD_TRIES the read fails. Reads past the
+ * region return zeroes, as a field the device lacks. Any context.
  */
-void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
+int virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
 {
 	struct virtio_pci_region r = config_region(vdev);
 	u8 *out = buf;
 	u8 gen0, gen1;
 
-	do {
+	for (unsigned tries = 0; tries < VIRTIO_CREAD_TRIES; tries++) {
 		gen0 = vdev->modern ? common_read8(vdev, COMMON_CFGGENERATION) : 0;
 		for (unsigned i = 0; i < len; i++)
 			out[i] = offset + i < r.length ? (u8)region_read(&r, offset + i, 1) : 0;
 		gen1 = vdev->modern ? common_read8(vdev, COMMON_CFGGENERATION) : 0;
-	} while (gen0 != gen1);
+		if (gen0 == gen1)
+			return 0;
+	}
+	pr_err("%s: config_generation changed during each of %d reads of the device "
+	       "configuration (last %u, then %u)",
+	       vdev->name, VIRTIO_CREAD_TRIES, gen0, gen1);
+	return -EIO;
 }
 
 static bool vp_notify(struct virtqueue *vq)
@@ -698,6 +807,35 @@ void virtio_del_vqs(struct virtio_device *vdev)
 	vdev->vqs = NULL;
 	vdev->vq_vectors = NULL;
 	vdev->nvqs = 0;
+}
+
+void virtio_abandon_vqs(struct virtio_device *vdev)
+{
+	unsigned n = vdev->nvqs;
+
+	release_irqs(vdev);
+	for (unsigned i = 0; vdev->vqs && i < n; i++)
+		virtqueue_set_broken(vdev->vqs[i]);
+	pr_err("%s: %u virtqueue(s) and their buffers are left allocated: the device may still "
+	       "own them",
+	       vdev->name, n);
+	vdev->vqs = NULL;
+	vdev->vq_vectors = NULL;
+	vdev->nvqs = 0;
+}
+
+void virtio_pci_remove(struct virtio_device *vdev)
+{
+	if (vdev->vqs)
+		virtio_del_vqs(vdev);
+	release_irqs(vdev);
+	if (vdev->intx_vector >= 0) {
+		irq_free_vector(vdev->intx_vector);
+		vdev->intx_vector = -1;
+	}
+	if (vdev->pci->msix_enabled)
+		pci_msix_disable(vdev->pci);
+	pci_clear_master(vdev->pci);
 }
 
 void virtio_device_ready(struct virtio_device *vdev)

@@ -36,6 +36,8 @@
 #define PCI_CAP_ID_MSIX 0x11
 
 #define PCI_MAX_BARS 6
+/* Capabilities that fit above the 64-byte header, 4 bytes each at least. */
+#define PCI_CAP_MAX_COUNT 48
 
 struct pci_bar {
 	u64 addr;
@@ -78,8 +80,16 @@ void pci_write32(const struct pci_dev *d, u16 off, u32 v);
 /* Offset of the first/next capability with @id, 0 when none. */
 u8 pci_find_capability(const struct pci_dev *d, u8 id);
 u8 pci_find_next_capability(const struct pci_dev *d, u8 pos, u8 id);
+/*
+ * Every capability with @id, in list order, into @pos (at most @max); the
+ * count. One walk of at most PCI_CAP_MAX_COUNT entries, so a list that
+ * loops back on itself ends.
+ */
+unsigned pci_find_capabilities(const struct pci_dev *d, u8 id, u8 *pos, unsigned max);
 
 void pci_enable_device(struct pci_dev *d);
+/* Bus mastering off: the function may no longer read or write memory (DMA, MSI). */
+void pci_clear_master(struct pci_dev *d);
 /* Map a memory BAR (above 4 GiB too); NULL for I/O or absent BARs. */
 void *pci_iomap(struct pci_dev *d, unsigned bar);
 

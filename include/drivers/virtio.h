@@ -81,7 +81,18 @@ struct virtio_device {
 int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev);
 bool virtio_pci_is_virtio(const struct pci_dev *pci, u32 *device_id);
 
-void virtio_reset(struct virtio_device *vdev);
+/*
+ * Reset the device and wait, bounded, for the reset to take (2.4): 0 once
+ * it has (the device owns none of the rings or buffers it was given any
+ * more), -ETIMEDOUT with a message when device_status never reads back 0.
+ */
+int virtio_reset(struct virtio_device *vdev);
+/*
+ * For a device whose reset did not take: cut it off as far as the bus
+ * allows. Bus mastering off (it may no longer read or write memory, which
+ * also stops MSI-X), INTx disabled, interrupt handlers released.
+ */
+void virtio_isolate(struct virtio_device *vdev);
 u8 virtio_get_status(struct virtio_device *vdev);
 void virtio_add_status(struct virtio_device *vdev, u8 bits);
 /*
@@ -95,8 +106,12 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned
 	return vdev->features & (1ull << bit);
 }
 
-/* Device-specific configuration, read consistently (config_generation). */
-void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len);
+/*
+ * Device-specific configuration, read consistently (config_generation):
+ * 0, or -EIO (with a message naming config_generation) when the generation
+ * never settled over a bounded number of tries.
+ */
+int virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len);
 
 /*
  * Create @n virtqueues, at most @max_size entries each (0 = the device's
@@ -108,6 +123,14 @@ void virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsign
 int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, void *priv,
 		    unsigned max_size, bool allow_msix, const char *prefix);
 void virtio_del_vqs(struct virtio_device *vdev);
+/*
+ * Forget the virtqueues without freeing them: interrupts released, queues
+ * marked broken and leaked on purpose, because a device that did not reset
+ * may still write them. Says so in the log.
+ */
+void virtio_abandon_vqs(struct virtio_device *vdev);
+/* The device is done with: queues freed, vectors returned, bus mastering off. */
+void virtio_pci_remove(struct virtio_device *vdev);
 void virtio_device_ready(struct virtio_device *vdev);
 const char *virtio_irq_mode_name(enum virtio_irq_mode m);
 /* How queue @i interrupts, for the boot report ("MSI-X vector 34", "INTx"). */

@@ -106,6 +106,14 @@ struct virtblk_config {
  * Pure: the unit tests feed it lying devices.
  */
 int virtblk_parse_config(const char *name, const u8 *raw, u64 features, struct virtblk_config *cfg);
+/*
+ * Check a capacity (512-byte sectors, as the device reports it) for a disk
+ * of @blk_size-byte logical blocks, as at probe and after a configuration
+ * change: -EINVAL, with a message naming it, for one whose byte count
+ * overflows 64 bits; otherwise 0 and *out rounded down to whole blocks
+ * (with a warning when it was not).
+ */
+int virtblk_parse_capacity(const char *name, u64 capacity, u32 blk_size, u64 *out);
 
 struct request;
 struct bio;
@@ -113,7 +121,11 @@ struct gendisk;
 struct request_queue;
 struct virtio_blk;
 
-enum vbr_state { VBR_FREE, VBR_IN_FLIGHT, VBR_DONE, VBR_TIMED_OUT };
+/*
+ * VBR_LEAKED: ended, but the device that held it did not reset and may
+ * still write it, so virtblk_free_req keeps it allocated for good.
+ */
+enum vbr_state { VBR_FREE, VBR_IN_FLIGHT, VBR_DONE, VBR_LEAKED };
 
 /*
  * One request to the device: header (device-readable), data segments, and
@@ -126,7 +138,9 @@ struct virtblk_req {
 	struct virtio_blk_discard_write_zeroes dwz;
 	u8 status;
 	u8 vq_index;
-	u8 state; /* enum vbr_state */
+	u8 state;      /* enum vbr_state */
+	bool data_out; /* the data segments are device-readable */
+	int error;     /* set when the driver ends it (timeout, broken device) */
 	struct virtio_blk *vblk;
 	struct request *req;
 	struct bio *bio;
@@ -136,7 +150,7 @@ struct virtblk_req {
 	u32 used_len;
 	u64 submit_ns;
 	struct list_head list; /* in flight, then on the done list */
-	unsigned nsg;
+	unsigned nsg;	       /* data segments, sg[1..nsg] */
 	struct scatterlist sg[];
 };
 
@@ -148,9 +162,12 @@ struct virtio_blk_stats {
 	u64 completions;
 	u64 ioerr;
 	u64 unsupp;
+	u64 short_reads; /* modern device, read: used length short of data + status */
 	u64 resets;
-	u64 late_completions;
-	u64 rekicks; /* notifications repeated for a stalled queue */
+	u64 late_completions; /* timed out, but found completed when the device was reset */
+	u64 aborted;	      /* ended with EIO because the device broke */
+	u64 rekicks;	      /* notifications repeated for a stalled queue */
+	u64 lost_irqs;	      /* stalled queues whose used buffers no interrupt announced */
 	u64 backlog_waits;
 };
 
@@ -169,7 +186,9 @@ struct virtio_blk {
 	struct virtio_device vdev;
 	struct gendisk *disk;
 	struct request_queue *queue;
-	bool broken;
+	bool broken; /* new I/O fails; what the device holds is being ended */
+	bool dead;   /* broken, and everything it held has ended; no queues */
+	bool leaked; /* its reset did not take: rings and requests kept, never freed */
 
 	struct virtblk_config cfg; /* validated device configuration */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
@@ -195,6 +214,8 @@ struct virtio_blk {
 	u64 timeout_ns;
 	/* Progress watch for lost notifications (virtblk_stall_check). */
 	u64 reaped, reaped_seen, stall_since_ns;
+	u64 reaped_at_reset; /* a second timeout with no completion since: give up */
+	u64 raw_checked_ns;  /* when the raw poller last watched its queue */
 };
 
 /*
@@ -206,6 +227,8 @@ struct virtio_blk {
 int virtblk_set_ring(const char *disk, enum virtblk_ring ring);
 
 int virtio_blk_init(void);
+/* Every disk removed (its device reset, its memory freed); for host tests. */
+void virtio_blk_exit(void);
 unsigned virtio_blk_count(void);
 struct virtio_blk *virtio_blk_at(unsigned i);
 struct virtio_blk *virtio_blk_find(const char *name);
@@ -217,7 +240,11 @@ int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth);
  * Raw access, for the benchmark's ceiling (path=raw) and for driver
  * self-checks: no block layer, no interrupts. virtblk_raw_begin() drains
  * and turns callbacks off; submit adds one request to queue 0 (kicked by
- * virtblk_raw_kick); poll reaps finished ones through their ->done.
+ * virtblk_raw_kick); poll reaps finished ones through their ->done, and
+ * watches the queue as the timer does the others': a stall is re-notified,
+ * a request older than the timeout resets the device, and a broken
+ * device's requests (those submitted later too) end with EIO at the next
+ * poll. A caller polls until every request it submitted has ended.
  */
 struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg);
 void virtblk_free_req(struct virtblk_req *vbr);

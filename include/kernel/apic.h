@@ -7,6 +7,7 @@
 #ifndef KERNEL_APIC_H
 #define KERNEL_APIC_H
 
+#include "kernel/io.h"
 #include "kernel/types.h"
 
 /* The boot CPU: the 8259s masked, the IOAPICs found and masked, its LAPIC. */
@@ -33,18 +34,9 @@ void lapic_timer_periodic(u8 vector, u32 initial_count, u32 divide);
 u32 lapic_timer_current(void);
 void lapic_timer_stop(void);
 
-/*
- * Route a GSI to @vector on this CPU with the given trigger mode and
- * polarity, unmasked. Returns -ENODEV when no IOAPIC serves the GSI.
- */
-int ioapic_route(u32 gsi, u8 vector, bool level, bool active_low);
+/* ioapic_route, ioapic_route_isa, msi_address and msi_data are in kernel/io.h. */
 void ioapic_mask(u32 gsi, bool masked);
-/* Route an ISA IRQ, honouring the MADT's overrides; returns the GSI or <0. */
-int ioapic_route_isa(u8 irq, u8 vector);
-
-/* MSI/MSI-X message for @vector, fixed delivery to this CPU (or to @apic_id). */
-u64 msi_address(void);
+/* MSI/MSI-X message for @vector to the CPU with @apic_id. */
 u64 msi_address_apic(u32 apic_id);
-u32 msi_data(u8 vector);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef KERNEL_INTERRUPT_H
 #define KERNEL_INTERRUPT_H
 
+#include "kernel/io.h"
 #include "kernel/types.h"
 
 struct pt_regs {
@@ -17,29 +18,17 @@ struct pt_regs {
 	u64 rip, cs, rflags, rsp, ss;
 };
 
-#define IRQ_NONE 0
-#define IRQ_HANDLED 1
-
 #define IRQ_VECTOR_FIRST 0x30
 #define IRQ_VECTOR_LAST 0xdf
 #define TIMER_VECTOR 0xef
 /* 0xf0.. : inter-processor interrupts (include/kernel/smp.h). */
 #define SPURIOUS_VECTOR 0xff
 
-typedef int (*irq_handler_t)(int vector, void *data);
-
 /* The boot CPU: the IDT, then traps_init_cpu. */
 void traps_init(void);
 /* Every CPU: its own GDT and TSS (with its IST stacks), and the IDT. */
 void traps_init_cpu(void);
-/* A free device vector, or -ENOSPC. */
-int irq_alloc_vector(void);
-/* Give back a vector that no handler uses any more. */
-void irq_free_vector(int vector);
-/* Several handlers may share a vector (INTx lines are shared). */
-int request_irq(int vector, irq_handler_t handler, void *data, const char *name);
-/* Remove the handler; outside interrupt context, waits for other CPUs to leave it. */
-void free_irq(int vector, void *data);
+/* irq_alloc_vector, request_irq, free_irq and the rest are in kernel/io.h. */
 /* Wait until no CPU runs a handler of @vector. */
 void synchronize_irq(int vector);
 /* Interrupts taken on @vector: on every CPU, or on one. */

@@ -7,9 +7,9 @@
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
 
+#include "kernel/io.h"
 #include "kernel/types.h"
 
-/* Returns the virtual address of @phys (equal to it), or NULL on failure. */
-void *ioremap(phys_addr_t phys, size_t size);
+/* ioremap() is declared in kernel/io.h. */
 
 #endif
