@@ -102,7 +102,7 @@ check("a file-only word on null-co is refused", "no meaning for image null" in (
 for text, want in (("[a]\nimage = tmpfs\nbogus = 1\n", "unknown key 'bogus'"),
                    ("[a]\nlike = nothing\n", "like = nothing: no configuration [nothing]"),
                    ("[a]\njob = rw=read\n", "has no image"),
-                   ("[a]\nimage = tmpfs\nfio = job.fio\n", "'fio' (a fio job file) is not supported yet")):
+                   ("[a]\nimage = tmpfs\nfio = job.fio\n", "fio = job.fio: no such job file")):
     try:
         suite(text)
         check(f"syntax error: {want}", False, "accepted")
