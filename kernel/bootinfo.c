@@ -62,8 +62,18 @@ struct mb2_mmap_entry {
 
 static void copy_cmdline(const char *s)
 {
-	if (s)
-		strncpy(boot_info_parsed.cmdline, s, BOOT_CMDLINE_MAX - 1);
+	if (!s)
+		return;
+	strncpy(boot_info_parsed.cmdline, s, BOOT_CMDLINE_MAX - 1);
+	boot_info_parsed.cmdline_too_long = strnlen(s, BOOT_CMDLINE_MAX) == BOOT_CMDLINE_MAX;
+}
+
+static bool printable(u32 word)
+{
+	for (int i = 0; i < 4; i++, word >>= 8)
+		if ((word & 0xff) < 0x20 || (word & 0xff) > 0x7e)
+			return false;
+	return true;
 }
 
 static void add_mmap(u64 addr, u64 len, u32 type)
@@ -87,6 +97,16 @@ static int parse_pvh(u32 phys)
 
 	if (si->magic != HVM_START_MAGIC) {
 		pr_err("boot: PVH start info magic %#x, expected %#x", si->magic, HVM_START_MAGIC);
+		/*
+		 * QEMU's PVH loader puts the start information right after a
+		 * command-line area of about 4 KiB: a longer -append overwrites
+		 * it with text. Say so, and how to pass a long line.
+		 */
+		if (printable(si->magic))
+			pr_err("boot: it reads as text: the -append command line is longer than "
+			       "QEMU's PVH loader holds (about 4 KiB); pass it through fw_cfg "
+			       "instead (-fw_cfg name=opt/vblk/cmdline,file=FILE, as tools/run "
+			       "--cmdline-file does)");
 		return -EINVAL;
 	}
 	boot_info_parsed.loader = "PVH";

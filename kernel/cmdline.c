@@ -10,9 +10,10 @@
 
 #define U64_MAX (~(u64)0)
 
+/* Spaces, tabs and line ends: a command line from a file may span lines. */
 static bool is_blank(char c)
 {
-	return c == ' ' || c == '\t';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 static char to_lower(char c)

@@ -11,6 +11,7 @@
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/fpu.h"
+#include "kernel/fw_cfg.h"
 #include "kernel/hypervisor.h"
 #include "kernel/interrupt.h"
 #include "kernel/kernel.h"
@@ -84,6 +85,32 @@ static void print_cpu(void)
 		       "guest's memory fences; boot with -smp N,maxcpus=2 or more\n");
 }
 
+/*
+ * A command line too long for -append comes as the fw_cfg file
+ * opt/vblk/cmdline, and continues the loader's line.
+ */
+static void cmdline_from_fw_cfg(void)
+{
+	static char text[BOOT_CMDLINE_MAX];
+	char *line = boot_info_parsed.cmdline;
+	size_t have = strlen(line);
+	long n = fw_cfg_read_file("opt/vblk/cmdline", text, sizeof(text) - 1);
+
+	if (n == -ENODEV || n == -ENOENT)
+		return;
+	if (n < 0)
+		kernel_exit_fail("fw_cfg opt/vblk/cmdline: longer than %zu bytes", sizeof(text) - 1);
+	text[n] = '\0';
+	if (have + 1 + (size_t)n >= BOOT_CMDLINE_MAX)
+		kernel_exit_fail("the command line (%zu bytes with fw_cfg's %ld) is longer than %d "
+				 "bytes",
+				 have + 1 + (size_t)n, n, BOOT_CMDLINE_MAX - 1);
+	if (have)
+		line[have++] = ' ';
+	memcpy(line + have, text, (size_t)n + 1);
+	printk("cmdline: %ld bytes from fw_cfg opt/vblk/cmdline\n", n);
+}
+
 void kmain(u32 proto, u32 info)
 {
 	int err;
@@ -98,6 +125,9 @@ void kmain(u32 proto, u32 info)
 	if (bootinfo_parse(proto, info))
 		kernel_exit_fail("boot information unusable");
 	printk("vblk: x86_64 virtio-blk unikernel, booted by %s\n", boot_info_parsed.loader);
+	if (boot_info_parsed.cmdline_too_long)
+		kernel_exit_fail("the command line is longer than %d bytes", BOOT_CMDLINE_MAX - 1);
+	cmdline_from_fw_cfg();
 	printk("cmdline: %s\n", boot_info_parsed.cmdline);
 
 	memory_init();

@@ -9,7 +9,8 @@
 #include "kernel/types.h"
 
 #define BOOT_MMAP_MAX 64
-#define BOOT_CMDLINE_MAX 4096
+/* As long as the parsed command line may be (CMDLINE_MAX_TEXT). */
+#define BOOT_CMDLINE_MAX 65536
 
 enum { MEM_USABLE = 1, MEM_RESERVED = 2, MEM_ACPI = 3, MEM_NVS = 4 };
 
@@ -22,6 +23,7 @@ struct boot_mmap_entry {
 struct boot_info {
 	const char *loader;
 	char cmdline[BOOT_CMDLINE_MAX];
+	bool cmdline_too_long; /* the loader's line did not fit */
 	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
 	unsigned mmap_count;
 	u64 rsdp;	  /* physical address, 0 when the loader gave none */

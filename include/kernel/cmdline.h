@@ -4,7 +4,7 @@
  *
  *   BOOT_IMAGE=/boot/kernel.elf vda.path=bio rw=write bs=4k -- rw=read bs=4k
  *
- * Tokens are separated by spaces and tabs. A token is "key=value" or a bare
+ * Tokens are separated by spaces, tabs and line ends. A token is "key=value" or a bare
  * "key" (value ""); double quotes in a value group words ("a b") and are
  * removed. A lone "--" or "++" ends one group (a job) and starts the next;
  * the group remembers which separator started it (the job engine runs a job
