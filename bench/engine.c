@@ -342,7 +342,7 @@ static void io_u_submit_bios(struct job *j, struct io_u *u)
 
 		bio->bi_disk = j->disk;
 		bio->bi_sector = (u->offset + done) >> SECTOR_SHIFT;
-		bio->bi_rw = op;
+		bio->bi_rw = op | (j->spec->hipri ? REQ_HIPRI : 0);
 		bio->bi_end_io = job_bio_end_io;
 		bio->bi_private = u;
 		if (dataless) {
@@ -632,6 +632,17 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 		return;
 	}
 	/*
+	 * fio's hipri: completions are polled for, never waited on (on a disk
+	 * with poll queues there is no interrupt to wait for).
+	 */
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->state != JOB_DONE && j->spec->hipri && j->in_flight) {
+			disk_poll(j->disk, true);
+			polling = true;
+		}
+	}
+	/*
 	 * Hybrid polling: for a short window after the last completion, reap
 	 * the device's rings instead of halting and waiting for its interrupt
 	 * (under emulation, delivering one costs far more than a few polls).
@@ -735,11 +746,12 @@ int engine_run(struct job **jobs, unsigned n)
 		struct job *j = jobs[i];
 		const struct job_spec *s = j->spec;
 
-		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s\n", j->name, rw_names[s->rw],
+		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s\n", j->name, rw_names[s->rw],
 		       s->filename, s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1],
 		       s->iodepth, s->verify ? ", verify crc32c" : "",
-		       s->numjobs > 1 ? ", one of numjobs" : "");
-		if (j->raw && virtblk_raw_begin(j->raw))
+		       s->numjobs > 1 ? ", one of numjobs" : "",
+		       s->hipri ? ", hipri (polled)" : "");
+		if (j->raw && virtblk_raw_begin(j->raw, s->hipri))
 			job_failf(j, "%s is not usable", s->filename);
 		j->start_ns = now;
 		j->rate_start_ns = now;
@@ -813,7 +825,7 @@ int engine_run(struct job **jobs, unsigned n)
 		struct job *j = jobs[i];
 		if (j->raw)
 			virtblk_raw_end(j->raw);
-		if (j->poll_ns)
+		if (j->poll_ns || j->spec->hipri)
 			disk_poll(j->disk, false);
 	}
 	return 0;

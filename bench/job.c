@@ -73,6 +73,7 @@ static const char *const job_keys[] = {
 	"fsync",
 	"flush_trace",
 	"poll_us",
+	"hipri",
 	"watchdog",
 	"percentile_list",
 	"clat_percentiles",
@@ -789,6 +790,12 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		if (parse_u64(v, &n) || n > 86400)
 			return kernel_fail("watchdog=%s: expected seconds (0: off)", v);
 		s->watchdog_s = (u32)n;
+	}
+	if ((v = get(&p, "hipri"))) {
+		bool b = true;
+		if (*v && parse_bool(v, &b))
+			return kernel_fail("hipri=%s: expected 1 or 0", v);
+		s->hipri = b;
 	}
 	if ((v = get(&p, "continue_on_error"))) {
 		if (strcmp(v, "none") && strcmp(v, "io") && strcmp(v, "all"))

@@ -163,12 +163,42 @@ void disk_drain(struct gendisk *disk)
 
 /*
  * Disk settings that decide how a virtio disk is probed: its ring layout
- * (vdX.ring=split|packed, auto by default). They reach the driver before
- * it looks at the devices; whether their disks exist is known only after.
+ * (vdX.ring=split|packed, auto by default) and its poll queues
+ * (vdX.poll_queues=N, Linux's virtio_blk.poll_queues). They reach the
+ * driver before it looks at the devices; whether their disks exist is
+ * known only after.
  */
 static bool is_probe_setting(const char *key)
 {
-	return !strcmp(key, "ring");
+	return !strcmp(key, "ring") || !strcmp(key, "poll_queues");
+}
+
+static int probe_setting(const char *name, const char *key, const char *full, const char *value)
+{
+	int err;
+	u64 n;
+
+	if (!strcmp(key, "poll_queues")) {
+		if (parse_u64(value, &n) || n >= VIRTBLK_MAX_QUEUES)
+			return kernel_fail("%s=%s: expected a number of queues from 0 to %d", full,
+					   value, VIRTBLK_MAX_QUEUES - 1);
+		err = virtblk_set_poll_queues(name, (unsigned)n);
+	} else {
+		enum virtblk_ring ring;
+
+		if (!strcmp(value, "split"))
+			ring = VIRTBLK_RING_SPLIT;
+		else if (!strcmp(value, "packed"))
+			ring = VIRTBLK_RING_PACKED;
+		else if (!strcmp(value, "auto"))
+			ring = VIRTBLK_RING_AUTO;
+		else
+			return kernel_fail("%s=%s: expected split, packed or auto", full, value);
+		err = virtblk_set_ring(name, ring);
+	}
+	if (err)
+		return kernel_fail("%s: only virtio disks (vda, vdb, ...) have this setting", full);
+	return 0;
 }
 
 /* Split "vda.ring" into the disk's name and the key; false when not of that shape. */
@@ -189,27 +219,16 @@ static int apply_probe_settings(struct cmdline *cl)
 	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
 		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
 			struct cmdline_param *p = cmdline_at(cl, g, i);
-			enum virtblk_ring ring;
 			const char *key;
 			char name[16];
+			int err;
 
 			if (!split_disk_key(p->key, name, sizeof(name), &key) ||
 			    !is_probe_setting(key))
 				continue;
-			if (!strcmp(p->value, "split"))
-				ring = VIRTBLK_RING_SPLIT;
-			else if (!strcmp(p->value, "packed"))
-				ring = VIRTBLK_RING_PACKED;
-			else if (!strcmp(p->value, "auto"))
-				ring = VIRTBLK_RING_AUTO;
-			else
-				return kernel_fail("%s=%s: expected split, packed or auto", p->key,
-						   p->value);
-			if (virtblk_set_ring(name, ring))
-				return kernel_fail(
-					"%s: only virtio disks (vda, vdb, ...) have this "
-					"setting",
-					p->key);
+			err = probe_setting(name, key, p->key, p->value);
+			if (err)
+				return err;
 		}
 	}
 	return 0;

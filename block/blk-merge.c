@@ -180,6 +180,8 @@ bool blk_rq_merge_ok(struct request *rq, struct bio *bio)
 		return false;
 	if (req_op(rq) != bio_op(bio) || rq->rq_disk != bio->bi_disk)
 		return false;
+	if ((rq->cmd_flags ^ bio->bi_rw) & REQ_HIPRI)
+		return false;
 	return true;
 }
 
@@ -297,6 +299,8 @@ static bool attempt_merge(struct request_queue *q, struct request *rq, struct re
 	if (!rq_mergeable(rq) || !rq_mergeable(next))
 		return false;
 	if (req_op(rq) != req_op(next) || rq->rq_disk != next->rq_disk)
+		return false;
+	if ((rq->cmd_flags ^ next->cmd_flags) & REQ_HIPRI)
 		return false;
 	if (rq_end_sector(rq) != blk_rq_pos(next))
 		return false;

@@ -45,6 +45,7 @@ static struct timer_list timeout_timer;
 
 /* Probe-time settings, by the disk's letter (vda is 0), given before probing. */
 static enum virtblk_ring ring_setting[VIRTBLK_MAX_DISKS];
+static unsigned poll_setting[VIRTBLK_MAX_DISKS];
 
 static const u64 driver_features =
 	(1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
@@ -228,8 +229,15 @@ static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size,
 	if (err)
 		return err;
 	vdev->config_changed = virtblk_config_changed;
-	err = virtio_find_vqs(vdev, vblk->cfg.num_queues, virtblk_done, vblk, max_queue_size,
-			      allow_msix, vblk->name);
+	/* Linux clamps poll_queues to leave one queue; we say so and refuse. */
+	if (vblk->poll_queues >= vblk->cfg.num_queues) {
+		pr_err("%s: poll_queues=%u needs more queues than that, one at least for "
+		       "interrupts; the device has %u (QEMU's num-queues)",
+		       vblk->name, vblk->poll_queues, vblk->cfg.num_queues);
+		return -EINVAL;
+	}
+	err = virtio_find_vqs(vdev, vblk->cfg.num_queues, vblk->poll_queues, virtblk_done, vblk,
+			      max_queue_size, allow_msix, vblk->name);
 	if (err)
 		return err;
 	err = clamp_seg_max(vblk);
@@ -288,6 +296,7 @@ static int status_to_errno(u8 status)
 static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned ndata,
 			   bool data_out)
 {
+	unsigned nio = vblk->vdev.nvqs - vblk->poll_queues;
 	unsigned out = 1 + (data_out ? ndata : 0);
 	unsigned in = 1 + (data_out ? 0 : ndata);
 	struct virtqueue *vq;
@@ -297,7 +306,13 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 
 	if (vblk->broken || !vblk->vdev.nvqs)
 		return -EIO;
-	qi = vblk->raw_mode ? 0 : vblk->next_vq++ % vblk->vdev.nvqs;
+	/* Polled requests to the poll queues when there are any, the rest to the others. */
+	if (vblk->raw_mode)
+		qi = vblk->raw_vq;
+	else if (vbr->hipri && vblk->poll_queues)
+		qi = nio + vblk->next_poll_vq++ % vblk->poll_queues;
+	else
+		qi = vblk->next_vq++ % nio;
 	vq = vblk->vdev.vqs[qi];
 	vbr->nsg = ndata;
 	vbr->data_out = data_out;
@@ -477,7 +492,8 @@ static void virtblk_done(struct virtqueue *vq)
  * poll_fn: while the caller spins, the device's interrupts stay off and
  * the rings are reaped here; before the caller halts, they are re-armed
  * with the same re-check that virtblk_done uses, so no completion is
- * left waiting for an interrupt that will not come.
+ * left waiting for an interrupt that will not come. Poll queues have no
+ * interrupt to re-arm: they are reaped on every call.
  */
 static int virtblk_poll(struct request_queue *q, bool spin)
 {
@@ -492,8 +508,10 @@ static int virtblk_poll(struct request_queue *q, bool spin)
 	}
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
 		struct virtqueue *vq = vblk->vdev.vqs[i];
-		if (spin) {
-			if (!vblk->polling)
+		bool poll_queue = i >= vblk->vdev.nvqs - vblk->poll_queues;
+
+		if (spin || poll_queue) {
+			if (!vblk->polling && !poll_queue)
 				virtqueue_disable_cb(vq);
 			found += virtblk_reap(vblk, vq, &any);
 			continue;
@@ -658,6 +676,7 @@ static void virtblk_request(struct request_queue *q)
 			break;
 		}
 		vbr->req = rq;
+		vbr->hipri = rq->cmd_flags & REQ_HIPRI;
 		nsg = vbr_prepare(vblk, vbr, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq));
 		if (nsg == 0 && req_op(rq) != REQ_OP_FLUSH)
 			nsg = blk_rq_map_sg(q, rq, vbr->sg + 1);
@@ -732,6 +751,7 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
 	if (!vbr)
 		return -ENOSPC;
 	vbr->bio = bio;
+	vbr->hipri = bio->bi_rw & REQ_HIPRI;
 	nsg = vbr_prepare(vblk, vbr, bio_op(bio), bio->bi_sector, bio->bi_size);
 	if (nsg < 0) {
 		virtblk_free_req(vbr);
@@ -981,7 +1001,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 		if (virtblk_init_device(vblk, 0, true))
 			why = "re-initialisation after reset failed";
 		else if (vblk->raw_mode)
-			virtqueue_disable_cb(vdev->vqs[0]);
+			virtqueue_disable_cb(vdev->vqs[vblk->raw_vq]);
 	}
 	vblk->reaped_at_reset = vblk->reaped;
 	if (why) {
@@ -1128,7 +1148,7 @@ static void virtblk_timeout_check(struct timer_list *t)
  * timeouts, since no timer runs while it spins.
  */
 
-int virtblk_raw_begin(struct virtio_blk *vblk)
+int virtblk_raw_begin(struct virtio_blk *vblk, bool hipri)
 {
 	if (vblk->broken)
 		return -EIO;
@@ -1137,19 +1157,24 @@ int virtblk_raw_begin(struct virtio_blk *vblk)
 	wait_until(vblk->in_flight == 0 || vblk->broken);
 	if (vblk->broken)
 		return -EIO;
+	/* A poll queue needs no callbacks turned off: it has none. */
+	vblk->raw_vq = hipri && vblk->poll_queues ? vblk->vdev.nvqs - vblk->poll_queues : 0;
 	vblk->raw_mode = true;
 	vblk->raw_checked_ns = ktime_get_ns();
-	virtqueue_disable_cb(vblk->vdev.vqs[0]);
+	virtqueue_disable_cb(vblk->vdev.vqs[vblk->raw_vq]);
 	return 0;
 }
 
 void virtblk_raw_end(struct virtio_blk *vblk)
 {
+	struct virtqueue *vq = vblk->vdev.nvqs ? vblk->vdev.vqs[vblk->raw_vq] : NULL;
+
 	vblk->raw_mode = false;
+	vblk->raw_vq = 0;
 	if (!vblk->vdev.nvqs)
 		return;
-	if (!virtqueue_enable_cb(vblk->vdev.vqs[0]))
-		virtblk_done(vblk->vdev.vqs[0]);
+	if (!vq->polled && !virtqueue_enable_cb(vq))
+		virtblk_done(vq);
 }
 
 int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type, u64 sector,
@@ -1189,12 +1214,12 @@ void virtblk_raw_kick(struct virtio_blk *vblk)
 
 unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 {
+	struct virtqueue *vq = vblk->vdev.nvqs ? vblk->vdev.vqs[vblk->raw_vq] : NULL;
 	struct virtblk_req *vbr;
 	unsigned n = 0;
 	u32 len;
 
-	while (!vblk->broken && vblk->vdev.nvqs &&
-	       (vbr = virtqueue_get_buf(vblk->vdev.vqs[0], &len))) {
+	while (!vblk->broken && vq && (vbr = virtqueue_get_buf(vq, &len))) {
 		unsigned long flags = local_irq_save();
 		list_del_init(&vbr->list);
 		vblk->in_flight--;
@@ -1206,7 +1231,7 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 		vbr->done(vbr, vbr_result(vbr));
 		n++;
 	}
-	if (vblk->vdev.nvqs && virtqueue_is_broken(vblk->vdev.vqs[0]))
+	if (vq && virtqueue_is_broken(vq))
 		mark_broken(vblk, "bad used ring entry");
 	if (vblk->broken && !vblk->dead)
 		virtblk_abort(vblk);
@@ -1244,6 +1269,13 @@ void virtblk_print_stats(struct virtio_blk *vblk)
 	       vblk->name, s.requests, s.completions, s.flushes, s.ioerr, s.unsupp, s.short_reads,
 	       s.resets, s.late_completions, s.aborted, s.rekicks, s.lost_irqs, s.backlog_waits,
 	       s.kicks, s.irqs, vblk->broken ? " (broken)" : "");
+	/* Per queue, where there is more than one (since the last reset). */
+	for (unsigned i = 0; vblk->vdev.nvqs > 1 && i < vblk->vdev.nvqs; i++) {
+		struct virtqueue *vq = vblk->vdev.vqs[i];
+
+		printk("%s: kicks %lu irqs %lu%s\n", vq->name, vq->num_kicks, vq->num_irqs,
+		       vq->polled ? " (poll queue)" : "");
+	}
 }
 
 /* ---------------------------------------------------------------------------
@@ -1366,7 +1398,7 @@ static void print_disk(struct virtio_blk *vblk)
 	       vblk->cfg.writeback ? "writeback" : "writethrough");
 	for (unsigned i = 0; i < vdev->nvqs; i++) {
 		struct virtqueue *vq = vdev->vqs[i];
-		char irq[48];
+		char irq[80];
 
 		virtio_vq_irq_name(vdev, i, irq, sizeof(irq));
 		printk("%s: %s ring, %u entries, %s\n", vq->name, virtqueue_layout_name(vq),
@@ -1457,6 +1489,7 @@ static int virtblk_probe(struct pci_dev *pci)
 	tasklet_init(&vblk->done_tasklet, virtblk_complete_tasklet, vblk);
 	vblk->timeout_ns = VIRTBLK_DEFAULT_TIMEOUT_NS;
 	vblk->ring = ring_setting[nr_disks];
+	vblk->poll_queues = poll_setting[nr_disks];
 	/* A failed disk keeps its name, so vdb stays vdb when vda is broken. */
 	disks[nr_disks++] = vblk;
 
@@ -1498,6 +1531,16 @@ int virtblk_set_ring(const char *disk, enum virtblk_ring ring)
 	if (i < 0)
 		return i;
 	ring_setting[i] = ring;
+	return 0;
+}
+
+int virtblk_set_poll_queues(const char *disk, unsigned n)
+{
+	int i = disk_letter(disk);
+
+	if (i < 0)
+		return i;
+	poll_setting[i] = n;
 	return 0;
 }
 

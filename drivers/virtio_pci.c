@@ -499,8 +499,9 @@ static int vp_intx_interrupt(int vector, void *data)
 		if (vdev->config_changed)
 			vdev->config_changed(vdev);
 	}
+	/* Poll queues have their poller; a notification for one is ignored. */
 	if (isr & VIRTIO_PCI_ISR_QUEUE) {
-		for (unsigned i = 0; i < vdev->nvqs; i++)
+		for (unsigned i = 0; i < vdev->nvqs - vdev->npoll; i++)
 			vring_interrupt(vector, vdev->vqs[i]);
 	}
 	return IRQ_HANDLED;
@@ -516,7 +517,7 @@ static int vp_shared_vq_interrupt(int vector, void *data)
 	struct virtio_device *vdev = data;
 	int ret = IRQ_NONE;
 
-	for (unsigned i = 0; i < vdev->nvqs; i++)
+	for (unsigned i = 0; i < vdev->nvqs - vdev->npoll; i++)
 		ret |= vring_interrupt(vector, vdev->vqs[i]);
 	return ret;
 }
@@ -641,7 +642,8 @@ static void enable_queues(struct virtio_device *vdev)
 static int setup_msix(struct virtio_device *vdev, bool per_vq)
 {
 	struct pci_dev *pci = vdev->pci;
-	unsigned need = per_vq ? vdev->nvqs + 1 : 2;
+	unsigned nio = vdev->nvqs - vdev->npoll;
+	unsigned need = per_vq ? nio + 1 : 2;
 	int table = pci->msix_enabled ? pci->msix_size : pci_msix_enable(pci);
 
 	if (table < 0 || (unsigned)table < need)
@@ -659,6 +661,14 @@ static int setup_msix(struct virtio_device *vdev, bool per_vq)
 	for (unsigned i = 0; i < vdev->nvqs; i++) {
 		u16 entry = per_vq ? (u16)(i + 1) : 1;
 		int vec;
+
+		/* A poll queue gets no vector at all (4.1.4.3: NO_VECTOR). */
+		if (i >= nio) {
+			select_queue(vdev, i);
+			if (!set_msix_entry(vdev, false, VIRTIO_MSI_NO_VECTOR))
+				return -EIO;
+			continue;
+		}
 		if (per_vq || shared < 0) {
 			vec = irq_alloc_vector();
 			if (vec < 0)
@@ -741,13 +751,19 @@ static int setup_intx(struct virtio_device *vdev)
 	return 0;
 }
 
-int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, void *priv,
-		    unsigned max_size, bool allow_msix, const char *prefix)
+int virtio_find_vqs(struct virtio_device *vdev, unsigned n, unsigned npoll, vq_callback_t cb,
+		    void *priv, unsigned max_size, bool allow_msix, const char *prefix)
 {
 	int err = 0;
 
+	if (npoll >= n) {
+		pr_err("%s: %u poll queues leave none of the %u for interrupts", vdev->name, npoll,
+		       n);
+		return -EINVAL;
+	}
 	vdev->priv = priv;
 	vdev->nvqs = n;
+	vdev->npoll = npoll;
 	vdev->vqs = kzalloc(n * sizeof(*vdev->vqs));
 	vdev->vq_vectors = kzalloc(n * sizeof(*vdev->vq_vectors));
 	if (!vdev->vqs || !vdev->vq_vectors) {
@@ -759,10 +775,14 @@ int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, vo
 
 	for (unsigned i = 0; i < n; i++) {
 		char name[VIRTQUEUE_NAME_MAX];
+		bool polled = i >= n - npoll;
+
 		ksnprintf(name, sizeof(name), "%s.req%u", prefix, i);
-		err = setup_queue(vdev, i, max_size, cb, name);
+		err = setup_queue(vdev, i, max_size, polled ? NULL : cb, name);
 		if (err)
 			goto fail;
+		if (polled)
+			virtqueue_set_polled(vdev->vqs[i]);
 	}
 
 	err = -ENOSPC;
@@ -807,6 +827,7 @@ void virtio_del_vqs(struct virtio_device *vdev)
 	vdev->vqs = NULL;
 	vdev->vq_vectors = NULL;
 	vdev->nvqs = 0;
+	vdev->npoll = 0;
 }
 
 void virtio_abandon_vqs(struct virtio_device *vdev)
@@ -859,6 +880,15 @@ const char *virtio_irq_mode_name(enum virtio_irq_mode m)
 
 void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len)
 {
+	if (i >= vdev->nvqs - vdev->npoll) {
+		if (vdev->irq_mode == VIRTIO_IRQ_INTX)
+			ksnprintf(buf, len,
+				  "polled; INTx cannot make it interrupt-free (one line for "
+				  "every queue)");
+		else
+			ksnprintf(buf, len, "polled, no interrupt (no MSI-X vector)");
+		return;
+	}
 	switch (vdev->irq_mode) {
 	case VIRTIO_IRQ_MSIX_PER_VQ:
 		ksnprintf(buf, len, "MSI-X vector %d", vdev->vq_vectors[i]);

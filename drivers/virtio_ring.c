@@ -350,10 +350,27 @@ bool virtqueue_enable_cb(struct virtqueue *vq)
 		local_irq_restore(flags);
 		return true;
 	}
+	/* A poll queue stays quiet; its poller only learns what is pending. */
+	if (vq->polled) {
+		quiet = !virtqueue_more_used(vq);
+		local_irq_restore(flags);
+		return quiet;
+	}
 	vq->cb_enabled = true;
 	quiet = vq->packed_ring ? vring_enable_cb_packed(vq) : vring_enable_cb_split(vq);
 	local_irq_restore(flags);
 	return quiet;
+}
+
+void virtqueue_set_polled(struct virtqueue *vq)
+{
+	unsigned long flags = local_irq_save();
+
+	vq->polled = true;
+	/* Through disable_cb even when already off: it writes the ring's wishes. */
+	vq->cb_enabled = true;
+	local_irq_restore(flags);
+	virtqueue_disable_cb(vq);
 }
 
 int vring_interrupt(int irq, void *opaque)

@@ -242,6 +242,13 @@ void *vring_get_buf_split(struct virtqueue *vq, u32 *len)
 	if (vq->event_idx && vq->cb_enabled) {
 		WRITE_ONCE(*vring_used_event(&s->vring), s->last_used_idx);
 		virt_mb();
+	} else if (vq->event_idx && vq->polled) {
+		/*
+		 * A poll queue keeps used_event just behind what it has taken
+		 * (as SPDK does): 65535 buffers away, never reached. No fence:
+		 * nothing waits on this store.
+		 */
+		WRITE_ONCE(*vring_used_event(&s->vring), (u16)(s->last_used_idx - 1));
 	}
 	return data;
 }

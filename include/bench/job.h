@@ -115,6 +115,7 @@ struct job_spec {
 	u64 rate_iops[DDIR_NR]; /* I/Os per second, 0: unlimited */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
+	bool hipri;		/* fio's: polled completions (REQ_HIPRI, poll queues) */
 	u32 fsync;		/* fio's: a flush after every N writes, 0: never */
 	bool flush_trace;	/* a serial line per flush: the writes it covers */
 	u64 seed;

@@ -62,6 +62,12 @@ enum req_op {
 #define REQ_FUA (1u << 9)	/* durable when it completes */
 #define REQ_PREFLUSH (1u << 10) /* flush the write cache before the data */
 #define REQ_NOMERGE (1u << 11)	/* never join this with another I/O */
+/*
+ * Completed by polling (Linux's REQ_HIPRI, fio's hipri): the driver puts it
+ * on a poll queue when the disk has one, and its submitter polls for it.
+ * It never joins an I/O without the flag, which may sit on another queue.
+ */
+#define REQ_HIPRI (1u << 12)
 /* Flush ordering is per I/O, so such I/Os may not be merged with others. */
 #define REQ_NOMERGE_FLAGS (REQ_NOMERGE | REQ_PREFLUSH | REQ_FUA)
 

@@ -65,8 +65,9 @@ struct virtio_device {
 	u32 notify_off_multiplier;
 	bool legacy_msix; /* legacy: device config moves from 20 to 24 */
 
-	/* Virtqueues and interrupts. */
+	/* Virtqueues and interrupts; the last npoll queues are poll queues. */
 	unsigned nvqs;
+	unsigned npoll;
 	struct virtqueue **vqs;
 	enum virtio_irq_mode irq_mode;
 	int config_vector; /* MSI-X vector of configuration changes, or -1 */
@@ -117,11 +118,14 @@ int virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigne
  * Create @n virtqueues, at most @max_size entries each (0 = the device's
  * size), with interrupts: MSI-X with a vector per queue when the device has
  * enough vectors (msix allowed), else one shared MSI-X vector for the
- * queues, else INTx. Returns 0 or a negative error with the device left
- * reset.
+ * queues, else INTx. The last @npoll of them (fewer than @n) are poll
+ * queues, as Linux's virtio_blk poll_queues: no callback, no MSI-X vector,
+ * the device told not to notify (virtqueue_set_polled); on INTx the one
+ * line still serves the other queues, so they are not interrupt-free
+ * there. Returns 0 or a negative error with the device left reset.
  */
-int virtio_find_vqs(struct virtio_device *vdev, unsigned n, vq_callback_t cb, void *priv,
-		    unsigned max_size, bool allow_msix, const char *prefix);
+int virtio_find_vqs(struct virtio_device *vdev, unsigned n, unsigned npoll, vq_callback_t cb,
+		    void *priv, unsigned max_size, bool allow_msix, const char *prefix);
 void virtio_del_vqs(struct virtio_device *vdev);
 /*
  * Forget the virtqueues without freeing them: interrupts released, queues
@@ -133,7 +137,10 @@ void virtio_abandon_vqs(struct virtio_device *vdev);
 void virtio_pci_remove(struct virtio_device *vdev);
 void virtio_device_ready(struct virtio_device *vdev);
 const char *virtio_irq_mode_name(enum virtio_irq_mode m);
-/* How queue @i interrupts, for the boot report ("MSI-X vector 34", "INTx"). */
+/*
+ * How queue @i interrupts, for the boot report ("MSI-X vector 34", "INTx
+ * vector 35 (shared)", "polled, no interrupt (no MSI-X vector)").
+ */
 void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len);
 
 #endif

@@ -140,6 +140,7 @@ struct virtblk_req {
 	u8 vq_index;
 	u8 state;      /* enum vbr_state */
 	bool data_out; /* the data segments are device-readable */
+	bool hipri;    /* for a poll queue (REQ_HIPRI), when the disk has one */
 	int error;     /* set when the driver ends it (timeout, broken device) */
 	struct virtio_blk *vblk;
 	struct request *req;
@@ -193,8 +194,11 @@ struct virtio_blk {
 	struct virtblk_config cfg; /* validated device configuration */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 
-	unsigned next_vq;     /* round-robin cursor */
-	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
+	unsigned next_vq;      /* round-robin cursor over the interrupt queues */
+	unsigned poll_queues;  /* the last vdev.nvqs queues: polled only (vdX.poll_queues) */
+	unsigned next_poll_vq; /* round-robin cursor over the poll queues */
+	unsigned raw_vq;       /* the queue raw mode uses */
+	unsigned queue_depth;  /* dispatch depth (Linux's module parameter) */
 	unsigned in_flight;
 	struct list_head in_flight_list;
 
@@ -225,6 +229,13 @@ struct virtio_blk {
  * @disk is not such a name.
  */
 int virtblk_set_ring(const char *disk, enum virtblk_ring ring);
+/*
+ * How many of the disk's queues are poll queues (Linux's virtio_blk
+ * poll_queues, per disk): the last ones, with no interrupt; REQ_HIPRI
+ * requests go there, the rest to the others. -ENODEV as virtblk_set_ring;
+ * the device must have more queues than this, or the disk is not usable.
+ */
+int virtblk_set_poll_queues(const char *disk, unsigned n);
 
 int virtio_blk_init(void);
 /* Every disk removed (its device reset, its memory freed); for host tests. */
@@ -239,7 +250,8 @@ int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth);
 /*
  * Raw access, for the benchmark's ceiling (path=raw) and for driver
  * self-checks: no block layer, no interrupts. virtblk_raw_begin() drains
- * and turns callbacks off; submit adds one request to queue 0 (kicked by
+ * and turns callbacks off; submit adds one request to queue 0, or with
+ * @hipri to the first poll queue when the disk has one (kicked by
  * virtblk_raw_kick); poll reaps finished ones through their ->done, and
  * watches the queue as the timer does the others': a stall is re-notified,
  * a request older than the timeout resets the device, and a broken
@@ -248,7 +260,7 @@ int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth);
  */
 struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg);
 void virtblk_free_req(struct virtblk_req *vbr);
-int virtblk_raw_begin(struct virtio_blk *vblk);
+int virtblk_raw_begin(struct virtio_blk *vblk, bool hipri);
 void virtblk_raw_end(struct virtio_blk *vblk);
 int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type, u64 sector,
 		       void *buf, u32 len);

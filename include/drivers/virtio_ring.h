@@ -249,6 +249,8 @@ struct virtqueue {
 	bool broken;
 	/* Whether the driver currently wants used buffer notifications. */
 	bool cb_enabled;
+	/* A poll queue: only ever reaped by a poller, never notified (set_polled). */
+	bool polled;
 
 	void *ring_mem;
 	size_t ring_bytes;
@@ -343,6 +345,19 @@ void virtqueue_disable_cb(struct virtqueue *vq);
  * raise an interrupt of their own). True on a broken queue.
  */
 bool virtqueue_enable_cb(struct virtqueue *vq);
+
+/*
+ * Make @vq a poll queue (Linux's virtio_blk poll_queues, SPDK's polled
+ * initiator): its used buffers are only ever reaped by a poller, so the
+ * device is told not to notify, for good. Split without EVENT_IDX: the
+ * VIRTQ_AVAIL_F_NO_INTERRUPT flag. Split with EVENT_IDX, where the flags
+ * must stay 0: used_event moved just behind the used index after every
+ * buffer taken, so the device would notify only after 65535 more.
+ * Packed: RING_EVENT_FLAGS_DISABLE. virtqueue_enable_cb() then only
+ * reports whether buffers are pending. A notification that still comes
+ * (a shared line) finds no callback and changes nothing.
+ */
+void virtqueue_set_polled(struct virtqueue *vq);
 
 bool virtqueue_is_broken(const struct virtqueue *vq);
 void virtqueue_set_broken(struct virtqueue *vq);

@@ -271,7 +271,7 @@ static void test_io_raw_path(void **state)
 	probe_ok();
 	for (unsigned i = 0; i < NBIO; i++)
 		pattern_fill(dev->disk + (i * 8) * 512, i * 8, 4096, 3);
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, NBIO);
 	for (unsigned i = 0; i < NBIO; i++)
 		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
@@ -358,7 +358,7 @@ static void test_short_read_raw_path(void **state)
 	short_by = 512;
 	short_sector = 40;
 	dev->tamper = tamper_short;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 2);
 	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 40, buf, 4096), 0);
 	assert_int_equal(virtblk_raw_submit(vblk, io[1].vbr, VIRTIO_BLK_T_IN, 48, buf, 4096), 0);
@@ -543,7 +543,7 @@ static void test_broken_raw_path(void **state)
 	bad_sector = 0;
 	dev->tamper = tamper_bad;
 	dev->hold = true;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, NBIO);
 	for (unsigned i = 0; i < NBIO; i++)
 		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_OUT, i * 8,
@@ -653,7 +653,7 @@ static void test_timeout_raw_path(void **state)
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
 	dev->hold_until_reset = true;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 4);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
@@ -687,7 +687,7 @@ static void test_timeout_gives_up_raw_path(void **state)
 	probe_ok();
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 2);
 	for (unsigned i = 0; i < 2; i++)
 		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_OUT, i * 8,
@@ -760,7 +760,7 @@ static void test_completion_races_timeout_raw_path(void **state)
 	dev->hold_until_reset = true;
 	dev->complete_on_reset = true;
 	pattern_fill(dev->disk, 0, 4096, 5);
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 1);
 	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
 	virtblk_raw_kick(vblk);
@@ -820,7 +820,7 @@ static void test_reset_never_takes_raw_path(void **state)
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
 	dev->reset_stuck = true;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 2);
 	for (unsigned i = 0; i < 2; i++)
 		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
@@ -888,7 +888,7 @@ static void test_lost_notification_raw_path(void **state)
 
 	probe_ok();
 	dev->ignore_notifies = 1;
-	assert_int_equal(virtblk_raw_begin(vblk), 0);
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
 	raw_alloc(io, 1);
 	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
 	virtblk_raw_kick(vblk);

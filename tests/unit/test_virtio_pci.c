@@ -305,7 +305,7 @@ static void test_queue_notify_off_outside(void **state)
 	put32(cfg() + notify + CAP_LENGTH, 2);
 	assert_int_equal(probe(), 0);
 	assert_int_equal(virtio_negotiate(&vdev, dev->host_features), 0);
-	assert_int_equal(virtio_find_vqs(&vdev, 2, NULL, NULL, 0, true, "vda"), -EINVAL);
+	assert_int_equal(virtio_find_vqs(&vdev, 2, 0, NULL, NULL, 0, true, "vda"), -EINVAL);
 	assert_logged("vda: queue 1: queue_notify_off 1 x multiplier 4 lies outside the notify "
 		      "region (2 bytes)");
 	assert_null(vdev.vqs);
@@ -384,7 +384,7 @@ static void find_vqs(unsigned n)
 {
 	assert_int_equal(probe(), 0);
 	assert_int_equal(virtio_negotiate(&vdev, dev->host_features), 0);
-	assert_int_equal(virtio_find_vqs(&vdev, n, count_cb, NULL, 0, true, "vda"), 0);
+	assert_int_equal(virtio_find_vqs(&vdev, n, 0, count_cb, NULL, 0, true, "vda"), 0);
 }
 
 static void test_msix_vector_per_queue(void **state)
@@ -425,7 +425,7 @@ static void test_bad_queue_size(void **state)
 	dev->vq[1].max_size = dev->vq[1].size = 24;
 	assert_int_equal(probe(), 0);
 	assert_int_equal(virtio_negotiate(&vdev, dev->host_features), 0);
-	assert_int_equal(virtio_find_vqs(&vdev, 2, count_cb, NULL, 0, true, "vda"), -EINVAL);
+	assert_int_equal(virtio_find_vqs(&vdev, 2, 0, count_cb, NULL, 0, true, "vda"), -EINVAL);
 	assert_logged("vda: queue 1: queue_size 24 is not a power of two");
 
 	memset(&vdev, 0, sizeof(vdev));
@@ -433,7 +433,7 @@ static void test_bad_queue_size(void **state)
 	dev->vq[1].max_size = dev->vq[1].size = 0;
 	assert_int_equal(probe(), 0);
 	assert_int_equal(virtio_negotiate(&vdev, dev->host_features), 0);
-	assert_int_equal(virtio_find_vqs(&vdev, 2, count_cb, NULL, 0, true, "vda"), -ENODEV);
+	assert_int_equal(virtio_find_vqs(&vdev, 2, 0, count_cb, NULL, 0, true, "vda"), -ENODEV);
 	assert_logged("vda: queue 1: queue_size is 0");
 }
 

@@ -1294,6 +1294,43 @@ static void test_vring_interrupt(void **state)
 	assert_int_equal(cb_calls, 2);
 }
 
+/*
+ * A poll queue: RING_EVENT_FLAGS_DISABLE, valid with or without EVENT_IDX,
+ * kept through every buffer taken and through enable_cb, over many laps.
+ */
+static void polled(bool event_idx)
+{
+	struct virtqueue *vq = sim_create(6, false, event_idx, NULL);
+	unsigned int i;
+
+	virtqueue_set_polled(vq);
+	assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_DISABLE);
+	for (i = 0; i < 300; i++) {
+		add_n(vq, 0, 2);
+		virtqueue_kick(vq);
+		assert_int_equal(sim_fetch(), 2);
+		sim_complete(1, 1);
+		sim_complete(0, 1);
+		assert_false(virtqueue_enable_cb(vq));
+		expect_buf(vq, &reqs[1], 1);
+		expect_buf(vq, &reqs[0], 1);
+		assert_true(virtqueue_enable_cb(vq));
+		assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_DISABLE);
+	}
+	assert_int_equal(sim.interrupts, 0);
+	assert_true(sim.used_pos / 6 >= 100);
+}
+
+static void test_polled(void **state)
+{
+	polled(false);
+}
+
+static void test_polled_event_idx(void **state)
+{
+	polled(true);
+}
+
 /* ========================================================================
  * A misbehaving device
  */
@@ -1547,6 +1584,8 @@ int main(void)
 		T(test_interrupt_driven),
 		T(test_interrupt_driven_event_idx),
 		T(test_vring_interrupt),
+		T(test_polled),
+		T(test_polled_event_idx),
 		/* a misbehaving device */
 		T(test_used_id_out_of_range),
 		T(test_used_id_not_in_flight),

@@ -425,6 +425,9 @@ _add("random_distribution", "pass", v_distribution,
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
 _add("fsync", "pass", v_int(0, 1000000), note="a cache flush after every N writes")
+_add("hipri", "pass", v_set, bare=True,
+     note="polled completions, on the disk's poll queues (vdX.poll_queues) when it has any, "
+          "else on its interrupt queues, polled")
 _add("percentile_list", "pass", v_percentile_list, note="up to 20 percentiles, colon-separated")
 _add("clat_percentiles", "pass", v_bool, note="percentiles of completion latency (default 1)")
 _add("slat_percentiles", "pass", v_bool, note="percentiles of submission latency")
@@ -608,8 +611,6 @@ hipri_percentage
 """.split()
 
 REFUSE_WHY = {
-    "hipri": "polled completions: this kernel polls for poll_us after each completion anyway "
-             "(poll_us=, or path=raw for a polled queue)",
     "iodepth_batch_complete_min": "completion batching is the driver's here",
     "iodepth_batch_complete_max": "completion batching is the driver's here",
     "iodepth_low": "the job engine refills every free slot at once",
