@@ -45,19 +45,23 @@ static u64 permute(const struct randmap *m, u64 x)
 	return (l << m->half) | r;
 }
 
-u64 randmap_next(struct randmap *m)
+u64 randmap_permute(const struct randmap *m, u64 x)
 {
-	u64 y;
-
-	if (m->next >= m->n)
-		new_pass(m);
 	/*
 	 * Cycle walking: applying the permutation again to a value outside
 	 * the region stays on x's cycle, which reaches the region, so each
 	 * x < n maps to a distinct y < n.
 	 */
-	y = permute(m, m->next++);
+	u64 y = permute(m, x);
+
 	while (y >= m->n)
 		y = permute(m, y);
 	return y;
+}
+
+u64 randmap_next(struct randmap *m)
+{
+	if (m->next >= m->n)
+		new_pass(m);
+	return randmap_permute(m, m->next++);
 }

@@ -115,7 +115,7 @@ struct iolog {
  * compiled for general registers only, so here they are opaque words.
  */
 struct dist_state {
-	u64 words[16];
+	u64 words[32];
 };
 
 struct job {

@@ -23,5 +23,7 @@ struct randmap {
 void randmap_init(struct randmap *m, u64 n, u64 seed);
 /* The next block; a new pass, in a new order, starts after n blocks. */
 u64 randmap_next(struct randmap *m);
+/* Where the current pass's order puts @x (< n): a bijection of [0, n). */
+u64 randmap_permute(const struct randmap *m, u64 x);
 
 #endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Job descriptions (bench/job.c): fio's keys with fio's meanings and
+ * defaults, and every bad value an error that names its key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bench/job.h"
+#include "bench/stamp.h"
+#include "kernel/cmdline.h"
+#include "kernel/errno.h"
+#include "tests/unit/host_platform.h"
+
+static char fail_msg[256];
+
+/* The kernel's kernel_fail (kernel/exit.c): the first reason wins. */
+int kernel_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+	va_end(ap);
+	return -EIO;
+}
+
+static struct cmdline cl;
+static struct job_spec spec;
+
+/* Parse a one-job command line; 0 or the error, with the message in fail_msg. */
+static int parse(const char *line)
+{
+	fail_msg[0] = '\0';
+	assert_int_equal(cmdline_parse(&cl, line), 0);
+	assert_true(job_group_is_job(&cl, 0));
+	return job_parse(&cl, 0, &spec);
+}
+
+static void expect_error(const char *line, const char *msg)
+{
+	assert_int_not_equal(parse(line), 0);
+	if (!strstr(fail_msg, msg)) {
+		fprintf(stderr, "'%s': got '%s', want '%s'\n", line, fail_msg, msg);
+		fail();
+	}
+}
+
+static void test_defaults(void **state)
+{
+	assert_int_equal(parse("rw=read"), 0);
+	for (int d = 0; d < DDIR_NR; d++) {
+		assert_int_equal(spec.bs[d], 4096);
+		assert_int_equal(spec.bs_min[d], 4096);
+		assert_int_equal(spec.bs_max[d], 4096);
+	}
+	assert_int_equal(spec.iodepth, 1);
+	assert_int_equal(spec.seed, 0x89); /* fio's */
+	assert_int_equal(spec.verify_seed, 0x89);
+	assert_int_equal(spec.numjobs, 1);
+	assert_int_equal(spec.loops, 1);
+	assert_int_equal(spec.watchdog_s, JOB_DEFAULT_WATCHDOG_S);
+	assert_int_equal(spec.npercentiles, 17);
+	assert_int_equal(spec.percentiles[13], 99500000);
+	assert_true(spec.clat_percentiles);
+	assert_false(spec.lat_percentiles);
+	assert_false(spec.time_based);
+	assert_string_equal(spec.filename, "vda");
+	assert_string_equal(spec.name, "job1");
+}
+
+static void test_block_sizes(void **state)
+{
+	assert_int_equal(parse("rw=rw bs=4k,64k"), 0);
+	assert_int_equal(spec.bs[DDIR_READ], 4096);
+	assert_int_equal(spec.bs[DDIR_WRITE], 65536);
+	assert_int_equal(spec.bs[DDIR_TRIM], 65536); /* fio: the last one given */
+	assert_int_equal(parse("rw=rw bs=,8k"), 0);
+	assert_int_equal(spec.bs[DDIR_READ], 4096);
+	assert_int_equal(spec.bs[DDIR_WRITE], 8192);
+	assert_int_equal(parse("rw=randread bsrange=4k-64k"), 0);
+	assert_int_equal(spec.bs_min[DDIR_READ], 4096);
+	assert_int_equal(spec.bs_max[DDIR_WRITE], 65536);
+	assert_int_equal(job_min_bs(&spec), 4096);
+	assert_int_equal(job_max_bs(&spec), 65536);
+	assert_int_equal(parse("rw=randread bssplit=4k/10:64k/50:32k"), 0);
+	assert_int_equal(spec.nbssplit[DDIR_READ], 3);
+	assert_int_equal(spec.bssplit[DDIR_READ][2].perc, 40); /* what is left */
+	assert_int_equal(spec.nbssplit[DDIR_TRIM], 3);
+	assert_int_equal(parse("rw=randrw bssplit=4k/50:8k/50,64k"), 0);
+	assert_int_equal(spec.nbssplit[DDIR_WRITE], 1);
+	assert_int_equal(spec.bssplit[DDIR_WRITE][0].perc, 100);
+
+	expect_error("bs=3000", "bs=3000: expected a multiple of 512");
+	expect_error("bs=8M", "bs=8M");
+	expect_error("bs=4k,4k,4k,4k", "at most three sizes");
+	expect_error("bsrange=64k-4k", "bsrange=64k-4k: the smallest size comes first");
+	expect_error("bsrange=4k", "bsrange=4k: expected MIN-MAX");
+	expect_error("bssplit=4k/60:8k/50", "bssplit=4k/60:8k/50: the percentages add up to 110");
+	expect_error("bssplit=4k/20:8k/20", "add up to 40, not 100");
+	expect_error("bssplit=4k/x", "'x' is not a percentage");
+}
+
+static void test_sizes_and_time(void **state)
+{
+	assert_int_equal(parse("size=50% offset=25%"), 0);
+	assert_int_equal(spec.size_pct, 50);
+	assert_int_equal(spec.offset_pct, 25);
+	assert_int_equal(parse("runtime=2 time_based ramp_time=500ms"), 0);
+	assert_int_equal(spec.runtime_ns, 2000000000ull);
+	assert_true(spec.time_based);
+	assert_int_equal(spec.ramp_ns, 500000000ull);
+	expect_error("time_based", "time_based needs a runtime");
+	expect_error("size=0%", "size=0%: expected 1% to 100%");
+	expect_error("size=101%", "size=101%");
+	expect_error("offset=100%", "offset=100%: the region would be empty");
+	expect_error("runtime=fast", "runtime=fast: expected a duration");
+	expect_error("iodepth=0", "iodepth=0: expected 1..1024");
+	expect_error("numjobs=65", "numjobs=65: expected 1..64");
+	expect_error("loops=0", "loops=0");
+}
+
+static void test_rates_and_mixes(void **state)
+{
+	assert_int_equal(parse("rw=randrw rate=1m,512k rate_iops=,500 rwmixwrite=30"), 0);
+	assert_int_equal(spec.rate_bps[DDIR_READ], 1 << 20);
+	assert_int_equal(spec.rate_bps[DDIR_WRITE], 512 << 10);
+	assert_int_equal(spec.rate_iops[DDIR_READ], 0);
+	assert_int_equal(spec.rate_iops[DDIR_WRITE], 500);
+	assert_int_equal(spec.rwmixread, 70);
+	expect_error("rate=0", "rate=0: expected a positive rate");
+	expect_error("rate_iops=lots", "rate_iops=lots");
+	expect_error("rwmixread=60 rwmixwrite=50", "rwmixwrite=50: rwmixread=60 says otherwise");
+	expect_error("rwmixread=101", "rwmixread=101");
+}
+
+static void test_distributions(void **state)
+{
+	assert_int_equal(parse("rw=randread random_distribution=zipf:1.2"), 0);
+	assert_int_equal(spec.dist, DIST_ZIPF);
+	assert_int_equal(spec.dist_param, 1200000);
+	assert_true(spec.norandommap); /* fio: skewed draws are with replacement */
+	assert_false(spec.dist_center_set);
+	assert_int_equal(parse("rw=randread random_distribution=normal:10:0.25"), 0);
+	assert_int_equal(spec.dist, DIST_NORMAL);
+	assert_int_equal(spec.dist_center, 250000);
+	assert_true(spec.dist_center_set);
+	assert_int_equal(parse("rw=randread random_distribution=random"), 0);
+	assert_false(spec.norandommap);
+	expect_error("random_distribution=zipf:1", "zipf needs a theta above 0, not 1");
+	expect_error("random_distribution=pareto:1.5", "pareto needs 0 < h < 1");
+	expect_error("random_distribution=normal:200", "the deviation is a percentage");
+	expect_error("random_distribution=zipf", "zipf needs its parameter");
+	expect_error("random_distribution=gamma:2", "expected random, zipf:THETA");
+	expect_error("random_distribution=normal:5:2", "the center is a fraction");
+}
+
+static void test_reports(void **state)
+{
+	assert_int_equal(parse("percentile_list=99.9:50:99 lat_percentiles=1 slat_percentiles"), 0);
+	assert_int_equal(spec.npercentiles, 3);
+	assert_int_equal(spec.percentiles[0], 50000000); /* sorted, as fio does */
+	assert_int_equal(spec.percentiles[2], 99900000);
+	assert_true(spec.lat_percentiles && spec.slat_percentiles);
+	assert_int_equal(parse("steadystate=iops_slope:0.5% ss_dur=10 ss_ramp=5"), 0);
+	assert_int_equal(spec.ss, SS_IOPS_SLOPE);
+	assert_int_equal(spec.ss_limit, 500000);
+	assert_true(spec.ss_limit_pct);
+	assert_int_equal(spec.ss_dur_ns, 10000000000ull);
+	assert_int_equal(parse("ss=bw:10m ss_dur=3"), 0);
+	assert_false(spec.ss_limit_pct);
+	assert_int_equal(spec.ss_limit, (10ull << 20) * 1000000);
+	assert_int_equal(parse("name=rr write_iops_log write_lat_log=lat log_avg_msec=250"), 0);
+	assert_string_equal(spec.iops_log, "rr"); /* a bare key logs under the job's name */
+	assert_string_equal(spec.lat_log, "lat");
+	assert_int_equal(spec.log_avg_msec, 250);
+	expect_error("percentile_list=99:101", "'101' is not a percentile");
+	expect_error("ss=iops:2%", "steadystate needs ss_dur");
+	expect_error("ss_dur=5", "ss_dur without steadystate");
+	expect_error("ss=latency:2% ss_dur=5", "expected iops, iops_slope, bw or bw_slope");
+	expect_error("write_bw_log=a/b", "a file name prefix, without '/'");
+}
+
+static void test_verify(void **state)
+{
+	assert_int_equal(parse("verify=crc32c randseed=9"), 0);
+	assert_int_equal(spec.verify_seed, 9);
+	assert_int_equal(parse("verify=crc32c verify_seed=any"), 0);
+	assert_int_equal(spec.verify_seed, STAMP_ANY_SEED);
+	assert_int_equal(parse("verify=crc32c verify_seed=7:21:0x16"), 0);
+	assert_int_equal(spec.nverify_seeds, 3);
+	assert_int_equal(spec.verify_seeds[2], 22);
+	assert_int_equal(spec.verify_seed, 7);
+	assert_int_equal(parse("rw=write verify=crc32c numjobs=4 offset_increment=4M"), 0);
+	expect_error("verify_seed=7", "verify_seed=7: only with verify=crc32c");
+	expect_error("verify=crc32c verify_seed=7:x", "expected seeds separated by ':'");
+	expect_error("verify=md5", "verify=md5: expected crc32c or 0");
+	expect_error("rw=write verify=crc32c numjobs=2",
+		     "2 verified writers would overwrite each other's blocks");
+	expect_error("verify_backlog=16", "verify_backlog needs verify=crc32c");
+	expect_error("rw=trim verify=crc32c", "verify does not apply to rw=trim");
+}
+
+static void test_paths_and_keys(void **state)
+{
+	assert_int_equal(parse("rw=randread path=raw"), 0);
+	assert_int_equal(spec.path, JOB_PATH_RAW);
+	expect_error("path=fast", "path=fast: expected request, bio or raw");
+	expect_error("sched=cfq", "sched=cfq: expected deadline or noop");
+	expect_error("rw=trim path=raw", "path=raw moves data only");
+	expect_error("rw=randread path=raw sched=noop", "path=raw has no scheduler to set");
+	expect_error("rw=backwards", "rw=backwards: expected read, write");
+	expect_error("watchdog=-1", "watchdog=-1");
+	expect_error("norandommap=maybe", "norandommap=maybe: expected 1 or 0");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_block_sizes),
+		cmocka_unit_test(test_sizes_and_time), cmocka_unit_test(test_rates_and_mixes),
+		cmocka_unit_test(test_distributions),  cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_verify),	       cmocka_unit_test(test_paths_and_keys),
+	};
+
+	host_printk_quiet = true;
+	return cmocka_run_group_tests_name("job", tests, NULL, NULL);
+}
