@@ -85,7 +85,7 @@ echo "vu_panic: Invalid vring_addr message" >&2
 exec qemu-storage-daemon "$@"
 SH
 chmod +x "$tmp/noisy-qsd"
-case_ "a ring error in the daemon's log fails the run" 7 "^run: qemu-storage-daemon .* reported an error: vu_panic" \
+case_ "a ring error in the daemon's log fails the run" 7 "^run: qemu-storage-daemon .* reported an error( \(the run was stopped\))?: vu_panic" \
 	QEMU_STORAGE_DAEMON="$tmp/noisy-qsd" -- --vhost-user-blk "$img" -- rw=read bs=4k size=64k
 
 # The daemon killed while a job runs: the run ends at once, not at the
