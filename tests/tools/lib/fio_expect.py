@@ -22,7 +22,8 @@ def main(argv):
         return {**doc.get("global options", {}), **job.get("job options", {})}
 
     env = {"doc": doc, "jobs": doc.get("jobs", []), "opts": opts}
-    for f in (len, sum, all, any, min, max, set, list, dict, sorted, int, float, str, abs, round):
+    for f in (len, sum, all, any, min, max, set, list, dict, sorted, int, float, str, abs, round,
+              range, zip, enumerate):
         env[f.__name__] = f
     bad = 0
     for expr in argv[1:]:
