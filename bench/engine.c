@@ -431,9 +431,11 @@ unsigned batch_bucket(unsigned n)
 
 /*
  * Issue as many units as the job may now. Called from the loop and from
- * completions (softirq), so the depth is kept without a round trip.
+ * completions (softirq, or the raw poll), so the depth is kept without a
+ * round trip. A raw job's doorbell rings once per poll of the loop, not
+ * once per refill: what completions refill goes out with the next kick.
  */
-static void job_fill(struct job *j)
+static void job_fill_ex(struct job *j, bool from_completion)
 {
 	struct blk_plug plug;
 	unsigned issued = 0;
@@ -455,12 +457,17 @@ static void job_fill(struct job *j)
 	}
 	if (!j->raw)
 		blk_finish_plug(&plug);
-	else if (issued)
+	else if (issued && !from_completion)
 		virtblk_raw_kick(j->raw);
 	if (issued && counting(j)) {
 		j->st.submit_map[batch_bucket(issued)]++;
 		j->st.total_submit++;
 	}
+}
+
+static void job_fill(struct job *j)
+{
+	job_fill_ex(j, false);
 }
 
 u64 engine_first_completion_tsc;
@@ -513,7 +520,7 @@ static void io_u_complete(struct io_u *u)
 	j->in_flight--;
 	list_add(&u->list, &j->free_units);
 	if (!j->stop)
-		job_fill(j);
+		job_fill_ex(j, true);
 }
 
 /* ------------------------------------------------------------------------- */
