@@ -158,11 +158,17 @@ void job_report(struct job *j)
 	       j->name, ios, read_ios, write_ios, trim_ios, bytes,
 	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3),
 	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2));
-	printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", j->name,
-	       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
-	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1),
-	       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
+	/* Latencies from a clock nothing calibrated would be made up (kernel/time.c). */
+	if (time_calibrated())
+		printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", j->name,
+		       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
+		       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
+		       fmt_fixed(g, sizeof(g), p999, 1),
+		       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
+	else
+		printk("%s:   latency us: not reported: the clock is uncalibrated (no timer "
+		       "measured the TSC); times and rates above rest on a guessed frequency\n",
+		       j->name);
 	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, cpu %s%%, errors %lu\n",
 	       j->name, j->raw ? 0 : merges, kicks, irqs, rekicks,
 	       fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1), st->errors);
@@ -180,13 +186,17 @@ void job_report(struct job *j)
 	       "\"seconds\":%s,",
 	       j->name, s->filename, job_path_name(j), job_sched_name(j), rw_names[s->rw], bs,
 	       s->iodepth, ios, bytes, fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3));
-	printk("\"iops\":%s,\"mbps\":%s,\"lat_us\":{\"mean\":%s,\"p50\":%s,\"p90\":%s,"
-	       "\"p99\":%s,\"p999\":%s,\"max\":%s},",
-	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2),
-	       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
-	       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
-	       fmt_fixed(g, sizeof(g), p999, 1),
-	       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
+	printk("\"iops\":%s,\"mbps\":%s,", fmt_fixed(a, sizeof(a), iops_x1000, 1),
+	       fmt_fixed(b, sizeof(b), mbps_x1000, 2));
+	if (time_calibrated())
+		printk("\"lat_us\":{\"mean\":%s,\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,"
+		       "\"max\":%s},",
+		       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
+		       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
+		       fmt_fixed(g, sizeof(g), p999, 1),
+		       fmt_fixed(h, sizeof(h), lat.count ? lat.max : 0, 1));
+	else
+		printk("\"lat_us\":null,\"clock\":\"uncalibrated\",");
 	if (j->raw)
 		printk("\"merges\":null,");
 	else

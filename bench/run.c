@@ -21,6 +21,8 @@
 #include "block/partitions.h"
 #include "drivers/pci.h"
 #include "drivers/virtio_blk.h"
+#include "drivers/virtio_mmio.h"
+#include "kernel/acpi.h"
 #include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
@@ -234,6 +236,43 @@ static int apply_probe_settings(struct cmdline *cl)
 	return 0;
 }
 
+/*
+ * The virtio-mmio devices QEMU's microvm names on the command line (one
+ * virtio_mmio.device=SIZE@BASE:IRQ word each, appended after whatever was
+ * given, so in the last group): handed to the transport before the drivers
+ * probe. A malformed word is refused by name and the run goes on: the
+ * other devices still work.
+ */
+#define VIRTIO_MMIO_KEY "virtio_mmio.device"
+
+static void claim_virtio_mmio_devices(struct cmdline *cl)
+{
+	struct acpi_fixed_dev found[VIRTIO_MMIO_MAX_DEVICES];
+	unsigned n;
+
+	/*
+	 * With ACPI on, microvm names its virtio-mmio devices only in the
+	 * DSDT (_HID LNRO0005, a fixed window and one interrupt each).
+	 */
+	n = acpi_find_fixed_devices("LNRO0005", found, ARRAY_SIZE(found));
+	for (unsigned i = 0; i < n; i++) {
+		char what[32];
+
+		ksnprintf(what, sizeof(what), "ACPI device %s", found[i].name);
+		virtio_mmio_add_window(found[i].base, found[i].size, found[i].irq, what);
+	}
+	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
+		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
+			struct cmdline_param *p = cmdline_at(cl, g, i);
+
+			if (strcmp(p->key, VIRTIO_MMIO_KEY))
+				continue;
+			p->used = true;
+			virtio_mmio_add(p->value);
+		}
+	}
+}
+
 /* Claim every "disk.key=value" in any group; they hold from boot. */
 static int apply_disk_settings(struct cmdline *cl)
 {
@@ -245,7 +284,8 @@ static int apply_disk_settings(struct cmdline *cl)
 			struct gendisk *disk;
 			int err;
 
-			if (!split_disk_key(p->key, name, sizeof(name), &key))
+			if (!split_disk_key(p->key, name, sizeof(name), &key) ||
+			    !strcmp(p->key, VIRTIO_MMIO_KEY))
 				continue;
 			p->used = true;
 			/*
@@ -549,6 +589,7 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 
 	if ((err = blk_dev_init()))
 		return kernel_fail("block layer: %s", errno_name(err));
+	claim_virtio_mmio_devices(cl);
 	if ((err = apply_probe_settings(cl)))
 		return err;
 	pci_init();

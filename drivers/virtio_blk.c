@@ -28,6 +28,7 @@
 #include "block/genhd.h"
 #include "drivers/pci.h"
 #include "drivers/virtio_blk.h"
+#include "drivers/virtio_mmio.h"
 #include "kernel/io.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
@@ -929,7 +930,7 @@ static void virtblk_abort(struct virtio_blk *vblk)
 		virtblk_quiesce(vblk, &pending, &any);
 	list_splice_tail_init(&vblk->in_flight_list, &pending);
 	/* 2.1.2: tell the device the driver has given up on it. */
-	if (vblk->vdev.common.length || vblk->vdev.common.io)
+	if (vblk->vdev.mapped)
 		virtio_add_status(&vblk->vdev, VIRTIO_CONFIG_S_FAILED);
 	list_for_each_entry_safe(vbr, n, &pending, list) {
 		virtblk_end_vbr(vblk, vbr, -EIO);
@@ -1012,7 +1013,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 			vblk->stats.aborted += vbr != expired;
 		}
 		vblk->dead = true;
-		if (vblk->vdev.common.length || vblk->vdev.common.io)
+		if (vblk->vdev.mapped)
 			virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
 		INIT_LIST_HEAD(&pending);
 	} else if (expired->state != VBR_DONE) {
@@ -1383,9 +1384,10 @@ static void print_features(struct virtio_blk *vblk)
 static void print_disk(struct virtio_blk *vblk)
 {
 	struct virtio_device *vdev = &vblk->vdev;
+	char where[128];
 
-	printk("%s: virtio-blk at %s, %s transport, %s\n", vblk->name, pci_location(vdev->pci),
-	       vdev->modern ? "modern" : "legacy", virtio_irq_mode_name(vdev->irq_mode));
+	virtio_describe(vdev, where, sizeof(where));
+	printk("%s: virtio-blk at %s\n", vblk->name, where);
 	printk("%s: %u queue(s) of %u entries, capacity %lu sectors (%lu MiB), block size %u "
 	       "(physical %u), %s\n",
 	       vblk->name, vdev->nvqs, virtqueue_get_vring_size(vdev->vqs[0]), vblk->cfg.capacity,
@@ -1468,14 +1470,20 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 	return 0;
 }
 
-static int virtblk_probe(struct pci_dev *pci)
+/*
+ * One virtio-blk device, on whichever transport: @transport_probe (the PCI
+ * or the virtio-mmio one) finds its registers and fills vblk->vdev; from
+ * there on the driver does not know which it has. @where names the device
+ * for a message before it has a name.
+ */
+static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device *vdev), void *dev,
+			 const char *where)
 {
 	struct virtio_blk *vblk;
 	int err;
 
 	if (nr_disks == VIRTBLK_MAX_DISKS) {
-		pr_err("virtio-blk %s: more than %d disks; ignored", pci_location(pci),
-		       VIRTBLK_MAX_DISKS);
+		pr_err("virtio-blk %s: more than %d disks; ignored", where, VIRTBLK_MAX_DISKS);
 		return -ENOSPC;
 	}
 	vblk = kzalloc(sizeof(*vblk));
@@ -1493,13 +1501,13 @@ static int virtblk_probe(struct pci_dev *pci)
 	/* A failed disk keeps its name, so vdb stays vdb when vda is broken. */
 	disks[nr_disks++] = vblk;
 
-	err = virtio_pci_probe(pci, &vblk->vdev);
+	err = transport_probe(dev, &vblk->vdev);
 	if (!err)
 		err = virtblk_init_device(vblk, 0, true);
 	if (err) {
 		pr_err("%s: not usable (%s)", vblk->name,
 		       err == -EOPNOTSUPP ? "unsupported configuration" : errno_name(err));
-		if (vblk->vdev.common.length || vblk->vdev.common.io)
+		if (vblk->vdev.mapped)
 			virtio_add_status(&vblk->vdev, VIRTIO_CONFIG_S_FAILED);
 		vblk->broken = true;
 		return err;
@@ -1561,6 +1569,16 @@ int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth)
 	return 0;
 }
 
+static int probe_pci(void *dev, struct virtio_device *vdev)
+{
+	return virtio_pci_probe(dev, vdev);
+}
+
+static int probe_mmio(void *dev, struct virtio_device *vdev)
+{
+	return virtio_mmio_probe(dev, vdev);
+}
+
 int virtio_blk_init(void)
 {
 	unsigned usable = 0;
@@ -1575,7 +1593,16 @@ int virtio_blk_init(void)
 
 		if (!virtio_pci_is_virtio(pci, &id) || id != VIRTIO_ID_BLOCK)
 			continue;
-		if (!virtblk_probe(pci))
+		if (!virtblk_probe(probe_pci, pci, pci_location(pci)))
+			usable++;
+	}
+	/* Then the virtio-mmio devices the command line named (microvm). */
+	for (unsigned i = 0; i < virtio_mmio_count(); i++) {
+		struct virtio_mmio_desc *d = virtio_mmio_at(i);
+
+		if (virtio_mmio_device_id(d) != VIRTIO_ID_BLOCK)
+			continue;
+		if (!virtblk_probe(probe_mmio, d, d->word))
 			usable++;
 	}
 	printk("virtio-blk: %u disk(s) found, %u usable\n", nr_disks, usable);
@@ -1593,8 +1620,8 @@ static void virtblk_remove(struct virtio_blk *vblk)
 		virtio_del_vqs(&vblk->vdev);
 	else if (vblk->vdev.nvqs)
 		virtio_abandon_vqs(&vblk->vdev);
-	if (vblk->vdev.pci)
-		virtio_pci_remove(&vblk->vdev);
+	if (vblk->vdev.ops)
+		virtio_remove(&vblk->vdev);
 	kfree(vblk);
 }
 

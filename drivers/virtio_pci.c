@@ -72,12 +72,11 @@
 #define VIRTIO_PCI_ISR_QUEUE 0x1
 #define VIRTIO_PCI_ISR_CONFIG 0x2
 
-#define VIRTQUEUE_MAX_SIZE 32768
-#define RESET_TIMEOUT_MS 1000
 /* A configuration read is retried this often while config_generation moves. */
 #define VIRTIO_CREAD_TRIES 64
 
 static void release_irqs(struct virtio_device *vdev);
+static const struct virtio_config_ops virtio_pci_ops;
 
 /* Each virtqueue's notification address, kept beside the ring. */
 struct vp_vq_info {
@@ -333,6 +332,7 @@ int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
 	int err;
 
 	vdev->pci = pci;
+	vdev->ops = &virtio_pci_ops;
 	vdev->config_vector = -1;
 	vdev->intx_vector = -1;
 	if (!virtio_pci_is_virtio(pci, &vdev->device_id))
@@ -343,6 +343,7 @@ int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
 		err = probe_legacy(vdev);
 	if (err)
 		return err;
+	vdev->mapped = true;
 	err = virtio_reset(vdev);
 	if (err)
 		return err;
@@ -359,82 +360,43 @@ int virtio_pci_probe(struct pci_dev *pci, struct virtio_device *vdev)
 	return 0;
 }
 
-u8 virtio_get_status(struct virtio_device *vdev)
+static u8 vp_get_status(struct virtio_device *vdev)
 {
 	return vdev->modern ? common_read8(vdev, COMMON_STATUS) : common_read8(vdev, LEGACY_STATUS);
 }
 
-static void set_status(struct virtio_device *vdev, u8 status)
+static void vp_set_status(struct virtio_device *vdev, u8 status)
 {
 	common_write8(vdev, vdev->modern ? COMMON_STATUS : LEGACY_STATUS, status);
 }
 
-void virtio_add_status(struct virtio_device *vdev, u8 bits)
+static int vp_reset(struct virtio_device *vdev)
 {
-	set_status(vdev, virtio_get_status(vdev) | bits);
-}
+	int err = virtio_reset_wait(vdev);
 
-/*
- * Writing 0 resets the device; a modern driver must then wait until the
- * status reads back 0 (4.1.4.3.2), since the reset may still be in
- * progress. A legacy device resets synchronously, so its status reads 0 at
- * once. Until it does, the device may still use the rings it was given:
- * the wait is bounded, and a device that never gets there is reported.
- */
-int virtio_reset(struct virtio_device *vdev)
-{
-	u64 deadline = ktime_get_ns() + RESET_TIMEOUT_MS * NSEC_PER_MSEC;
-	u8 status;
-
-	set_status(vdev, 0);
-	while ((status = virtio_get_status(vdev)) != 0) {
-		if (ktime_get_ns() > deadline) {
-			pr_err("%s: device_status still %#x %d ms after a reset: the reset did "
-			       "not take",
-			       vdev->name, status, RESET_TIMEOUT_MS);
-			return -ETIMEDOUT;
-		}
-		cpu_relax();
-	}
 	/* Reading ISR drops an INTx the device may still hold asserted. */
-	(void)region_read(&vdev->isr, 0, 1);
-	return 0;
+	if (!err)
+		(void)region_read(&vdev->isr, 0, 1);
+	return err;
 }
 
-void virtio_isolate(struct virtio_device *vdev)
+static void vp_isolate(struct virtio_device *vdev)
 {
 	pci_clear_master(vdev->pci);
 	pci_intx_enable(vdev->pci, false);
 	release_irqs(vdev);
 }
 
-int virtio_negotiate(struct virtio_device *vdev, u64 driver_features)
+static void vp_set_features(struct virtio_device *vdev, u64 f)
 {
-	u64 f = vdev->device_features & driver_features;
-
 	if (vdev->modern) {
-		if (!(f & (1ull << VIRTIO_F_VERSION_1))) {
-			pr_err("%s: modern device does not offer VIRTIO_F_VERSION_1", vdev->name);
-			return -EINVAL;
-		}
 		common_write32(vdev, COMMON_GFSELECT, 0);
 		common_write32(vdev, COMMON_GF, (u32)f);
 		common_write32(vdev, COMMON_GFSELECT, 1);
 		common_write32(vdev, COMMON_GF, (u32)(f >> 32));
-		virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
-		/* The device may refuse a subset; it says so by clearing the bit (3.1.1). */
-		if (!(virtio_get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
-			pr_err("%s: device refused features %#lx (FEATURES_OK not kept)",
-			       vdev->name, f);
-			virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
-			return -EIO;
-		}
 	} else {
-		f &= 0xffffffffull;
 		common_write32(vdev, LEGACY_GUEST_FEATURES, (u32)f);
 	}
-	vdev->features = f;
-	return 0;
 }
 
 static struct virtio_pci_region config_region(struct virtio_device *vdev)
@@ -458,7 +420,7 @@ static struct virtio_pci_region config_region(struct virtio_device *vdev)
  * reason to spin: after VIRTIO_CREAD_TRIES the read fails. Reads past the
  * region return zeroes, as a field the device lacks. Any context.
  */
-int virtio_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
+static int vp_cread(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
 {
 	struct virtio_pci_region r = config_region(vdev);
 	u8 *out = buf;
@@ -751,25 +713,17 @@ static int setup_intx(struct virtio_device *vdev)
 	return 0;
 }
 
-int virtio_find_vqs(struct virtio_device *vdev, unsigned n, unsigned npoll, vq_callback_t cb,
-		    void *priv, unsigned max_size, bool allow_msix, const char *prefix)
+static int vp_find_vqs(struct virtio_device *vdev, vq_callback_t cb, unsigned max_size,
+		       bool allow_msix, const char *prefix)
 {
+	unsigned n = vdev->nvqs, npoll = vdev->npoll;
 	int err = 0;
 
-	if (npoll >= n) {
-		pr_err("%s: %u poll queues leave none of the %u for interrupts", vdev->name, npoll,
-		       n);
-		return -EINVAL;
-	}
-	vdev->priv = priv;
-	vdev->nvqs = n;
-	vdev->npoll = npoll;
-	vdev->vqs = kzalloc(n * sizeof(*vdev->vqs));
+	/* One left by abandoned queues is freed here. */
+	kfree(vdev->vq_vectors);
 	vdev->vq_vectors = kzalloc(n * sizeof(*vdev->vq_vectors));
-	if (!vdev->vqs || !vdev->vq_vectors) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	if (!vdev->vq_vectors)
+		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++)
 		vdev->vq_vectors[i] = -1;
 
@@ -780,7 +734,7 @@ int virtio_find_vqs(struct virtio_device *vdev, unsigned n, unsigned npoll, vq_c
 		ksnprintf(name, sizeof(name), "%s.req%u", prefix, i);
 		err = setup_queue(vdev, i, max_size, polled ? NULL : cb, name);
 		if (err)
-			goto fail;
+			return err;
 		if (polled)
 			virtqueue_set_polled(vdev->vqs[i]);
 	}
@@ -801,54 +755,20 @@ int virtio_find_vqs(struct virtio_device *vdev, unsigned n, unsigned npoll, vq_c
 		err = setup_intx(vdev);
 	}
 	if (err)
-		goto fail;
+		return err;
 	enable_queues(vdev);
 	return 0;
-
-fail:
-	pr_err("%s: virtqueue set-up failed: %s", vdev->name, errno_name(err));
-	virtio_reset(vdev);
-	virtio_del_vqs(vdev);
-	return err;
 }
 
-void virtio_del_vqs(struct virtio_device *vdev)
+static void vp_del_vqs(struct virtio_device *vdev)
 {
 	release_irqs(vdev);
-	for (unsigned i = 0; vdev->vqs && i < vdev->nvqs; i++) {
-		struct virtqueue *vq = vdev->vqs[i];
-		if (!vq)
-			continue;
-		kfree(vq->transport);
-		vring_del_virtqueue(vq);
-	}
-	kfree(vdev->vqs);
 	kfree(vdev->vq_vectors);
-	vdev->vqs = NULL;
 	vdev->vq_vectors = NULL;
-	vdev->nvqs = 0;
-	vdev->npoll = 0;
 }
 
-void virtio_abandon_vqs(struct virtio_device *vdev)
+static void vp_remove(struct virtio_device *vdev)
 {
-	unsigned n = vdev->nvqs;
-
-	release_irqs(vdev);
-	for (unsigned i = 0; vdev->vqs && i < n; i++)
-		virtqueue_set_broken(vdev->vqs[i]);
-	pr_err("%s: %u virtqueue(s) and their buffers are left allocated: the device may still "
-	       "own them",
-	       vdev->name, n);
-	vdev->vqs = NULL;
-	vdev->vq_vectors = NULL;
-	vdev->nvqs = 0;
-}
-
-void virtio_pci_remove(struct virtio_device *vdev)
-{
-	if (vdev->vqs)
-		virtio_del_vqs(vdev);
 	release_irqs(vdev);
 	if (vdev->intx_vector >= 0) {
 		irq_free_vector(vdev->intx_vector);
@@ -857,11 +777,6 @@ void virtio_pci_remove(struct virtio_device *vdev)
 	if (vdev->pci->msix_enabled)
 		pci_msix_disable(vdev->pci);
 	pci_clear_master(vdev->pci);
-}
-
-void virtio_device_ready(struct virtio_device *vdev)
-{
-	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 const char *virtio_irq_mode_name(enum virtio_irq_mode m)
@@ -878,7 +793,13 @@ const char *virtio_irq_mode_name(enum virtio_irq_mode m)
 	}
 }
 
-void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len)
+static void vp_describe(const struct virtio_device *vdev, char *buf, size_t len)
+{
+	ksnprintf(buf, len, "%s, %s transport, %s", pci_location(vdev->pci),
+		  vdev->modern ? "modern" : "legacy", virtio_irq_mode_name(vdev->irq_mode));
+}
+
+static void vp_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf, size_t len)
 {
 	if (i >= vdev->nvqs - vdev->npoll) {
 		if (vdev->irq_mode == VIRTIO_IRQ_INTX)
@@ -904,3 +825,18 @@ void virtio_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *buf,
 		break;
 	}
 }
+
+static const struct virtio_config_ops virtio_pci_ops = {
+	.get_status = vp_get_status,
+	.set_status = vp_set_status,
+	.reset = vp_reset,
+	.isolate = vp_isolate,
+	.set_features = vp_set_features,
+	.cread = vp_cread,
+	.find_vqs = vp_find_vqs,
+	.del_vqs = vp_del_vqs,
+	.release_irqs = release_irqs,
+	.remove = vp_remove,
+	.describe = vp_describe,
+	.vq_irq_name = vp_vq_irq_name,
+};

@@ -6,6 +6,7 @@
  */
 #include "kernel/acpi.h"
 #include "kernel/cpu.h"
+#include "kernel/io.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
 
@@ -56,7 +57,15 @@ struct madt {
 #define FADT_PM_TMR_BLK 76
 #define FADT_FLAGS 112
 #define FADT_X_DSDT 140
+#define FADT_SLEEP_CONTROL_REG 244 /* a Generic Address Structure (ACPI 6.4, 5.2.3.2) */
 #define FADT_FLAG_TMR_VAL_EXT (1u << 8)
+#define FADT_FLAG_HW_REDUCED_ACPI (1u << 20)
+#define GAS_SYSTEM_MEMORY 0
+#define GAS_SYSTEM_IO 1
+/* The sleep control register of hardware-reduced ACPI (ACPI 6.4, 4.8.3.7). */
+#define SLEEP_CTL_SLP_TYP_SHIFT 2
+#define SLEEP_CTL_SLP_TYP_MASK 0x1c
+#define SLEEP_CTL_SLP_EN 0x20
 
 #define PM1_SLP_EN (1u << 13)
 #define PM1_SLP_TYP_SHIFT 10
@@ -229,6 +238,16 @@ static void parse_fadt(const struct sdt_header *f)
 	if (f->length >= FADT_FLAGS + 4) {
 		memcpy(&v32, b + FADT_FLAGS, 4);
 		acpi.pm_timer_32bit = v32 & FADT_FLAG_TMR_VAL_EXT;
+		acpi.hw_reduced = v32 & FADT_FLAG_HW_REDUCED_ACPI;
+	}
+	/* Hardware-reduced ACPI (microvm's GED) sleeps through this register. */
+	if (f->length >= FADT_SLEEP_CONTROL_REG + 12) {
+		const u8 *gas = b + FADT_SLEEP_CONTROL_REG;
+
+		if (gas[0] == GAS_SYSTEM_MEMORY || gas[0] == GAS_SYSTEM_IO) {
+			acpi.sleep_ctl_io = gas[0] == GAS_SYSTEM_IO;
+			memcpy(&acpi.sleep_ctl_addr, gas + 4, 8);
+		}
 	}
 	if (f->length >= FADT_X_DSDT + 8)
 		memcpy(&dsdt, b + FADT_X_DSDT, 8);
@@ -237,8 +256,10 @@ static void parse_fadt(const struct sdt_header *f)
 		dsdt = v32;
 	}
 	const struct sdt_header *d = table_map(dsdt, "DSDT");
-	if (d)
+	if (d) {
 		find_s5(d);
+		acpi.dsdt = d;
+	}
 }
 
 static void parse_mcfg(const struct sdt_header *h)
@@ -318,9 +339,110 @@ void acpi_isa_irq(u8 irq, u32 *gsi, bool *level, bool *active_low)
 
 void acpi_poweroff(void)
 {
+	if (acpi.s5_valid && acpi.hw_reduced && acpi.sleep_ctl_addr) {
+		u8 v = (u8)(((acpi.s5_slp_typa << SLEEP_CTL_SLP_TYP_SHIFT) &
+			     SLEEP_CTL_SLP_TYP_MASK) |
+			    SLEEP_CTL_SLP_EN);
+
+		if (acpi.sleep_ctl_io) {
+			outb((u16)acpi.sleep_ctl_addr, v);
+		} else {
+			volatile u8 *r = ioremap(acpi.sleep_ctl_addr, 1);
+			if (r)
+				writeb(v, r);
+		}
+		return;
+	}
 	if (!acpi.s5_valid || !acpi.pm1a_cnt_port)
 		return;
 	outw(acpi.pm1a_cnt_port, (u16)(acpi.s5_slp_typa << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
 	if (acpi.pm1b_cnt_port)
 		outw(acpi.pm1b_cnt_port, (u16)(acpi.s5_slp_typb << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
+}
+
+/* An AML PkgLength (ACPI 6.4, 20.2.4): the length, counting its own bytes. */
+static const u8 *aml_pkglength(const u8 *p, const u8 *end, u32 *len)
+{
+	unsigned extra;
+
+	if (p >= end)
+		return NULL;
+	extra = *p >> 6;
+	if (p + 1 + extra > end)
+		return NULL;
+	if (!extra) {
+		*len = *p & 0x3f;
+		return p + 1;
+	}
+	*len = *p & 0x0f;
+	for (unsigned i = 0; i < extra; i++)
+		*len |= (u32)p[1 + i] << (4 + 8 * i);
+	return p + 1 + extra;
+}
+
+/*
+ * Within one Device's body: whether its _HID is the string @hid, and its
+ * _CRS buffer's first Memory32Fixed (ACPI 6.4, 6.4.3.4) and Extended
+ * Interrupt (6.4.3.6) descriptors.
+ */
+static bool device_matches(const u8 *p, const u8 *end, const char *hid, struct acpi_fixed_dev *d)
+{
+	size_t n = strlen(hid);
+	bool have_hid = false, have_mem = false, have_irq = false;
+
+	for (const u8 *q = p; q + 5 + n + 2 <= end; q++) {
+		/* NameOp "_HID" StringPrefix hid NUL */
+		if (!memcmp(q, "\x08_HID\x0d", 6) && !memcmp(q + 6, hid, n) && q[6 + n] == 0) {
+			have_hid = true;
+			break;
+		}
+	}
+	if (!have_hid)
+		return false;
+	for (const u8 *q = p; q + 9 <= end && !(have_mem && have_irq); q++) {
+		if (!have_mem && q + 12 <= end && q[0] == 0x86 && q[1] == 0x09 && q[2] == 0x00) {
+			u32 base, len;
+			memcpy(&base, q + 4, 4);
+			memcpy(&len, q + 8, 4);
+			d->base = base;
+			d->size = len;
+			have_mem = true;
+		} else if (!have_irq && q[0] == 0x89 && q[1] >= 6 && q[2] == 0 && q[4] >= 1) {
+			memcpy(&d->irq, q + 5, 4);
+			d->level = !(q[3] & 0x02); /* bit 1: edge */
+			d->active_low = q[3] & 0x04;
+			have_irq = true;
+		}
+	}
+	return have_mem && have_irq;
+}
+
+unsigned acpi_find_fixed_devices(const char *hid, struct acpi_fixed_dev *out, unsigned max)
+{
+	const struct sdt_header *dsdt = acpi.dsdt;
+	const u8 *p, *end;
+	unsigned found = 0;
+
+	if (!dsdt)
+		return 0;
+	p = (const u8 *)(dsdt + 1);
+	end = (const u8 *)dsdt + dsdt->length;
+	for (; p + 2 < end && found < max; p++) {
+		const u8 *body, *body_end;
+		u32 len;
+
+		/* DeviceOp PkgLength NameString ... */
+		if (p[0] != 0x5b || p[1] != 0x82)
+			continue;
+		body = aml_pkglength(p + 2, end, &len);
+		if (!body || len < 5 || p + 2 + len > end)
+			continue;
+		body_end = p + 2 + len;
+		if (device_matches(body + 4, body_end, hid, &out[found])) {
+			memcpy(out[found].name, body, 4);
+			out[found].name[4] = '\0';
+			found++;
+		}
+	}
+	return found;
 }

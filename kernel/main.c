@@ -70,10 +70,24 @@ static void print_cpu(void)
 	memcpy(vendor + 4, &d, 4);
 	memcpy(vendor + 8, &c, 4);
 	vendor[12] = '\0';
-	printk("cpu: %s, TSC %lu.%03lu MHz (calibrated against the %s), %u CPU(s) in MADT (%u "
-	       "possible)\n",
-	       vendor, tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, time_calibration_source(),
-	       acpi.nr_cpus, acpi.nr_possible_cpus);
+	printk("cpu: %s, %u CPU(s) in MADT (%u possible)\n", vendor, acpi.nr_cpus,
+	       acpi.nr_possible_cpus);
+	if (time_calibrated()) {
+		u32 ppm = time_calibration_ppm();
+		u64 us = time_calibration_window_ns() / NSEC_PER_USEC;
+
+		printk("clock: TSC %lu.%03lu MHz +/- %u.%02u%% (%s%s%lu.%03lu ms), LAPIC timer "
+		       "%lu.%03lu MHz\n",
+		       tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, ppm / 10000, ppm / 100 % 100,
+		       time_calibration_source(), us ? ", measured over " : "", us / 1000,
+		       us % 1000, lapic_timer_hz() / 1000000, lapic_timer_hz() / 1000 % 1000);
+	} else {
+		printk("clock: UNCALIBRATED: no timer to measure the TSC against (no PM timer, "
+		       "PIT, "
+		       "known LAPIC clock or CPUID frequency); assuming %lu.%03lu MHz (%s): "
+		       "latencies will not be reported\n",
+		       tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, time_calibration_source());
+	}
 	/*
 	 * Before QEMU 8.1 (commit c914d46d), TCG drops a guest's memory fences
 	 * when only one vCPU is possible, so the host may reorder the ring's
@@ -99,7 +113,8 @@ static void cmdline_from_fw_cfg(void)
 	if (n == -ENODEV || n == -ENOENT)
 		return;
 	if (n < 0)
-		kernel_exit_fail("fw_cfg opt/vblk/cmdline: longer than %zu bytes", sizeof(text) - 1);
+		kernel_exit_fail("fw_cfg opt/vblk/cmdline: longer than %zu bytes",
+				 sizeof(text) - 1);
 	text[n] = '\0';
 	if (have + 1 + (size_t)n >= BOOT_CMDLINE_MAX)
 		kernel_exit_fail("the command line (%zu bytes with fw_cfg's %ld) is longer than %d "

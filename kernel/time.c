@@ -2,90 +2,330 @@
 /*
  * TSC calibration and the periodic tick.
  *
- * Under QEMU's TCG the guest TSC follows the host's, and the PM timer and
- * PIT follow QEMU's virtual clock (host real time), so calibrating one
- * against the other gives nanoseconds that agree with the host's wall clock.
+ * Under QEMU's TCG the guest TSC follows the host's, and the PM timer, the
+ * PIT and the LAPIC timer follow QEMU's virtual clock (host real time), so
+ * calibrating one against the other gives nanoseconds that agree with the
+ * host's wall clock.
+ *
+ * The source is the best the machine has, tried in this order: what the
+ * CPU or hypervisor states (CPUID leaf 0x15's crystal ratio, the
+ * hypervisor's TSC leaf 0x40000010); a timer of known frequency measured
+ * against the TSC (the ACPI PM timer; the PIT through channel 2's gate in
+ * port 0x61; the PIT through channel 0's latched count, for machines such
+ * as microvm that have a PIT but no port 0x61; the LAPIC timer, whose input
+ * QEMU and KVM clock at 1 GHz, when the hypervisor leaf says one of them
+ * runs the machine). A measurement brackets every reading of the timer
+ * between two TSC reads and keeps the extremes both ways, so its error
+ * bound holds whatever the host's scheduler did meanwhile; it runs until
+ * the bound is under 0.1 % or 20 ms have passed. With none of these, the
+ * clock is uncalibrated: it runs at the CPU's nominal frequency (CPUID leaf
+ * 0x16) or a guess, says so, and latencies are not reported from it.
  */
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/cpu.h"
+#include "kernel/hypervisor.h"
 #include "kernel/interrupt.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/watchdog.h"
 
 #define PM_TIMER_HZ 3579545u
 #define PIT_HZ 1193182u
-#define CALIBRATE_MS 10
+/* QEMU's and KVM's LAPIC timer input: one count per nanosecond before the divider. */
+#define QEMU_APIC_BUS_HZ 1000000000u
+/* A measurement stops once its error bound is below this, or after the longest window. */
+#define CALIBRATE_TARGET_PPM 2500u
+#define CALIBRATE_MIN_NS (1000 * NSEC_PER_USEC)
+#define CALIBRATE_MAX_NS (20 * NSEC_PER_MSEC)
+/* Until the TSC is known, windows are bounded in TSC cycles of a fast CPU. */
+#define CALIBRATE_ASSUMED_MAX_HZ 10000000000ull
+/* The uncalibrated clock's guess, without even CPUID leaf 0x16. */
+#define UNCALIBRATED_GUESS_HZ 2000000000ull
 
 /* PIT ports and the channel 2 gate in the system control port B. */
+#define PIT_CH0 0x40
 #define PIT_CH2 0x42
 #define PIT_CMD 0x43
 #define PORT_B 0x61
 #define PORT_B_GATE2 0x01
 #define PORT_B_SPEAKER 0x02
-#define PORT_B_OUT2 0x20
 
 #define LAPIC_DIVIDE_BY_16 0x3
+#define LAPIC_DIVISOR 16
 
 u64 boot_tsc;
 static u64 tsc_freq;
 u64 ktime_tsc_base;
 u64 ktime_ns_mult; /* ns = cycles * ns_mult >> 32 */
 static const char *calibration_source = "none";
+static u32 calibration_ppm;	  /* the error bound, parts per million */
+static u64 calibration_window_ns; /* how long the measurement took */
+static bool calibrated;
 static volatile u64 jiffies;
 static u64 timer_counts_per_sec;
 static u32 timer_per_tick; /* LAPIC timer counts per 1/HZ, the same on every CPU */
 static u32 tick_hz[NR_CPUS];
 static u32 tick_sub[NR_CPUS];
 
-static u64 calibrate_with_pm_timer(void)
-{
-	u32 mask = acpi.pm_timer_32bit ? 0xffffffffu : 0xffffffu;
-	u32 want = PM_TIMER_HZ / 1000 * CALIBRATE_MS;
-	u32 start = inl(acpi.pm_timer_port) & mask, now;
-	u64 t0 = rdtsc(), t1;
+/* ------------------------------------------------------------------------
+ * Measuring the TSC against a timer
+ */
 
-	do {
-		now = inl(acpi.pm_timer_port) & mask;
-	} while (((now - start) & mask) < want);
-	t1 = rdtsc();
-	return (t1 - t0) * PM_TIMER_HZ / ((now - start) & mask);
+/* A free-running counter of known frequency, read whole. */
+struct counter {
+	const char *name;
+	u64 hz;
+	u64 mask; /* its width: differences are taken modulo mask + 1 */
+	bool down;
+	u64 (*read)(void);
+};
+
+struct measurement {
+	u64 hz;	 /* the TSC frequency, midway between the bounds */
+	u32 ppm; /* half the bounds' spread, relative */
+	u64 cycles;
+};
+
+/*
+ * The TSC frequency from readings of @c: each reading lies between the two
+ * TSC reads around it, and a count the counter shows means a time within
+ * one tick of it. So between the first reading and the last, the TSC moved
+ * at least (a1 - b0) and at most (b1 - a0) cycles, while the counter moved
+ * between ticks - 1 and ticks + 1 periods: the frequency lies between the
+ * quotients of the extremes. Stops when the bound is under the target (and
+ * the window is not too short to mean anything), or at the longest window.
+ */
+static bool measure_tsc(const struct counter *c, struct measurement *m)
+{
+	/* A counter that has not ticked twice in 2 ms of the fastest TSC is not there. */
+	const u64 dead_cycles = CALIBRATE_ASSUMED_MAX_HZ / 500;
+	/*
+	 * Between two readings, no more than 4 ms of the fastest TSC: a vCPU
+	 * the host stopped for longer than that could come back after the
+	 * counter wrapped (the PIT's every 55 ms), which no bound would show.
+	 * The measurement then starts again from there.
+	 */
+	const u64 gap_cycles = CALIBRATE_ASSUMED_MAX_HZ / 250;
+	u64 a0, b0, c0, a1, b1, c1, lo, hi, ticks, prev = 0;
+
+	a0 = rdtsc();
+	c0 = c->read();
+	b0 = rdtsc();
+	prev = b0;
+	for (;;) {
+		a1 = rdtsc();
+		c1 = c->read();
+		b1 = rdtsc();
+		if (b1 - prev > gap_cycles) {
+			a0 = a1;
+			c0 = c1;
+			b0 = prev = b1;
+			continue;
+		}
+		prev = b1;
+		ticks = (c->down ? c0 - c1 : c1 - c0) & c->mask;
+		if (ticks >= 2) {
+			lo = (u64)((unsigned __int128)(a1 - b0) * c->hz / (ticks + 1));
+			hi = (u64)((unsigned __int128)(b1 - a0) * c->hz / (ticks - 1));
+			m->hz = (lo + hi) / 2;
+			m->ppm = m->hz ? (u32)MIN((hi - lo) / 2 * 1000000 / m->hz, (u64)UINT32_MAX)
+				       : UINT32_MAX;
+			m->cycles = b1 - a0;
+			if (ticks * NSEC_PER_SEC / c->hz >= CALIBRATE_MIN_NS &&
+			    m->ppm < CALIBRATE_TARGET_PPM)
+				return true;
+			if (ticks * NSEC_PER_SEC / c->hz >= CALIBRATE_MAX_NS)
+				return true;
+			/* Half the counter's range: beyond it, wrap-around is ambiguous. */
+			if (ticks > c->mask / 2)
+				return true;
+		}
+		if (ticks < 2 && b1 - a0 > dead_cycles)
+			return false;
+		cpu_relax();
+	}
 }
 
-static u64 calibrate_with_pit(void)
+static u64 read_pm_timer(void)
 {
-	u16 count = PIT_HZ / 1000 * CALIBRATE_MS;
-	u8 b = inb(PORT_B);
-	u64 t0, t1;
+	return inl(acpi.pm_timer_port);
+}
 
-	/* Channel 2, mode 0 (interrupt on terminal count), gate on. */
-	outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
-	outb(PIT_CMD, 0xb0);
-	outb(PIT_CH2, count & 0xff);
-	outb(PIT_CH2, count >> 8);
-	t0 = rdtsc();
-	while (!(inb(PORT_B) & PORT_B_OUT2))
-		;
-	t1 = rdtsc();
-	outb(PORT_B, b);
-	return (t1 - t0) * PIT_HZ / count;
+static u64 read_pit_ch2(void)
+{
+	/* Latch channel 2, then its count, low byte first. */
+	outb(PIT_CMD, 0x80);
+	u8 lo = inb(PIT_CH2);
+	return lo | (u64)inb(PIT_CH2) << 8;
+}
+
+static u64 read_pit_ch0(void)
+{
+	outb(PIT_CMD, 0x00);
+	u8 lo = inb(PIT_CH0);
+	return lo | (u64)inb(PIT_CH0) << 8;
+}
+
+static u64 read_lapic_timer(void)
+{
+	return lapic_timer_current();
+}
+
+/*
+ * Port 0x61 (system control port B) holds channel 2's gate on a PC; a
+ * machine without it (microvm) reads all ones there.
+ */
+static bool have_port_b(void)
+{
+	return inb(PORT_B) != 0xff;
+}
+
+/*
+ * Start a PIT channel counting down from 65536, mode 2 (rate generator).
+ * Without a PIT the ports read all ones and the count never moves, which
+ * the measurement notices.
+ */
+static void pit_start(unsigned channel)
+{
+	outb(PIT_CMD, (u8)(channel << 6 | 0x34));
+	outb((u16)(PIT_CH0 + channel), 0);
+	outb((u16)(PIT_CH0 + channel), 0);
+}
+
+/* What the CPU states: leaf 0x15's TSC/crystal ratio times the crystal. */
+static bool tsc_from_cpuid(u64 *hz)
+{
+	u32 a, b, c, d;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a < 0x15)
+		return false;
+	cpuid(0x15, 0, &a, &b, &c, &d);
+	if (!a || !b || !c)
+		return false;
+	*hz = (u64)c * b / a;
+	return true;
+}
+
+/* The hypervisor's TSC frequency leaf (VMware's, which QEMU/KVM offer too), in kHz. */
+static bool tsc_from_hypervisor(u64 *hz)
+{
+	u32 a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 31)))
+		return false;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (a < 0x40000010)
+		return false;
+	cpuid(0x40000010, 0, &a, &b, &c, &d);
+	if (!a)
+		return false;
+	*hz = (u64)a * 1000;
+	return true;
+}
+
+/* The nominal base frequency (leaf 0x16, MHz): not a measurement. */
+static u64 nominal_hz(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a < 0x16)
+		return 0;
+	cpuid(0x16, 0, &a, &b, &c, &d);
+	return (u64)(a & 0xffff) * 1000000;
+}
+
+static bool calibrate_against(const struct counter *c)
+{
+	struct measurement m;
+
+	if (!measure_tsc(c, &m) || m.hz < 1000000 || m.ppm > 100000)
+		return false;
+	tsc_freq = m.hz;
+	calibration_source = c->name;
+	calibration_ppm = m.ppm;
+	calibration_window_ns = m.cycles * NSEC_PER_SEC / m.hz;
+	calibrated = true;
+	return true;
 }
 
 void time_init(void)
 {
-	if (acpi.pm_timer_port) {
-		tsc_freq = calibrate_with_pm_timer();
-		calibration_source = "ACPI PM timer";
-	} else {
-		tsc_freq = calibrate_with_pit();
-		calibration_source = "PIT";
+	const char *accel = accel_name();
+	u64 hz;
+
+	if (tsc_from_cpuid(&hz)) {
+		tsc_freq = hz;
+		calibration_source = "CPUID leaf 0x15 (crystal ratio)";
+		calibrated = true;
+	} else if (tsc_from_hypervisor(&hz)) {
+		tsc_freq = hz;
+		calibration_source = "hypervisor CPUID leaf 0x40000010";
+		calibration_ppm = (u32)(500000000ull / hz); /* half a kHz */
+		calibrated = true;
 	}
-	if (tsc_freq < 1000000)
-		panic("time: TSC calibration gave %lu Hz against the %s", tsc_freq,
-		      calibration_source);
+	if (!calibrated && acpi.pm_timer_port) {
+		struct counter pm = {"ACPI PM timer", PM_TIMER_HZ,
+				     acpi.pm_timer_32bit ? 0xffffffffull : 0xffffffull, false,
+				     read_pm_timer};
+		calibrate_against(&pm);
+	}
+	if (!calibrated && have_port_b()) {
+		struct counter pit2 = {"PIT channel 2", PIT_HZ, 0xffff, true, read_pit_ch2};
+		u8 b = inb(PORT_B);
+
+		/* Gate on, speaker off: channel 2 counts. */
+		outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
+		pit_start(2);
+		calibrate_against(&pit2);
+		outb(PORT_B, b);
+	}
+	if (!calibrated) {
+		struct counter pit0 = {"PIT channel 0 (no port 0x61)", PIT_HZ, 0xffff, true,
+				       read_pit_ch0};
+
+		pit_start(0);
+		calibrate_against(&pit0);
+	}
+	if (!calibrated && (!strcmp(accel, "tcg") || !strcmp(accel, "kvm"))) {
+		struct counter lapic = {
+			!strcmp(accel, "tcg") ? "LAPIC timer (QEMU's 1 GHz APIC clock, TCG)"
+					      : "LAPIC timer (KVM's 1 GHz APIC clock)",
+			QEMU_APIC_BUS_HZ / LAPIC_DIVISOR, 0xffffffffull, true, read_lapic_timer};
+
+		/* Interrupts are off, and the count too large to expire. */
+		lapic_timer_periodic(TIMER_VECTOR, 0xffffffffu, LAPIC_DIVIDE_BY_16);
+		if (calibrate_against(&lapic))
+			timer_counts_per_sec = QEMU_APIC_BUS_HZ / LAPIC_DIVISOR;
+		lapic_timer_stop();
+	}
+	if (!calibrated) {
+		hz = nominal_hz();
+		tsc_freq = hz ? hz : UNCALIBRATED_GUESS_HZ;
+		calibration_source =
+			hz ? "nothing: CPUID leaf 0x16's nominal frequency" : "nothing: a guess";
+	}
 	ktime_ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
 	ktime_tsc_base = boot_tsc;
+}
+
+bool time_calibrated(void)
+{
+	return calibrated;
+}
+
+u32 time_calibration_ppm(void)
+{
+	return calibration_ppm;
+}
+
+u64 time_calibration_window_ns(void)
+{
+	return calibration_window_ns;
 }
 
 u64 tsc_hz(void)
@@ -163,22 +403,42 @@ static int timer_interrupt(int vector, void *data)
 
 void timer_tick_init(void)
 {
-	u32 start, elapsed, per_tick;
-	u64 t_end;
+	u32 per_tick;
 
 	/*
-	 * Count LAPIC timer ticks (bus clock / 16) over 10 ms of TSC time;
-	 * interrupts are still off, and the count is too large to expire.
+	 * The LAPIC timer's rate (bus clock / 16): known under QEMU and KVM
+	 * (the hypervisor leaf says which runs us), else measured against the
+	 * TSC, now calibrated, reading brackets as above.
 	 */
-	lapic_timer_periodic(TIMER_VECTOR, 0xffffffffu, LAPIC_DIVIDE_BY_16);
-	start = lapic_timer_current();
-	t_end = rdtsc() + ns_to_cycles(CALIBRATE_MS * NSEC_PER_MSEC);
-	while (rdtsc() < t_end)
-		cpu_relax();
-	elapsed = start - lapic_timer_current();
-	lapic_timer_stop();
+	const char *accel = accel_name();
 
-	timer_counts_per_sec = (u64)elapsed * 1000 / CALIBRATE_MS;
+	if (!timer_counts_per_sec && (!strcmp(accel, "tcg") || !strcmp(accel, "kvm")))
+		timer_counts_per_sec = QEMU_APIC_BUS_HZ / LAPIC_DIVISOR;
+	if (!timer_counts_per_sec) {
+		u64 a0, b0, a1, b1, gap = ns_to_cycles(CALIBRATE_MIN_NS) / 4;
+		u32 c0, c1;
+
+		lapic_timer_periodic(TIMER_VECTOR, 0xffffffffu, LAPIC_DIVIDE_BY_16);
+		a0 = rdtsc();
+		c0 = lapic_timer_current();
+		b0 = b1 = rdtsc();
+		do {
+			u64 prev = b1;
+
+			a1 = rdtsc();
+			c1 = lapic_timer_current();
+			b1 = rdtsc();
+			/* A vCPU stopped meanwhile: start again from here. */
+			if (b1 - prev > gap) {
+				a0 = a1;
+				c0 = c1;
+				b0 = b1;
+			}
+		} while (b1 - a0 < ns_to_cycles(CALIBRATE_MIN_NS));
+		lapic_timer_stop();
+		/* Midway between the bracket's extremes; the tick needs no better. */
+		timer_counts_per_sec = (u64)(c0 - c1) * tsc_freq * 2 / ((a1 - b0) + (b1 - a0));
+	}
 	per_tick = (u32)(timer_counts_per_sec / HZ);
 	if (!per_tick)
 		per_tick = 1;
@@ -186,6 +446,11 @@ void timer_tick_init(void)
 	if (request_irq(TIMER_VECTOR, timer_interrupt, NULL, "timer"))
 		panic("time: cannot install the timer interrupt");
 	lapic_timer_periodic(TIMER_VECTOR, per_tick, LAPIC_DIVIDE_BY_16);
+}
+
+u64 lapic_timer_hz(void)
+{
+	return timer_counts_per_sec;
 }
 
 /*

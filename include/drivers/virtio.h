@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The virtio device as drivers see it, independent of the transport: status,
- * features, device configuration, virtqueues, interrupts. drivers/virtio_pci.c
- * implements it for both PCI transports (virtio 1.x "modern" and the legacy
- * 0.9.5 I/O-port interface of transitional devices).
+ * features, device configuration, virtqueues, interrupts. drivers/virtio.c
+ * holds what every transport shares and calls the device's transport through
+ * struct virtio_config_ops, as Linux's virtio core calls virtio_config_ops:
+ * drivers/virtio_pci.c for both PCI transports (virtio 1.x "modern" and the
+ * legacy 0.9.5 I/O-port interface of transitional devices) and
+ * drivers/virtio_mmio.c for virtio-mmio (version 1, legacy, and version 2).
+ * A driver never asks which one it has.
  */
 #ifndef DRIVERS_VIRTIO_H
 #define DRIVERS_VIRTIO_H
@@ -37,6 +41,43 @@
 struct virtio_device;
 typedef void (*virtio_config_cb_t)(struct virtio_device *vdev);
 
+/*
+ * What a transport does for the common code (drivers/virtio.c). Every
+ * operation but describe and vq_irq_name may touch the device.
+ */
+struct virtio_config_ops {
+	u8 (*get_status)(struct virtio_device *vdev);
+	void (*set_status)(struct virtio_device *vdev, u8 status);
+	/* Reset and wait, bounded, for it to take (virtio_reset_wait). */
+	int (*reset)(struct virtio_device *vdev);
+	/* Cut off a device whose reset did not take, as far as the bus allows. */
+	void (*isolate)(struct virtio_device *vdev);
+	/* Write the driver's feature bits (3.1.1 step 5). */
+	void (*set_features)(struct virtio_device *vdev, u64 features);
+	/* Read device configuration, consistently (its generation counter). */
+	int (*cread)(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len);
+	/* Queues and their interrupts; vdev->nvqs, npoll and vqs are set already. */
+	int (*find_vqs)(struct virtio_device *vdev, vq_callback_t cb, unsigned max_size,
+			bool allow_msi, const char *prefix);
+	void (*del_vqs)(struct virtio_device *vdev);
+	/* Release the interrupts of queues that are left allocated on purpose. */
+	void (*release_irqs)(struct virtio_device *vdev);
+	void (*remove)(struct virtio_device *vdev);
+	/* Where the device is, which interface, how it interrupts (the boot report). */
+	void (*describe)(const struct virtio_device *vdev, char *buf, size_t len);
+	void (*vq_irq_name)(const struct virtio_device *vdev, unsigned i, char *buf, size_t len);
+};
+
+/* The state of one virtio-mmio device (drivers/virtio_mmio.c). */
+struct virtio_mmio_state {
+	volatile u8 *base;
+	phys_addr_t phys;
+	u64 size;
+	u32 gsi;     /* the interrupt line, an IOAPIC input */
+	int vector;  /* its CPU vector, or -1 */
+	u32 version; /* 1 (legacy) or 2 */
+};
+
 /* Where a register block lives: an I/O port range or an MMIO window. */
 struct virtio_pci_region {
 	bool io;
@@ -54,28 +95,36 @@ enum virtio_irq_mode {
 
 struct virtio_device {
 	char name[16];
-	struct pci_dev *pci;
-	bool modern;
+	/* The transport, set by its probe; mapped once its registers answer. */
+	const struct virtio_config_ops *ops;
+	bool mapped;
+	bool modern;   /* virtio 1.x; else legacy (0.9.5), feature bits 0-31 only */
 	u32 device_id; /* VIRTIO_ID_* */
 	u64 device_features;
 	u64 features; /* negotiated */
 
-	/* Transport state (virtio_pci.c). */
-	struct virtio_pci_region common, notify, isr, device;
-	u32 notify_off_multiplier;
-	bool legacy_msix; /* legacy: device config moves from 20 to 24 */
-
-	/* Virtqueues and interrupts; the last npoll queues are poll queues. */
+	/* Virtqueues; the last npoll queues are poll queues. */
 	unsigned nvqs;
 	unsigned npoll;
 	struct virtqueue **vqs;
-	enum virtio_irq_mode irq_mode;
-	int config_vector; /* MSI-X vector of configuration changes, or -1 */
-	int *vq_vectors;   /* CPU vector of each queue */
-	int intx_vector;
 	u64 config_changes;
 	virtio_config_cb_t config_changed;
 	void *priv;
+
+	/* The transport's own state. */
+	union {
+		struct { /* virtio_pci.c */
+			struct pci_dev *pci;
+			struct virtio_pci_region common, notify, isr, device;
+			u32 notify_off_multiplier;
+			bool legacy_msix; /* legacy: device config moves from 20 to 24 */
+			enum virtio_irq_mode irq_mode;
+			int config_vector; /* MSI-X vector of configuration changes, or -1 */
+			int *vq_vectors;   /* CPU vector of each queue */
+			int intx_vector;
+		};
+		struct virtio_mmio_state mmio; /* virtio_mmio.c */
+	};
 };
 
 /* Probe the transport of a virtio PCI function (vendor 0x1af4). */
@@ -88,6 +137,8 @@ bool virtio_pci_is_virtio(const struct pci_dev *pci, u32 *device_id);
  * more), -ETIMEDOUT with a message when device_status never reads back 0.
  */
 int virtio_reset(struct virtio_device *vdev);
+/* The transports' part of that: write 0, wait for 0 (drivers/virtio.c). */
+int virtio_reset_wait(struct virtio_device *vdev);
 /*
  * For a device whose reset did not take: cut it off as far as the bus
  * allows. Bus mastering off (it may no longer read or write memory, which
@@ -133,10 +184,16 @@ void virtio_del_vqs(struct virtio_device *vdev);
  * may still write them. Says so in the log.
  */
 void virtio_abandon_vqs(struct virtio_device *vdev);
-/* The device is done with: queues freed, vectors returned, bus mastering off. */
-void virtio_pci_remove(struct virtio_device *vdev);
+/* The device is done with: queues freed, interrupts returned, DMA off where the bus can. */
+void virtio_remove(struct virtio_device *vdev);
 void virtio_device_ready(struct virtio_device *vdev);
 const char *virtio_irq_mode_name(enum virtio_irq_mode m);
+/*
+ * The boot report's description: where the device is, which interface,
+ * how it interrupts ("00:03.0, modern transport, MSI-X (one vector per
+ * queue)").
+ */
+void virtio_describe(const struct virtio_device *vdev, char *buf, size_t len);
 /*
  * How queue @i interrupts, for the boot report ("MSI-X vector 34", "INTx
  * vector 35 (shared)", "polled, no interrupt (no MSI-X vector)").

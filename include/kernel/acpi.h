@@ -54,6 +54,20 @@ struct acpi_info {
 	bool s5_valid;
 	u64 mcfg_base; /* 0: none */
 	u8 mcfg_bus_start, mcfg_bus_end;
+	/* Hardware-reduced ACPI (microvm): sleep through the sleep control register. */
+	bool hw_reduced;
+	bool sleep_ctl_io;
+	u64 sleep_ctl_addr;
+	const void *dsdt; /* the checked DSDT, or NULL */
+};
+
+/* A device the DSDT describes with a fixed memory window and one interrupt. */
+struct acpi_fixed_dev {
+	char name[5]; /* its AML name, such as VR07 */
+	u64 base;
+	u64 size;
+	u32 irq; /* a GSI */
+	bool level, active_low;
 };
 
 extern struct acpi_info acpi;
@@ -66,5 +80,13 @@ int acpi_init(u64 rsdp);
  */
 void acpi_isa_irq(u8 irq, u32 *gsi, bool *level, bool *active_low);
 void acpi_poweroff(void);
+/*
+ * The DSDT's devices whose _HID is the string @hid (such as LNRO0005,
+ * virtio-mmio) with their _CRS's Memory32Fixed window and Extended
+ * Interrupt: up to @max of them into @out, how many found. Not an AML
+ * interpreter: it reads the fixed form QEMU's microvm (and firmware like
+ * it) declares such devices in, and finds nothing in any other.
+ */
+unsigned acpi_find_fixed_devices(const char *hid, struct acpi_fixed_dev *out, unsigned max);
 
 #endif

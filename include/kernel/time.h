@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Time: the TSC, calibrated at boot against a clock of known frequency (the
- * ACPI PM timer, else the PIT), gives ktime_get_ns(); the LAPIC timer, in
- * turn calibrated against the TSC, gives a periodic tick that drives the
- * timer_list timers (platform.h).
+ * Time: the TSC, calibrated at boot from the best source the machine has
+ * (kernel/time.c says which, in order), gives ktime_get_ns(); the LAPIC
+ * timer, in turn calibrated against the TSC, gives a periodic tick that
+ * drives the timer_list timers (platform.h).
  */
 #ifndef KERNEL_TIME_H
 #define KERNEL_TIME_H
@@ -21,6 +21,13 @@ void timer_set_rate(u32 hz);
 
 u64 tsc_hz(void);
 const char *time_calibration_source(void);
+/* Whether the TSC was measured or stated; else times are a guess (no latencies). */
+bool time_calibrated(void);
+/* The calibration's error bound (parts per million, 0: stated exactly) and window. */
+u32 time_calibration_ppm(void);
+u64 time_calibration_window_ns(void);
+/* The LAPIC timer's counts per second (its bus clock / 16). */
+u64 lapic_timer_hz(void);
 u64 cycles_to_ns(u64 cycles);
 u64 ns_to_cycles(u64 ns);
 u64 jiffies_read(void);

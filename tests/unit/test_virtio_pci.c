@@ -68,7 +68,7 @@ static int teardown(void **state)
 	if (vdev.vqs)
 		virtio_del_vqs(&vdev);
 	if (vdev.pci)
-		virtio_pci_remove(&vdev);
+		virtio_remove(&vdev);
 	sim_pci_reset();
 	sim_vblk_reset_all();
 	assert_int_equal(host_live_allocs, allocs0);
