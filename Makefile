@@ -37,7 +37,7 @@ KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/vblk.iso
 
-.PHONY: all kernel iso run bench test unit boot-tests deps format lint clean \
+.PHONY: all kernel iso run bench test unit boot-tests deps format lint clean fuzz fuzz-build \
 	compile_commands.json tools
 all: kernel iso tools
 
@@ -105,6 +105,34 @@ $(BUILD)/unit/%: tests/unit/%.c $$($$*_SRCS) $(wildcard include/*/*.h tests/unit
 unit-build: $(UNIT_BINS)
 
 # ---------------------------------------------------------------------------
+# Coverage-guided fuzzing with libFuzzer (clang) of every parser of device or
+# user input. Each fragment tests/fuzz/NAME.mk adds NAME to FUZZ_TARGETS and
+# lists NAME_SRCS; its seed corpus, and every crash ever found (kept as a
+# regression input), live in tests/fuzz/corpus/NAME/. make test replays
+# each corpus once (tools/run-tests, group fuzz); make fuzz fuzzes each
+# target for FUZZ_SECONDS (tools/fuzz).
+FUZZ_TARGETS :=
+include $(wildcard tests/fuzz/*.mk)
+FUZZCC ?= clang
+FUZZCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iinclude -I. -DVBLK_HOST_TEST -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$($$*_SRCS) $(wildcard include/*/*.h tests/unit/*.h) \
+		tests/unit/host_platform.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZCC) $(FUZZCFLAGS) -o $@ $< $($*_SRCS) tests/unit/host_platform.c
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tools/install-deps fuzz
+	$(Q)tools/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---------------------------------------------------------------------------
 deps:
 	$(Q)tools/install-deps all
 
@@ -126,7 +154,7 @@ bench: all
 
 test:
 	$(Q)tools/install-deps test
-	$(Q)$(MAKE) --no-print-directory all unit-build
+	$(Q)$(MAKE) --no-print-directory all unit-build fuzz-build
 	$(Q)tools/run-tests -j 2
 
 format:

@@ -18,7 +18,6 @@
 /* The classic MBR layout (sector 0). */
 #define MBR_TABLE_OFF 446
 #define MBR_ENTRY_SIZE 16
-#define MBR_ENTRIES 4
 #define MBR_SIGNATURE_OFF 510
 #define MBR_SIGNATURE 0xaa55
 #define MBR_ENTRY_STATUS 0
@@ -132,18 +131,78 @@ fail:
 	return err;
 }
 
+int mbr_parse(const char *name, const u8 *block, u32 lbs, sector_t capacity,
+	      struct mbr_partition out[MBR_ENTRIES])
+{
+	u64 per_block = lbs >> SECTOR_SHIFT;
+	unsigned found = 0;
+	u16 sig;
+
+	memcpy(&sig, block + MBR_SIGNATURE_OFF, sizeof(sig));
+	if (sig != MBR_SIGNATURE)
+		return 0; /* no table: a whole-disk device, the common case here */
+	/*
+	 * The whole table is looked at before anything is used: a block that
+	 * is not an MBR after all, or a GPT disk, gives no partitions, not the
+	 * ones that came before the entry that gave it away.
+	 */
+	for (unsigned i = 0; i < MBR_ENTRIES; i++) {
+		const u8 *e = block + MBR_TABLE_OFF + i * MBR_ENTRY_SIZE;
+
+		if (e[MBR_ENTRY_STATUS] != 0 && e[MBR_ENTRY_STATUS] != 0x80) {
+			pr_warn("%s: partition entry %u has status %#x; not an MBR, ignored", name,
+				i + 1, e[MBR_ENTRY_STATUS]);
+			return 0;
+		}
+		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_GPT_PROTECTIVE) {
+			pr_warn("%s: a GPT disk; GPT partitions are not supported", name);
+			return 0;
+		}
+	}
+	for (unsigned i = 0; i < MBR_ENTRIES; i++) {
+		const u8 *e = block + MBR_TABLE_OFF + i * MBR_ENTRY_SIZE;
+		struct mbr_partition *p = &out[found];
+		u32 lba, count;
+		bool overlaps = false;
+
+		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_EMPTY)
+			continue;
+		memcpy(&lba, e + MBR_ENTRY_LBA, sizeof(lba));
+		memcpy(&count, e + MBR_ENTRY_COUNT, sizeof(count));
+		/* MBR addresses are in logical blocks. */
+		p->nr = i + 1;
+		p->type = e[MBR_ENTRY_TYPE];
+		p->start = (sector_t)lba * per_block;
+		p->len = (sector_t)count * per_block;
+		if (!lba || !count || p->start >= capacity || p->len > capacity - p->start) {
+			pr_warn("%s: partition %u (block %u, %u blocks) lies outside the disk "
+				"(%lu sectors); ignored",
+				name, i + 1, lba, count, capacity);
+			continue;
+		}
+		for (unsigned k = 0; k < found && !overlaps; k++) {
+			if (p->start < out[k].start + out[k].len &&
+			    out[k].start < p->start + p->len) {
+				pr_warn("%s: partition %u overlaps partition %u; ignored", name,
+					i + 1, out[k].nr);
+				overlaps = true;
+			}
+		}
+		if (!overlaps)
+			found++;
+	}
+	return (int)found;
+}
+
 int blk_scan_partitions(struct gendisk *disk)
 {
 	u32 lbs = disk->queue->limits.logical_block_size;
-	u64 per_block = lbs >> SECTOR_SHIFT;
 	sector_t capacity = get_capacity(disk);
-	sector_t start[MBR_ENTRIES], len[MBR_ENTRIES];
-	unsigned found = 0;
+	struct mbr_partition part[MBR_ENTRIES];
+	int n, err, added = 0;
 	u8 *buf;
-	u16 sig;
-	int err;
 
-	if (lbs > PAGE_SIZE || capacity < per_block)
+	if (lbs > PAGE_SIZE || capacity < (lbs >> SECTOR_SHIFT))
 		return 0;
 	buf = dma_alloc(PAGE_SIZE, PAGE_SIZE, NULL);
 	if (!buf)
@@ -151,64 +210,21 @@ int blk_scan_partitions(struct gendisk *disk)
 	err = read_first_block(disk, buf, lbs);
 	if (err) {
 		pr_warn("%s: cannot read the partition table (error %d)", disk->disk_name, err);
-		goto out;
+		dma_free(buf, PAGE_SIZE);
+		return 0;
 	}
-	memcpy(&sig, buf + MBR_SIGNATURE_OFF, sizeof(sig));
-	if (sig != MBR_SIGNATURE)
-		goto out; /* no table: a whole-disk device, the common case here */
-
-	for (unsigned i = 0; i < MBR_ENTRIES; i++) {
-		const u8 *e = buf + MBR_TABLE_OFF + i * MBR_ENTRY_SIZE;
-		u32 lba, count;
-
-		if (e[MBR_ENTRY_STATUS] != 0 && e[MBR_ENTRY_STATUS] != 0x80) {
-			pr_warn("%s: partition entry %u has status %#x; not an MBR, ignored",
-				disk->disk_name, i + 1, e[MBR_ENTRY_STATUS]);
-			found = 0;
-			goto out;
-		}
-		start[i] = len[i] = 0;
-		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_EMPTY)
-			continue;
-		if (e[MBR_ENTRY_TYPE] == MBR_TYPE_GPT_PROTECTIVE) {
-			pr_warn("%s: a GPT disk; GPT partitions are not supported",
-				disk->disk_name);
-			goto out;
-		}
-		memcpy(&lba, e + MBR_ENTRY_LBA, sizeof(lba));
-		memcpy(&count, e + MBR_ENTRY_COUNT, sizeof(count));
-		/* MBR addresses are in logical blocks. */
-		start[i] = (sector_t)lba * per_block;
-		len[i] = (sector_t)count * per_block;
-		if (!lba || !count || start[i] + len[i] > capacity) {
-			pr_warn("%s: partition %u (block %u, %u blocks) lies outside the disk "
-				"(%lu sectors); ignored",
-				disk->disk_name, i + 1, lba, count, capacity);
-			len[i] = 0;
-			continue;
-		}
-		for (unsigned k = 0; k < i; k++) {
-			if (len[k] && start[i] < start[k] + len[k] &&
-			    start[k] < start[i] + len[i]) {
-				pr_warn("%s: partition %u overlaps partition %u; ignored",
-					disk->disk_name, i + 1, k + 1);
-				len[i] = 0;
-				break;
-			}
-		}
-		if (!len[i])
-			continue;
-		err = add_partition(disk, i + 1, start[i], len[i]);
+	n = mbr_parse(disk->disk_name, buf, lbs, capacity, part);
+	dma_free(buf, PAGE_SIZE);
+	for (int i = 0; i < n; i++) {
+		err = add_partition(disk, part[i].nr, part[i].start, part[i].len);
 		if (err) {
-			pr_err("%s%u: cannot add the partition (error %d)", disk->disk_name, i + 1,
-			       err);
+			pr_err("%s%u: cannot add the partition (error %d)", disk->disk_name,
+			       part[i].nr, err);
 			continue;
 		}
 		printk("%s%u: partition type %#x, start sector %lu, %lu sectors\n", disk->disk_name,
-		       i + 1, e[MBR_ENTRY_TYPE], start[i], len[i]);
-		found++;
+		       part[i].nr, part[i].type, part[i].start, part[i].len);
+		added++;
 	}
-out:
-	dma_free(buf, PAGE_SIZE);
-	return (int)found;
+	return added;
 }

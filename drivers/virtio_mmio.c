@@ -215,13 +215,12 @@ u32 virtio_mmio_device_id(struct virtio_mmio_desc *d)
 	magic = readl(base + VIRTIO_MMIO_MAGIC_VALUE);
 	version = readl(base + VIRTIO_MMIO_VERSION);
 	if (magic != VIRTIO_MMIO_MAGIC) {
-		pr_err("%s: MagicValue %#x is not \"virt\" (%#x)", d->word,
-		       magic, VIRTIO_MMIO_MAGIC);
+		pr_err("%s: MagicValue %#x is not \"virt\" (%#x)", d->word, magic,
+		       VIRTIO_MMIO_MAGIC);
 		return 0;
 	}
 	if (version != 1 && version != 2) {
-		pr_err("%s: Version %u is neither 1 (legacy) nor 2", d->word,
-		       version);
+		pr_err("%s: Version %u is neither 1 (legacy) nor 2", d->word, version);
 		return 0;
 	}
 	/* DeviceID 0: a transport with no device behind it (§4.2.3.1.1). */

@@ -62,16 +62,22 @@ static int end_group(struct cmdline *cl, enum cmdline_sep sep)
 	return 0;
 }
 
-/* A lone "--" or "++": the separator it is, or CMDLINE_SEP_NONE. */
+/*
+ * A lone "--" or "++": the separator it is, or CMDLINE_SEP_NONE. The two
+ * characters are looked at before the one after them, which exists only
+ * when they are not the end of the text (a one-character last token).
+ */
 static enum cmdline_sep separator_at(const char *p)
 {
-	if (!(p[2] == '\0' || is_blank(p[2])))
-		return CMDLINE_SEP_NONE;
+	enum cmdline_sep sep;
+
 	if (p[0] == '-' && p[1] == '-')
-		return CMDLINE_SEP_SERIAL;
-	if (p[0] == '+' && p[1] == '+')
-		return CMDLINE_SEP_PARALLEL;
-	return CMDLINE_SEP_NONE;
+		sep = CMDLINE_SEP_SERIAL;
+	else if (p[0] == '+' && p[1] == '+')
+		sep = CMDLINE_SEP_PARALLEL;
+	else
+		return CMDLINE_SEP_NONE;
+	return p[2] == '\0' || is_blank(p[2]) ? sep : CMDLINE_SEP_NONE;
 }
 
 static int parse_line(struct cmdline *cl, const char *p)

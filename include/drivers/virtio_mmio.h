@@ -18,7 +18,7 @@ struct virtio_mmio_desc {
 	char word[64]; /* where it came from, for messages */
 	phys_addr_t phys;
 	u64 size;
-	u32 irq; /* an IOAPIC input (GSI) */
+	u32 irq;	   /* an IOAPIC input (GSI) */
 	volatile u8 *base; /* mapped on first use */
 };
 

@@ -56,6 +56,8 @@ static int isa_route[16];
 
 static bool (*device_step)(void);
 u64 sim_idle_ns = 10 * NSEC_PER_USEC;
+u64 sim_relax_ns = NSEC_PER_USEC;
+bool sim_lenient;
 
 static void fatal(const char *fmt, unsigned long a, unsigned long b)
 {
@@ -89,6 +91,7 @@ void sim_pci_reset(void)
 		isa_route[i] = -1;
 	device_step = NULL;
 	sim_idle_ns = 10 * NSEC_PER_USEC;
+	sim_relax_ns = NSEC_PER_USEC;
 }
 
 static void put16(u8 *p, u16 v)
@@ -461,7 +464,7 @@ void writel(u32 v, volatile void *a)
 /* Spinning on a register: time passes on the fake clock too. */
 void cpu_relax(void)
 {
-	host_advance_ns(NSEC_PER_USEC);
+	host_advance_ns(sim_relax_ns);
 }
 
 void *ioremap(phys_addr_t phys, size_t size)
@@ -558,6 +561,20 @@ int ioapic_route_isa(u8 irq, u8 vector)
 	return irq;
 }
 
+/* Whether the MSI-X table and PBA the capability names lie inside memory BARs. */
+static bool msix_in_bars(const struct sim_pci_fn *fn)
+{
+	const u8 *cap = fn->cfg + fn->msix_cap;
+	u16 entries = (u16)((cap[MSIX_FLAGS] | cap[MSIX_FLAGS + 1] << 8) & 0x7ff) + 1;
+	u32 table = get32(cap + MSIX_TABLE), pba = get32(cap + MSIX_PBA);
+	const struct sim_bar *tb = &fn->bar[table & 7], *pb = &fn->bar[pba & 7];
+
+	return (table & 7) < PCI_MAX_BARS && (pba & 7) < PCI_MAX_BARS && tb->size && !tb->io &&
+	       pb->size && !pb->io &&
+	       (u64)(table & ~7u) + (u64)entries * MSIX_ENTRY_SIZE <= tb->size &&
+	       (u64)(pba & ~7u) + (entries + 7u) / 8 <= pb->size;
+}
+
 bool sim_pci_raise_msix(struct sim_pci_fn *fn, unsigned entry)
 {
 	u8 *cap = fn->cfg + fn->msix_cap;
@@ -566,7 +583,8 @@ bool sim_pci_raise_msix(struct sim_pci_fn *fn, unsigned entry)
 	struct sim_bar *b = &fn->bar[table & 7];
 	u8 *e;
 
-	if (!fn->msix_cap || !(flags & MSIX_FLAGS_ENABLE) || entry > (flags & 0x7ffu))
+	if (!fn->msix_cap || !(flags & MSIX_FLAGS_ENABLE) || entry > (flags & 0x7ffu) ||
+	    !msix_in_bars(fn))
 		return false;
 	/* A message is a memory write: no bus mastering, no message. */
 	if (!(sim_pci_command(fn) & PCI_COMMAND_MASTER))
@@ -576,7 +594,7 @@ bool sim_pci_raise_msix(struct sim_pci_fn *fn, unsigned entry)
 		fn->bar[pba & 7].mem[(pba & ~7u) + entry / 8] |= (u8)(1u << (entry % 8));
 		return false;
 	}
-	if (get32(e) != (u32)SIM_MSI_ADDRESS || get32(e + 4) != 0)
+	if ((get32(e) != (u32)SIM_MSI_ADDRESS || get32(e + 4) != 0) && !sim_lenient)
 		fatal("MSI-X entry %lu has address %#lx, not the LAPIC's", entry, get32(e));
 	vector_pending[get32(e + MSIX_ENTRY_DATA) & 0xff] = true;
 	return true;
@@ -606,7 +624,8 @@ static void msix_send_pending(struct sim_pci_fn *fn)
 	u32 pba = get32(cap + MSIX_PBA);
 	u8 *bits;
 
-	if (!fn->msix_cap || !(flags & MSIX_FLAGS_ENABLE) || (flags & MSIX_FLAGS_MASKALL))
+	if (!fn->msix_cap || !(flags & MSIX_FLAGS_ENABLE) || (flags & MSIX_FLAGS_MASKALL) ||
+	    !msix_in_bars(fn))
 		return;
 	bits = fn->bar[pba & 7].mem + (pba & ~7u);
 	for (unsigned e = 0; e <= (flags & 0x7ffu); e++) {

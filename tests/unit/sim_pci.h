@@ -103,5 +103,14 @@ unsigned sim_irq_vectors_in_use(void);
  */
 void sim_set_device_step(bool (*step)(void));
 extern u64 sim_idle_ns;
+/* Fake time each cpu_relax() lets pass (1 us unless a test changes it). */
+extern u64 sim_relax_ns;
+/*
+ * For the fuzzer: a device whose registers are laid out by random bytes
+ * sees driver accesses a well-placed device never would, so the device
+ * models ignore what they do not understand instead of failing the test.
+ * Accesses outside every BAR still abort: those are the driver's.
+ */
+extern bool sim_lenient;
 
 #endif

@@ -508,7 +508,9 @@ static u32 common_read(struct sim_vblk *d, u32 off, unsigned size)
 		v = vq ? d->queue_select : 0;
 		break;
 	default:
-		fatal("read of an unknown common configuration register", off);
+		if (!sim_lenient)
+			fatal("read of an unknown common configuration register", off);
+		v = 0;
 	}
 	return (u32)v & (size == 4 ? 0xffffffffu : size == 2 ? 0xffff : 0xff);
 }
@@ -576,7 +578,8 @@ static void common_write(struct sim_vblk *d, u32 off, unsigned size, u32 v)
 			set_half(&vq->device, off, CC(queue_device), v);
 		break;
 	default:
-		fatal("write of a read-only or unknown common configuration register", off);
+		if (!sim_lenient)
+			fatal("write of a read-only or unknown common configuration register", off);
 	}
 }
 
@@ -615,8 +618,11 @@ static bool vblk_bar_write(struct sim_pci_fn *fn, unsigned bar, u32 off, unsigne
 		common_write(d, off - SIM_COMMON_OFF, size, v);
 	} else if (off >= SIM_NOTIFY_OFF) {
 		u32 q = (off - SIM_NOTIFY_OFF) / SIM_NOTIFY_MULT;
-		if (q != v || q >= d->num_queues)
+		if (q != v || q >= d->num_queues) {
+			if (sim_lenient)
+				return true;
 			fatal("notification at the wrong address for its queue", off);
+		}
 		d->notifies++;
 		if (d->ignore_notifies) {
 			d->ignore_notifies--;

@@ -409,15 +409,24 @@ static void test_parse_good_words(void **state)
 static void test_parse_bad_words(void **state)
 {
 	static const char *const shape[] = {
-		"", "lots", "512", "512@0xfeb00e00", "@0xfeb00e00:12", "512@:12", "512@0xfeb00e00:",
-		"512@0xfeb00e00:12:", "512@0xfeb00e00:12:x", "512x@0xfeb00e00:12",
-		"512@0xfeb00e00:twelve", "512@0xfeb00e00:12:3:4",
+		"",
+		"lots",
+		"512",
+		"512@0xfeb00e00",
+		"@0xfeb00e00:12",
+		"512@:12",
+		"512@0xfeb00e00:",
+		"512@0xfeb00e00:12:",
+		"512@0xfeb00e00:12:x",
+		"512x@0xfeb00e00:12",
+		"512@0xfeb00e00:twelve",
+		"512@0xfeb00e00:12:3:4",
 		"512@0xfeb00e0000000000000000000000000000000000000000000000000:12",
 	};
 	static const char *const range[] = {
-		"255@0xfeb00e00:12",		      /* smaller than the registers */
-		"512@0xfffffffffffffff0:12",	      /* wraps */
-		"512@0xfeb00e00:256",		      /* no such IRQ */
+		"255@0xfeb00e00:12",	     /* smaller than the registers */
+		"512@0xfffffffffffffff0:12", /* wraps */
+		"512@0xfeb00e00:256",	     /* no such IRQ */
 	};
 	struct virtio_mmio_desc d;
 

@@ -1,0 +1,2 @@
+FUZZ_TARGETS += fuzz_cmdline
+fuzz_cmdline_SRCS := kernel/cmdline.c
