@@ -106,6 +106,7 @@ struct sim_vblk *sim_vblk_create(u8 slot, u64 capacity, unsigned num_queues, uns
 		d->vq[i].max_size = (u16)queue_size;
 		d->vq[i].size = (u16)queue_size;
 		d->vq[i].msix_vector = VIRTIO_MSI_NO_VECTOR;
+		d->vq[i].avail_wrap = d->vq[i].used_wrap = true;
 	}
 	d->msix_config = VIRTIO_MSI_NO_VECTOR;
 	d->host_features = (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
@@ -256,6 +257,83 @@ static void take_chain(struct sim_vblk *d, unsigned q, u16 head, struct sim_req 
 	}
 }
 
+/*
+ * Packed (2.7): the buffer at the device's next slot, if the driver has
+ * made it available in the device's lap: a chain of consecutive slots
+ * linked by NEXT, or one indirect descriptor. Its id is in its last
+ * descriptor (2.7.6). Returns false when there is none.
+ */
+static bool take_packed(struct sim_vblk *d, unsigned q, struct sim_req *r)
+{
+	struct sim_vq *vq = &d->vq[q];
+	struct pvirtq_desc *ring = (struct pvirtq_desc *)(uintptr_t)vq->desc;
+	u16 flags = ring[vq->last_avail].flags;
+	bool avail = flags & VIRTQ_DESC_F_AVAIL, used = flags & VIRTQ_DESC_F_USED;
+	struct {
+		u8 *p;
+		u32 len;
+		bool write;
+	} buf[SIM_VBLK_MAX_SEGS + 2];
+	unsigned n = 0;
+	u16 id = 0;
+
+	if (avail != vq->avail_wrap || used == vq->avail_wrap)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	memset(r, 0, offsetof(struct sim_req, seg));
+	r->data_len = 0;
+	r->q = q;
+	r->taken_ns = host_now_ns;
+	for (;;) {
+		const struct pvirtq_desc *desc = &ring[vq->last_avail];
+		bool more = desc->flags & VIRTQ_DESC_F_NEXT;
+
+		id = desc->id;
+		if (desc->flags & VIRTQ_DESC_F_INDIRECT) {
+			const struct pvirtq_desc *t =
+				(const struct pvirtq_desc *)(uintptr_t)desc->addr;
+			unsigned count = desc->len / sizeof(*t);
+			if (n || more || count > ARRAY_SIZE(buf))
+				fatal("bad packed indirect descriptor", desc->flags);
+			for (unsigned k = 0; k < count; k++) {
+				buf[n].p = (u8 *)(uintptr_t)t[k].addr;
+				buf[n].len = t[k].len;
+				buf[n].write = t[k].flags & VIRTQ_DESC_F_WRITE;
+				n++;
+			}
+		} else {
+			if (n == ARRAY_SIZE(buf))
+				fatal("packed chain too long", n);
+			buf[n].p = (u8 *)(uintptr_t)desc->addr;
+			buf[n].len = desc->len;
+			buf[n].write = desc->flags & VIRTQ_DESC_F_WRITE;
+			n++;
+		}
+		r->ndescs++;
+		if (++vq->last_avail == vq->size) {
+			vq->last_avail = 0;
+			vq->avail_wrap = !vq->avail_wrap;
+		}
+		if (!more)
+			break;
+	}
+	r->head = id;
+	if (n < 2 || buf[0].write || buf[0].len != sizeof(struct virtio_blk_outhdr) ||
+	    !buf[n - 1].write || buf[n - 1].len != 1)
+		fatal("packed request without a 16-byte header and a 1-byte status", n);
+	memcpy(&r->type, buf[0].p, 4);
+	memcpy(&r->sector, buf[0].p + 8, 8);
+	r->status = buf[n - 1].p;
+	r->nseg = n - 2;
+	for (unsigned k = 1; k + 1 < n; k++) {
+		r->seg[k - 1].p = buf[k].p;
+		r->seg[k - 1].len = buf[k].len;
+		r->seg[k - 1].write = buf[k].write;
+		r->data_len += buf[k].len;
+	}
+	return true;
+}
+
 /* Carry out @r against the RAM disk; returns the status and the bytes written. */
 static u8 execute(struct sim_vblk *d, struct sim_req *r, u32 *written)
 {
@@ -305,6 +383,44 @@ static u8 execute(struct sim_vblk *d, struct sim_req *r, u32 *written)
 	}
 }
 
+/*
+ * Packed: one used descriptor at the device's used slot, its flags last,
+ * both bits equal to its wrap counter; the slot moves on by the slots the
+ * buffer took (2.7.5). Whether to interrupt: the driver's event
+ * suppression area (2.7.10).
+ */
+static void push_used_packed(struct sim_vblk *d, struct sim_req *r, u32 id, u32 len)
+{
+	struct sim_vq *vq = &d->vq[r->q];
+	struct pvirtq_desc *ring = (struct pvirtq_desc *)(uintptr_t)vq->desc;
+	const struct pvirtq_event_suppress *drv =
+		(const struct pvirtq_event_suppress *)(uintptr_t)vq->driver;
+	unsigned num = vq->size, old = vq->used_idx + (vq->used_wrap ? 0 : num), now;
+	struct pvirtq_desc *u = &ring[vq->used_idx];
+
+	u->id = (u16)id;
+	u->len = len;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	u->flags = vq->used_wrap ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0;
+	vq->used_idx = (u16)(vq->used_idx + r->ndescs);
+	if (vq->used_idx >= num) {
+		vq->used_idx = (u16)(vq->used_idx - num);
+		vq->used_wrap = !vq->used_wrap;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->drop_interrupts || drv->flags == RING_EVENT_FLAGS_DISABLE)
+		return;
+	if (drv->flags == RING_EVENT_FLAGS_DESC && has(d, VIRTIO_RING_F_EVENT_IDX)) {
+		/* Slots counted over two laps, the wrap counter the lap's parity. */
+		unsigned ev = (drv->desc & 0x7fffu) + (drv->desc & 0x8000 ? 0 : num);
+
+		now = vq->used_idx + (vq->used_wrap ? 0 : num);
+		if ((now + 2 * num - ev - 1) % (2 * num) >= (now + 2 * num - old) % (2 * num))
+			return;
+	}
+	raise(d, vq->msix_vector, ISR_QUEUE);
+}
+
 /* Publish @r's used entry, as the device reports it (perhaps tampered with). */
 static void push_used(struct sim_vblk *d, struct sim_req *r, u8 status, u32 written)
 {
@@ -316,6 +432,10 @@ static void push_used(struct sim_vblk *d, struct sim_req *r, u8 status, u32 writ
 	if (d->tamper)
 		d->tamper(d, r, &id, &len, &status);
 	*r->status = status;
+	if (has(d, VIRTIO_F_RING_PACKED)) {
+		push_used_packed(d, r, id, len);
+		return;
+	}
 	u->ring[vq->used_idx % vq->size].id = id;
 	u->ring[vq->used_idx % vq->size].len = len;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -355,6 +475,28 @@ void sim_vblk_poll_queue(struct sim_vblk *d, unsigned q)
 
 	if (!live(d) || q >= d->num_queues || !vq->enabled)
 		return;
+	while (has(d, VIRTIO_F_RING_PACKED)) {
+		struct pvirtq_event_suppress *dev =
+			(struct pvirtq_event_suppress *)(uintptr_t)vq->device;
+		struct sim_req r;
+
+		if (!take_packed(d, q, &r)) {
+			/* 2.7.14: notify me when you make the next slot available. */
+			if (has(d, VIRTIO_RING_F_EVENT_IDX)) {
+				dev->desc = (u16)(vq->last_avail | (vq->avail_wrap ? 0x8000 : 0));
+				dev->flags = RING_EVENT_FLAGS_DESC;
+			}
+			return;
+		}
+		d->requests++;
+		if (d->hold) {
+			if (d->nheld == SIM_VBLK_MAX_HELD)
+				fatal("too many held requests", d->nheld);
+			d->held[d->nheld++] = r;
+		} else {
+			answer(d, &r);
+		}
+	}
 	while (vq->last_avail != avail(vq)->idx) {
 		u16 head = avail(vq)->ring[vq->last_avail % vq->size];
 		struct sim_req r;
@@ -440,6 +582,7 @@ static void device_reset(struct sim_vblk *d)
 		vq->enabled = false;
 		vq->desc = vq->driver = vq->device = 0;
 		vq->last_avail = vq->used_idx = 0;
+		vq->avail_wrap = vq->used_wrap = true; /* 2.7.1: both start at 1 */
 		vq->notified = false;
 	}
 }

@@ -6,8 +6,9 @@
  * It is a modern virtio-pci function as QEMU's virtio-blk-pci lays it out
  * (virtio 1.1, 4.1): vendor capabilities for the common, notify, ISR and
  * device configuration structures in a 64-bit memory BAR, an MSI-X table in
- * another, an INTx pin. It serves split virtqueues by the device's rules
- * (2.6): it takes chains from the available ring when notified, executes
+ * another, an INTx pin. It serves split virtqueues (2.6) and, when it
+ * offers VIRTIO_F_RING_PACKED, packed ones (2.7), by the device's rules:
+ * it takes buffers from the available ring when notified, executes
  * virtio-blk requests (5.2.6) against a RAM disk, publishes used entries
  * with used length data + 1 for reads as QEMU does, keeps avail_event, and
  * interrupts as used_event or VIRTQ_AVAIL_F_NO_INTERRUPT ask.
@@ -41,7 +42,8 @@
 /* One request as the device took it off an available ring. */
 struct sim_req {
 	unsigned q;
-	u16 head;
+	u16 head;   /* split: the chain's head; packed: the buffer id */
+	u16 ndescs; /* packed: the slots the buffer took */
 	u32 type;
 	u64 sector;
 	unsigned nseg; /* data segments, between header and status */
@@ -60,7 +62,9 @@ struct sim_vq {
 	u16 msix_vector;
 	bool enabled;
 	u64 desc, driver, device;
+	/* Split: free-running indices. Packed: slots, with the wrap counters. */
 	u16 last_avail, used_idx;
+	bool avail_wrap, used_wrap;
 	bool notified;
 };
 

@@ -51,6 +51,7 @@ const char *__asan_default_options(void)
 #define NBIO 8
 
 static long allocs0, dma0;
+static bool packed_ring; /* the device offers VIRTIO_F_RING_PACKED */
 static struct sim_vblk *dev;
 static struct virtio_blk *vblk;
 static struct gendisk *disk;
@@ -72,9 +73,16 @@ static int setup(void **state)
 	dma0 = host_live_dma;
 	assert_int_equal(blk_dev_init(), 0);
 	dev = sim_vblk_create(3, CAPACITY, 1, QSIZE);
+	if (packed_ring)
+		dev->host_features |= 1ull << VIRTIO_F_RING_PACKED;
 	vblk = NULL;
 	disk = NULL;
 	return 0;
+}
+
+static int setup_packed(void **state)
+{
+	return setup(state);
 }
 
 static void run_softirqs_all(void)
@@ -462,14 +470,15 @@ static void test_status_out_of_range_bypass_path(void **state)
 	broken_in_flight(BLK_PATH_BIO, 1, "used length 1, status 7");
 }
 
+/* Split rings say "used ring id", packed ones "used descriptor id". */
 static void test_bad_used_id_request_path(void **state)
 {
-	broken_in_flight(BLK_PATH_REQUEST, 2, "used ring id 1000 is not a request in flight");
+	broken_in_flight(BLK_PATH_REQUEST, 2, "id 1000 is not a request in flight");
 }
 
 static void test_bad_used_id_bypass_path(void **state)
 {
-	broken_in_flight(BLK_PATH_BIO, 2, "used ring id 1000 is not a request in flight");
+	broken_in_flight(BLK_PATH_BIO, 2, "id 1000 is not a request in flight");
 }
 
 static void test_no_status_byte_bypass_path(void **state)
@@ -1008,47 +1017,67 @@ static void test_queue_too_small_for_block(void **state)
 		      "65536-byte block");
 }
 
+/*
+ * Every case runs twice: on split rings, and on packed rings (the device
+ * offers VIRTIO_F_RING_PACKED, which the driver takes by default).
+ */
+static const struct CMUnitTest cases[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	T(test_probe_reports_device),
+	T(test_io_request_path),
+	T(test_io_bypass_path),
+	T(test_io_raw_path),
+	T(test_short_read_request_path),
+	T(test_short_read_bypass_path),
+	T(test_short_read_raw_path),
+	T(test_write_used_length_one),
+	T(test_status_out_of_range_request_path),
+	T(test_status_out_of_range_bypass_path),
+	T(test_bad_used_id_request_path),
+	T(test_bad_used_id_bypass_path),
+	T(test_no_status_byte_bypass_path),
+	T(test_broken_fails_queued_requests),
+	T(test_broken_fails_backlog),
+	T(test_broken_raw_path),
+	T(test_timeout_recovers_request_path),
+	T(test_timeout_recovers_bypass_path),
+	T(test_timeout_gives_up_request_path),
+	T(test_timeout_gives_up_bypass_path),
+	T(test_timeout_raw_path),
+	T(test_timeout_gives_up_raw_path),
+	T(test_completion_races_timeout_request_path),
+	T(test_completion_races_timeout_bypass_path),
+	T(test_completion_races_timeout_raw_path),
+	T(test_reset_never_takes),
+	T(test_reset_never_takes_raw_path),
+	T(test_lost_notification_rekicked),
+	T(test_lost_interrupt_reaped),
+	T(test_lost_notification_raw_path),
+	T(test_generation_never_settles_at_probe),
+	T(test_resize),
+	T(test_resize_generation_never_settles),
+	T(test_resize_to_impossible_capacity),
+	T(test_resize_rounds_to_blocks),
+	T(test_size_max_zero),
+	T(test_queue_too_small_for_block),
+#undef T
+};
+
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-	static const struct CMUnitTest tests[] = {
-		T(test_probe_reports_device),
-		T(test_io_request_path),
-		T(test_io_bypass_path),
-		T(test_io_raw_path),
-		T(test_short_read_request_path),
-		T(test_short_read_bypass_path),
-		T(test_short_read_raw_path),
-		T(test_write_used_length_one),
-		T(test_status_out_of_range_request_path),
-		T(test_status_out_of_range_bypass_path),
-		T(test_bad_used_id_request_path),
-		T(test_bad_used_id_bypass_path),
-		T(test_no_status_byte_bypass_path),
-		T(test_broken_fails_queued_requests),
-		T(test_broken_fails_backlog),
-		T(test_broken_raw_path),
-		T(test_timeout_recovers_request_path),
-		T(test_timeout_recovers_bypass_path),
-		T(test_timeout_gives_up_request_path),
-		T(test_timeout_gives_up_bypass_path),
-		T(test_timeout_raw_path),
-		T(test_timeout_gives_up_raw_path),
-		T(test_completion_races_timeout_request_path),
-		T(test_completion_races_timeout_bypass_path),
-		T(test_completion_races_timeout_raw_path),
-		T(test_reset_never_takes),
-		T(test_reset_never_takes_raw_path),
-		T(test_lost_notification_rekicked),
-		T(test_lost_interrupt_reaped),
-		T(test_lost_notification_raw_path),
-		T(test_generation_never_settles_at_probe),
-		T(test_resize),
-		T(test_resize_generation_never_settles),
-		T(test_resize_to_impossible_capacity),
-		T(test_resize_rounds_to_blocks),
-		T(test_size_max_zero),
-		T(test_queue_too_small_for_block),
-	};
-	return cmocka_run_group_tests_name("test_virtio_blk", tests, NULL, NULL);
+	static struct CMUnitTest packed_cases[ARRAY_SIZE(cases)];
+	static char names[ARRAY_SIZE(cases)][80];
+	int failed;
+
+	failed = cmocka_run_group_tests_name("test_virtio_blk (split rings)", cases, NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(names[i], sizeof(names[i]), "%s [packed]", cases[i].name);
+		packed_cases[i] = cases[i];
+		packed_cases[i].name = names[i];
+		packed_cases[i].setup_func = setup_packed;
+	}
+	packed_ring = true;
+	failed += _cmocka_run_group_tests("test_virtio_blk (packed rings)", packed_cases,
+					  ARRAY_SIZE(packed_cases), NULL, NULL);
+	return failed;
 }
