@@ -23,6 +23,7 @@
 #include "drivers/virtio_blk.h"
 #include "drivers/virtio_mmio.h"
 #include "kernel/acpi.h"
+#include "kernel/boottime.h"
 #include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "kernel/mm.h"
@@ -271,6 +272,47 @@ static void claim_virtio_mmio_devices(struct cmdline *cl)
 			virtio_mmio_add(p->value);
 		}
 	}
+}
+
+/* Whether @word is @disk's partition name: "vda" then digits. */
+static bool is_partition_of(const char *word, size_t len, const char *disk)
+{
+	size_t n = strlen(disk);
+
+	if (len <= n || memcmp(word, disk, n))
+		return false;
+	for (size_t i = n; i < len; i++)
+		if (word[i] < '0' || word[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Whether the command line names one of @disk's partitions anywhere: as a
+ * disk setting's prefix (vda1.sched), a filename, an md member. Only then
+ * is its partition table read: a unikernel runs exactly the jobs it was
+ * given, and the read is a device round trip at boot.
+ */
+static bool names_partition_of(struct cmdline *cl, const char *disk)
+{
+	for (unsigned g = 0; g < cmdline_groups(cl); g++) {
+		for (unsigned i = 0; i < cmdline_count(cl, g); i++) {
+			const struct cmdline_param *p = cmdline_at(cl, g, i);
+			const char *dot = strchr(p->key, '.'), *v = p->value;
+
+			if (dot && is_partition_of(p->key, (size_t)(dot - p->key), disk))
+				return true;
+			while (*v) {
+				const char *comma = strchr(v, ',');
+				size_t len = comma ? (size_t)(comma - v) : strlen(v);
+
+				if (is_partition_of(v, len, disk))
+					return true;
+				v += len + (comma != NULL);
+			}
+		}
+	}
+	return false;
 }
 
 /* Claim every "disk.key=value" in any group; they hold from boot. */
@@ -553,6 +595,7 @@ static int run_jobs(struct cmdline *cl)
 			printk("BOOT: first I/O completed after %lu us\n",
 			       cycles_to_ns(engine_first_completion_tsc - boot_tsc) /
 				       NSEC_PER_USEC);
+			boot_phases_print("BOOT: phases (us): ");
 			first_io_reported = true;
 		}
 	out:
@@ -592,11 +635,18 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	claim_virtio_mmio_devices(cl);
 	if ((err = apply_probe_settings(cl)))
 		return err;
+	boot_phase("command line");
 	pci_init();
+	boot_phase("pci");
 	virtio_blk_init();
+	boot_phase("disks");
 	for (unsigned i = 0; i < virtio_blk_count(); i++)
-		if (!virtio_blk_at(i)->broken && virtio_blk_at(i)->disk)
+		if (!virtio_blk_at(i)->broken && virtio_blk_at(i)->disk &&
+		    names_partition_of(cl, virtio_blk_at(i)->name))
 			blk_scan_partitions(virtio_blk_at(i)->disk);
+	boot_phase("partitions");
+	time_refine();
+	time_print();
 	if ((err = apply_disk_settings(cl)) || (err = create_stacked_devices(cl)))
 		return err;
 	nspecs = 0;

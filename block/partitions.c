@@ -90,7 +90,8 @@ static int read_first_block(struct gendisk *disk, void *buf, u32 lbs)
 		return -EINVAL;
 	}
 	submit_bio(bio);
-	wait_until(result != 0);
+	/* One read per disk at boot: spun for, as a halted vCPU wakes slowly under TCG. */
+	spin_until(result != 0);
 	bio_put(bio);
 	return result < 0 ? result : 0;
 }

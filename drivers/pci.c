@@ -160,11 +160,17 @@ unsigned pci_find_capabilities(const struct pci_dev *d, u8 id, u8 *pos, unsigned
 	return n;
 }
 
-/* Size BARs with decoding off, so the all-ones probe never decodes. */
-static void read_bars(struct pci_dev *d)
+/*
+ * Size BARs with decoding off, so the all-ones probe never decodes. Done
+ * once, when a driver first needs them (pci_enable_device, pci_iomap), not
+ * at the scan: sizing costs two dozen configuration accesses a function,
+ * each an exit into the hypervisor, for functions nobody drives.
+ */
+static u16 size_bars(struct pci_dev *d)
 {
 	u16 cmd = pci_read16(d, PCI_COMMAND);
 
+	d->bars_read = true;
 	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
 	for (unsigned i = 0; i < PCI_MAX_BARS; i++) {
 		u16 off = PCI_BASE_ADDRESS_0 + 4 * i;
@@ -199,7 +205,19 @@ static void read_bars(struct pci_dev *d)
 			b->size = (u32)(~mask + 1);
 		}
 	}
-	pci_write16(d, PCI_COMMAND, cmd);
+	return cmd;
+}
+
+/*
+ * Sizing leaves decoding off; the command register as it was goes back.
+ * Each change of decoding remaps the function's BARs, which QEMU pays for
+ * with a memory-map rebuild (about half a millisecond under TCG), so
+ * pci_enable_device sizes and enables with one write instead.
+ */
+static void read_bars(struct pci_dev *d)
+{
+	if (!d->bars_read)
+		pci_write16(d, PCI_COMMAND, size_bars(d));
 }
 
 static void scan_bus(u8 bus, int depth);
@@ -247,7 +265,6 @@ static void scan_function(u8 bus, u8 slot, u8 func, int depth)
 	d->subsys_device = sub >> 16;
 	d->irq_line = pci_read8(d, PCI_INTERRUPT_LINE);
 	d->irq_pin = pci_read8(d, PCI_INTERRUPT_PIN);
-	read_bars(d);
 }
 
 static void scan_bus(u8 bus, int depth)
@@ -292,7 +309,7 @@ const char *pci_location(const struct pci_dev *d)
 
 void pci_enable_device(struct pci_dev *d)
 {
-	u16 cmd = pci_read16(d, PCI_COMMAND);
+	u16 cmd = d->bars_read ? pci_read16(d, PCI_COMMAND) : size_bars(d);
 
 	cmd |= PCI_COMMAND_MASTER;
 	for (unsigned i = 0; i < PCI_MAX_BARS; i++) {
@@ -308,6 +325,7 @@ void *pci_iomap(struct pci_dev *d, unsigned bar)
 
 	if (bar >= PCI_MAX_BARS)
 		return NULL;
+	read_bars(d);
 	b = &d->bar[bar];
 	if (!b->size || b->io)
 		return NULL;

@@ -1280,53 +1280,56 @@ void virtblk_print_stats(struct virtio_blk *vblk)
 }
 
 /* ---------------------------------------------------------------------------
- * Synchronous driver-internal requests (GET_ID at probe).
+ * Driver-internal requests: GET_ID at probe, not waited on.
  */
 
-static void sync_done(struct virtblk_req *vbr, int error)
+static void serial_done(struct virtblk_req *vbr, int error)
 {
-	*(int *)vbr->done_data = error;
-}
+	struct virtio_blk *vblk = vbr->vblk;
+	char *id = vbr->done_data;
 
-static int virtblk_sync(struct virtio_blk *vblk, u32 type, u64 sector, void *buf, u32 len)
-{
-	struct virtblk_req *vbr = virtblk_alloc_req(vblk, 3);
-	int result = 1;
-	int err;
-
-	if (!vbr)
-		return -ENOMEM;
-	vbr->done = sync_done;
-	vbr->done_data = &result;
-	err = virtblk_raw_submit(vblk, vbr, type, sector, buf, len);
-	if (err) {
-		virtblk_free_req(vbr);
-		return err;
-	}
-	virtblk_kick_all(vblk);
-	/* It ends one way or another: answered, timed out, or failed with the device. */
-	wait_until(result != 1);
-	virtblk_free_req(vbr);
-	return result;
-}
-
-static void read_serial(struct virtio_blk *vblk)
-{
-	phys_addr_t phys;
-	char *id = dma_alloc(VIRTIO_BLK_ID_BYTES, 8, &phys);
-	int err;
-
-	if (!id)
-		return;
-	err = virtblk_sync(vblk, VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
-	if (!err) {
+	if (!error) {
 		/* Up to 20 bytes, NUL-terminated only when shorter (5.2.6). */
 		for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && id[i]; i++)
 			vblk->serial[i] = (id[i] >= 0x20 && id[i] < 0x7f) ? id[i] : '?';
-	} else if (err != -EOPNOTSUPP) {
-		pr_warn("%s: GET_ID failed: %s", vblk->name, errno_name(err));
+	} else if (error != -EOPNOTSUPP) {
+		pr_warn("%s: GET_ID failed: %s", vblk->name, errno_name(error));
 	}
-	dma_free(id, VIRTIO_BLK_ID_BYTES);
+	printk("%s: serial '%s'\n", vblk->name, vblk->serial);
+	/* The vbr and the buffer stay with the disk (virtblk_remove frees them). */
+}
+
+/*
+ * The serial number (GET_ID), asked for and not waited on: the answer is
+ * reported when it comes, while the boot and the first job go on. It is a
+ * round trip through QEMU, a millisecond or two under TCG, for a line of
+ * report. Its request and buffer are the disk's own, allocated with it,
+ * so its ending frees nothing a job's memory accounting would see.
+ */
+static void read_serial(struct virtio_blk *vblk)
+{
+	phys_addr_t phys;
+
+	if (!vblk->id_vbr) {
+		vblk->id_buf = dma_alloc(VIRTIO_BLK_ID_BYTES, 8, &phys);
+		vblk->id_vbr = vblk->id_buf ? virtblk_alloc_req(vblk, 3) : NULL;
+		if (!vblk->id_vbr) {
+			dma_free(vblk->id_buf, VIRTIO_BLK_ID_BYTES);
+			vblk->id_buf = NULL;
+			return;
+		}
+	}
+	vblk->id_vbr->done = serial_done;
+	vblk->id_vbr->done_data = vblk->id_buf;
+	if (!virtblk_raw_submit(vblk, vblk->id_vbr, VIRTIO_BLK_T_GET_ID, 0, vblk->id_buf,
+				VIRTIO_BLK_ID_BYTES))
+		virtblk_kick_all(vblk);
+}
+
+void virtio_blk_settle(void)
+{
+	for (unsigned i = 0; i < nr_disks; i++)
+		spin_until(!disks[i]->in_flight || disks[i]->broken);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1410,7 +1413,6 @@ static void print_disk(struct virtio_blk *vblk)
 		printk("%s: geometry %u/%u/%u\n", vblk->name, vblk->cfg.cylinders, vblk->cfg.heads,
 		       vblk->cfg.sectors);
 	print_features(vblk);
-	printk("%s: serial '%s'\n", vblk->name, vblk->serial);
 }
 
 static int virtblk_setup_queue(struct virtio_blk *vblk)
@@ -1479,6 +1481,7 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device *vdev), void *dev,
 			 const char *where)
 {
+	u64 t0 = ktime_get_ns();
 	struct virtio_blk *vblk;
 	int err;
 
@@ -1514,6 +1517,7 @@ static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device 
 	}
 	vblk->queue_depth = ring_capacity(vblk);
 	read_serial(vblk);
+	printk("%s: probed in %lu us\n", vblk->name, (ktime_get_ns() - t0) / NSEC_PER_USEC);
 	print_disk(vblk);
 	err = virtblk_setup_queue(vblk);
 	if (err) {
@@ -1614,6 +1618,8 @@ int virtio_blk_init(void)
 /* Linux's virtblk_remove: the disk goes, and the device is left reset. */
 static void virtblk_remove(struct virtio_blk *vblk)
 {
+	bool leaked = vblk->id_vbr && vblk->id_vbr->state == VBR_LEAKED;
+
 	put_disk(vblk->disk);
 	blk_cleanup_queue(vblk->queue);
 	if (vblk->vdev.nvqs && !virtio_reset(&vblk->vdev))
@@ -1622,6 +1628,11 @@ static void virtblk_remove(struct virtio_blk *vblk)
 		virtio_abandon_vqs(&vblk->vdev);
 	if (vblk->vdev.ops)
 		virtio_remove(&vblk->vdev);
+	/* GET_ID's request and buffer, unless a device that did not reset may write them. */
+	if (!leaked) {
+		virtblk_free_req(vblk->id_vbr);
+		dma_free(vblk->id_buf, VIRTIO_BLK_ID_BYTES);
+	}
 	kfree(vblk);
 }
 

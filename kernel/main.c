@@ -6,6 +6,7 @@
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/bootinfo.h"
+#include "kernel/boottime.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -72,22 +73,6 @@ static void print_cpu(void)
 	vendor[12] = '\0';
 	printk("cpu: %s, %u CPU(s) in MADT (%u possible)\n", vendor, acpi.nr_cpus,
 	       acpi.nr_possible_cpus);
-	if (time_calibrated()) {
-		u32 ppm = time_calibration_ppm();
-		u64 us = time_calibration_window_ns() / NSEC_PER_USEC;
-
-		printk("clock: TSC %lu.%03lu MHz +/- %u.%02u%% (%s%s%lu.%03lu ms), LAPIC timer "
-		       "%lu.%03lu MHz\n",
-		       tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, ppm / 10000, ppm / 100 % 100,
-		       time_calibration_source(), us ? ", measured over " : "", us / 1000,
-		       us % 1000, lapic_timer_hz() / 1000000, lapic_timer_hz() / 1000 % 1000);
-	} else {
-		printk("clock: UNCALIBRATED: no timer to measure the TSC against (no PM timer, "
-		       "PIT, "
-		       "known LAPIC clock or CPUID frequency); assuming %lu.%03lu MHz (%s): "
-		       "latencies will not be reported\n",
-		       tsc_hz() / 1000000, tsc_hz() / 1000 % 1000, time_calibration_source());
-	}
 	/*
 	 * Before QEMU 8.1 (commit c914d46d), TCG drops a guest's memory fences
 	 * when only one vCPU is possible, so the host may reorder the ring's
@@ -144,18 +129,25 @@ void kmain(u32 proto, u32 info)
 		kernel_exit_fail("the command line is longer than %d bytes", BOOT_CMDLINE_MAX - 1);
 	cmdline_from_fw_cfg();
 	printk("cmdline: %s\n", boot_info_parsed.cmdline);
+	boot_phase("entry");
 
 	memory_init();
+	boot_phase("memory");
 	if (acpi_init(boot_info_parsed.rsdp))
 		printk("acpi: unavailable; assuming QEMU's defaults\n");
+	boot_phase("acpi");
 	apic_init();
+	boot_phase("apic");
 	time_init();
+	boot_phase("clock");
 	timer_tick_init();
 	local_irq_enable();
+	boot_phase("tick");
 	print_cpu();
 	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx\n",
 	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port, acpi.mcfg_base);
 	smp_init();
+	boot_phase("smp");
 
 	err = cmdline_parse(&kernel_cmdline, boot_info_parsed.cmdline);
 	if (err)

@@ -15,6 +15,13 @@
  * page; holes inside the span are marked reserved and never merge. The
  * array is carved out of the first usable range big enough to hold it, so
  * nothing is assumed about where RAM is.
+ *
+ * Only the first 64 MiB of the span get their struct pages set up at boot;
+ * the rest is set up a chunk at a time when the free lists run dry (as
+ * Linux's deferred struct page initialisation does). Under emulation the
+ * whole array of a large guest costs milliseconds of boot, for memory a
+ * short run never touches. A page not yet set up is outside the allocator
+ * as far as every lookup goes.
  */
 #include "kernel/mm.h"
 #include "kernel/platform.h"
@@ -30,6 +37,10 @@ static bool initialized;
 
 static struct page *page_array;
 static u64 base_pfn, end_pfn; /* the span page_array covers */
+static u64 init_end_pfn;      /* struct pages below this are set up */
+
+/* The chunk set up at boot, and each time the free lists run dry. */
+#define INIT_CHUNK_PAGES (MiB(64) >> PAGE_SHIFT)
 
 static struct list_head free_area[NR_ORDERS];
 static struct page_alloc_stats stats;
@@ -38,7 +49,7 @@ static DEFINE_SPINLOCK(zone_lock);
 
 static struct page *pfn_to_page(u64 pfn)
 {
-	if (pfn < base_pfn || pfn >= end_pfn)
+	if (pfn < base_pfn || pfn >= init_end_pfn)
 		return NULL;
 	return &page_array[pfn - base_pfn];
 }
@@ -150,6 +161,35 @@ static void free_range(u64 start, u64 end)
 	}
 }
 
+/*
+ * Set up the struct pages of [base_pfn + ..., up to @to) not set up yet:
+ * reserved by default, the usable ranges' pages opened and freed. Chunk
+ * ends lie on MAX_ORDER boundaries, so no buddy block straddles one.
+ */
+static void init_pages(u64 to)
+{
+	u64 from = init_end_pfn;
+
+	to = MIN(ALIGN_UP(to, 1ull << MAX_ORDER), end_pfn);
+	if (to <= from)
+		return;
+	memset(&page_array[from - base_pfn], 0, (to - from) * sizeof(struct page));
+	for (u64 pfn = from; pfn < to; pfn++) {
+		page_array[pfn - base_pfn].flags = PG_reserved;
+		INIT_LIST_HEAD(&page_array[pfn - base_pfn].lru);
+	}
+	init_end_pfn = to;
+	for (unsigned i = 0; i < nr_ranges; i++) {
+		u64 s = MAX(ranges[i].start, from), e = MIN(ranges[i].end, to);
+
+		if (s >= e)
+			continue;
+		for (u64 pfn = s; pfn < e; pfn++)
+			pfn_to_page(pfn)->flags = 0;
+		free_range(s, e);
+	}
+}
+
 void page_alloc_init(void)
 {
 	u64 lo = ~0ull, hi = 0, span, array_pages;
@@ -178,19 +218,12 @@ void page_alloc_init(void)
 	end_pfn = hi;
 
 	/* Everything starts reserved; then the usable ranges are opened. */
-	memset(page_array, 0, span * sizeof(struct page));
-	for (u64 i = 0; i < span; i++) {
-		page_array[i].flags = PG_reserved;
-		INIT_LIST_HEAD(&page_array[i].lru);
-	}
 	for (unsigned o = 0; o < NR_ORDERS; o++)
 		INIT_LIST_HEAD(&free_area[o]);
-	for (unsigned i = 0; i < nr_ranges; i++) {
-		for (u64 pfn = ranges[i].start; pfn < ranges[i].end; pfn++)
-			pfn_to_page(pfn)->flags = 0;
-		free_range(ranges[i].start, ranges[i].end);
+	init_end_pfn = base_pfn;
+	init_pages(base_pfn + INIT_CHUNK_PAGES);
+	for (unsigned i = 0; i < nr_ranges; i++)
 		stats.total_pages += ranges[i].end - ranges[i].start;
-	}
 	stats.free_pages = stats.total_pages;
 	initialized = true;
 	pr_info("page_alloc: %llu KiB usable in %u ranges, page array %llu KiB at %#llx",
@@ -210,9 +243,15 @@ void *alloc_pages(unsigned order)
 	if (order > MAX_ORDER)
 		return NULL;
 	spin_lock_irqsave(&zone_lock, flags);
-	for (o = order; o <= MAX_ORDER; o++) {
-		if (!list_empty(&free_area[o]))
+	for (;;) {
+		for (o = order; o <= MAX_ORDER; o++) {
+			if (!list_empty(&free_area[o]))
+				break;
+		}
+		if (o <= MAX_ORDER || init_end_pfn >= end_pfn)
 			break;
+		/* Dry: the next chunk of deferred pages, then look again. */
+		init_pages(init_end_pfn + INIT_CHUNK_PAGES);
 	}
 	if (o > MAX_ORDER) {
 		spin_unlock_irqrestore(&zone_lock, flags);
@@ -309,6 +348,7 @@ void page_alloc_reset(void)
 	page_array = NULL;
 	base_pfn = 0;
 	end_pfn = 0;
+	init_end_pfn = 0;
 	memset(&stats, 0, sizeof(stats));
 	for (unsigned o = 0; o < NR_ORDERS; o++)
 		INIT_LIST_HEAD(&free_area[o]);

@@ -16,10 +16,17 @@
  * QEMU and KVM clock at 1 GHz, when the hypervisor leaf says one of them
  * runs the machine). A measurement brackets every reading of the timer
  * between two TSC reads and keeps the extremes both ways, so its error
- * bound holds whatever the host's scheduler did meanwhile; it runs until
- * the bound is under 0.1 % or 20 ms have passed. With none of these, the
- * clock is uncalibrated: it runs at the CPU's nominal frequency (CPUID leaf
- * 0x16) or a guess, says so, and latencies are not reported from it.
+ * bound holds whatever the host's scheduler did meanwhile.
+ *
+ * Boot cannot wait for a long window: time_init() measures until the bound
+ * is under 2 % (about a quarter of a millisecond), which is enough for
+ * timeouts and the tick, and keeps its first reading. Once the disks are
+ * up, time_refine() reads the same free-running timer again: the window
+ * is then the whole boot, the bound a small fraction of the first, at no
+ * cost. (The LAPIC timer becomes the tick, so as a source it is measured
+ * to 0.25 % at once instead.) With none of these, the clock is
+ * uncalibrated: it runs at the CPU's nominal frequency (CPUID leaf 0x16)
+ * or a guess, says so, and latencies are not reported from it.
  */
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
@@ -35,7 +42,12 @@
 #define PIT_HZ 1193182u
 /* QEMU's and KVM's LAPIC timer input: one count per nanosecond before the divider. */
 #define QEMU_APIC_BUS_HZ 1000000000u
-/* A measurement stops once its error bound is below this, or after the longest window. */
+/*
+ * A measurement stops once its error bound is below its target (and its
+ * window is not too short to mean anything), or after the longest window.
+ */
+#define CALIBRATE_QUICK_PPM 20000u
+#define CALIBRATE_QUICK_MIN_NS (200 * NSEC_PER_USEC)
 #define CALIBRATE_TARGET_PPM 2500u
 #define CALIBRATE_MIN_NS (1000 * NSEC_PER_USEC)
 #define CALIBRATE_MAX_NS (20 * NSEC_PER_MSEC)
@@ -57,8 +69,7 @@
 
 u64 boot_tsc;
 static u64 tsc_freq;
-u64 ktime_tsc_base;
-u64 ktime_ns_mult; /* ns = cycles * ns_mult >> 32 */
+struct ktime_params ktime_params;
 static const char *calibration_source = "none";
 static u32 calibration_ppm;	  /* the error bound, parts per million */
 static u64 calibration_window_ns; /* how long the measurement took */
@@ -86,7 +97,15 @@ struct measurement {
 	u64 hz;	 /* the TSC frequency, midway between the bounds */
 	u32 ppm; /* half the bounds' spread, relative */
 	u64 cycles;
+	u64 a0, b0, c0; /* the first reading and the TSC reads around it */
 };
+
+/* The counter time_init() measured against and its first reading, for time_refine(). */
+static struct counter refine_counter;
+static struct measurement refine_start;
+static bool refinable;
+static bool port_b_gate_on;
+static u8 port_b_saved;
 
 /*
  * The TSC frequency from readings of @c: each reading lies between the two
@@ -97,7 +116,7 @@ struct measurement {
  * quotients of the extremes. Stops when the bound is under the target (and
  * the window is not too short to mean anything), or at the longest window.
  */
-static bool measure_tsc(const struct counter *c, struct measurement *m)
+static bool measure_tsc(const struct counter *c, struct measurement *m, u32 target_ppm, u64 min_ns)
 {
 	/* A counter that has not ticked twice in 2 ms of the fastest TSC is not there. */
 	const u64 dead_cycles = CALIBRATE_ASSUMED_MAX_HZ / 500;
@@ -109,6 +128,7 @@ static bool measure_tsc(const struct counter *c, struct measurement *m)
 	 */
 	const u64 gap_cycles = CALIBRATE_ASSUMED_MAX_HZ / 250;
 	u64 a0, b0, c0, a1, b1, c1, lo, hi, ticks, prev = 0;
+	unsigned start_tries = 0;
 
 	a0 = rdtsc();
 	c0 = c->read();
@@ -118,12 +138,19 @@ static bool measure_tsc(const struct counter *c, struct measurement *m)
 		a1 = rdtsc();
 		c1 = c->read();
 		b1 = rdtsc();
-		if (b1 - prev > gap_cycles) {
+		/*
+		 * The window's start is the narrowest of its first readings:
+		 * one the host happened to interrupt would widen every bound
+		 * computed from it, including time_refine()'s.
+		 */
+		if (b1 - prev > gap_cycles || (start_tries < 4 && b1 - a1 < b0 - a0)) {
 			a0 = a1;
 			c0 = c1;
 			b0 = prev = b1;
+			start_tries++;
 			continue;
 		}
+		start_tries = 4;
 		prev = b1;
 		ticks = (c->down ? c0 - c1 : c1 - c0) & c->mask;
 		if (ticks >= 2) {
@@ -133,8 +160,10 @@ static bool measure_tsc(const struct counter *c, struct measurement *m)
 			m->ppm = m->hz ? (u32)MIN((hi - lo) / 2 * 1000000 / m->hz, (u64)UINT32_MAX)
 				       : UINT32_MAX;
 			m->cycles = b1 - a0;
-			if (ticks * NSEC_PER_SEC / c->hz >= CALIBRATE_MIN_NS &&
-			    m->ppm < CALIBRATE_TARGET_PPM)
+			m->a0 = a0;
+			m->b0 = b0;
+			m->c0 = c0;
+			if (ticks * NSEC_PER_SEC / c->hz >= min_ns && m->ppm < target_ppm)
 				return true;
 			if (ticks * NSEC_PER_SEC / c->hz >= CALIBRATE_MAX_NS)
 				return true;
@@ -239,12 +268,23 @@ static u64 nominal_hz(void)
 	return (u64)(a & 0xffff) * 1000000;
 }
 
-static bool calibrate_against(const struct counter *c)
+/*
+ * Measure against @c: quickly when the counter stays free-running for
+ * time_refine() (@refine), else to the final target at once.
+ */
+static bool calibrate_against(const struct counter *c, bool refine)
 {
 	struct measurement m;
 
-	if (!measure_tsc(c, &m) || m.hz < 1000000 || m.ppm > 100000)
+	if (!measure_tsc(c, &m, refine ? CALIBRATE_QUICK_PPM : CALIBRATE_TARGET_PPM,
+			 refine ? CALIBRATE_QUICK_MIN_NS : CALIBRATE_MIN_NS) ||
+	    m.hz < 1000000 || m.ppm > 100000)
 		return false;
+	if (refine) {
+		refine_counter = *c;
+		refine_start = m;
+		refinable = true;
+	}
 	tsc_freq = m.hz;
 	calibration_source = c->name;
 	calibration_ppm = m.ppm;
@@ -272,24 +312,28 @@ void time_init(void)
 		struct counter pm = {"ACPI PM timer", PM_TIMER_HZ,
 				     acpi.pm_timer_32bit ? 0xffffffffull : 0xffffffull, false,
 				     read_pm_timer};
-		calibrate_against(&pm);
+		calibrate_against(&pm, true);
 	}
 	if (!calibrated && have_port_b()) {
 		struct counter pit2 = {"PIT channel 2", PIT_HZ, 0xffff, true, read_pit_ch2};
 		u8 b = inb(PORT_B);
 
-		/* Gate on, speaker off: channel 2 counts. */
+		/* Gate on, speaker off: channel 2 counts, until time_refine(). */
 		outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
 		pit_start(2);
-		calibrate_against(&pit2);
-		outb(PORT_B, b);
+		port_b_saved = b;
+		port_b_gate_on = true;
+		if (!calibrate_against(&pit2, true)) {
+			outb(PORT_B, b);
+			port_b_gate_on = false;
+		}
 	}
 	if (!calibrated) {
 		struct counter pit0 = {"PIT channel 0 (no port 0x61)", PIT_HZ, 0xffff, true,
 				       read_pit_ch0};
 
 		pit_start(0);
-		calibrate_against(&pit0);
+		calibrate_against(&pit0, true);
 	}
 	if (!calibrated && (!strcmp(accel, "tcg") || !strcmp(accel, "kvm"))) {
 		struct counter lapic = {
@@ -299,7 +343,7 @@ void time_init(void)
 
 		/* Interrupts are off, and the count too large to expire. */
 		lapic_timer_periodic(TIMER_VECTOR, 0xffffffffu, LAPIC_DIVIDE_BY_16);
-		if (calibrate_against(&lapic))
+		if (calibrate_against(&lapic, false))
 			timer_counts_per_sec = QEMU_APIC_BUS_HZ / LAPIC_DIVISOR;
 		lapic_timer_stop();
 	}
@@ -309,8 +353,73 @@ void time_init(void)
 		calibration_source =
 			hz ? "nothing: CPUID leaf 0x16's nominal frequency" : "nothing: a guess";
 	}
-	ktime_ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
-	ktime_tsc_base = boot_tsc;
+	ktime_params.ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
+	ktime_params.tsc_base = boot_tsc;
+}
+
+/* A new frequency, the clock carried on from where it is. */
+static void ktime_rebase(u64 hz)
+{
+	u64 now_tsc = rdtsc(), now_ns = ktime_get_ns();
+	unsigned long flags = local_irq_save();
+
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	barrier();
+	ktime_params.tsc_base = now_tsc;
+	ktime_params.ns_offset = now_ns;
+	ktime_params.ns_mult = (NSEC_PER_SEC << 32) / hz;
+	barrier();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	tsc_freq = hz;
+	local_irq_restore(flags);
+}
+
+void time_refine(void)
+{
+	const struct counter *c = &refine_counter;
+	const struct measurement *m = &refine_start;
+
+	if (refinable) {
+		u64 a1 = rdtsc(), c1 = c->read(), b1 = rdtsc();
+
+		/* The narrowest of a few readings, as for the start. */
+		for (unsigned i = 0; i < 3; i++) {
+			u64 a = rdtsc(), cv = c->read(), b = rdtsc();
+
+			if (b - a < b1 - a1) {
+				a1 = a;
+				c1 = cv;
+				b1 = b;
+			}
+		}
+		u64 ticks = (c->down ? m->c0 - c1 : c1 - m->c0) & c->mask;
+		/* What the quick calibration says the counter should show, within its bound. */
+		u64 expect = (u64)((unsigned __int128)(b1 - m->a0) * c->hz / tsc_freq);
+
+		/*
+		 * Refine only when the counter cannot have wrapped: the window,
+		 * by the quick calibration and its bound, well inside half the
+		 * counter's range, and the reading agrees with it.
+		 */
+		if (expect < c->mask / 2 && ticks >= 2 && ticks * 100 >= expect * 90 &&
+		    ticks * 100 <= expect * 110 + 200) {
+			u64 lo = (u64)((unsigned __int128)(a1 - m->b0) * c->hz / (ticks + 1));
+			u64 hi = (u64)((unsigned __int128)(b1 - m->a0) * c->hz / (ticks - 1));
+			u64 hz = (lo + hi) / 2;
+			u32 ppm = (u32)MIN((hi - lo) / 2 * 1000000 / hz, (u64)UINT32_MAX);
+
+			if (ppm < calibration_ppm) {
+				ktime_rebase(hz);
+				calibration_ppm = ppm;
+				calibration_window_ns = (b1 - m->a0) * NSEC_PER_SEC / hz;
+			}
+		}
+		refinable = false;
+	}
+	if (port_b_gate_on) {
+		outb(PORT_B, port_b_saved);
+		port_b_gate_on = false;
+	}
 }
 
 bool time_calibrated(void)
@@ -340,7 +449,7 @@ const char *time_calibration_source(void)
 
 u64 cycles_to_ns(u64 cycles)
 {
-	return (u64)(((unsigned __int128)cycles * ktime_ns_mult) >> 32);
+	return (u64)(((unsigned __int128)cycles * READ_ONCE(ktime_params.ns_mult)) >> 32);
 }
 
 u64 ns_to_cycles(u64 ns)
@@ -461,4 +570,24 @@ u64 lapic_timer_hz(void)
 void timer_tick_init_cpu(void)
 {
 	lapic_timer_periodic(TIMER_VECTOR, timer_per_tick, LAPIC_DIVIDE_BY_16);
+}
+
+void time_print(void)
+{
+	if (calibrated) {
+		u32 ppm = calibration_ppm;
+		u64 us = calibration_window_ns / NSEC_PER_USEC;
+
+		printk("clock: TSC %lu.%03lu MHz +/- %u.%03u%% (%s%s%lu.%03lu ms), LAPIC timer "
+		       "%lu.%03lu MHz\n",
+		       tsc_freq / 1000000, tsc_freq / 1000 % 1000, ppm / 10000, ppm / 10 % 1000,
+		       calibration_source, us ? ", measured over " : "", us / 1000, us % 1000,
+		       timer_counts_per_sec / 1000000, timer_counts_per_sec / 1000 % 1000);
+	} else {
+		printk("clock: UNCALIBRATED: no timer to measure the TSC against (no PM timer, "
+		       "PIT, "
+		       "known LAPIC clock or CPUID frequency); assuming %lu.%03lu MHz (%s): "
+		       "latencies will not be reported\n",
+		       tsc_freq / 1000000, tsc_freq / 1000 % 1000, calibration_source);
+	}
 }

@@ -56,6 +56,7 @@ struct pci_dev {
 	u8 header_type;
 	u8 irq_line, irq_pin;
 	struct pci_bar bar[PCI_MAX_BARS];
+	bool bars_read; /* sized on first use (pci_enable_device, pci_iomap) */
 	/* MSI-X */
 	u8 msix_cap;
 	u16 msix_size;

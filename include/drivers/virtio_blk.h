@@ -193,6 +193,9 @@ struct virtio_blk {
 
 	struct virtblk_config cfg; /* validated device configuration */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	/* GET_ID's request and buffer, the disk's own (read_serial). */
+	struct virtblk_req *id_vbr;
+	char *id_buf;
 
 	unsigned next_vq;      /* round-robin cursor over the interrupt queues */
 	unsigned poll_queues;  /* the last vdev.nvqs queues: polled only (vdX.poll_queues) */
@@ -238,6 +241,8 @@ int virtblk_set_ring(const char *disk, enum virtblk_ring ring);
 int virtblk_set_poll_queues(const char *disk, unsigned n);
 
 int virtio_blk_init(void);
+/* Wait until the probes' own requests (GET_ID) have ended, on every disk. */
+void virtio_blk_settle(void);
 /* Every disk removed (its device reset, its memory freed); for host tests. */
 void virtio_blk_exit(void);
 unsigned virtio_blk_count(void);

@@ -330,15 +330,34 @@ static inline void spin_unlock_irq(spinlock_t *l)
  * Inline: the I/O path reads the clock several times per request, and under
  * TCG every call and return ends a translated block.
  */
-extern u64 ktime_tsc_base, ktime_ns_mult;
+/*
+ * ns = ns_offset + (tsc - tsc_base) * ns_mult >> 32. The calibration is
+ * refined once after boot (kernel/time.c), which rebases the clock so that
+ * it stays continuous; the sequence count keeps a reader on another CPU from
+ * mixing old and new values.
+ */
+struct ktime_params {
+	u32 seq; /* odd while being changed */
+	u64 tsc_base;
+	u64 ns_mult;
+	u64 ns_offset;
+};
+extern struct ktime_params ktime_params;
 static inline u64 ktime_get_ns(void)
 {
-	u32 lo, hi;
+	u64 base, mult, offset;
+	u32 seq, lo, hi;
 
+	do {
+		seq = READ_ONCE(ktime_params.seq);
+		barrier();
+		base = ktime_params.tsc_base;
+		mult = ktime_params.ns_mult;
+		offset = ktime_params.ns_offset;
+		barrier();
+	} while ((seq & 1) || seq != READ_ONCE(ktime_params.seq));
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)(((unsigned __int128)((((u64)hi << 32) | lo) - ktime_tsc_base) *
-		      ktime_ns_mult) >>
-		     32);
+	return offset + (u64)(((unsigned __int128)((((u64)hi << 32) | lo) - base) * mult) >> 32);
 }
 #else
 u64 ktime_get_ns(void);
@@ -513,6 +532,29 @@ void del_timer_sync(struct timer_list *t);
  * failing both, the next tick (1/HZ) does.
  */
 void cpu_idle_once(void);
+#ifdef VBLK_KERNEL
+static inline void platform_relax(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+#else
+/* Host tests: spinning lets the fake clock move on (host_platform.c). */
+void platform_relax(void);
+#endif
+
+/*
+ * Wait until @cond holds without halting: run deferred work and spin. For
+ * short waits where a halted vCPU's wake-up would cost more than the wait
+ * (boot's synchronous requests: under TCG the host's scheduler takes
+ * milliseconds to run a halted vCPU again). Interrupts still arrive.
+ */
+#define spin_until(cond)                                                                           \
+	do {                                                                                       \
+		while (!(cond)) {                                                                  \
+			if (!do_softirq())                                                         \
+				platform_relax();                                                  \
+		}                                                                                  \
+	} while (0)
 #define wait_until(cond)                                                                           \
 	do {                                                                                       \
 		while (!(cond)) {                                                                  \

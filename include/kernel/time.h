@@ -13,6 +13,14 @@
 #define HZ 100
 
 void time_init(void);
+/*
+ * Refine the boot's quick calibration with a second reading of the same
+ * timer (the window is then the whole boot); says so on the clock line.
+ * Once, before the work that reports times.
+ */
+void time_refine(void);
+/* The clock line: TSC frequency, its source, error bound and window. */
+void time_print(void);
 /* Start the periodic tick; needs interrupts routed (apic_init). */
 void timer_tick_init(void);
 /* The same on another CPU, with the boot CPU's calibration. */

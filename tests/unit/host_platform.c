@@ -335,3 +335,9 @@ void host_platform_reset(void)
 	host_log_len = 0;
 	host_log[0] = '\0';
 }
+
+/* spin_until's pause: the fake clock moves on, so timed waits end. */
+__weak void platform_relax(void)
+{
+	host_advance_ns(NSEC_PER_USEC);
+}

@@ -683,6 +683,18 @@ void sim_set_device_step(bool (*step)(void))
 }
 
 /*
+ * Spinning (spin_until): the devices work meanwhile and their interrupts
+ * arrive, as on a real CPU that does not halt; a microsecond passes.
+ */
+void platform_relax(void)
+{
+	if (device_step)
+		device_step();
+	sim_irq_deliver();
+	host_advance_ns(NSEC_PER_USEC);
+}
+
+/*
  * Halting until an interrupt: devices get to work, their interrupts are
  * delivered, and time passes, so the driver's timers expire in the end.
  */

@@ -124,6 +124,8 @@ static void probe(void)
 {
 	pci_init();
 	virtio_blk_init();
+	/* As the run does before any job: the probe's GET_ID has ended. */
+	virtio_blk_settle();
 	vblk = virtio_blk_find("vda");
 	assert_non_null(vblk);
 	disk = vblk->disk;
