@@ -63,14 +63,18 @@ const char *job_sched_name(struct job *j)
 	return elevator_name(job_queue(j));
 }
 
-/* The driver's re-notifications of stalled queues, on the disk or the disks under it. */
-static u64 disk_rekicks(struct gendisk *disk)
+/*
+ * The driver's fallbacks for lost notifications, on the disk or the disks
+ * under it: re-notifications of stalled queues (rekicks), and used rings
+ * found filled without an interrupt (lost_irqs).
+ */
+static void disk_fallbacks(struct gendisk *disk, u64 *rekicks, u64 *lost_irqs)
 {
 	struct gendisk *lower[8];
 	unsigned n = disk_lower(disk, lower, ARRAY_SIZE(lower));
 	struct virtio_blk_stats vs;
-	u64 total = 0;
 
+	*rekicks = *lost_irqs = 0;
 	if (!n) {
 		lower[0] = disk;
 		n = 1;
@@ -80,12 +84,13 @@ static u64 disk_rekicks(struct gendisk *disk)
 		if (!vblk)
 			continue;
 		virtblk_get_stats(vblk, &vs);
-		total += vs.rekicks;
+		*rekicks += vs.rekicks;
+		*lost_irqs += vs.lost_irqs;
 	}
-	return total;
 }
 
-static void counters_now(struct job *j, u64 *kicks, u64 *irqs, u64 *merges, u64 *rekicks)
+static void counters_now(struct job *j, u64 *kicks, u64 *irqs, u64 *merges, u64 *rekicks,
+			 u64 *lost_irqs)
 {
 	struct blk_counters c;
 
@@ -100,12 +105,12 @@ static void counters_now(struct job *j, u64 *kicks, u64 *irqs, u64 *merges, u64 
 	*kicks = c.kicks;
 	*irqs = c.irqs;
 	*merges = c.back_merges + c.front_merges;
-	*rekicks = disk_rekicks(j->disk);
+	disk_fallbacks(j->disk, rekicks, lost_irqs);
 }
 
 void report_begin(struct job *j)
 {
-	counters_now(j, &j->kicks0, &j->irqs0, &j->merges0, &j->rekicks0);
+	counters_now(j, &j->kicks0, &j->irqs0, &j->merges0, &j->rekicks0, &j->lost_irqs0);
 }
 
 /* The latencies of the job's own workload (not the verify read-back). */
@@ -137,11 +142,12 @@ void job_report(struct job *j)
 	/* bytes/s in 10^6 units, x1000: bytes * 1e9 / ns / 1e6 * 1e3 = bytes * 1e6 / ns */
 	u64 mbps_x1000 = ns ? (u64)((unsigned __int128)bytes * 1000000 / ns) : 0;
 	u64 cpu_x1000 = ns ? st->busy_ns * 1000 / ns : 0;
-	u64 kicks, irqs, merges, rekicks;
+	u64 kicks, irqs, merges, rekicks, lost_irqs;
 	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], t[32];
 	u32 bs = s->bs[rw_writes(s->rw) && !rw_reads(s->rw) ? DDIR_WRITE : DDIR_READ];
 
-	counters_now(j, &kicks, &irqs, &merges, &rekicks);
+	counters_now(j, &kicks, &irqs, &merges, &rekicks, &lost_irqs);
+	lost_irqs -= j->lost_irqs0;
 	kicks -= j->kicks0;
 	irqs -= j->irqs0;
 	merges -= j->merges0;
@@ -201,8 +207,9 @@ void job_report(struct job *j)
 		printk("\"merges\":null,");
 	else
 		printk("\"merges\":%lu,", merges);
-	printk("\"kicks\":%lu,\"irqs\":%lu,\"rekicks\":%lu,\"cpu_util\":%s,\"errors\":%lu,"
+	printk("\"kicks\":%lu,\"irqs\":%lu,\"rekicks\":%lu,\"lost_irqs\":%lu,\"cpu_util\":%s,"
+	       "\"errors\":%lu,"
 	       "\"verify\":%s,\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",
-	       kicks, irqs, rekicks, fmt_fixed(a, sizeof(a), cpu_x1000, 3), st->errors,
+	       kicks, irqs, rekicks, lost_irqs, fmt_fixed(a, sizeof(a), cpu_x1000, 3), st->errors,
 	       s->verify ? "\"crc32c\"" : "null", st->verified_bytes, st->syncs, accel_name());
 }

@@ -197,7 +197,7 @@ struct job {
 	/* Hybrid polling. */
 	u64 poll_ns, last_activity_ns;
 	/* The driver's counters when the job began counting (report.c). */
-	u64 kicks0, irqs0, merges0, rekicks0;
+	u64 kicks0, irqs0, merges0, rekicks0, lost_irqs0;
 };
 
 void job_failf(struct job *j, const char *fmt, ...) __printf(2, 3);
