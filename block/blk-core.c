@@ -12,6 +12,7 @@
  * it when); bios are never ended with it held. The bypass path shares only
  * atomic and per-CPU counts.
  */
+#include "block/blk-mq.h"
 #include "block/blk.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
@@ -290,6 +291,10 @@ void __blk_put_request(struct request_queue *q, struct request *rq)
 static void init_request_from_bio(struct request_queue *q, struct request *rq, struct bio *bio)
 {
 	rq->q = q;
+	rq->mq_hctx = NULL;
+	rq->mq_ctx = NULL;
+	rq->tag = -1;
+	rq->internal_tag = -1;
 	rq->rq_disk = bio->bi_disk;
 	rq->cmd_flags = bio->bi_rw;
 	rq->rq_flags = bio_flagged(bio, BIO_RETRY) ? RQF_NOMERGE : 0;
@@ -356,7 +361,7 @@ static bool same_context(int depth_a, int depth_b)
 	return (depth_a == 0) == (depth_b == 0);
 }
 
-static struct blk_plug *blk_current_plug(void)
+struct blk_plug *blk_current_plug(void)
 {
 	struct blk_plug *plug = current_plug;
 
@@ -388,7 +393,8 @@ static void flush_plug_callbacks(struct blk_plug *plug)
 /*
  * Insert everything the plug holds, queue by queue in the order it came,
  * and run each queue once: that is the burst's single doorbell. Each queue
- * is locked once for all of its requests.
+ * is locked once for all of its requests; blk-mq requests go to their
+ * hardware contexts, each run once.
  */
 static void blk_flush_plug_list(struct blk_plug *plug)
 {
@@ -398,10 +404,20 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 	list_splice_tail_init(&plug->list, &list);
 	plug->count = 0;
 	while (!list_empty(&list)) {
-		struct request_queue *q = list_first_entry(&list, struct request, queuelist)->q;
+		struct request *first = list_first_entry(&list, struct request, queuelist);
+		struct request_queue *q = first->q;
 		struct request *rq, *n;
 		unsigned long flags;
 
+		if (first->mq_hctx) {
+			LIST_HEAD(mq);
+
+			list_for_each_entry_safe(rq, n, &list, queuelist)
+				if (rq->q == q)
+					list_move_tail(&rq->queuelist, &mq);
+			blk_mq_insert_plugged(q, &mq);
+			continue;
+		}
 		spin_lock_irqsave(&q->queue_lock, flags);
 		list_for_each_entry_safe(rq, n, &list, queuelist) {
 			if (rq->q != q)
@@ -412,6 +428,17 @@ static void blk_flush_plug_list(struct blk_plug *plug)
 		__blk_run_queue(q);
 		spin_unlock_irqrestore(&q->queue_lock, flags);
 	}
+}
+
+void blk_flush_plug(struct blk_plug *plug)
+{
+	blk_flush_plug_list(plug);
+}
+
+void blk_flush_current_plug(void)
+{
+	if (current_plug && current_plug->depth == 0)
+		blk_flush_plug_list(current_plug);
 }
 
 void blk_finish_plug(struct blk_plug *plug)
@@ -444,7 +471,7 @@ bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data)
 	return true;
 }
 
-static bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio)
+bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio)
 {
 	struct request *rq;
 	int type;
@@ -830,7 +857,14 @@ void blk_queue_bypass_fn(struct request_queue *q, make_request_fn *fn)
 
 const char *blk_path_name(enum blk_path path)
 {
-	return path == BLK_PATH_BIO ? "bio" : "request";
+	switch (path) {
+	case BLK_PATH_BIO:
+		return "bio";
+	case BLK_PATH_MQ:
+		return "mq";
+	default:
+		return "request";
+	}
 }
 
 int blk_path_from_name(const char *name)
@@ -839,6 +873,8 @@ int blk_path_from_name(const char *name)
 		return BLK_PATH_REQUEST;
 	if (!strcmp(name, "bio"))
 		return BLK_PATH_BIO;
+	if (!strcmp(name, "mq"))
+		return BLK_PATH_MQ;
 	return -EINVAL;
 }
 
@@ -850,6 +886,8 @@ int blk_queue_set_path(struct request_queue *q, enum blk_path path)
 		fn = blk_bio_path_make_request;
 	else if (path == BLK_PATH_REQUEST && q->request_fn)
 		fn = blk_queue_bio;
+	else if (path == BLK_PATH_MQ && q->mq_ops)
+		fn = blk_mq_make_request;
 	else
 		return -EINVAL;
 	if (q->path == path && q->make_request_fn == fn)
@@ -863,7 +901,7 @@ int blk_queue_set_path(struct request_queue *q, enum blk_path path)
 static bool blk_queue_idle(struct request_queue *q)
 {
 	return !READ_ONCE(q->nr_rqs) && bio_list_empty(&q->backlog) &&
-	       !atomic_read(&q->nr_bios_in_flight);
+	       !atomic_read(&q->nr_bios_in_flight) && (!q->mq_ops || blk_mq_queue_idle(q));
 }
 
 /*
@@ -878,6 +916,8 @@ void blk_drain_queue(struct request_queue *q)
 	if (current_plug && current_plug->depth == 0)
 		blk_flush_plug_list(current_plug);
 	blk_run_queue(q);
+	if (q->mq_ops)
+		blk_mq_run_hw_queues(q, false);
 	wait_until(blk_queue_idle(q));
 }
 
@@ -978,6 +1018,8 @@ void blk_cleanup_queue(struct request_queue *q)
 	blk_drain_queue(q);
 	del_timer_sync(&q->timeout);
 	blk_softirq_forget_queue(q);
+	if (q->mq_ops)
+		blk_mq_exit_queue(q);
 	if (q->elevator)
 		elevator_exit(q);
 	kfree(q->rq_pool);

@@ -291,8 +291,11 @@ bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct
 	return true;
 }
 
-/* Join @next, which starts where @rq ends, onto @rq and free it. */
-static bool attempt_merge(struct request_queue *q, struct request *rq, struct request *next)
+/*
+ * Join @next, which starts where @rq ends, onto @rq: its bios, bytes and
+ * segments. The caller takes @next out of its scheduler and frees it.
+ */
+bool blk_rq_join(struct request_queue *q, struct request *rq, struct request *next)
 {
 	u32 n = 0, front = 0, back = 0;
 
@@ -325,11 +328,25 @@ static bool attempt_merge(struct request_queue *q, struct request *rq, struct re
 	/* The joined request is as old as its oldest part. */
 	if (next->start_time_ns < rq->start_time_ns)
 		rq->start_time_ns = next->start_time_ns;
-
-	elv_merge_requests(q, rq, next);
 	next->bio = NULL;
 	next->biotail = NULL;
 	blk_stat(q)->rq_merges++;
+	return true;
+}
+
+/* Join @next onto @rq and free it (request path, queue lock held). */
+static bool attempt_merge(struct request_queue *q, struct request *rq, struct request *next)
+{
+	struct bio *bio = next->bio, *biotail = next->biotail;
+
+	if (!blk_rq_join(q, rq, next))
+		return false;
+	/* The elevator still looks at @next's range while taking it out. */
+	next->bio = bio;
+	next->biotail = biotail;
+	elv_merge_requests(q, rq, next);
+	next->bio = NULL;
+	next->biotail = NULL;
 	__blk_put_request(q, next);
 	return true;
 }

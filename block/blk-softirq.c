@@ -17,6 +17,7 @@
  * must not end its bios there: such bios wait on their own CPU's list
  * until its softirq ends them.
  */
+#include "block/blk-mq.h"
 #include "block/blk.h"
 #include "block/blkdev.h"
 
@@ -191,10 +192,18 @@ static void blk_done_softirq(void *data)
 
 		if (rq) {
 			q = rq->q;
-			if (q->softirq_done_fn)
+			if (rq->mq_hctx) {
+				/* Refused by the block layer itself: the driver has no part in it.
+				 */
+				if ((rq->rq_flags & RQF_QUIET) || !q->mq_ops->complete)
+					blk_mq_end_request(rq, rq->errors);
+				else
+					q->mq_ops->complete(rq);
+			} else if (q->softirq_done_fn) {
 				q->softirq_done_fn(rq);
-			else
+			} else {
 				blk_end_request_all(rq, rq->errors);
+			}
 		} else if (bio) {
 			bio_endio(bio);
 		} else if (q) {

@@ -10,6 +10,7 @@
  * in its own order, if at all. q->last_merge short-cuts both for streams.
  */
 #include "block/elevator.h"
+#include "block/blk-mq.h"
 #include "block/blk.h"
 #include "block/blkdev.h"
 #include "block/genhd.h"
@@ -32,6 +33,8 @@ static const struct elevator_type *elevator_find(const char *name)
 
 bool elv_tunable_known(const char *name)
 {
+	if (blk_mq_sched_tunable_known(name))
+		return true;
 	for (unsigned i = 0; i < ARRAY_SIZE(elevators); i++) {
 		const struct elv_tunable *t = elevators[i]->tunables;
 		for (; t && t->name; t++)
@@ -92,6 +95,9 @@ int elevator_switch(struct request_queue *q, const char *name)
 	struct elevator_queue *eq, *old;
 	unsigned long flags;
 
+	/* The mq path's schedulers have names of their own. */
+	if (blk_mq_sched_known(name))
+		return blk_mq_sched_switch(q, name);
 	if (!type || !q->elevator)
 		return -EINVAL;
 	if (q->elevator->type == type)
@@ -114,6 +120,8 @@ int elevator_switch(struct request_queue *q, const char *name)
 
 const char *elevator_name(const struct request_queue *q)
 {
+	if (q->path == BLK_PATH_MQ)
+		return blk_mq_sched_name(q);
 	return q->elevator ? q->elevator->type->elevator_name : "none";
 }
 
@@ -135,6 +143,8 @@ int elv_set_tunable(struct request_queue *q, const char *name, long value)
 	unsigned long flags;
 	int err = -EINVAL;
 
+	if (q->path == BLK_PATH_MQ)
+		return blk_mq_sched_set_tunable(q, name, value);
 	spin_lock_irqsave(&q->queue_lock, flags);
 	t = tunable_find(q, name);
 	if (t)
@@ -149,6 +159,8 @@ int elv_get_tunable(struct request_queue *q, const char *name, long *value)
 	unsigned long flags;
 	int err = -EINVAL;
 
+	if (q->path == BLK_PATH_MQ)
+		return blk_mq_sched_get_tunable(q, name, value);
 	spin_lock_irqsave(&q->queue_lock, flags);
 	t = tunable_find(q, name);
 	if (t) {

@@ -41,9 +41,16 @@ bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct
 bool attempt_back_merge(struct request_queue *q, struct request *rq);
 bool attempt_front_merge(struct request_queue *q, struct request *rq);
 bool blk_attempt_req_merge(struct request_queue *q, struct request *rq, struct request *next);
+bool blk_rq_join(struct request_queue *q, struct request *rq, struct request *next);
 void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio);
 
 /* blk-core.c */
+struct blk_plug *blk_current_plug(void);
+bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio);
+/* Insert and dispatch what @plug holds now (it stays open). */
+void blk_flush_plug(struct blk_plug *plug);
+/* Process context about to wait: push out what this CPU's plug holds back. */
+void blk_flush_current_plug(void);
 void __blk_put_request(struct request_queue *q, struct request *rq);
 void __blk_run_queue(struct request_queue *q);
 void blk_account_bio_done(struct bio *bio);
@@ -61,11 +68,9 @@ void blk_rq_timed_out_timer(struct timer_list *t);
 /* The request is complete in the driver's eyes: queue it for its CPU's softirq. */
 void __blk_complete_request(struct request *rq);
 /*
- * End a list of bios (through bi_next): each on its own CPU, at once when
- * that is this one. blk_defer_bios leaves even this CPU's to its softirq
- * (for callers holding a queue lock).
+ * Leave a list of bios (through bi_next) to their CPUs' softirqs, even
+ * this CPU's (for callers holding a queue lock). blk_end_bios is in blkdev.h.
  */
-void blk_end_bios(struct bio *bios);
 void blk_defer_bios(struct bio *bios);
 void blk_softirq_forget_queue(struct request_queue *q);
 void blk_softirq_reset(void);

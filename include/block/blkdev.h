@@ -68,9 +68,17 @@ struct gendisk;
 #define RQF_NOMERGE (1u << 4)	  /* never merge anything into it */
 #define RQF_QUIET (1u << 5)	  /* failed by the block layer itself */
 
+struct blk_mq_hw_ctx;
+struct blk_mq_ctx;
+
 struct request {
 	struct list_head queuelist; /* elevator FIFO, dispatch queue, plug or done list */
 	struct request_queue *q;
+	/* blk-mq: its contexts and tags (-1: none); NULL on the request path. */
+	struct blk_mq_hw_ctx *mq_hctx;
+	struct blk_mq_ctx *mq_ctx;
+	int tag;	  /* driver tag */
+	int internal_tag; /* scheduler tag */
 	struct gendisk *rq_disk;
 
 	u32 cmd_flags; /* op | REQ_* flags, from the first bio */
@@ -222,6 +230,7 @@ typedef enum blk_eh_timer_return(rq_timed_out_fn)(struct request *rq);
 enum blk_path {
 	BLK_PATH_REQUEST, /* blk_queue_bio, the elevator, request_fn */
 	BLK_PATH_BIO,	  /* the driver's bypass make_request_fn */
+	BLK_PATH_MQ,	  /* blk_mq_make_request, hardware contexts, queue_rq */
 };
 
 /* queue_flags */
@@ -275,6 +284,17 @@ struct request_queue {
 
 	struct blk_cpu_counters counters[NR_CPUS];
 	u32 msg_count; /* rate limit for per-bio error messages */
+
+	/* blk-mq (block/blk-mq.c): set once the driver attached a tag set. */
+	struct blk_mq_tag_set *tag_set;
+	const struct blk_mq_ops *mq_ops;
+	struct blk_mq_hw_ctx **queue_hw_ctx;
+	unsigned nr_hw_queues;
+	struct blk_mq_ctx *queue_ctx; /* NR_CPUS of them */
+	unsigned mq_nr_requests;      /* scheduler tags per hardware context */
+	const struct elevator_mq_type *mq_sched;
+	void *mq_sched_data;
+	void *mq_sched_prealloc[2]; /* each mq scheduler's data (block/blk-mq-sched.c) */
 };
 
 /* This CPU's counters of @q. */
@@ -286,8 +306,11 @@ static inline struct blk_counters *blk_stat(struct request_queue *q)
 /* The queue's own counters, summed over the CPUs (without the driver's). */
 void blk_queue_get_counters(struct request_queue *q, struct blk_counters *out);
 
+int blk_mq_poll(struct request_queue *q, bool spin);
 static inline int blk_poll(struct request_queue *q, bool spin)
 {
+	if (q->path == BLK_PATH_MQ)
+		return blk_mq_poll(q, spin);
 	return q->poll_fn ? q->poll_fn(q, spin) : 0;
 }
 
@@ -318,7 +341,7 @@ void blk_cleanup_queue(struct request_queue *q);
 void blk_queue_bypass_fn(struct request_queue *q, make_request_fn *fn);
 int blk_queue_set_path(struct request_queue *q, enum blk_path path);
 const char *blk_path_name(enum blk_path path);
-/* "request" or "bio"; -EINVAL otherwise. */
+/* "request", "bio" or "mq"; -EINVAL otherwise. */
 int blk_path_from_name(const char *name);
 
 /* Wait (process context) until nothing is queued, parked or in flight. */
@@ -399,7 +422,7 @@ struct blk_plug_cb {
 #define BLK_MAX_REQUEST_COUNT 16
 
 struct blk_plug {
-	struct list_head list; /* requests, not yet in any elevator */
+	struct list_head list; /* requests (request path and blk-mq), not yet queued */
 	unsigned count;
 	struct blk_plug_cb cbs[BLK_PLUG_MAX_CBS];
 	unsigned nr_cbs;
@@ -459,6 +482,12 @@ int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist 
  */
 void blk_complete_request(struct request *rq);
 void blk_end_request_all(struct request *rq, int error);
+/*
+ * End a list of bios (through bi_next), each with its bi_status, on the CPU
+ * that submitted it: at once when that is this one, else from that CPU's
+ * block softirq. Completion context.
+ */
+void blk_end_bios(struct bio *bios);
 /*
  * (locked) The same for a request failed inside request_fn (a broken
  * device, a request it cannot build): the request is freed now, its bios

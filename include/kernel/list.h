@@ -63,6 +63,24 @@ static inline void list_move_tail(struct list_head *e, struct list_head *head)
 	list_add_tail(e, head);
 }
 
+static inline void list_move(struct list_head *e, struct list_head *head)
+{
+	list_del_init(e);
+	list_add(e, head);
+}
+
+/* Move every entry of @from to the head of @to, leaving @from empty. */
+static inline void list_splice_init(struct list_head *from, struct list_head *to)
+{
+	if (list_empty(from))
+		return;
+	from->prev->next = to->next;
+	to->next->prev = from->prev;
+	to->next = from->next;
+	from->next->prev = to;
+	INIT_LIST_HEAD(from);
+}
+
 /* Move every entry of @from to the tail of @to, leaving @from empty. */
 static inline void list_splice_tail_init(struct list_head *from, struct list_head *to)
 {
@@ -78,6 +96,7 @@ static inline void list_splice_tail_init(struct list_head *from, struct list_hea
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 #define list_first_entry(h, type, member) list_entry((h)->next, type, member)
 #define list_last_entry(h, type, member) list_entry((h)->prev, type, member)
+#define list_prev_entry(pos, member) list_entry((pos)->member.prev, __typeof__(*(pos)), member)
 
 #define list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
 
@@ -90,5 +109,11 @@ static inline void list_splice_tail_init(struct list_head *from, struct list_hea
 	    n = list_entry(pos->member.next, __typeof__(*pos), member);                            \
 	     &pos->member != (head);                                                               \
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
+
+#define list_for_each_entry_safe_reverse(pos, n, head, member)                                     \
+	for (pos = list_entry((head)->prev, __typeof__(*pos), member),                             \
+	    n = list_entry(pos->member.prev, __typeof__(*pos), member);                            \
+	     &pos->member != (head);                                                               \
+	     pos = n, n = list_entry(n->member.prev, __typeof__(*n), member))
 
 #endif

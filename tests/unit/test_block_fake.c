@@ -238,8 +238,8 @@ static void check_sg_matches_bios(struct bio *first, struct scatterlist *sg, int
 	assert_int_equal(off, 0);
 }
 
-static void fake_log(struct fake_dev *fd, unsigned op, sector_t sector, u32 sectors,
-		     unsigned nr_bios, int nsg, u32 flags)
+static struct fake_io *fake_log(struct fake_dev *fd, unsigned op, sector_t sector, u32 sectors,
+				unsigned nr_bios, int nsg, u32 flags)
 {
 	struct fake_io *io;
 
@@ -251,10 +251,15 @@ static void fake_log(struct fake_dev *fd, unsigned op, sector_t sector, u32 sect
 	io->nr_bios = nr_bios;
 	io->nsg = nsg;
 	io->flags = flags;
+	io->hw_queue = -1;
+	io->last = false;
+	io->cpu = smp_processor_id();
+	return io;
 }
 
-static void fake_dispatch(struct fake_dev *fd, struct request *rq)
+static struct fake_io *fake_dispatch(struct fake_dev *fd, struct request *rq)
 {
+	struct fake_io *io;
 	struct request_queue *q = rq->q;
 	struct scatterlist *sg = calloc(q->limits.max_segments + 1, sizeof(*sg));
 	sector_t next = blk_rq_pos(rq);
@@ -278,9 +283,11 @@ static void fake_dispatch(struct fake_dev *fd, struct request *rq)
 	check_sg(q, sg, nsg, blk_rq_bytes(rq), req_op(rq));
 	if (nsg)
 		check_sg_matches_bios(rq->bio, sg, nsg);
-	fake_log(fd, req_op(rq), blk_rq_pos(rq), blk_rq_sectors(rq), nr_bios, nsg, rq->cmd_flags);
+	io = fake_log(fd, req_op(rq), blk_rq_pos(rq), blk_rq_sectors(rq), nr_bios, nsg,
+		      rq->cmd_flags);
 	rq->errors = fake_execute(fd, q, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq), sg, nsg);
 	free(sg);
+	return io;
 }
 
 static void fake_request_fn(struct request_queue *q)
@@ -502,4 +509,94 @@ void fake_complete_bios(struct fake_dev *fd)
 		bio_endio(bio);
 	blk_atomic_exit();
 	run_softirqs();
+}
+
+/* ------------------------------------------------------------------------
+ * The blk-mq face
+ */
+
+static int fake_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct request *rq = bd->rq;
+	struct fake_dev *fd = hctx->queue->queuedata;
+	unsigned qn = hctx->queue_num;
+	struct fake_io *io;
+
+	/* The block layer owes the driver the request's own context. */
+	assert_ptr_equal(rq->mq_hctx, hctx);
+	assert_true(rq->tag >= 0);
+	if (fd->mq_refuse_sector >= 0 && blk_rq_pos(rq) == (sector_t)fd->mq_refuse_sector) {
+		rq->errors = -EOPNOTSUPP;
+		return BLK_MQ_RQ_QUEUE_ERROR;
+	}
+	if (fd->mq_inflight[qn] >= fd->mq_ring_size) {
+		if (fd->mq_stop_when_full)
+			blk_mq_stop_hw_queue(hctx);
+		return BLK_MQ_RQ_QUEUE_BUSY;
+	}
+	blk_mq_start_request(rq);
+	io = fake_dispatch(fd, rq);
+	io->hw_queue = (int)qn;
+	io->last = bd->last;
+	assert_true(fd->nr_inflight < FAKE_MAX_INFLIGHT);
+	fd->inflight[fd->nr_inflight++] = rq;
+	fd->mq_inflight[qn]++;
+	fd->mq_unnotified[qn]++;
+	if (bd->last) {
+		fd->mq_notifies[qn]++;
+		fd->mq_unnotified[qn] = 0;
+		fd->kicks++;
+	}
+	if (fd->complete_in_fn)
+		blk_mq_complete_request(rq);
+	return BLK_MQ_RQ_QUEUE_OK;
+}
+
+static void fake_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct fake_dev *fd = hctx->queue->queuedata;
+	unsigned qn = hctx->queue_num;
+
+	fd->mq_commits[qn]++;
+	if (fd->mq_unnotified[qn]) {
+		fd->mq_notifies[qn]++;
+		fd->mq_unnotified[qn] = 0;
+		fd->kicks++;
+	}
+}
+
+/* As virtio-blk's virtblk_request_done for the mq face. */
+static void fake_mq_complete(struct request *rq)
+{
+	struct fake_dev *fd = rq->q->queuedata;
+
+	fake_forget(fd, rq);
+	fd->mq_inflight[rq->mq_hctx->queue_num]--;
+	blk_mq_end_request(rq, rq->errors);
+	blk_mq_start_stopped_hw_queues(rq->q, true);
+}
+
+static enum blk_eh_timer_return fake_mq_timeout(struct request *rq)
+{
+	return fake_timed_out(rq);
+}
+
+static const struct blk_mq_ops fake_mq_ops = {
+	.queue_rq = fake_queue_rq,
+	.commit_rqs = fake_commit_rqs,
+	.complete = fake_mq_complete,
+	.timeout = fake_mq_timeout,
+};
+
+void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth)
+{
+	assert_true(nr_hw_queues <= FAKE_MAX_HW_QUEUES);
+	fd->tag_set.ops = &fake_mq_ops;
+	fd->tag_set.nr_hw_queues = nr_hw_queues;
+	fd->tag_set.queue_depth = depth;
+	fd->tag_set.cmd_size = 64;
+	fd->mq_ring_size = depth;
+	fd->mq_refuse_sector = -1;
+	assert_int_equal(blk_mq_init_queue_set(fd->q, &fd->tag_set), 0);
+	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_MQ), 0);
 }

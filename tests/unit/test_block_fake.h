@@ -11,6 +11,7 @@
 #define TESTS_UNIT_TEST_BLOCK_FAKE_H
 
 #include "block/bio.h"
+#include "block/blk-mq.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
@@ -18,6 +19,7 @@
 
 #define FAKE_LOG_MAX 4096
 #define FAKE_MAX_INFLIGHT 512
+#define FAKE_MAX_HW_QUEUES 8
 
 /* One request (or bypass bio) as the device received it. */
 struct fake_io {
@@ -26,7 +28,10 @@ struct fake_io {
 	u32 sectors;
 	unsigned nr_bios;
 	int nsg;
-	u32 flags; /* cmd_flags / bi_rw */
+	u32 flags;    /* cmd_flags / bi_rw */
+	int hw_queue; /* blk-mq: the hardware context it came through; -1 otherwise */
+	bool last;    /* blk-mq: bd->last */
+	unsigned cpu; /* the CPU queue_rq ran on */
 };
 
 struct fake_dev {
@@ -63,6 +68,16 @@ struct fake_dev {
 	struct bio_list bios; /* bypass bios the device holds */
 	unsigned nr_bios;
 	bool bypass_pending_kick;
+
+	/* blk-mq face (fake_enable_mq): one "device queue" per hardware context. */
+	struct blk_mq_tag_set tag_set;
+	unsigned mq_ring_size;			  /* per queue; full: BUSY */
+	bool mq_stop_when_full;			  /* as virtio-blk: stop the context too */
+	unsigned mq_inflight[FAKE_MAX_HW_QUEUES]; /* per queue */
+	unsigned mq_notifies[FAKE_MAX_HW_QUEUES]; /* requests with last, and commit_rqs */
+	unsigned mq_commits[FAKE_MAX_HW_QUEUES];
+	unsigned mq_unnotified[FAKE_MAX_HW_QUEUES]; /* queued since the last notify */
+	int mq_refuse_sector;			    /* queue_rq answers ERROR for it; -1: never */
 };
 
 /* The queue's counters, summed over the CPUs. */
@@ -83,6 +98,12 @@ struct fake_dev *fake_create(const char *name, sector_t capacity);
 void fake_destroy(struct fake_dev *fd);
 /* Also register the bypass path (blk_queue_bypass_fn). */
 void fake_enable_bypass(struct fake_dev *fd);
+/*
+ * Also give the disk a blk-mq face: @nr_hw_queues queues of @depth tags,
+ * each a ring of @depth (queue_rq answers BUSY when it is full), and
+ * switch the queue to the mq path.
+ */
+void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth);
 
 /* "Interrupt": complete in-flight requests, oldest first; then run softirqs. */
 void fake_complete(struct fake_dev *fd, unsigned n);
