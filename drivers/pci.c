@@ -376,10 +376,10 @@ int pci_msix_enable(struct pci_dev *d)
 	return d->msix_size;
 }
 
-void pci_msix_set_entry(struct pci_dev *d, unsigned entry, u8 vector)
+void pci_msix_set_entry(struct pci_dev *d, unsigned entry, u8 vector, unsigned cpu)
 {
 	volatile u8 *e = d->msix_table + entry * PCI_MSIX_ENTRY_SIZE;
-	u64 addr = msi_address();
+	u64 addr = msi_address(cpu);
 
 	if (!d->msix_enabled || entry >= d->msix_size)
 		return;

@@ -67,7 +67,69 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq);
 static int virtblk_lld_busy(struct request_queue *q);
 static void virtblk_kick_all(struct virtio_blk *vblk);
 static void virtblk_abort(struct virtio_blk *vblk);
-static unsigned virtblk_end_done(struct virtio_blk *vblk);
+static unsigned virtblk_end_done(struct virtio_blk *vblk, struct virtblk_cpu *c);
+
+/* Counters several CPUs update (the busy ones live per queue, under its lock). */
+#define vstat_add(vblk, field, n) __atomic_add_fetch(&(vblk)->stats.field, (n), __ATOMIC_RELAXED)
+#define vstat_inc(vblk, field) vstat_add(vblk, field, 1)
+
+/*
+ * Entering a queue: refused while the device is being reset (the queues
+ * are about to go away), else counted until virtblk_put, so the reset can
+ * wait for everyone to leave. The count is per CPU and changed with one
+ * instruction, so an interrupt handler on the same CPU may nest.
+ */
+static bool virtblk_get(struct virtio_blk *vblk)
+{
+	int *users = &vblk->users[smp_processor_id()];
+
+	local_inc(users);
+	smp_mb(); /* the count is seen before resetting is read (quiesce_begin pairs) */
+	if (unlikely(READ_ONCE(vblk->resetting))) {
+		local_dec(users);
+		return false;
+	}
+	return true;
+}
+
+static void virtblk_put(struct virtio_blk *vblk)
+{
+	barrier();
+	local_dec(&vblk->users[smp_processor_id()]);
+}
+
+/*
+ * Stop every path at the door and wait for those inside to leave, so the
+ * device can be reset and its queues rebuilt. Interrupts are off; the
+ * caller is not inside a queue itself.
+ */
+static void virtblk_quiesce_begin(struct virtio_blk *vblk)
+{
+	BUG_ON(READ_ONCE(vblk->users[smp_processor_id()]));
+	spin_lock(&vblk->reset_lock);
+	WRITE_ONCE(vblk->resetting, true);
+	smp_mb();
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
+		while (READ_ONCE(vblk->users[cpu]))
+			cpu_relax();
+}
+
+static void virtblk_quiesce_end(struct virtio_blk *vblk)
+{
+	smp_store_release(&vblk->resetting, false);
+	spin_unlock(&vblk->reset_lock);
+}
+
+/* Run the done tasklets of the CPUs in @cpus (their lists have work). */
+static void virtblk_kick_done(struct virtio_blk *vblk, unsigned long cpus)
+{
+	while (cpus) {
+		unsigned cpu = (unsigned)__builtin_ctzl(cpus);
+
+		cpus &= cpus - 1;
+		tasklet_schedule_on(&vblk->cpus[cpu].tasklet, cpu);
+	}
+}
 
 unsigned virtio_blk_count(void)
 {
@@ -98,7 +160,7 @@ static void mark_broken(struct virtio_blk *vblk, const char *why)
 		return;
 	vblk->broken = true;
 	pr_err("%s: device is broken (%s); its I/O now fails with EIO", vblk->name, why);
-	tasklet_schedule(&vblk->done_tasklet);
+	tasklet_schedule(&vblk->cpus[smp_processor_id()].tasklet);
 }
 
 /* ---------------------------------------------------------------------------
@@ -158,6 +220,16 @@ static unsigned ring_capacity(struct virtio_blk *vblk)
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++)
 		total += virtqueue_get_vring_size(vblk->vdev.vqs[i]);
 	return total;
+}
+
+/* The smallest ring: what each blk-mq hardware context can hold at once. */
+static unsigned ring_min(struct virtio_blk *vblk)
+{
+	unsigned min = ~0u;
+
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++)
+		min = MIN(min, virtqueue_get_vring_size(vblk->vdev.vqs[i]));
+	return vblk->vdev.nvqs ? min : 1;
 }
 
 /*
@@ -270,7 +342,7 @@ struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg)
 void virtblk_free_req(struct virtblk_req *vbr)
 {
 	/* The device may still write it (a reset that did not take): kept. */
-	if (vbr && vbr->state == VBR_LEAKED)
+	if (!vbr || vbr->state == VBR_LEAKED || vbr->mq)
 		return;
 	kfree(vbr);
 }
@@ -288,36 +360,39 @@ static int status_to_errno(u8 status)
 }
 
 /*
- * Put a prepared vbr (header, data segments in vbr->sg[1..nsg-2]) on a
- * virtqueue. The header goes first, device-readable; the status byte last,
- * device-writable; the data in between in the request's direction. Separate
- * descriptors for header and status also satisfy legacy devices without
- * VIRTIO_F_ANY_LAYOUT (5.2.6.3). Does not kick.
+ * Put a prepared vbr (header, data segments in vbr->sg[1..nsg-2]) on
+ * virtqueue @qi (taken modulo the queues there are). The header goes first,
+ * device-readable; the status byte last, device-writable; the data in
+ * between in the request's direction. Separate descriptors for header and
+ * status also satisfy legacy devices without VIRTIO_F_ANY_LAYOUT (5.2.6.3).
+ * Does not kick. -ENOSPC when the ring is full (then @hctx, a blk-mq
+ * caller's context, is stopped under the queue's lock, so a completion
+ * that makes room after this cannot be missed), -EAGAIN while the device
+ * is being reset, -EIO when it is broken.
  */
 static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, unsigned ndata,
-			   bool data_out)
+			   bool data_out, unsigned qi, struct blk_mq_hw_ctx *hctx)
 {
-	unsigned nio = vblk->vdev.nvqs - vblk->poll_queues;
 	unsigned out = 1 + (data_out ? ndata : 0);
 	unsigned in = 1 + (data_out ? 0 : ndata);
-	struct virtqueue *vq;
+	struct virtblk_vq *bvq;
 	unsigned long flags;
-	unsigned qi;
 	int err;
 
-	if (vblk->broken || !vblk->vdev.nvqs)
+	if (vblk->broken)
 		return -EIO;
-	/* Polled requests to the poll queues when there are any, the rest to the others. */
-	if (vblk->raw_mode)
-		qi = vblk->raw_vq;
-	else if (vbr->hipri && vblk->poll_queues)
-		qi = nio + vblk->next_poll_vq++ % vblk->poll_queues;
-	else
-		qi = vblk->next_vq++ % nio;
-	vq = vblk->vdev.vqs[qi];
+	if (!virtblk_get(vblk))
+		return -EAGAIN;
+	if (!vblk->vdev.nvqs) {
+		virtblk_put(vblk);
+		return -EIO;
+	}
+	qi %= vblk->vdev.nvqs;
+	bvq = &vblk->vqs[qi];
 	vbr->nsg = ndata;
 	vbr->data_out = data_out;
 	vbr->error = 0;
+	vbr->cpu = (u16)(vbr->bio ? vbr->bio->bi_cpu : smp_processor_id());
 	sg_set(&vbr->sg[0], virt_to_phys(&vbr->out_hdr), sizeof(vbr->out_hdr));
 	sg_set(&vbr->sg[1 + ndata], virt_to_phys(&vbr->status), sizeof(vbr->status));
 	vbr->status = 0xff; /* not a valid status: catches a device that never writes it */
@@ -327,18 +402,22 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 	for (unsigned i = 0; i < ndata; i++)
 		vbr->data_len += vbr->sg[1 + i].length;
 
-	flags = local_irq_save();
-	err = virtqueue_add_sgs(vq, vbr->sg, out, in, vbr);
+	spin_lock_irqsave(&bvq->lock, flags);
+	err = virtqueue_add_sgs(vblk->vdev.vqs[qi], vbr->sg, out, in, vbr);
 	if (!err) {
 		vbr->state = VBR_IN_FLIGHT;
-		list_add_tail(&vbr->list, &vblk->in_flight_list);
-		vblk->in_flight++;
-		vblk->stats.requests++;
-		if (vbr->out_hdr.type == VIRTIO_BLK_T_FLUSH)
-			vblk->stats.flushes++;
-		vblk->kick_pending[qi] = true;
+		list_add_tail(&vbr->list, &bvq->in_flight_list);
+		bvq->in_flight++;
+		bvq->requests++;
+		atomic_inc(&vblk->in_flight);
+		bvq->kick_pending = true;
+	} else if (err == -ENOSPC && hctx) {
+		blk_mq_stop_hw_queue(hctx);
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&bvq->lock, flags);
+	virtblk_put(vblk);
+	if (!err && vbr->out_hdr.type == VIRTIO_BLK_T_FLUSH)
+		vstat_inc(vblk, flushes);
 	return err;
 }
 
@@ -350,17 +429,53 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
  */
 static const unsigned kick_batch = 16;
 
+/* Notify queue @qi if it has new requests (and the device wants to know). */
+static void virtblk_kick_vq(struct virtio_blk *vblk, unsigned qi)
+{
+	struct virtblk_vq *bvq;
+	unsigned long flags;
+
+	vblk->cpus[smp_processor_id()].unkicked = 0;
+	if (!virtblk_get(vblk))
+		return; /* the reset notifies what it puts back */
+	if (vblk->vdev.nvqs) {
+		qi %= vblk->vdev.nvqs;
+		bvq = &vblk->vqs[qi];
+		/* Under the lock: the ring's kick counters are not atomic. */
+		spin_lock_irqsave(&bvq->lock, flags);
+		if (bvq->kick_pending) {
+			u64 before = vblk->vdev.vqs[qi]->num_kicks;
+
+			bvq->kick_pending = false;
+			virtqueue_kick(vblk->vdev.vqs[qi]);
+			bvq->cpu_kicks[smp_processor_id()] +=
+				vblk->vdev.vqs[qi]->num_kicks - before;
+		}
+		spin_unlock_irqrestore(&bvq->lock, flags);
+	}
+	virtblk_put(vblk);
+}
+
+/*
+ * The queue CPU @cpu submits to: interrupt queue cpu mod their number, or
+ * for a polled request (REQ_HIPRI) poll queue cpu mod theirs when the disk
+ * has any, as Linux maps CPUs to the queues of each type.
+ */
+static unsigned virtblk_cpu_vq(const struct virtio_blk *vblk, unsigned cpu, bool hipri)
+{
+	unsigned nio = vblk->vdev.nvqs - vblk->poll_queues;
+
+	if (!vblk->vdev.nvqs)
+		return 0;
+	if (hipri && vblk->poll_queues)
+		return nio + cpu % vblk->poll_queues;
+	return cpu % nio;
+}
+
 static void virtblk_kick_all(struct virtio_blk *vblk)
 {
-	vblk->unkicked = 0;
-	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
-		if (!vblk->kick_pending[i])
-			continue;
-		vblk->kick_pending[i] = false;
-		unsigned long flags = local_irq_save();
-		virtqueue_kick(vblk->vdev.vqs[i]);
-		local_irq_restore(flags);
-	}
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++)
+		virtblk_kick_vq(vblk, i);
 }
 
 /*
@@ -384,7 +499,7 @@ static int vbr_result(struct virtblk_req *vbr)
 	if (vbr->out_hdr.type == VIRTIO_BLK_T_IN &&
 	    virtio_has_feature(&vblk->vdev, VIRTIO_F_VERSION_1) &&
 	    vbr->used_len < (u64)vbr->data_len + 1) {
-		vblk->stats.short_reads++;
+		vstat_inc(vblk, short_reads);
 		pr_err("%s: read at sector %lu: used length %u, expected %u (data and status); "
 		       "failed with EIO",
 		       vblk->name, vbr->out_hdr.sector, vbr->used_len, vbr->data_len + 1);
@@ -399,48 +514,72 @@ static int vbr_result(struct virtblk_req *vbr)
 	}
 	err = status_to_errno(vbr->status);
 	if (err == -EIO) {
-		vblk->stats.ioerr++;
+		vstat_inc(vblk, ioerr);
 		pr_err("%s: I/O error at sector %lu (type %u, %u bytes)", vblk->name,
 		       vbr->out_hdr.sector, vbr->out_hdr.type, vbr->data_len);
 	} else if (err == -EOPNOTSUPP) {
-		vblk->stats.unsupp++;
+		vstat_inc(vblk, unsupp);
 	}
 	return err;
 }
 
+/* Hand a finished bypass or driver-internal vbr to its CPU's done list. */
+static void virtblk_queue_done(struct virtio_blk *vblk, struct virtblk_req *vbr,
+			       unsigned long *cpus)
+{
+	unsigned cpu = vbr->cpu < num_online_cpus() ? vbr->cpu : smp_processor_id();
+	struct virtblk_cpu *c = &vblk->cpus[cpu];
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	list_add_tail(&vbr->list, &c->done_list);
+	spin_unlock_irqrestore(&c->lock, flags);
+	*cpus |= 1ul << cpu;
+}
+
 /*
- * One buffer the device returned: request-path vbrs go to the block layer's
- * completion (which also settles a race with the request's timeout: see
- * block/blk-timeout.c), the rest to our done list. Interrupts are off.
+ * One buffer the device returned, off queue @bvq (whose lock is held):
+ * request-path and blk-mq vbrs go to the block layer's completion, on their
+ * request's CPU (which also settles a race with the request's timeout: see
+ * block/blk-timeout.c), the rest to the done list of the CPU that submitted
+ * them (*cpus collects which).
  */
-static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 len, bool *any)
+static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_vq *bvq, struct virtblk_req *vbr,
+			   u32 len, unsigned long *cpus)
 {
 	vbr->used_len = len;
 	vbr->state = VBR_DONE;
-	vblk->reaped++;
+	list_del_init(&vbr->list);
+	bvq->in_flight--;
+	bvq->completions++;
+	bvq->cpu_completions[smp_processor_id()]++;
+	bvq->reaped++;
+	__atomic_add_fetch(&vblk->reaped, 1, __ATOMIC_RELAXED);
+	atomic_dec(&vblk->in_flight);
 	if (vbr->req) {
-		list_del_init(&vbr->list);
-		vblk->in_flight--;
 		vbr->req->errors = vbr_result(vbr);
-		blk_complete_request(vbr->req);
+		if (vbr->mq)
+			blk_mq_complete_request(vbr->req);
+		else
+			blk_complete_request(vbr->req);
 	} else {
-		list_move_tail(&vbr->list, &vblk->done_list);
-		*any = true;
+		virtblk_queue_done(vblk, vbr, cpus);
 	}
 }
 
 /*
- * Move every finished vbr off @vq's used ring. Interrupts are off. Returns
- * how many; sets *any_done when the done tasklet has work.
+ * Move every finished vbr off queue @qi's used ring; its lock is held.
+ * Returns how many.
  */
-static unsigned virtblk_reap(struct virtio_blk *vblk, struct virtqueue *vq, bool *any_done)
+static unsigned virtblk_reap(struct virtio_blk *vblk, unsigned qi, unsigned long *cpus)
 {
+	struct virtqueue *vq = vblk->vdev.vqs[qi];
 	struct virtblk_req *vbr;
 	unsigned n = 0;
 	u32 len;
 
 	while ((vbr = virtqueue_get_buf(vq, &len))) {
-		virtblk_reaped(vblk, vbr, len, any_done);
+		virtblk_reaped(vblk, &vblk->vqs[qi], vbr, len, cpus);
 		n++;
 	}
 	if (virtqueue_is_broken(vq))
@@ -449,85 +588,129 @@ static unsigned virtblk_reap(struct virtio_blk *vblk, struct virtqueue *vq, bool
 }
 
 /*
- * Drain @vq with callbacks on: disable them, drain the used ring, re-enable
- * and re-check, so a buffer used between the drain and the re-enable is not
- * left waiting for an interrupt that will never come.
+ * Drain queue @qi with callbacks on: disable them, drain the used ring,
+ * re-enable and re-check, so a buffer used between the drain and the
+ * re-enable is not left waiting for an interrupt that will never come.
  */
-static unsigned virtblk_drain_vq(struct virtio_blk *vblk, struct virtqueue *vq, bool *any)
+static unsigned virtblk_drain_vq(struct virtio_blk *vblk, unsigned qi, unsigned long *cpus)
 {
+	struct virtqueue *vq = vblk->vdev.vqs[qi];
 	unsigned n = 0;
 
 	do {
 		virtqueue_disable_cb(vq);
-		n += virtblk_reap(vblk, vq, any);
+		n += virtblk_reap(vblk, qi, cpus);
 		if (virtqueue_is_broken(vq))
 			break;
 	} while (!virtqueue_enable_cb(vq));
 	return n;
 }
 
+/* Completions made room: a stopped request queue or hardware context may go on. */
+static void virtblk_restart_queues(struct virtio_blk *vblk)
+{
+	struct request_queue *q = vblk->queue;
+
+	if (!q)
+		return;
+	if (blk_queue_stopped(q))
+		blk_start_queue(q);
+	if (q->mq_ops)
+		blk_mq_start_stopped_hw_queues(q, true);
+}
+
 /*
- * The virtqueue callback, in interrupt context. It only moves finished
- * vbrs to where they complete (virtblk_reaped).
+ * The virtqueue callback, in interrupt context, on the CPU the queue's
+ * vector is aimed at. It only moves finished vbrs to where they complete
+ * (virtblk_reaped), under the queue's lock.
  */
 static void virtblk_done(struct virtqueue *vq)
 {
 	struct virtio_device *vdev = vq->priv;
 	struct virtio_blk *vblk = vdev->priv;
-	bool any = false;
+	unsigned qi = vq->index, cpu = smp_processor_id();
+	unsigned long cpus = 0;
+	struct virtblk_vq *bvq;
+	unsigned n = 0;
 
 	/*
 	 * In raw mode the poller owns the queue. Callbacks are off, but with
 	 * EVENT_IDX that only moves used_event out of reach: 65536 completions
 	 * later the device crosses it and interrupts once. Leave the ring alone.
-	 * A polling caller (virtblk_poll) reaps the ring itself the same way.
+	 * A polling caller (virtblk_poll) reaps its ring itself the same way;
+	 * a reset reaps every ring itself.
 	 */
-	if (vblk->raw_mode || vblk->polling)
+	if (vblk->raw_mode || !virtblk_get(vblk))
 		return;
-	virtblk_drain_vq(vblk, vq, &any);
-	if (any)
-		tasklet_schedule(&vblk->done_tasklet);
+	if (qi < vblk->vdev.nvqs && vblk->vdev.vqs[qi] == vq) {
+		bvq = &vblk->vqs[qi];
+		spin_lock(&bvq->lock);
+		bvq->cpu_irqs[cpu]++;
+		if (!bvq->polling)
+			n = virtblk_drain_vq(vblk, qi, &cpus);
+		spin_unlock(&bvq->lock);
+	}
+	virtblk_put(vblk);
+	virtblk_kick_done(vblk, cpus);
+	if (n && vblk->queue && vblk->queue->mq_ops)
+		blk_mq_start_stopped_hw_queues(vblk->queue, true);
 }
 
 /*
- * poll_fn: while the caller spins, the device's interrupts stay off and
- * the rings are reaped here; before the caller halts, they are re-armed
- * with the same re-check that virtblk_done uses, so no completion is
- * left waiting for an interrupt that will not come. Poll queues have no
- * interrupt to re-arm: they are reaped on every call.
+ * Hybrid polling of queue @qi: while the caller spins, the device's
+ * interrupts stay off and the ring is reaped here; before the caller
+ * halts, they are re-armed with the same re-check that virtblk_done uses,
+ * so no completion is left waiting for an interrupt that will not come.
+ * A poll queue has no interrupt to re-arm: it is reaped on every call.
  */
+static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
+{
+	unsigned long flags, cpus = 0;
+	struct virtblk_vq *bvq;
+	struct virtqueue *vq;
+	unsigned found = 0;
+
+	if (vblk->raw_mode || vblk->broken || !virtblk_get(vblk))
+		return 0;
+	if (!vblk->vdev.nvqs) {
+		virtblk_put(vblk);
+		return 0;
+	}
+	qi %= vblk->vdev.nvqs;
+	bvq = &vblk->vqs[qi];
+	vq = vblk->vdev.vqs[qi];
+	spin_lock_irqsave(&bvq->lock, flags);
+	if (vq->polled) {
+		found = virtblk_reap(vblk, qi, &cpus);
+	} else if (spin) {
+		if (!bvq->polling)
+			virtqueue_disable_cb(vq);
+		bvq->polling = true;
+		found = virtblk_reap(vblk, qi, &cpus);
+	} else if (bvq->polling) {
+		do {
+			found += virtblk_reap(vblk, qi, &cpus);
+		} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
+		bvq->polling = false;
+	}
+	spin_unlock_irqrestore(&bvq->lock, flags);
+	virtblk_put(vblk);
+	virtblk_kick_done(vblk, cpus);
+	if (found && vblk->queue && vblk->queue->mq_ops)
+		blk_mq_start_stopped_hw_queues(vblk->queue, true);
+	return (int)found;
+}
+
+/* poll_fn of the request and bypass paths: the calling CPU's queue. */
 static int virtblk_poll(struct request_queue *q, bool spin)
 {
 	struct virtio_blk *vblk = q->queuedata;
-	unsigned long flags = local_irq_save();
-	unsigned found = 0;
-	bool any = false;
+	unsigned cpu = smp_processor_id();
+	int found = virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, false), spin);
 
-	if (vblk->raw_mode || vblk->broken) {
-		local_irq_restore(flags);
-		return 0;
-	}
-	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
-		struct virtqueue *vq = vblk->vdev.vqs[i];
-		bool poll_queue = i >= vblk->vdev.nvqs - vblk->poll_queues;
-
-		if (spin || poll_queue) {
-			if (!vblk->polling && !poll_queue)
-				virtqueue_disable_cb(vq);
-			found += virtblk_reap(vblk, vq, &any);
-			continue;
-		}
-		if (!vblk->polling)
-			continue;
-		do {
-			found += virtblk_reap(vblk, vq, &any);
-		} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
-	}
-	vblk->polling = spin;
-	local_irq_restore(flags);
-	if (any)
-		tasklet_schedule(&vblk->done_tasklet);
-	return (int)found;
+	if (vblk->poll_queues)
+		found += virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, true), true);
+	return found;
 }
 
 /* Softirq context: finish bypass-path and driver-internal requests. */
@@ -540,40 +723,40 @@ static void virtblk_bio_done(struct virtblk_req *vbr)
 	bio_endio(bio);
 }
 
-static void virtblk_submit_backlog(struct virtio_blk *vblk);
+static void virtblk_submit_backlogs(struct virtio_blk *vblk);
 
 /*
- * End what is on the done list (not in interrupt context). The batch is
- * taken, and its ring slots given back, in one critical section; requests
- * its completions submit wait for the next call. Returns how many ended.
+ * End what is on CPU @c's done list (not in interrupt context, on that
+ * CPU). The batch is taken in one critical section; requests its
+ * completions submit wait for the next call. Returns how many ended.
  */
-static unsigned virtblk_end_done(struct virtio_blk *vblk)
+static unsigned virtblk_end_done(struct virtio_blk *vblk, struct virtblk_cpu *c)
 {
 	LIST_HEAD(done);
 	struct virtblk_req *vbr, *n;
 	unsigned count = 0;
-	unsigned long flags = local_irq_save();
+	unsigned long flags;
 
-	list_splice_tail_init(&vblk->done_list, &done);
-	list_for_each_entry(vbr, &done, list)
-		count++;
-	vblk->in_flight -= count;
-	vblk->stats.completions += count;
-	local_irq_restore(flags);
+	spin_lock_irqsave(&c->lock, flags);
+	list_splice_tail_init(&c->done_list, &done);
+	spin_unlock_irqrestore(&c->lock, flags);
 
 	list_for_each_entry_safe(vbr, n, &done, list) {
 		list_del_init(&vbr->list);
+		count++;
 		if (vbr->bio)
 			virtblk_bio_done(vbr);
 		else if (vbr->done)
 			vbr->done(vbr, vbr_result(vbr));
 	}
+	vstat_add(vblk, completions, count);
 	return count;
 }
 
 static void virtblk_complete_tasklet(void *data)
 {
-	struct virtio_blk *vblk = data;
+	struct virtblk_cpu *c = data;
+	struct virtio_blk *vblk = c->vblk;
 	struct blk_plug plug;
 
 	/*
@@ -584,10 +767,9 @@ static void virtblk_complete_tasklet(void *data)
 	blk_start_plug(&plug);
 	if (vblk->broken && !vblk->dead)
 		virtblk_abort(vblk);
-	virtblk_end_done(vblk);
-	virtblk_submit_backlog(vblk);
-	if (vblk->queue && blk_queue_stopped(vblk->queue))
-		blk_start_queue(vblk->queue);
+	virtblk_end_done(vblk, c);
+	virtblk_submit_backlogs(vblk);
+	virtblk_restart_queues(vblk);
 	blk_finish_plug(&plug);
 	blk_atomic_exit();
 }
@@ -652,13 +834,21 @@ static bool op_data_out(unsigned op)
 	return op != REQ_OP_READ;
 }
 
+/*
+ * request_fn, with the queue lock held, on whichever CPU ran the queue:
+ * its requests go to that CPU's virtqueue (its poll queue for a polled
+ * one), and each queue used is kicked once at the end.
+ */
 static void virtblk_request(struct request_queue *q)
 {
 	struct virtio_blk *vblk = q->queuedata;
+	unsigned cpu = smp_processor_id();
+	unsigned long used = 0;
 	struct request *rq;
 
 	while ((rq = blk_peek_request(q))) {
 		struct virtblk_req *vbr;
+		unsigned qi;
 		int nsg, err;
 
 		if (vblk->broken) {
@@ -666,7 +856,7 @@ static void virtblk_request(struct request_queue *q)
 			__blk_end_request_all(rq, -EIO);
 			continue;
 		}
-		if (vblk->in_flight >= vblk->queue_depth) {
+		if ((unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth) {
 			blk_stop_queue(q);
 			break;
 		}
@@ -678,6 +868,7 @@ static void virtblk_request(struct request_queue *q)
 		}
 		vbr->req = rq;
 		vbr->hipri = rq->cmd_flags & REQ_HIPRI;
+		qi = virtblk_cpu_vq(vblk, cpu, vbr->hipri);
 		nsg = vbr_prepare(vblk, vbr, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq));
 		if (nsg == 0 && req_op(rq) != REQ_OP_FLUSH)
 			nsg = blk_rq_map_sg(q, rq, vbr->sg + 1);
@@ -687,17 +878,29 @@ static void virtblk_request(struct request_queue *q)
 			__blk_end_request_all(rq, nsg);
 			continue;
 		}
-		err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(req_op(rq)));
+		/*
+		 * Started first: the completion may come as soon as it is on the
+		 * ring, and it must find the request started.
+		 */
+		rq->special = vbr;
+		blk_start_request(rq);
+		err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(req_op(rq)), qi, NULL);
 		if (err) {
-			/* Ring full: the request stays queued; a completion restarts us. */
+			/*
+			 * Ring full or the device being reset: the request goes back
+			 * to the front; a completion (or the reset) restarts us.
+			 */
+			rq->special = NULL;
 			virtblk_free_req(vbr);
+			blk_requeue_request(q, rq);
 			blk_stop_queue(q);
 			break;
 		}
-		rq->special = vbr;
-		blk_start_request(rq);
+		used |= 1ul << qi;
 	}
-	virtblk_kick_all(vblk);
+	for (unsigned qi = 0; used; qi++, used >>= 1)
+		if (used & 1)
+			virtblk_kick_vq(vblk, qi);
 }
 
 /* softirq_done_fn: the block layer's completion of a finished request. */
@@ -709,7 +912,7 @@ static void virtblk_request_done(struct request *rq)
 	int error = rq->errors;
 
 	rq->special = NULL;
-	vblk->stats.completions++;
+	vstat_inc(vblk, completions);
 	virtblk_free_req(vbr);
 	blk_end_request_all(rq, error);
 	/* Room on the ring again: a queue we stopped when it was full may go on. */
@@ -721,31 +924,127 @@ static int virtblk_lld_busy(struct request_queue *q)
 {
 	struct virtio_blk *vblk = q->queuedata;
 
-	return vblk->in_flight >= vblk->queue_depth;
+	return (unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth;
 }
 
 /* ---------------------------------------------------------------------------
- * The bypass path: make_request_fn, bio straight to a vbr.
+ * The blk-mq face: virtio_queue_rq, one hardware context per virtqueue.
  */
 
-static void backlog_add(struct virtio_blk *vblk, struct bio *bio)
+static int virtio_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
 {
-	bio_list_add(&vblk->backlog, bio);
-	vblk->stats.backlog_waits++;
+	struct virtio_blk *vblk = hctx->queue->queuedata;
+	struct request *rq = bd->rq;
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
+	unsigned qi = hctx->queue_num;
+	int nsg, err;
+
+	if (vblk->broken) {
+		rq->errors = -EIO;
+		return BLK_MQ_RQ_QUEUE_ERROR;
+	}
+	memset(vbr, 0, sizeof(*vbr));
+	vbr->vblk = vblk;
+	vbr->req = rq;
+	vbr->mq = true;
+	INIT_LIST_HEAD(&vbr->list);
+	nsg = vbr_prepare(vblk, vbr, req_op(rq), blk_rq_pos(rq), blk_rq_bytes(rq));
+	if (nsg == 0 && req_op(rq) != REQ_OP_FLUSH)
+		nsg = blk_rq_map_sg(hctx->queue, rq, vbr->sg + 1);
+	if (nsg < 0) {
+		rq->errors = nsg;
+		return BLK_MQ_RQ_QUEUE_ERROR;
+	}
+	blk_mq_start_request(rq);
+	err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(req_op(rq)), qi, hctx);
+	if (err == -ENOSPC || err == -EAGAIN) {
+		/* What is on the ring goes now; a completion (or the reset) restarts us. */
+		virtblk_kick_vq(vblk, qi);
+		if (err == -EAGAIN)
+			blk_mq_stop_hw_queue(hctx);
+		return BLK_MQ_RQ_QUEUE_BUSY;
+	}
+	if (err) {
+		rq->errors = err;
+		return BLK_MQ_RQ_QUEUE_ERROR;
+	}
+	if (bd->last)
+		virtblk_kick_vq(vblk, qi);
+	return BLK_MQ_RQ_QUEUE_OK;
 }
 
+/* A batch ended before a request marked last: notify now. */
+static void virtio_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	virtblk_kick_vq(hctx->queue->queuedata, hctx->queue_num);
+}
+
+/* ops->complete, in the block softirq of the request's CPU. */
+static void virtblk_mq_request_done(struct request *rq)
+{
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
+
+	vstat_inc(vbr->vblk, completions);
+	blk_mq_end_request(rq, rq->errors);
+}
+
+static int virtblk_mq_poll(struct blk_mq_hw_ctx *hctx, bool spin)
+{
+	return virtblk_poll_vq(hctx->queue->queuedata, hctx->queue_num, spin);
+}
+
+static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_req *expired);
+
+static enum blk_eh_timer_return virtblk_mq_timeout(struct request *rq)
+{
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
+
+	/* The request is the timeout's while this runs: its vbr stays valid. */
+	virtblk_reset_and_recover(vbr->vblk, vbr);
+	return BLK_EH_NOT_HANDLED;
+}
+
+static const struct blk_mq_ops virtio_mq_ops = {
+	.queue_rq = virtio_queue_rq,
+	.commit_rqs = virtio_commit_rqs,
+	.complete = virtblk_mq_request_done,
+	.timeout = virtblk_mq_timeout,
+	.poll = virtblk_mq_poll,
+};
+
+/* ---------------------------------------------------------------------------
+ * The bypass path: make_request_fn, bio straight to a vbr on the
+ * submitting CPU's virtqueue, so CPUs do not contend on one ring.
+ */
+
+static void backlog_add(struct virtio_blk *vblk, struct virtblk_vq *bvq, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&bvq->lock, flags);
+	bio_list_add(&bvq->backlog, bio);
+	spin_unlock_irqrestore(&bvq->lock, flags);
+	vstat_inc(vblk, backlog_waits);
+}
+
+/* The end of a plug: this CPU's queues, the poll queue too. */
 static void virtblk_unplug(struct request_queue *q, void *data)
 {
-	virtblk_kick_all(q->queuedata);
+	struct virtio_blk *vblk = q->queuedata;
+	unsigned cpu = smp_processor_id();
+
+	virtblk_kick_vq(vblk, virtblk_cpu_vq(vblk, cpu, false));
+	if (vblk->poll_queues)
+		virtblk_kick_vq(vblk, virtblk_cpu_vq(vblk, cpu, true));
 }
 
-/* Build and queue one bio's vbr. Returns 0, -ENOSPC (ring full) or an error. */
-static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
+/* Build and queue one bio's vbr. Returns 0, -ENOSPC (no room now) or an error. */
+static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio, unsigned qi)
 {
 	struct virtblk_req *vbr;
 	int nsg, err;
 
-	if (vblk->in_flight >= vblk->queue_depth)
+	if ((unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth)
 		return -ENOSPC;
 	/* Header, the data segments (or one range descriptor), status. */
 	vbr = virtblk_alloc_req(vblk, MAX(bio->bi_vcnt, (u16)1) + 2);
@@ -761,53 +1060,83 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio)
 	/* One sg entry per physical segment, joined as the split counted them. */
 	if (nsg == 0 && bio_op(bio) != REQ_OP_FLUSH)
 		nsg = blk_bio_map_sg(vblk->queue, bio, vbr->sg + 1);
-	err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(bio_op(bio)));
+	err = virtblk_add_req(vblk, vbr, (unsigned)nsg, op_data_out(bio_op(bio)), qi, NULL);
 	if (err) {
 		virtblk_free_req(vbr);
-		return err == -ENOSPC ? -ENOSPC : err;
+		return err == -ENOSPC || err == -EAGAIN ? -ENOSPC : err;
 	}
 	return 0;
 }
 
-static void virtblk_submit_backlog(struct virtio_blk *vblk)
+/*
+ * Bios that waited for room go now, queue by queue, in order. One CPU
+ * drains a queue's backlog at a time (the bio it holds is the first in
+ * line); a bio that finds no room again goes back to the front.
+ */
+static void virtblk_submit_backlogs(struct virtio_blk *vblk)
 {
-	bool queued = false;
+	/* Every queue's: a broken device has no queues left, but bios may still wait. */
+	for (unsigned qi = 0; qi < VIRTBLK_MAX_QUEUES; qi++) {
+		struct virtblk_vq *bvq = &vblk->vqs[qi];
+		bool queued = false;
 
-	while (!bio_list_empty(&vblk->backlog)) {
-		struct bio *bio = vblk->backlog.head;
-		int err = vblk->broken ? -EIO : virtblk_submit_bio(vblk, bio);
-		if (err == -ENOSPC)
-			break; /* still first in line */
-		bio_list_pop(&vblk->backlog);
-		if (err) {
-			bio->bi_status = err;
-			bio_endio(bio);
+		if (bio_list_empty(&bvq->backlog))
+			continue;
+		for (;;) {
+			unsigned long flags;
+			struct bio *bio;
+			int err;
+
+			spin_lock_irqsave(&bvq->lock, flags);
+			bio = bio_list_pop(&bvq->backlog);
+			spin_unlock_irqrestore(&bvq->lock, flags);
+			if (!bio)
+				break;
+			err = vblk->broken ? -EIO : virtblk_submit_bio(vblk, bio, qi);
+			if (err == -ENOSPC) {
+				/* Still first in line. */
+				spin_lock_irqsave(&bvq->lock, flags);
+				bio->bi_next = bvq->backlog.head;
+				bvq->backlog.head = bio;
+				if (!bvq->backlog.tail)
+					bvq->backlog.tail = bio;
+				spin_unlock_irqrestore(&bvq->lock, flags);
+				break;
+			}
+			if (err) {
+				bio->bi_status = err;
+				blk_end_bios(bio);
+			}
+			queued = true;
 		}
-		queued = true;
+		if (queued)
+			virtblk_kick_vq(vblk, qi);
 	}
-	if (queued)
-		virtblk_kick_all(vblk);
 }
 
 static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 {
 	struct virtio_blk *vblk = q->queuedata;
+	unsigned nvqs = vblk->vdev.nvqs, qi;
+	struct virtblk_vq *bvq;
 	int err;
 
 	/* The block layer's bypass wrapper has split @bio to our limits already. */
-	if (vblk->broken) {
+	if (vblk->broken || !nvqs) {
 		bio->bi_status = -EIO;
 		bio_endio(bio);
 		return;
 	}
-	/* Keep order: nothing overtakes bios already waiting for ring space. */
-	if (!bio_list_empty(&vblk->backlog)) {
-		backlog_add(vblk, bio);
+	qi = virtblk_cpu_vq(vblk, smp_processor_id(), bio->bi_rw & REQ_HIPRI);
+	bvq = &vblk->vqs[qi];
+	/* Keep order: nothing overtakes bios already waiting for room on this queue. */
+	if (!bio_list_empty(&bvq->backlog)) {
+		backlog_add(vblk, bvq, bio);
 		return;
 	}
-	err = virtblk_submit_bio(vblk, bio);
+	err = virtblk_submit_bio(vblk, bio, qi);
 	if (err == -ENOSPC) {
-		backlog_add(vblk, bio);
+		backlog_add(vblk, bvq, bio);
 		return;
 	}
 	if (err) {
@@ -820,15 +1149,14 @@ static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 	 * but a long burst is kicked as it goes, so the device starts on the
 	 * first requests while the rest are still being built.
 	 */
-	if (!blk_check_plugged(q, virtblk_unplug, vblk) || ++vblk->unkicked >= kick_batch)
-		virtblk_kick_all(vblk);
+	if (!blk_check_plugged(q, virtblk_unplug, vblk) ||
+	    ++vblk->cpus[smp_processor_id()].unkicked >= kick_batch)
+		virtblk_kick_vq(vblk, qi);
 }
 
 /* ---------------------------------------------------------------------------
  * Timeouts, device reset, and a device that breaks.
  */
-
-static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_req *expired);
 
 static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 {
@@ -846,56 +1174,63 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *rq)
 }
 
 /*
- * End a request the device will not answer, with @error: request-path ones
- * through the block layer's completion, the rest through the done list.
- * Interrupts are off.
+ * End a request the device will not answer, with @error: request-path and
+ * blk-mq ones through the block layer's completion, the rest through their
+ * CPU's done list (*cpus collects which).
  */
-static void virtblk_end_vbr(struct virtio_blk *vblk, struct virtblk_req *vbr, int error)
+static void virtblk_end_vbr(struct virtio_blk *vblk, struct virtblk_req *vbr, int error,
+			    unsigned long *cpus)
 {
 	vbr->error = error;
 	vbr->state = vblk->leaked ? VBR_LEAKED : VBR_DONE;
+	list_del_init(&vbr->list);
 	if (vbr->req) {
-		list_del_init(&vbr->list);
 		vbr->req->errors = error;
-		blk_complete_request(vbr->req);
+		if (vbr->mq)
+			blk_mq_complete_request(vbr->req);
+		else
+			blk_complete_request(vbr->req);
 	} else {
-		list_move_tail(&vbr->list, &vblk->done_list);
-		vblk->in_flight++;
+		virtblk_queue_done(vblk, vbr, cpus);
 	}
 }
 
 /*
- * Take every request off the device, with interrupts off. Reset it first
- * (2.4: afterwards it owns none of the buffers it was given), then what it
- * finished before the reset, found on the used rings, completes as usual
- * with the device's status (virtblk_reaped), and the rest of what it held
- * moves to @pending. The queues are freed. Returns the reset's result: if
- * the reset did not take, nothing on the rings is believed, every request
- * is pending, and rings and requests are left allocated (vblk->leaked).
+ * Take every request off the device; it is quiesced (no path is inside a
+ * queue) and interrupts are off. Reset it first (2.4: afterwards it owns
+ * none of the buffers it was given), then what it finished before the
+ * reset, found on the used rings, completes as usual with the device's
+ * status (virtblk_reaped), and the rest of what it held moves to @pending.
+ * The queues are freed. Returns the reset's result: if the reset did not
+ * take, nothing on the rings is believed, every request is pending, and
+ * rings and requests are left allocated (vblk->leaked).
  */
-static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, bool *any)
+static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, unsigned long *cpus)
 {
 	struct virtio_device *vdev = &vblk->vdev;
 	struct virtblk_req *vbr;
 	int err = virtio_reset(vdev);
 	u32 len;
 
-	for (unsigned i = 0; !err && i < vdev->nvqs; i++) {
-		while ((vbr = virtqueue_get_buf(vdev->vqs[i], &len)))
-			virtblk_reaped(vblk, vbr, len, any);
-		while (virtqueue_detach_unused_buf(vdev->vqs[i]))
-			;
-	}
-	list_splice_tail_init(&vblk->in_flight_list, pending);
-	/* What is left in flight: reaped bypass requests the tasklet has not ended. */
-	vblk->in_flight = 0;
-	list_for_each_entry(vbr, &vblk->done_list, list)
-		vblk->in_flight++;
-	/* The queues' counters die with them; keep their totals. */
 	for (unsigned i = 0; i < vdev->nvqs; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+
+		spin_lock(&bvq->lock);
+		while (!err && (vbr = virtqueue_get_buf(vdev->vqs[i], &len)))
+			virtblk_reaped(vblk, bvq, vbr, len, cpus);
+		while (!err && virtqueue_detach_unused_buf(vdev->vqs[i]))
+			;
+		list_splice_tail_init(&bvq->in_flight_list, pending);
+		bvq->in_flight = 0;
+		bvq->kick_pending = false;
+		bvq->polling = false; /* new queues start with callbacks on */
+		bvq->stall_since_ns = 0;
+		spin_unlock(&bvq->lock);
+		/* The queues' counters die with them; keep their totals. */
 		vblk->stats.kicks += vdev->vqs[i]->num_kicks;
 		vblk->stats.irqs += vdev->vqs[i]->num_irqs;
 	}
+	atomic_set(&vblk->in_flight, 0);
 	if (err) {
 		vblk->leaked = true;
 		virtio_isolate(vdev);
@@ -903,7 +1238,6 @@ static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, b
 	} else {
 		virtio_del_vqs(vdev);
 	}
-	vblk->polling = false; /* new queues start with callbacks on */
 	return err;
 }
 
@@ -918,26 +1252,27 @@ static void virtblk_abort(struct virtio_blk *vblk)
 {
 	LIST_HEAD(pending);
 	struct virtblk_req *vbr, *n;
-	unsigned long flags = local_irq_save();
-	bool any = false;
+	unsigned long flags = local_irq_save(), cpus = 0;
 	unsigned count = 0;
 
+	virtblk_quiesce_begin(vblk);
 	if (vblk->dead) {
+		virtblk_quiesce_end(vblk);
 		local_irq_restore(flags);
 		return;
 	}
 	if (vblk->vdev.nvqs)
-		virtblk_quiesce(vblk, &pending, &any);
-	list_splice_tail_init(&vblk->in_flight_list, &pending);
+		virtblk_quiesce(vblk, &pending, &cpus);
 	/* 2.1.2: tell the device the driver has given up on it. */
 	if (vblk->vdev.mapped)
 		virtio_add_status(&vblk->vdev, VIRTIO_CONFIG_S_FAILED);
 	list_for_each_entry_safe(vbr, n, &pending, list) {
-		virtblk_end_vbr(vblk, vbr, -EIO);
+		virtblk_end_vbr(vblk, vbr, -EIO, &cpus);
 		count++;
 	}
-	vblk->stats.aborted += count;
+	vstat_add(vblk, aborted, count);
 	vblk->dead = true;
+	virtblk_quiesce_end(vblk);
 	local_irq_restore(flags);
 	if (count)
 		pr_err("%s: %u request(s) in flight ended with EIO", vblk->name, count);
@@ -945,51 +1280,103 @@ static void virtblk_abort(struct virtio_blk *vblk)
 		pr_err("%s: the device did not reset: bus mastering is off, and its rings and the "
 		       "requests it held stay allocated, in case it still writes them",
 		       vblk->name);
-	tasklet_schedule(&vblk->done_tasklet);
-	if (vblk->queue)
-		blk_start_queue(vblk->queue); /* what waits in the scheduler fails now */
+	virtblk_kick_done(vblk, cpus | 1ul << smp_processor_id());
+	/* What waits in a scheduler or a stopped context fails now. */
+	if (vblk->queue) {
+		blk_start_queue(vblk->queue);
+		if (vblk->queue->mq_ops) {
+			blk_mq_start_stopped_hw_queues(vblk->queue, true);
+			blk_mq_run_hw_queues(vblk->queue, true);
+		}
+	}
+}
+
+/*
+ * Whether @vbr has been in flight longer than @ns at @now. Another CPU may
+ * have submitted it after @now was read: then it is not late at all.
+ */
+static bool virtblk_past(const struct virtblk_req *vbr, u64 now, u64 ns)
+{
+	u64 submitted = READ_ONCE(vbr->submit_ns);
+
+	return now > submitted && now - submitted > ns;
+}
+
+/* The oldest bypass, raw or internal request past the timeout; quiesced. */
+static struct virtblk_req *virtblk_find_expired(struct virtio_blk *vblk, u64 now)
+{
+	struct virtblk_req *oldest = NULL, *vbr;
+
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		list_for_each_entry(vbr, &vblk->vqs[i].in_flight_list, list) {
+			if (vbr->req)
+				continue; /* the block layer times those */
+			if (!oldest || vbr->submit_ns < oldest->submit_ns)
+				oldest = vbr;
+			break; /* the oldest of this queue that is ours */
+		}
+	}
+	if (oldest && virtblk_past(oldest, now, vblk->timeout_ns))
+		return oldest;
+	return NULL;
 }
 
 /*
  * A request the device has not finished in time. Its descriptors must not
- * be reused while the device may still own them, so the device is reset
- * first (virtblk_quiesce), with interrupts off so no handler runs on rings
- * being torn down. A request the device finished before the reset, found
- * on the used ring, ends with the status it got, the expired one included
- * (it raced with its timeout; counted as late). Then the device is set up
- * again: the expired request, if the device never finished it, fails with
- * ETIMEDOUT, and everything else is retried. A device that has finished
- * nothing since its last reset for a timeout is not coming back: it is
- * marked broken instead, and its requests fail.
+ * be reused while the device may still own them, so the device is
+ * quiesced and reset first (virtblk_quiesce), with interrupts off so no
+ * handler runs on rings being torn down. A request the device finished
+ * before the reset, found on the used ring, ends with the status it got,
+ * the expired one included (it raced with its timeout; counted as late).
+ * Then the device is set up again: the expired request, if the device
+ * never finished it, fails with ETIMEDOUT, and everything else is retried.
+ * A device that has finished nothing since its last reset for a timeout is
+ * not coming back: it is marked broken instead, and its requests fail.
+ *
+ * @expired is a request the block layer timed out (it stays valid: the
+ * timeout owns it), or NULL to look for the oldest expired request of the
+ * driver's own, once nothing can complete under us.
  */
 static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_req *expired)
 {
 	struct virtio_device *vdev = &vblk->vdev;
-	bool again = vblk->stats.resets && vblk->reaped == vblk->reaped_at_reset;
 	LIST_HEAD(pending);
 	LIST_HEAD(retry);
 	struct virtblk_req *vbr, *n;
 	const char *why = NULL;
-	unsigned long flags;
-	bool any = false;
+	unsigned long flags, cpus = 0;
+	bool again;
 	int err;
 
+	flags = local_irq_save();
+	virtblk_quiesce_begin(vblk);
+	if (!expired)
+		expired = virtblk_find_expired(vblk, ktime_get_ns());
+	if (!expired || expired->state != VBR_IN_FLIGHT || vblk->dead || !vdev->nvqs) {
+		/*
+		 * Finished meanwhile, or another CPU's reset dealt with it. What
+		 * was turned away at the door meanwhile (a backlogged bio, a
+		 * stopped queue) goes on from this CPU's done tasklet.
+		 */
+		virtblk_quiesce_end(vblk);
+		local_irq_restore(flags);
+		tasklet_schedule(&vblk->cpus[smp_processor_id()].tasklet);
+		return;
+	}
+	again = vblk->stats.resets && vblk->reaped == vblk->reaped_at_reset;
 	pr_err("%s: request at sector %lu timed out after %lu ms; resetting the device", vblk->name,
 	       expired->out_hdr.sector, (ktime_get_ns() - expired->submit_ns) / NSEC_PER_MSEC);
-	vblk->stats.resets++;
+	vstat_inc(vblk, resets);
 	for (unsigned i = 0; i < vdev->nvqs; i++)
 		virtqueue_dump(vdev->vqs[i]);
-	printk("%s: %u requests in flight, queue_depth %u, backlog %s\n", vblk->name,
-	       vblk->in_flight, vblk->queue_depth,
-	       bio_list_empty(&vblk->backlog) ? "empty" : "waiting");
+	printk("%s: %u requests in flight, queue_depth %u\n", vblk->name,
+	       atomic_read(&vblk->in_flight), vblk->queue_depth);
 
-	flags = local_irq_save();
-	err = virtblk_quiesce(vblk, &pending, &any);
+	err = virtblk_quiesce(vblk, &pending, &cpus);
 	if (expired->state == VBR_DONE) {
-		vblk->stats.late_completions++;
+		vstat_inc(vblk, late_completions);
 		pr_info("%s: the timed-out request at sector %lu was completed by the device "
-			"before "
-			"the reset: it ends with the device's status",
+			"before the reset: it ends with the device's status",
 			vblk->name, expired->out_hdr.sector);
 	}
 	if (err) {
@@ -1009,16 +1396,17 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 		/* The queues are gone already: virtblk_abort has only requests to end. */
 		mark_broken(vblk, why);
 		list_for_each_entry_safe(vbr, n, &pending, list) {
-			virtblk_end_vbr(vblk, vbr, vbr == expired ? -ETIMEDOUT : -EIO);
-			vblk->stats.aborted += vbr != expired;
+			virtblk_end_vbr(vblk, vbr, vbr == expired ? -ETIMEDOUT : -EIO, &cpus);
+			vstat_add(vblk, aborted, vbr != expired);
 		}
 		vblk->dead = true;
 		if (vblk->vdev.mapped)
 			virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
 		INIT_LIST_HEAD(&pending);
 	} else if (expired->state != VBR_DONE) {
-		virtblk_end_vbr(vblk, expired, -ETIMEDOUT);
+		virtblk_end_vbr(vblk, expired, -ETIMEDOUT, &cpus);
 	}
+	virtblk_quiesce_end(vblk);
 	local_irq_restore(flags);
 
 	/*
@@ -1028,7 +1416,10 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	while (!list_empty(&pending)) {
 		vbr = list_last_entry(&pending, struct virtblk_req, list);
 		list_del_init(&vbr->list);
-		if (vbr->req) {
+		if (vbr->req && vbr->mq) {
+			vbr->state = VBR_FREE;
+			blk_mq_requeue_request(vbr->req);
+		} else if (vbr->req) {
 			struct request *rq = vbr->req;
 			unsigned long qflags;
 
@@ -1046,13 +1437,17 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 		if (vbr->bio) {
 			struct bio *bio = vbr->bio;
 			virtblk_free_req(vbr);
-			backlog_add(vblk, bio);
+			backlog_add(vblk,
+				    &vblk->vqs[virtblk_cpu_vq(vblk, bio->bi_cpu,
+							      bio->bi_rw & REQ_HIPRI)],
+				    bio);
 		} else {
-			flags = local_irq_save();
-			err = virtblk_add_req(vblk, vbr, vbr->nsg, vbr->data_out);
-			if (err)
-				virtblk_end_vbr(vblk, vbr, err);
-			local_irq_restore(flags);
+			err = virtblk_add_req(vblk, vbr, vbr->nsg, vbr->data_out, 0, NULL);
+			if (err) {
+				flags = local_irq_save();
+				virtblk_end_vbr(vblk, vbr, err, &cpus);
+				local_irq_restore(flags);
+			}
 		}
 	}
 	if (vblk->leaked)
@@ -1060,9 +1455,12 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 		       "requests it held stay allocated, in case it still writes them",
 		       vblk->name);
 	virtblk_kick_all(vblk);
-	tasklet_schedule(&vblk->done_tasklet);
-	if (vblk->queue)
+	virtblk_kick_done(vblk, cpus | 1ul << smp_processor_id());
+	if (vblk->queue) {
 		blk_start_queue(vblk->queue);
+		if (vblk->queue->mq_ops)
+			blk_mq_start_stopped_hw_queues(vblk->queue, true);
+	}
 }
 
 /*
@@ -1077,37 +1475,63 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
  */
 static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
 {
-	bool any = false;
+	unsigned long cpus = 0;
 
-	if (!vblk->in_flight || vblk->broken || !vblk->vdev.nvqs) {
-		vblk->stall_since_ns = 0;
-		return;
-	}
-	if (vblk->reaped != vblk->reaped_seen || !vblk->stall_since_ns) {
-		vblk->reaped_seen = vblk->reaped;
-		vblk->stall_since_ns = now;
-		return;
-	}
-	if (now - vblk->stall_since_ns < VIRTBLK_STALL_NS)
+	if (vblk->broken || !virtblk_get(vblk))
 		return;
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
 		struct virtqueue *vq = vblk->vdev.vqs[i];
-		unsigned long flags = local_irq_save();
-		/* The raw poller and a hybrid poller reap their rings themselves. */
-		if (!vblk->raw_mode && !vblk->polling && virtqueue_more_used(vq)) {
-			vblk->stats.lost_irqs++;
-			virtblk_drain_vq(vblk, vq, &any);
+		unsigned long flags;
+
+		spin_lock_irqsave(&bvq->lock, flags);
+		if (!bvq->in_flight) {
+			bvq->stall_since_ns = 0;
+		} else if (bvq->reaped != bvq->reaped_seen || !bvq->stall_since_ns) {
+			bvq->reaped_seen = bvq->reaped;
+			bvq->stall_since_ns = now;
+		} else if (now - bvq->stall_since_ns >= VIRTBLK_STALL_NS) {
+			/* The raw poller and a hybrid poller reap their rings themselves. */
+			if (!vblk->raw_mode && !bvq->polling && virtqueue_more_used(vq)) {
+				vstat_inc(vblk, lost_irqs);
+				virtblk_drain_vq(vblk, i, &cpus);
+			}
+			/* A slow device that has seen everything needs no reminder. */
+			if (virtqueue_device_behind(vq)) {
+				virtqueue_notify(vq);
+				vstat_inc(vblk, rekicks);
+			}
+			bvq->stall_since_ns = now;
 		}
-		/* A slow device that has seen everything needs no reminder. */
-		if (virtqueue_device_behind(vq)) {
-			virtqueue_notify(vq);
-			vblk->stats.rekicks++;
-		}
-		local_irq_restore(flags);
+		spin_unlock_irqrestore(&bvq->lock, flags);
 	}
-	if (any)
-		tasklet_schedule(&vblk->done_tasklet);
-	vblk->stall_since_ns = now;
+	virtblk_put(vblk);
+	virtblk_kick_done(vblk, cpus);
+}
+
+/* Whether the oldest request of the driver's own looks past its timeout (a hint). */
+static bool virtblk_maybe_expired(struct virtio_blk *vblk, u64 now)
+{
+	bool expired = false;
+
+	if (!virtblk_get(vblk))
+		return false;
+	for (unsigned i = 0; i < vblk->vdev.nvqs && !expired; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+		struct virtblk_req *vbr;
+		unsigned long flags;
+
+		spin_lock_irqsave(&bvq->lock, flags);
+		list_for_each_entry(vbr, &bvq->in_flight_list, list) {
+			if (!vbr->req) {
+				expired = virtblk_past(vbr, now, vblk->timeout_ns);
+				break;
+			}
+		}
+		spin_unlock_irqrestore(&bvq->lock, flags);
+	}
+	virtblk_put(vblk);
+	return expired;
 }
 
 /*
@@ -1117,16 +1541,9 @@ static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
  */
 static void virtblk_watch(struct virtio_blk *vblk, u64 now)
 {
-	struct virtblk_req *vbr = NULL;
-	unsigned long flags;
-
 	virtblk_stall_check(vblk, now);
-	flags = local_irq_save();
-	if (!list_empty(&vblk->in_flight_list))
-		vbr = list_first_entry(&vblk->in_flight_list, struct virtblk_req, list);
-	local_irq_restore(flags);
-	if (vbr && !vbr->req && !vblk->broken && now - vbr->submit_ns > vblk->timeout_ns)
-		virtblk_reset_and_recover(vblk, vbr);
+	if (!vblk->broken && virtblk_maybe_expired(vblk, now))
+		virtblk_reset_and_recover(vblk, NULL);
 }
 
 /* Every 10 ms. A raw queue is watched by its poller (virtblk_raw_poll). */
@@ -1151,31 +1568,46 @@ static void virtblk_timeout_check(struct timer_list *t)
 
 int virtblk_raw_begin(struct virtio_blk *vblk, bool hipri)
 {
+	unsigned long flags;
+
 	if (vblk->broken)
 		return -EIO;
 	if (vblk->queue)
 		blk_drain_queue(vblk->queue);
-	wait_until(vblk->in_flight == 0 || vblk->broken);
-	if (vblk->broken)
+	wait_until(!atomic_read(&vblk->in_flight) || vblk->broken);
+	if (vblk->broken || !virtblk_get(vblk))
 		return -EIO;
 	/* A poll queue needs no callbacks turned off: it has none. */
 	vblk->raw_vq = hipri && vblk->poll_queues ? vblk->vdev.nvqs - vblk->poll_queues : 0;
 	vblk->raw_mode = true;
 	vblk->raw_checked_ns = ktime_get_ns();
+	spin_lock_irqsave(&vblk->vqs[vblk->raw_vq].lock, flags);
 	virtqueue_disable_cb(vblk->vdev.vqs[vblk->raw_vq]);
+	spin_unlock_irqrestore(&vblk->vqs[vblk->raw_vq].lock, flags);
+	virtblk_put(vblk);
 	return 0;
 }
 
 void virtblk_raw_end(struct virtio_blk *vblk)
 {
-	struct virtqueue *vq = vblk->vdev.nvqs ? vblk->vdev.vqs[vblk->raw_vq] : NULL;
+	unsigned long flags, cpus = 0;
+	unsigned qi = vblk->raw_vq;
+	bool more;
 
 	vblk->raw_mode = false;
 	vblk->raw_vq = 0;
-	if (!vblk->vdev.nvqs)
+	if (!vblk->vdev.nvqs || !virtblk_get(vblk))
 		return;
-	if (!vq->polled && !virtqueue_enable_cb(vq))
-		virtblk_done(vq);
+	/* A poll queue has no callbacks to turn back on. */
+	if (!vblk->vdev.vqs[qi]->polled) {
+		spin_lock_irqsave(&vblk->vqs[qi].lock, flags);
+		more = !virtqueue_enable_cb(vblk->vdev.vqs[qi]);
+		if (more)
+			virtblk_drain_vq(vblk, qi, &cpus);
+		spin_unlock_irqrestore(&vblk->vqs[qi].lock, flags);
+	}
+	virtblk_put(vblk);
+	virtblk_kick_done(vblk, cpus);
 }
 
 int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 type, u64 sector,
@@ -1194,56 +1626,74 @@ int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 typ
 		 * else the device held: the caller's completion path stays its
 		 * only one, and a caller that resubmits from it does not recurse.
 		 */
-		unsigned long flags = local_irq_save();
+		unsigned long cpus = 0;
+
 		vbr->error = -EIO;
+		vbr->cpu = (u16)smp_processor_id();
 		if (vbr->state != VBR_LEAKED)
 			vbr->state = VBR_DONE;
-		list_add_tail(&vbr->list, &vblk->done_list);
-		vblk->in_flight++;
-		vblk->stats.aborted++;
-		local_irq_restore(flags);
+		virtblk_queue_done(vblk, vbr, &cpus);
+		vstat_inc(vblk, aborted);
 		return 0;
 	}
 	return virtblk_add_req(vblk, vbr, ndata,
-			       type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID);
+			       type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID, vblk->raw_vq,
+			       NULL);
 }
 
 void virtblk_raw_kick(struct virtio_blk *vblk)
 {
-	virtblk_kick_all(vblk);
+	virtblk_kick_vq(vblk, vblk->raw_vq);
 }
 
 unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 {
-	struct virtqueue *vq = vblk->vdev.nvqs ? vblk->vdev.vqs[vblk->raw_vq] : NULL;
-	struct virtblk_req *vbr;
+	struct virtblk_cpu *c = &vblk->cpus[smp_processor_id()];
+	struct virtblk_req *vbr, *next;
+	LIST_HEAD(done);
+	unsigned long flags;
 	unsigned n = 0;
 	u32 len;
 
-	while (!vblk->broken && vq && (vbr = virtqueue_get_buf(vq, &len))) {
-		unsigned long flags = local_irq_save();
+	/* Off the ring under its lock; ended after, since ->done may submit again. */
+	if (!vblk->broken && virtblk_get(vblk)) {
+		if (vblk->vdev.nvqs) {
+			struct virtblk_vq *bvq = &vblk->vqs[vblk->raw_vq];
+
+			spin_lock_irqsave(&bvq->lock, flags);
+			while ((vbr = virtqueue_get_buf(vblk->vdev.vqs[vblk->raw_vq], &len))) {
+				vbr->used_len = len;
+				vbr->state = VBR_DONE;
+				list_move_tail(&vbr->list, &done);
+				bvq->in_flight--;
+				bvq->completions++;
+				bvq->cpu_completions[smp_processor_id()]++;
+				bvq->reaped++;
+				__atomic_add_fetch(&vblk->reaped, 1, __ATOMIC_RELAXED);
+				atomic_dec(&vblk->in_flight);
+			}
+			if (virtqueue_is_broken(vblk->vdev.vqs[vblk->raw_vq]))
+				mark_broken(vblk, "bad used ring entry");
+			spin_unlock_irqrestore(&bvq->lock, flags);
+		}
+		virtblk_put(vblk);
+	}
+	list_for_each_entry_safe(vbr, next, &done, list) {
 		list_del_init(&vbr->list);
-		vblk->in_flight--;
-		vblk->stats.completions++;
-		local_irq_restore(flags);
-		vbr->used_len = len;
-		vbr->state = VBR_DONE;
-		vblk->reaped++;
 		vbr->done(vbr, vbr_result(vbr));
 		n++;
 	}
-	if (vq && virtqueue_is_broken(vq))
-		mark_broken(vblk, "bad used ring entry");
+	vstat_add(vblk, completions, n);
 	if (vblk->broken && !vblk->dead)
 		virtblk_abort(vblk);
-	n += virtblk_end_done(vblk);
+	n += virtblk_end_done(vblk, c);
 	if (!n && !vblk->broken) {
 		/* Idle: time to look for a stall or a timeout, every 10 ms. */
 		u64 now = ktime_get_ns();
 		if (now - vblk->raw_checked_ns >= VIRTBLK_TIMEOUT_CHECK_NS) {
 			vblk->raw_checked_ns = now;
 			virtblk_watch(vblk, now);
-			n += virtblk_end_done(vblk);
+			n += virtblk_end_done(vblk, c);
 		}
 	}
 	return n;
@@ -1253,9 +1703,35 @@ void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out)
 {
 	/* stats.kicks and stats.irqs hold the totals of queues a reset retired. */
 	*out = vblk->stats;
+	out->requests = 0;
+	for (unsigned i = 0; i < VIRTBLK_MAX_QUEUES; i++)
+		out->requests += READ_ONCE(vblk->vqs[i].requests);
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
 		out->kicks += vblk->vdev.vqs[i]->num_kicks;
 		out->irqs += vblk->vdev.vqs[i]->num_irqs;
+	}
+}
+
+unsigned virtblk_nr_queues(struct virtio_blk *vblk)
+{
+	return MIN((unsigned)vblk->cfg.num_queues, (unsigned)VIRTBLK_MAX_QUEUES);
+}
+
+/* Read without the queue's lock: each count only grows, and is read whole. */
+void virtblk_get_queue_counters(struct virtio_blk *vblk, unsigned qi,
+				struct virtblk_queue_counters *out)
+{
+	const struct virtblk_vq *bvq = &vblk->vqs[qi % VIRTBLK_MAX_QUEUES];
+
+	memset(out, 0, sizeof(*out));
+	out->requests = READ_ONCE(bvq->requests);
+	out->completions = READ_ONCE(bvq->completions);
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+		out->cpu_kicks[cpu] = READ_ONCE(bvq->cpu_kicks[cpu]);
+		out->cpu_irqs[cpu] = READ_ONCE(bvq->cpu_irqs[cpu]);
+		out->cpu_completions[cpu] = READ_ONCE(bvq->cpu_completions[cpu]);
+		out->kicks += out->cpu_kicks[cpu];
+		out->irqs += out->cpu_irqs[cpu];
 	}
 }
 
@@ -1277,6 +1753,22 @@ void virtblk_print_stats(struct virtio_blk *vblk)
 		printk("%s: kicks %lu irqs %lu%s\n", vq->name, vq->num_kicks, vq->num_irqs,
 		       vq->polled ? " (poll queue)" : "");
 	}
+	/* Each queue since probing, and where its work happened, CPU by CPU. */
+	for (unsigned qi = 0; qi < virtblk_nr_queues(vblk); qi++) {
+		struct virtblk_queue_counters c;
+		char buf[320];
+		size_t len = 0;
+
+		virtblk_get_queue_counters(vblk, qi, &c);
+		buf[0] = '\0';
+		for (unsigned cpu = 0; cpu < num_online_cpus() && len < sizeof(buf); cpu++)
+			len += (size_t)ksnprintf(buf + len, sizeof(buf) - len,
+						 "; CPU %u: kicks %lu irqs %lu completions %lu",
+						 cpu, c.cpu_kicks[cpu], c.cpu_irqs[cpu],
+						 c.cpu_completions[cpu]);
+		printk("%s.req%u: requests %lu completions %lu%s\n", vblk->name, qi, c.requests,
+		       c.completions, buf);
+	}
 }
 
 /* ---------------------------------------------------------------------------
@@ -1296,6 +1788,7 @@ static void serial_done(struct virtblk_req *vbr, int error)
 		pr_warn("%s: GET_ID failed: %s", vblk->name, errno_name(error));
 	}
 	printk("%s: serial '%s'\n", vblk->name, vblk->serial);
+	smp_store_release(&vblk->id_pending, false);
 	/* The vbr and the buffer stay with the disk (virtblk_remove frees them). */
 }
 
@@ -1321,15 +1814,18 @@ static void read_serial(struct virtio_blk *vblk)
 	}
 	vblk->id_vbr->done = serial_done;
 	vblk->id_vbr->done_data = vblk->id_buf;
+	vblk->id_pending = true;
 	if (!virtblk_raw_submit(vblk, vblk->id_vbr, VIRTIO_BLK_T_GET_ID, 0, vblk->id_buf,
 				VIRTIO_BLK_ID_BYTES))
 		virtblk_kick_all(vblk);
+	else
+		vblk->id_pending = false;
 }
 
 void virtio_blk_settle(void)
 {
 	for (unsigned i = 0; i < nr_disks; i++)
-		spin_until(!disks[i]->in_flight || disks[i]->broken);
+		spin_until(!smp_load_acquire(&disks[i]->id_pending) || disks[i]->broken);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1457,6 +1953,23 @@ static int virtblk_setup_queue(struct virtio_blk *vblk)
 		q, vblk->cfg.writeback && virtio_has_feature(&vblk->vdev, VIRTIO_BLK_F_FLUSH),
 		false);
 
+	/*
+	 * The blk-mq face: a hardware context per interrupt virtqueue (poll
+	 * queues are not mapped: blk-mq here has one map, Linux's default
+	 * one, and a hipri job on path=mq polls its interrupt queues), as
+	 * many tags as the smallest ring has entries, and each request's vbr
+	 * (with room for seg_max segments, the header and the status) in the
+	 * request itself.
+	 */
+	vblk->tag_set.ops = &virtio_mq_ops;
+	vblk->tag_set.nr_hw_queues = vblk->vdev.nvqs - vblk->poll_queues;
+	vblk->tag_set.queue_depth = ring_min(vblk);
+	vblk->tag_set.cmd_size =
+		sizeof(struct virtblk_req) + (vblk->cfg.seg_max + 2) * sizeof(struct scatterlist);
+	vblk->tag_set.driver_data = vblk;
+	if (blk_mq_init_queue_set(q, &vblk->tag_set))
+		return -ENOMEM;
+
 	disk = alloc_disk();
 	if (!disk)
 		return -ENOMEM;
@@ -1495,9 +2008,22 @@ static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device 
 	vblk->index = (int)nr_disks;
 	ksnprintf(vblk->name, sizeof(vblk->name), "vd%c", 'a' + nr_disks);
 	ksnprintf(vblk->vdev.name, sizeof(vblk->vdev.name), "%s", vblk->name);
-	INIT_LIST_HEAD(&vblk->in_flight_list);
-	INIT_LIST_HEAD(&vblk->done_list);
-	tasklet_init(&vblk->done_tasklet, virtblk_complete_tasklet, vblk);
+	for (unsigned i = 0; i < VIRTBLK_MAX_QUEUES; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+
+		spin_lock_init(&bvq->lock, "virtblk vq");
+		INIT_LIST_HEAD(&bvq->in_flight_list);
+		bio_list_init(&bvq->backlog);
+	}
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct virtblk_cpu *c = &vblk->cpus[cpu];
+
+		spin_lock_init(&c->lock, "virtblk done");
+		INIT_LIST_HEAD(&c->done_list);
+		tasklet_init(&c->tasklet, virtblk_complete_tasklet, c);
+		c->vblk = vblk;
+	}
+	spin_lock_init(&vblk->reset_lock, "virtblk reset");
 	vblk->timeout_ns = VIRTBLK_DEFAULT_TIMEOUT_NS;
 	vblk->ring = ring_setting[nr_disks];
 	vblk->poll_queues = poll_setting[nr_disks];
@@ -1641,7 +2167,7 @@ void virtio_blk_exit(void)
 	del_timer(&timeout_timer);
 	while (nr_disks) {
 		struct virtio_blk *vblk = disks[--nr_disks];
-		wait_until(!vblk->in_flight);
+		wait_until(!atomic_read(&vblk->in_flight));
 		virtblk_remove(vblk);
 		disks[nr_disks] = NULL;
 	}

@@ -615,7 +615,7 @@ static int setup_msix(struct virtio_device *vdev, bool per_vq)
 	if (vdev->config_vector < 0)
 		return vdev->config_vector;
 	request_irq(vdev->config_vector, vp_config_interrupt, vdev, vdev->name);
-	pci_msix_set_entry(pci, 0, (u8)vdev->config_vector);
+	pci_msix_set_entry(pci, 0, (u8)vdev->config_vector, 0);
 	if (!set_msix_entry(vdev, true, 0))
 		return -ENOSPC;
 
@@ -639,10 +639,18 @@ static int setup_msix(struct virtio_device *vdev, bool per_vq)
 				request_irq(vec, vp_vq_interrupt, vdev->vqs[i], vdev->name);
 			else
 				request_irq(vec, vp_shared_vq_interrupt, vdev, vdev->name);
-			pci_msix_set_entry(pci, entry, (u8)vec);
+			/*
+			 * Queue i's vector goes to the CPU that submits to it
+			 * (CPU i uses queue i mod num_queues), so a completion
+			 * is handled where its request came from; one vector
+			 * shared by every queue stays with CPU 0.
+			 */
+			vdev->vq_cpus[i] = per_vq ? i % num_online_cpus() : 0;
+			pci_msix_set_entry(pci, entry, (u8)vec, vdev->vq_cpus[i]);
 			shared = vec;
 		}
 		vdev->vq_vectors[i] = shared;
+		vdev->vq_cpus[i] = vdev->vq_cpus[per_vq ? i : 0];
 		select_queue(vdev, i);
 		if (!set_msix_entry(vdev, false, entry))
 			return -ENOSPC;
@@ -722,7 +730,9 @@ static int vp_find_vqs(struct virtio_device *vdev, vq_callback_t cb, unsigned ma
 	/* One left by abandoned queues is freed here. */
 	kfree(vdev->vq_vectors);
 	vdev->vq_vectors = kzalloc(n * sizeof(*vdev->vq_vectors));
-	if (!vdev->vq_vectors)
+	kfree(vdev->vq_cpus);
+	vdev->vq_cpus = kzalloc(n * sizeof(*vdev->vq_cpus));
+	if (!vdev->vq_vectors || !vdev->vq_cpus)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++)
 		vdev->vq_vectors[i] = -1;
@@ -764,11 +774,16 @@ static void vp_del_vqs(struct virtio_device *vdev)
 {
 	release_irqs(vdev);
 	kfree(vdev->vq_vectors);
+	kfree(vdev->vq_cpus);
+	vdev->vq_cpus = NULL;
 	vdev->vq_vectors = NULL;
 }
 
 static void vp_remove(struct virtio_device *vdev)
 {
+	/* Abandoned queues leave it; the device may keep only what it can write. */
+	kfree(vdev->vq_cpus);
+	vdev->vq_cpus = NULL;
 	release_irqs(vdev);
 	if (vdev->intx_vector >= 0) {
 		irq_free_vector(vdev->intx_vector);
@@ -812,13 +827,15 @@ static void vp_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *b
 	}
 	switch (vdev->irq_mode) {
 	case VIRTIO_IRQ_MSIX_PER_VQ:
-		ksnprintf(buf, len, "MSI-X vector %d", vdev->vq_vectors[i]);
+		ksnprintf(buf, len, "MSI-X vector %d, CPU %u", vdev->vq_vectors[i],
+			  vdev->vq_cpus ? vdev->vq_cpus[i] : 0);
 		break;
 	case VIRTIO_IRQ_MSIX_SHARED:
-		ksnprintf(buf, len, "MSI-X vector %d (shared)", vdev->vq_vectors[i]);
+		ksnprintf(buf, len, "MSI-X vector %d (shared), CPU %u", vdev->vq_vectors[i],
+			  vdev->vq_cpus ? vdev->vq_cpus[i] : 0);
 		break;
 	case VIRTIO_IRQ_INTX:
-		ksnprintf(buf, len, "INTx vector %d (shared)", vdev->intx_vector);
+		ksnprintf(buf, len, "INTx vector %d (shared), CPU 0", vdev->intx_vector);
 		break;
 	default:
 		ksnprintf(buf, len, "no interrupt");

@@ -8,6 +8,7 @@
 #include "kernel/cpu.h"
 #include "kernel/interrupt.h"
 #include "kernel/platform.h"
+#include "kernel/smp.h"
 
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_ENABLE (1u << 11)
@@ -267,9 +268,9 @@ bool lapic_ipi_wait(u64 max_spins)
 }
 
 /* Intel SDM vol. 3, 10.11: fixed delivery, physical destination. */
-u64 msi_address(void)
+u64 msi_address(unsigned cpu)
 {
-	return msi_address_apic(lapic_id());
+	return msi_address_apic(cpu_apic_id(cpu));
 }
 
 u64 msi_address_apic(u32 apic_id)

@@ -99,7 +99,8 @@ void *pci_iomap(struct pci_dev *d, unsigned bar);
  * pci_msix_enable returns the table size or a negative error.
  */
 int pci_msix_enable(struct pci_dev *d);
-void pci_msix_set_entry(struct pci_dev *d, unsigned entry, u8 vector);
+/* Entry @entry: @vector, delivered to CPU @cpu (the MSI address's destination). */
+void pci_msix_set_entry(struct pci_dev *d, unsigned entry, u8 vector, unsigned cpu);
 void pci_msix_unmask_function(struct pci_dev *d);
 void pci_msix_disable(struct pci_dev *d);
 

@@ -121,6 +121,7 @@ struct virtio_device {
 			enum virtio_irq_mode irq_mode;
 			int config_vector; /* MSI-X vector of configuration changes, or -1 */
 			int *vq_vectors;   /* CPU vector of each queue */
+			unsigned *vq_cpus; /* the CPU each queue's interrupt is aimed at */
 			int intx_vector;
 		};
 		struct virtio_mmio_state mmio; /* virtio_mmio.c */

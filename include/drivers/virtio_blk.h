@@ -10,6 +10,7 @@
 #define DRIVERS_VIRTIO_BLK_H
 
 #include "block/bio.h"
+#include "block/blk-mq.h"
 #include "drivers/virtio.h"
 #include "kernel/list.h"
 #include "kernel/platform.h"
@@ -141,6 +142,8 @@ struct virtblk_req {
 	u8 state;      /* enum vbr_state */
 	bool data_out; /* the data segments are device-readable */
 	bool hipri;    /* for a poll queue (REQ_HIPRI), when the disk has one */
+	bool mq;       /* lives in its request (blk-mq): never freed on its own */
+	u16 cpu;       /* where it ends: its submitter's CPU */
 	int error;     /* set when the driver ends it (timeout, broken device) */
 	struct virtio_blk *vblk;
 	struct request *req;
@@ -174,6 +177,36 @@ struct virtio_blk_stats {
 
 #define VIRTBLK_MAX_QUEUES 16
 
+/*
+ * One virtqueue and what the driver keeps about it (Linux's struct
+ * virtio_blk_vq). CPU i submits to queue i mod num_queues on the bypass and
+ * request paths, and through hardware context i mod num_queues on blk-mq;
+ * the queue's MSI-X vector is aimed at CPU (queue index mod online CPUs).
+ */
+struct virtblk_vq {
+	spinlock_t lock; /* the ring, and every field below; also taken from its interrupt */
+	struct list_head in_flight_list; /* requests on the ring, oldest first */
+	unsigned in_flight;
+	struct bio_list backlog; /* bypass bios that found no room, in order */
+	bool kick_pending;
+	bool polling;	   /* a hybrid poller reaps it (virtblk_poll); callbacks off */
+	unsigned unkicked; /* requests added under a plug since the last kick */
+	u64 requests;	   /* added to the ring */
+	u64 completions;   /* taken off the used ring */
+	u64 reaped, reaped_seen, stall_since_ns; /* progress watch */
+	/* Per CPU: kicks sent, interrupts taken and completions reaped there. */
+	u64 cpu_kicks[NR_CPUS], cpu_irqs[NR_CPUS], cpu_completions[NR_CPUS];
+} __aligned(SMP_CACHE_BYTES);
+
+/* Each CPU's hand-off of finished bypass and driver-internal requests. */
+struct virtblk_cpu {
+	spinlock_t lock;
+	struct list_head done_list;
+	struct tasklet tasklet;
+	struct virtio_blk *vblk;
+	unsigned unkicked; /* bypass requests added under this CPU's plug since its last kick */
+} __aligned(SMP_CACHE_BYTES);
+
 /* The ring layout a disk's queues use (its disk setting vdX.ring). */
 enum virtblk_ring {
 	VIRTBLK_RING_AUTO,   /* packed when the device offers it, else split */
@@ -196,31 +229,35 @@ struct virtio_blk {
 	/* GET_ID's request and buffer, the disk's own (read_serial). */
 	struct virtblk_req *id_vbr;
 	char *id_buf;
+	bool id_pending; /* until serial_done has run: its completion is not yet seen */
 
-	unsigned next_vq;      /* round-robin cursor over the interrupt queues */
-	unsigned poll_queues;  /* the last vdev.nvqs queues: polled only (vdX.poll_queues) */
-	unsigned next_poll_vq; /* round-robin cursor over the poll queues */
-	unsigned raw_vq;       /* the queue raw mode uses */
-	unsigned queue_depth;  /* dispatch depth (Linux's module parameter) */
-	unsigned in_flight;
-	struct list_head in_flight_list;
+	unsigned poll_queues; /* the last vdev.nvqs queues: polled only (vdX.poll_queues) */
+	unsigned raw_vq;      /* the queue raw mode uses */
+	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
+	atomic_t in_flight;   /* on the rings, or ended and not yet completed */
 
-	/* Completion hand-off from the interrupt handler to softirq context. */
-	struct list_head done_list;
-	struct tasklet done_tasklet;
-	/* Bypass-path bios that found the ring (or queue_depth) full. */
-	struct bio_list backlog;
-	bool kick_pending[VIRTBLK_MAX_QUEUES];
-	unsigned unkicked; /* requests added under a plug since the last kick */
+	struct virtblk_vq vqs[VIRTBLK_MAX_QUEUES];
+	struct virtblk_cpu cpus[NR_CPUS];
+
+	/*
+	 * Resetting the device takes every queue away under whoever uses it:
+	 * users counts, per CPU, the paths inside a queue (adding, kicking,
+	 * reaping), and a reset waits for none to be left, with resetting
+	 * set so that no new one starts (reset_lock: one reset at a time).
+	 */
+	spinlock_t reset_lock;
+	bool resetting;
+	int users[NR_CPUS];
+
+	/* blk-mq: one hardware context per virtqueue. */
+	struct blk_mq_tag_set tag_set;
 
 	enum virtblk_ring ring; /* the layout asked for (vdX.ring) */
 
-	bool raw_mode; /* interrupts off, one queue polled by the caller */
-	bool polling;  /* a hybrid-polling caller reaps the rings (virtblk_poll) */
-	struct virtio_blk_stats stats;
+	bool raw_mode;		       /* interrupts off, one queue polled by the caller */
+	struct virtio_blk_stats stats; /* updated atomically; requests and completions per queue */
 	u64 timeout_ns;
-	/* Progress watch for lost notifications (virtblk_stall_check). */
-	u64 reaped, reaped_seen, stall_since_ns;
+	u64 reaped;	     /* completions taken off any ring */
 	u64 reaped_at_reset; /* a second timeout with no completion since: give up */
 	u64 raw_checked_ns;  /* when the raw poller last watched its queue */
 };
@@ -272,6 +309,16 @@ int virtblk_raw_submit(struct virtio_blk *vblk, struct virtblk_req *vbr, u32 typ
 void virtblk_raw_kick(struct virtio_blk *vblk);
 unsigned virtblk_raw_poll(struct virtio_blk *vblk);
 void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out);
+
+/* One virtqueue's counters, in all and by the CPU they happened on. */
+struct virtblk_queue_counters {
+	u64 requests, completions, kicks, irqs;
+	u64 cpu_kicks[NR_CPUS], cpu_irqs[NR_CPUS], cpu_completions[NR_CPUS];
+};
+/* The disk's queues, as the device reported them (also when broken since). */
+unsigned virtblk_nr_queues(struct virtio_blk *vblk);
+void virtblk_get_queue_counters(struct virtio_blk *vblk, unsigned qi,
+				struct virtblk_queue_counters *out);
 void virtblk_print_stats(struct virtio_blk *vblk);
 
 #endif

@@ -53,8 +53,8 @@ int request_irq(int vector, irq_handler_t handler, void *data, const char *name)
 /* Remove the handler; outside interrupt context, waits for other CPUs to leave it. */
 void free_irq(int vector, void *data);
 
-/* MSI/MSI-X message for @vector, fixed delivery to this CPU (kernel/apic.c). */
-u64 msi_address(void);
+/* MSI/MSI-X message for @vector, fixed delivery to CPU @cpu (kernel/apic.c). */
+u64 msi_address(unsigned cpu);
 u32 msi_data(u8 vector);
 /*
  * Route a GSI to @vector on this CPU with the given trigger mode and

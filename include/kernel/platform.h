@@ -28,9 +28,13 @@
 
 /*
  * Ordering between CPUs. x86 keeps stores in order with stores and loads in
- * order with loads, so only a store followed by a load needs a fence.
+ * order with loads, so only a store followed by a load needs a fence. It is
+ * mfence, not Linux's "lock; addl $0,-4(%rsp)": measured under QEMU 7.2's
+ * TCG, a locked add to the stack on every entry into a virtqueue made the
+ * verify stamping of a 128 KiB write job seven times slower (1.5 M against
+ * 10 M TSC cycles per 128 KiB stamped), while mfence costs nothing visible.
  */
-#define smp_mb() virt_mb()
+#define smp_mb() __asm__ __volatile__("mfence" ::: "memory")
 #define smp_rmb() barrier()
 #define smp_wmb() barrier()
 #define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -115,6 +119,33 @@ static inline unsigned num_online_cpus(void)
 unsigned smp_processor_id(void);
 bool in_irq(void);
 unsigned num_online_cpus(void);
+#endif
+
+/*
+ * Counting on this CPU only, safe against its own interrupt handlers (one
+ * instruction, which an interrupt cannot split) and cheaper than an atomic:
+ * Linux's local_t. Other CPUs may read the count.
+ */
+#ifdef VBLK_KERNEL
+static inline void local_inc(int *v)
+{
+	__asm__ __volatile__("incl %0" : "+m"(*v));
+}
+
+static inline void local_dec(int *v)
+{
+	__asm__ __volatile__("decl %0" : "+m"(*v));
+}
+#else
+static inline void local_inc(int *v)
+{
+	(*v)++;
+}
+
+static inline void local_dec(int *v)
+{
+	(*v)--;
+}
 #endif
 
 /* One element per CPU, each on its own cache line (no false sharing). */

@@ -536,8 +536,9 @@ unsigned sim_irq_vectors_in_use(void)
 	return n;
 }
 
-u64 msi_address(void)
+u64 msi_address(unsigned cpu)
 {
+	/* One simulated CPU receives every interrupt, whichever CPU is asked for. */
 	return SIM_MSI_ADDRESS;
 }
 
@@ -641,10 +642,12 @@ static void run_handlers(int vector)
 	int saved = host_irq_disabled;
 
 	host_irq_disabled = 1;
+	host_irq_depth++;
 	for (unsigned i = 0; i < SIM_MAX_ACTIONS; i++) {
 		if (actions[i].handler && actions[i].vector == vector)
 			actions[i].handler(vector, actions[i].data);
 	}
+	host_irq_depth--;
 	host_irq_disabled = saved;
 }
 

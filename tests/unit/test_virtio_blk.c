@@ -206,7 +206,7 @@ static void io_round_trip(enum blk_path path)
 		assert_int_equal(t[i].status, 0);
 		assert_true(pattern_check(r + i * 8192, 100 + i * 16, 8192, 7));
 	}
-	assert_int_equal(vblk->in_flight, 0);
+	assert_int_equal(atomic_read(&vblk->in_flight), 0);
 	free(w);
 	free(r);
 }
@@ -449,7 +449,7 @@ static void broken_in_flight(enum blk_path path, int kind, const char *why)
 	assert_true(vblk->dead);
 	assert_logged(why);
 	assert_logged("vda: device is broken");
-	assert_int_equal(vblk->in_flight, 0);
+	assert_int_equal(atomic_read(&vblk->in_flight), 0);
 	/* A used entry that is believed ends with its own error; a bad id, with all the rest. */
 	assert_int_equal(vblk->stats.aborted, kind == 2 ? NBIO : NBIO - 1);
 	/* Reset, then told the driver gave up (2.1.2). */
@@ -535,12 +535,12 @@ static void test_broken_fails_backlog(void **state)
 		submit_rw(&t[i], REQ_OP_WRITE, i * 64, 4096, buf + i * 4096);
 	run_softirqs_all();
 	assert_int_equal(dev->nheld, 2);
-	assert_false(bio_list_empty(&vblk->backlog));
+	assert_false(bio_list_empty(&vblk->vqs[0].backlog));
 	sim_vblk_complete(dev, 1);
 	assert_true(wait_ended(t, NBIO) < 10 * NSEC_PER_MSEC);
 	for (unsigned i = 0; i < NBIO; i++)
 		assert_int_equal(t[i].status, -EIO);
-	assert_true(bio_list_empty(&vblk->backlog));
+	assert_true(bio_list_empty(&vblk->vqs[0].backlog));
 	free(buf);
 }
 

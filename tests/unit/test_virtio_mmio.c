@@ -292,7 +292,7 @@ int ioapic_route_isa(u8 irq, u8 vector)
 	return irq;
 }
 
-u64 msi_address(void)
+u64 msi_address(unsigned cpu)
 {
 	return 0;
 }
