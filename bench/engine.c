@@ -477,8 +477,13 @@ static void io_u_complete(struct io_u *u)
 	struct job *j = u->job;
 	u64 now = ktime_get_ns();
 
-	if (!engine_first_completion_tsc)
-		engine_first_completion_tsc = rdtsc();
+	if (!engine_first_completion_tsc) {
+		u64 none = 0;
+
+		/* Jobs on several CPUs: the first to get here sets it. */
+		__atomic_compare_exchange_n(&engine_first_completion_tsc, &none, rdtsc(), false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	j->last_progress_ns = now;
 	watchdog_touch();
 	if (u->error) {
@@ -745,7 +750,28 @@ static void arm_watchdog(struct job **jobs, unsigned n)
 		watchdog_arm((u64)s * NSEC_PER_SEC, watchdog_expired, NULL);
 }
 
+void engine_watch(struct job **jobs, unsigned n)
+{
+	arm_watchdog(jobs, n);
+}
+
+void engine_unwatch(void)
+{
+	watchdog_disarm();
+	nwatched = 0;
+}
+
 int engine_run(struct job **jobs, unsigned n)
+{
+	int err;
+
+	engine_watch(jobs, n);
+	err = engine_run_set(jobs, n);
+	engine_unwatch();
+	return err;
+}
+
+int engine_run_set(struct job **jobs, unsigned n)
 {
 	u64 now = ktime_get_ns();
 
@@ -753,11 +779,11 @@ int engine_run(struct job **jobs, unsigned n)
 		struct job *j = jobs[i];
 		const struct job_spec *s = j->spec;
 
-		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s\n", j->name, rw_names[s->rw],
-		       s->filename, s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1],
-		       s->iodepth, s->verify ? ", verify crc32c" : "",
-		       s->numjobs > 1 ? ", one of numjobs" : "",
-		       s->hipri ? ", hipri (polled)" : "");
+		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s, CPU %u\n", j->name,
+		       rw_names[s->rw], s->filename,
+		       s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1], s->iodepth,
+		       s->verify ? ", verify crc32c" : "", s->numjobs > 1 ? ", one of numjobs" : "",
+		       s->hipri ? ", hipri (polled)" : "", smp_processor_id());
 		if (j->raw && virtblk_raw_begin(j->raw, s->hipri))
 			job_failf(j, "%s is not usable", s->filename);
 		j->start_ns = now;
@@ -778,7 +804,6 @@ int engine_run(struct job **jobs, unsigned n)
 		if (j->fail[0])
 			j->stop = true;
 	}
-	arm_watchdog(jobs, n);
 	for (unsigned i = 0; i < n; i++)
 		job_fill(jobs[i]);
 
@@ -826,8 +851,6 @@ int engine_run(struct job **jobs, unsigned n)
 			break;
 		wait_step(jobs, n, now, next_wake);
 	}
-	watchdog_disarm();
-	nwatched = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 		if (j->raw)
@@ -866,7 +889,10 @@ static int apply_disk_settings(struct job *j)
 	/* Settings change between requests, never under them. */
 	disk_drain(j->disk);
 	if (s->path)
-		err = disk_setting(j->disk, "path", s->path == JOB_PATH_BIO ? "bio" : "request");
+		err = disk_setting(j->disk, "path",
+				   s->path == JOB_PATH_BIO  ? "bio"
+				   : s->path == JOB_PATH_MQ ? "mq"
+							    : "request");
 	if (!err && s->sched)
 		err = disk_setting(j->disk, "sched", s->sched);
 	for (unsigned i = 0; !err && i < s->ntunables; i++)
@@ -1026,4 +1052,5 @@ void job_free(struct job *j)
 	kfree(j->ss_iops);
 	kfree(j->ss_bw);
 	j->ss_iops = j->ss_bw = NULL;
+	job_report_free(j);
 }

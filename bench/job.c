@@ -68,6 +68,7 @@ static const char *const job_keys[] = {
 	"rate_iops",
 	"path",
 	"sched",
+	"cpus_allowed",
 	"queue_depth",
 	"continue_on_error",
 	"fsync",
@@ -584,6 +585,47 @@ static int parse_time(const char *key, const char *v, u64 *ns, bool allow_zero)
 	return 0;
 }
 
+/*
+ * fio's CPU list: numbers and ranges joined by commas ("0,2-3"). -ERANGE
+ * names a CPU that is not online, -EINVAL anything else wrong.
+ */
+static int parse_cpu_list(const char *s, unsigned long *mask)
+{
+	unsigned long m = 0;
+
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		u64 a = 0, b;
+		const char *start = s;
+
+		while (*s >= '0' && *s <= '9')
+			a = a * 10 + (u64)(*s++ - '0');
+		if (s == start || a > 1000)
+			return -EINVAL;
+		b = a;
+		if (*s == '-') {
+			start = ++s;
+			b = 0;
+			while (*s >= '0' && *s <= '9')
+				b = b * 10 + (u64)(*s++ - '0');
+			if (s == start || b < a || b > 1000)
+				return -EINVAL;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -EINVAL;
+		for (u64 c = a; c <= b; c++) {
+			if (c >= num_online_cpus())
+				return -ERANGE;
+			m |= 1ul << c;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
 int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 {
 	struct parser p = {cl, group, s};
@@ -768,13 +810,35 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			s->path = JOB_PATH_BIO;
 		else if (!strcmp(v, "raw"))
 			s->path = JOB_PATH_RAW;
+		else if (!strcmp(v, "mq"))
+			s->path = JOB_PATH_MQ;
 		else
-			return kernel_fail("path=%s: expected request, bio or raw", v);
+			return kernel_fail("path=%s: expected request, bio, mq or raw", v);
 	}
 	if ((v = get(&p, "sched"))) {
-		if (strcmp(v, "deadline") && strcmp(v, "noop"))
-			return kernel_fail("sched=%s: expected deadline or noop", v);
+		bool mq = !strcmp(v, "none") || !strcmp(v, "mq-deadline");
+
+		if (s->path == JOB_PATH_MQ && !mq)
+			return kernel_fail(
+				"sched=%s: path=mq's schedulers are none and mq-deadline", v);
+		if (mq && s->path != JOB_PATH_MQ)
+			return kernel_fail("sched=%s: a blk-mq scheduler, for path=mq", v);
+		if (!mq && strcmp(v, "deadline") && strcmp(v, "noop"))
+			return kernel_fail("sched=%s: expected deadline or noop (or, with path=mq, "
+					   "none or mq-deadline)",
+					   v);
 		s->sched = v;
+	}
+	if ((v = get(&p, "cpus_allowed"))) {
+		int err = parse_cpu_list(v, &s->cpus_allowed);
+
+		if (err == -ERANGE)
+			return kernel_fail("cpus_allowed=%s: no such CPU (%u online: 0-%u)", v,
+					   num_online_cpus(), num_online_cpus() - 1);
+		if (err)
+			return kernel_fail("cpus_allowed=%s: expected CPU numbers and ranges, as "
+					   "0,2-3",
+					   v);
 	}
 	if ((v = get(&p, "queue_depth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 65536)

@@ -53,7 +53,129 @@ const char *job_path_name(struct job *j)
 {
 	if (j->raw)
 		return "raw";
-	return job_queue(j)->path == BLK_PATH_BIO ? "bio" : "request";
+	return blk_path_name(job_queue(j)->path);
+}
+
+/*
+ * The virtqueues under the job's disk, and their counters when the job
+ * began counting: the report shows how much of its run each queue, and
+ * each CPU, carried (other jobs on the same disk at the same time count
+ * too).
+ */
+#define JOB_QUEUES_MAX 32
+
+struct job_queue_counters {
+	unsigned n;
+	struct {
+		struct virtio_blk *vblk;
+		unsigned qi;
+		struct virtblk_queue_counters c;
+	} q[JOB_QUEUES_MAX];
+};
+
+static void queues_now(struct job *j, struct job_queue_counters *qc)
+{
+	struct gendisk *lower[8];
+	unsigned n = disk_lower(j->disk, lower, ARRAY_SIZE(lower));
+
+	if (!n) {
+		lower[0] = j->disk;
+		n = 1;
+	}
+	qc->n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_blk *vblk = virtio_blk_find(lower[i]->disk_name);
+
+		for (unsigned qi = 0; vblk && qi < virtblk_nr_queues(vblk); qi++) {
+			if (qc->n == JOB_QUEUES_MAX)
+				return;
+			qc->q[qc->n].vblk = vblk;
+			qc->q[qc->n].qi = qi;
+			virtblk_get_queue_counters(vblk, qi, &qc->q[qc->n].c);
+			qc->n++;
+		}
+	}
+}
+
+void job_report_free(struct job *j)
+{
+	kfree(j->queues0);
+	j->queues0 = NULL;
+}
+
+/* Each queue's counts since the job began: the human lines and the JSON's "queues". */
+static void report_queues(struct job *j)
+{
+	struct job_queue_counters *now = kzalloc(sizeof(*now));
+	struct job_queue_counters *then = j->queues0;
+	unsigned cpus = num_online_cpus();
+
+	if (!now || !then) {
+		kfree(now);
+		printk("\"queues\":null,");
+		return;
+	}
+	queues_now(j, now);
+	for (unsigned i = 0; i < now->n && i < then->n; i++) {
+		struct virtblk_queue_counters *a = &now->q[i].c, *b = &then->q[i].c;
+
+		a->requests -= b->requests;
+		a->completions -= b->completions;
+		a->kicks -= b->kicks;
+		a->irqs -= b->irqs;
+		for (unsigned cpu = 0; cpu < cpus; cpu++) {
+			a->cpu_kicks[cpu] -= b->cpu_kicks[cpu];
+			a->cpu_irqs[cpu] -= b->cpu_irqs[cpu];
+			a->cpu_completions[cpu] -= b->cpu_completions[cpu];
+		}
+	}
+	printk("\"queues\":[");
+	for (unsigned i = 0; i < now->n; i++) {
+		const struct virtblk_queue_counters *c = &now->q[i].c;
+
+		printk("%s{\"disk\":\"%s\",\"queue\":%u,\"requests\":%lu,\"completions\":%lu,"
+		       "\"kicks\":%lu,\"irqs\":%lu,\"cpus\":[",
+		       i ? "," : "", now->q[i].vblk->name, now->q[i].qi, c->requests,
+		       c->completions, c->kicks, c->irqs);
+		for (unsigned cpu = 0; cpu < cpus; cpu++)
+			printk("%s{\"cpu\":%u,\"kicks\":%lu,\"irqs\":%lu,\"completions\":%lu}",
+			       cpu ? "," : "", cpu, c->cpu_kicks[cpu], c->cpu_irqs[cpu],
+			       c->cpu_completions[cpu]);
+		printk("]}");
+	}
+	printk("],");
+	kfree(now);
+}
+
+/* The same counts as human lines, one per queue. */
+static void print_queues(struct job *j)
+{
+	struct job_queue_counters *now = kzalloc(sizeof(*now));
+	struct job_queue_counters *then = j->queues0;
+
+	if (!now || !then) {
+		kfree(now);
+		return;
+	}
+	queues_now(j, now);
+	for (unsigned i = 0; i < now->n && i < then->n; i++) {
+		const struct virtblk_queue_counters *a = &now->q[i].c, *b = &then->q[i].c;
+		char buf[256];
+		size_t len = 0;
+
+		buf[0] = '\0';
+		for (unsigned cpu = 0; cpu < num_online_cpus() && len < sizeof(buf); cpu++)
+			len += (size_t)ksnprintf(buf + len, sizeof(buf) - len, " CPU%u %lu/%lu/%lu",
+						 cpu, a->cpu_kicks[cpu] - b->cpu_kicks[cpu],
+						 a->cpu_irqs[cpu] - b->cpu_irqs[cpu],
+						 a->cpu_completions[cpu] - b->cpu_completions[cpu]);
+		printk("%s:   %s.req%u: requests %lu, completions %lu, kicks %lu, irqs %lu "
+		       "(kicks/irqs/completions by CPU:%s)\n",
+		       j->name, now->q[i].vblk->name, now->q[i].qi, a->requests - b->requests,
+		       a->completions - b->completions, a->kicks - b->kicks, a->irqs - b->irqs,
+		       buf);
+	}
+	kfree(now);
 }
 
 const char *job_sched_name(struct job *j)
@@ -111,6 +233,10 @@ static void counters_now(struct job *j, u64 *kicks, u64 *irqs, u64 *merges, u64 
 void report_begin(struct job *j)
 {
 	counters_now(j, &j->kicks0, &j->irqs0, &j->merges0, &j->rekicks0, &j->lost_irqs0);
+	if (!j->queues0)
+		j->queues0 = kzalloc(sizeof(*j->queues0));
+	if (j->queues0)
+		queues_now(j, j->queues0);
 }
 
 /* The latencies of the job's own workload (not the verify read-back). */
@@ -175,9 +301,11 @@ void job_report(struct job *j)
 		printk("%s:   latency us: not reported: the clock is uncalibrated (no timer "
 		       "measured the TSC); times and rates above rest on a guessed frequency\n",
 		       j->name);
-	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, cpu %s%%, errors %lu\n",
+	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, cpu %s%% (CPU %u), errors "
+	       "%lu\n",
 	       j->name, j->raw ? 0 : merges, kicks, irqs, rekicks,
-	       fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1), st->errors);
+	       fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1), j->cpu, st->errors);
+	print_queues(j);
 	if (s->verify) {
 		if (s->verify_seed == STAMP_ANY_SEED)
 			ksnprintf(a, sizeof(a), "any seed");
@@ -207,6 +335,8 @@ void job_report(struct job *j)
 		printk("\"merges\":null,");
 	else
 		printk("\"merges\":%lu,", merges);
+	printk("\"cpu\":%u,", j->cpu);
+	report_queues(j);
 	printk("\"kicks\":%lu,\"irqs\":%lu,\"rekicks\":%lu,\"lost_irqs\":%lu,\"cpu_util\":%s,"
 	       "\"errors\":%lu,"
 	       "\"verify\":%s,\"verified_bytes\":%lu,\"syncs\":%lu,\"accel\":\"%s\"}\n",

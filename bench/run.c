@@ -529,7 +529,7 @@ static int run_phase(struct job **jobs, unsigned n, unsigned *groups_done)
 {
 	int result = 0;
 
-	engine_run(jobs, n);
+	engine_run_cpus(jobs, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 		job_report(j);

@@ -45,10 +45,15 @@ static u32 new_gen(void)
 {
 	u32 g;
 
-	if (!gen_next)
-		gen_next = (u32)mix64(rdtsc() ^ boot_tsc);
+	/* Writers on several CPUs draw from it: atomically. */
+	if (!__atomic_load_n(&gen_next, __ATOMIC_RELAXED)) {
+		u32 none = 0;
+
+		__atomic_compare_exchange_n(&gen_next, &none, (u32)mix64(rdtsc() ^ boot_tsc) | 1,
+					    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	do
-		g = gen_next++ & GEN_MASK;
+		g = __atomic_fetch_add(&gen_next, 1, __ATOMIC_RELAXED) & GEN_MASK;
 	while (!g); /* 0 means "written by the host tool" */
 	return g;
 }

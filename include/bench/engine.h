@@ -198,12 +198,29 @@ struct job {
 	u64 poll_ns, last_activity_ns;
 	/* The driver's counters when the job began counting (report.c). */
 	u64 kicks0, irqs0, merges0, rekicks0, lost_irqs0;
+	struct job_queue_counters *queues0; /* per virtqueue and CPU (report.c) */
+	unsigned cpu;			    /* where it runs (bench/cpus.c) */
 };
 
 void job_failf(struct job *j, const char *fmt, ...) __printf(2, 3);
 
 /* bench/engine.c: run @n jobs side by side on this CPU until all are done. */
 int engine_run(struct job **jobs, unsigned n);
+/*
+ * The parts of engine_run, for jobs on several CPUs: the watchdog over
+ * every job of the phase (engine_watch, engine_unwatch, on the boot CPU),
+ * and one CPU's share of the jobs (engine_run_set, on that CPU).
+ */
+void engine_watch(struct job **jobs, unsigned n);
+void engine_unwatch(void);
+int engine_run_set(struct job **jobs, unsigned n);
+
+/* bench/cpus.c: place the phase's jobs on CPUs and run each CPU's share there. */
+int engine_run_cpus(struct job **jobs, unsigned n);
+/* bench/report.c */
+void job_report_free(struct job *j);
+void jobs_place(struct job **jobs, unsigned n);
+
 /* The TSC when the run's first I/O completed (the boot-time figure), 0 before. */
 extern u64 engine_first_completion_tsc;
 __noreturn void job_watchdog_fire(struct job *j, u64 now);

@@ -13,7 +13,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/types.h"
 
-enum job_path { JOB_PATH_DEFAULT, JOB_PATH_REQUEST, JOB_PATH_BIO, JOB_PATH_RAW };
+enum job_path { JOB_PATH_DEFAULT, JOB_PATH_REQUEST, JOB_PATH_BIO, JOB_PATH_RAW, JOB_PATH_MQ };
 
 enum job_rw {
 	RW_READ,
@@ -137,7 +137,12 @@ struct job_spec {
 	/* Disk settings this job applies (after its disk drains). */
 	enum job_path path;
 	const char *sched; /* NULL: keep the disk's */
-	int queue_depth;   /* -1: keep the disk's */
+	/*
+	 * fio's cpus_allowed: the CPUs this job's copies run on, one CPU each,
+	 * in turn; 0: spread over every CPU (bench/cpus.c).
+	 */
+	unsigned long cpus_allowed;
+	int queue_depth; /* -1: keep the disk's */
 	const char *tunable_key[JOB_SCHED_TUNABLES];
 	const char *tunable_val[JOB_SCHED_TUNABLES];
 	unsigned ntunables;

@@ -211,13 +211,49 @@ static void test_paths_and_keys(void **state)
 {
 	assert_int_equal(parse("rw=randread path=raw"), 0);
 	assert_int_equal(spec.path, JOB_PATH_RAW);
-	expect_error("path=fast", "path=fast: expected request, bio or raw");
+	expect_error("path=fast", "path=fast: expected request, bio, mq or raw");
 	expect_error("sched=cfq", "sched=cfq: expected deadline or noop");
 	expect_error("rw=trim path=raw", "path=raw moves data only");
 	expect_error("rw=randread path=raw sched=noop", "path=raw has no scheduler to set");
 	expect_error("rw=backwards", "rw=backwards: expected read, write");
 	expect_error("watchdog=-1", "watchdog=-1");
 	expect_error("norandommap=maybe", "norandommap=maybe: expected 1 or 0");
+}
+
+/* Which CPUs a job may run on (fio's cpus_allowed), against the CPUs online. */
+static void test_cpus_allowed(void **state)
+{
+	host_nr_cpus = 4;
+	assert_int_equal(parse("cpus_allowed=0,2-3"), 0);
+	assert_int_equal(spec.cpus_allowed, 0xd);
+	assert_int_equal(parse("cpus_allowed=1"), 0);
+	assert_int_equal(spec.cpus_allowed, 0x2);
+	assert_int_equal(parse("rw=read"), 0);
+	assert_int_equal(spec.cpus_allowed, 0); /* any: placed by the engine */
+	expect_error("cpus_allowed=4", "cpus_allowed=4: no such CPU (4 online: 0-3)");
+	expect_error("cpus_allowed=1-7", "cpus_allowed=1-7: no such CPU");
+	expect_error("cpus_allowed=3-1", "cpus_allowed=3-1: expected CPU numbers and ranges");
+	expect_error("cpus_allowed=", "cpus_allowed=: expected CPU numbers");
+	expect_error("cpus_allowed=0,,1", "cpus_allowed=0,,1: expected CPU numbers");
+	expect_error("cpus_allowed=a", "cpus_allowed=a: expected CPU numbers");
+	host_nr_cpus = 1;
+	expect_error("cpus_allowed=1", "cpus_allowed=1: no such CPU (1 online: 0-0)");
+}
+
+/* blk-mq's schedulers belong to path=mq, the request path's to it. */
+static void test_mq_schedulers(void **state)
+{
+	assert_int_equal(parse("path=mq sched=none"), 0);
+	assert_int_equal(spec.path, JOB_PATH_MQ);
+	assert_string_equal(spec.sched, "none");
+	assert_int_equal(parse("path=mq sched=mq-deadline"), 0);
+	assert_string_equal(spec.sched, "mq-deadline");
+	assert_int_equal(parse("path=mq"), 0);
+	expect_error("path=mq sched=deadline", "sched=deadline: path=mq's schedulers are none and "
+					       "mq-deadline");
+	expect_error("path=mq sched=bfq", "sched=bfq: path=mq's schedulers");
+	expect_error("sched=mq-deadline", "sched=mq-deadline: a blk-mq scheduler, for path=mq");
+	expect_error("path=bio sched=none", "sched=none: a blk-mq scheduler, for path=mq");
 }
 
 int main(void)
@@ -227,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_sizes_and_time), cmocka_unit_test(test_rates_and_mixes),
 		cmocka_unit_test(test_distributions),  cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_verify),	       cmocka_unit_test(test_paths_and_keys),
+		cmocka_unit_test(test_cpus_allowed),   cmocka_unit_test(test_mq_schedulers),
 	};
 
 	host_printk_quiet = true;

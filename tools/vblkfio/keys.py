@@ -411,6 +411,21 @@ _add("offset", "pass", v_size(True), aliases=("fileoffset",), note="region start
 _add("offset_increment", "pass", v_size(True),
      note="each numjobs copy starts this much further on (N% of a disk of known size)")
 _add("numjobs", "pass", v_int(1, 64), note="copies of the job running at the same time")
+
+
+def v_cpus(text, ctx):
+    """fio's CPU list: numbers and ranges, 0,5,8-15."""
+    t = text.strip()
+    for part in t.split(","):
+        lo, dash, hi = part.partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()) or (dash and int(hi) < int(lo)):
+            raise KeyError_(f"'{text}': CPU numbers and ranges, as 0,2-3")
+    return t
+
+
+_add("cpus_allowed", "pass", v_cpus,
+     note="CPUs the job (its numjobs copies one each, in turn) runs on; default: the phase's "
+          "jobs spread one per CPU")
 _add("group_reporting", "pass", v_set, bare=True, note="one report per group of jobs")
 _add("loops", "pass", v_loops, note="passes over the region (0 is 1, as in fio)")
 _add("filename", "map", note="/dev/vdb (or vdb), /dev/vda1, /dev/md0: the disk; one file only")
@@ -492,7 +507,6 @@ for _n, _why in (
         ("uid", "one program runs"),
         ("gid", "one program runs"),
         ("cpumask", "jobs are not host threads"),
-        ("cpus_allowed", "jobs are not host threads"),
         ("cpus_allowed_policy", "jobs are not host threads"),
         ("numa_cpu_nodes", "no NUMA"),
         ("numa_mem_policy", "no NUMA"),
@@ -544,10 +558,12 @@ TABLE["iodepth_batch"] = Key("iodepth_batch", "refuse", aliases=("iodepth_batch_
                              note="submission batching is the block layer's plugging here")
 
 # This kernel's own keys (tools/run passes them on as they are).
-SCHED_TUNABLES = ("read_expire", "write_expire", "writes_starved", "fifo_batch", "front_merges")
+SCHED_TUNABLES = ("read_expire", "write_expire", "writes_starved", "fifo_batch", "front_merges",
+                  "async_depth")
 for _n, _check, _why in (
-        ("path", v_choice("request", "bio", "raw"), "request, bio or raw"),
-        ("sched", v_choice("deadline", "noop"), "deadline or noop"),
+        ("path", v_choice("request", "bio", "mq", "raw"), "request, bio, mq or raw"),
+        ("sched", v_choice("deadline", "noop", "none", "mq-deadline"),
+         "deadline or noop; with path=mq, none or mq-deadline"),
         ("queue_depth", v_int(1, 65536), "the driver's dispatch depth"),
         ("poll_us", v_int(0, 1000000), "hybrid polling window after a completion"),
         ("watchdog", v_seconds, "seconds a job may make no progress before it fails (0: off)"),
@@ -557,7 +573,8 @@ for _n, _check, _why in (
     _add(_n, "own", _check, note=_why)
 for _n in SCHED_TUNABLES:
     _add(_n, "own", v_int(0, 0x7fffffff) if _n not in ("read_expire", "write_expire")
-         else v_time("ms"), note="deadline's tunable")
+         else v_time("ms"),
+         note="mq-deadline's tunable" if _n == "async_depth" else "deadline's tunable")
 
 # Every other fio 3.33 option (options.c, and the option tables of the
 # libaio, io_uring and sync engines) is refused by name.
