@@ -6,6 +6,7 @@ QEMU runs: the back-end keys of every suite in tools/bench.d, inheritance
 configuration and not the others, a user's image never written, and a
 storage daemon that fails to start cleaned up after. TAP on stdout."""
 
+import argparse
 import errno
 import glob
 import importlib.machinery
@@ -152,6 +153,49 @@ check("... and as itself only with writable = yes", f"file={user}," in plan["des
 images.cleanup()
 check("the copy is removed, the user's image kept", os.path.exists(user) and not any(
     os.path.exists(p) for p in images.paths))
+
+# Scaling with vCPUs (issue 11): a configuration's own -smp, the blk-mq
+# paths, and a numjobs job's copies as one row.
+cs = by_name(bench.parse_suite(os.path.join(ROOT, "tools", "bench.d", "scaling.suite")))
+check("scaling: one vCPU (two possible) against two, num-queues=2, no Linux",
+      [(c["smp"], c["device"], c["linux_jobs"]) for c in cs.values()] == [
+          ((1, 2), ["num-queues=2"], []), ((2, 2), ["num-queues=2"], [])],
+      [(c["smp"], c["device"]) for c in cs.values()])
+check("scaling: a job per vCPU, randread 4k qd32, on bio, mq, noop and deadline",
+      [(c["name"], [(j["variant"], j["spec"].get("numjobs"), j["spec"]["rw"], j["spec"]["iodepth"])
+                    for j in c["ours"]]) for c in cs.values()] == [
+          ("scaling-1cpu", [(v, None, "randread", "32") for v in ("bio", "mq", "noop", "deadline")]),
+          ("scaling-2cpu", [(v, "2", "randread", "32") for v in ("bio", "mq", "noop", "deadline")])])
+check("scaling: -smp reaches tools/run from the configuration",
+      bench.config_smp(cs["scaling-2cpu"], argparse.Namespace(smp=1, maxcpus=2)) == (2, 2)
+      and bench.config_smp({"name": "x"}, argparse.Namespace(smp=1, maxcpus=2)) == (1, 2))
+job = {"variant": "mq", "spec": {"rw": "randread", "bs": "4k", "iodepth": "32"}}
+check("path mq runs blk-mq with none, mq-deadline with its scheduler",
+      "path=mq sched=none" in " ".join(bench.job_words(job, "vblk"))
+      and "path=mq sched=mq-deadline" in " ".join(bench.job_words(dict(job, variant="mq-deadline"), "vblk")))
+for bad in ("0", "2,maxcpus=1", "two", "2,maxcpu=4"):
+    try:
+        suite(f"[a]\ndrive = null\nsmp = {bad}\njob = rw=read\n")
+        check(f"smp = {bad} is refused", False)
+    except bench.SuiteError as e:
+        check(f"smp = {bad} is refused, naming the key", "smp = " in str(e), str(e))
+copies = [{"job": f"j.{k}", "cpu": k, "ios": 100 * (k + 1), "bytes": 409600 * (k + 1), "iops": 50.0 * (k + 1),
+           "mbps": 0.2, "seconds": 2.0 + k, "kicks": 10, "irqs": 5, "merges": 0, "errors": 0, "cpu_util": 0.5,
+           "lat_us": {"mean": 10.0 * (k + 1), "p50": 9.0, "p90": 20.0 * (k + 1), "p99": 30.0, "p999": 40.0,
+                      "max": 50.0 * (k + 1)}} for k in range(2)]
+windows = {"j.0": {"seconds": 3.0, "total": 7, "qemu_ops": 120, "qemu_merged": 1},
+           "j.1": {"seconds": 2.5, "total": 5, "qemu_ops": 180, "qemu_merged": 2}}
+other = {"job": "k", "ios": 1}
+merged = bench.merge_copies([{"variant": "bio", "spec": {"numjobs": "2"}}, {"variant": "bio", "spec": {}}],
+                            copies + [other], windows)
+m = merged[0]
+check("numjobs copies are one row: counts and IOPS added, the worst copy's seconds and percentiles",
+      len(merged) == 2 and merged[1] is other and m["job"] == "j" and m["ios"] == 300 and m["iops"] == 150.0
+      and m["kicks"] == 20 and m["seconds"] == 3.0 and m["lat_us"]["p90"] == 40.0 and m["lat_us"]["max"] == 100.0
+      and abs(m["lat_us"]["mean"] - (10 * 100 + 20 * 200) / 300) < 0.1, merged)
+check("... the host's window the longest copy's, QEMU's operations all of theirs",
+      windows["j"]["total"] == 7 and windows["j"]["qemu_ops"] == 300 and windows["j"]["qemu_merged"] == 3,
+      windows.get("j"))
 
 # A storage daemon that fails to start: one line naming the configuration
 # and the cause, the other configuration still runs, nothing left behind.

@@ -147,8 +147,11 @@ def suite_fio(config, value, suite):
     jobs = []
     for j in js.jobs:
         k = j.kernel
-        variant = {"raw": "raw", "bio": "bio"}.get(k.get("path"),
-                                                   "noop" if k.get("sched") == "noop" else "deadline")
+        if k.get("path") == "mq":
+            variant = "mq-deadline" if k.get("sched") == "mq-deadline" else "mq"
+        else:
+            variant = {"raw": "raw", "bio": "bio"}.get(k.get("path"),
+                                                       "noop" if k.get("sched") == "noop" else "deadline")
         spec = {key: v for key, v in k.items() if key != "name" and v is not None}
         jobs += [{"variant": variant, "spec": spec}] * int(k.get("numjobs", "1"))
     return path, jobs, cli.seconds_of(js)
