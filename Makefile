@@ -76,7 +76,7 @@ $(ISO): $(KERNEL) tools/grub.cfg
 # ---------------------------------------------------------------------------
 # Host tools (disk image stamping and checking), built with the host compiler.
 HOSTCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I.
-TOOLS := $(BUILD)/tools/vblk-img
+TOOLS := $(BUILD)/tools/vblk-img $(BUILD)/tools/insns.so
 tools: $(TOOLS)
 
 $(BUILD)/tools/vblk-img: tools/vblk-img.c bench/stamp.c kernel/crc32c.c \
@@ -84,6 +84,12 @@ $(BUILD)/tools/vblk-img: tools/vblk-img.c bench/stamp.c kernel/crc32c.c \
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tools/vblk-img.c bench/stamp.c kernel/crc32c.c
+
+# The QEMU TCG plugin of tools/profile --insns.
+$(BUILD)/tools/insns.so: tools/insns-plugin.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -shared -fPIC -fvisibility=hidden -pthread -o $@ $<
 
 # ---------------------------------------------------------------------------
 # Host unit tests (cmocka), under AddressSanitizer and UBSan. Each fragment
