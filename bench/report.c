@@ -301,8 +301,8 @@ void job_report(struct job *j)
 		printk("%s:   latency us: not reported: the clock is uncalibrated (no timer "
 		       "measured the TSC); times and rates above rest on a guessed frequency\n",
 		       j->name);
-	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, lost irqs %lu, cpu %s%% (CPU %u), "
-	       "errors %lu\n",
+	printk("%s:   merges %lu, kicks %lu, irqs %lu, rekicks %lu, lost irqs %lu, "
+	       "cpu %s%% (CPU %u), errors %lu\n",
 	       j->name, j->raw ? 0 : merges, kicks, irqs, rekicks, lost_irqs,
 	       fmt_fixed(a, sizeof(a), cpu_x1000 * 100, 1), j->cpu, st->errors);
 	print_queues(j);

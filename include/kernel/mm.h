@@ -102,6 +102,11 @@ struct kmem_stats {
 };
 
 struct kmem_stats kmem_get_stats(void);
+/*
+ * Give back to the slabs the free objects this CPU keeps (kernel/slab.c),
+ * so their pages can go back to the page allocator.
+ */
+void kmem_drain_cpu(void);
 void kmem_print_stats(void);
 /* The bytes usable at @p, a live kmalloc or dma_alloc pointer. */
 size_t ksize(const void *p);

@@ -583,6 +583,9 @@ static void assert_kmem_idle(u64 max_slab_pages)
 	assert_int_equal(k.live_objects, 0);
 	assert_int_equal(k.live_bytes, 0);
 	assert_int_equal(k.allocs, k.frees);
+	/* The CPU's cached objects back on their slabs: then the slabs' pages go back. */
+	kmem_drain_cpu();
+	k = kmem_get_stats();
 	assert_true(k.slab_pages <= max_slab_pages);
 	/* Whatever the classes still cache is all the page allocator is missing. */
 	assert_int_equal(page_alloc_get_stats().free_pages, model_total - k.slab_pages);
@@ -890,6 +893,54 @@ static void test_dma_alloc(void **state)
 	assert_kmem_idle(9);
 }
 
+/*
+ * Each CPU keeps free objects of its own: what one CPU frees it reuses
+ * first, another CPU's frees do not reach it, the counters follow calls
+ * whichever CPU makes them, and a CPU's cache gives back its older half to
+ * the slabs once full (so memory freed on a CPU that no longer allocates
+ * is not all held there).
+ */
+static void test_cpu_caches(void **state)
+{
+	enum { N = 40 };
+	void *a[N], *b, *c;
+	u64 page_allocs;
+
+	single_range();
+	host_nr_cpus = 2;
+	host_cpu = 0;
+	for (unsigned i = 0; i < N; i++)
+		a[i] = kmalloc(64);
+	host_cpu = 1;
+	b = kmalloc(64);
+	/* CPU 1 took its own batch: not one of CPU 0's objects. */
+	for (unsigned i = 0; i < N; i++)
+		assert_ptr_not_equal(b, a[i]);
+	kfree(a[7]); /* freed on CPU 1: its cache, not CPU 0's */
+	assert_ptr_equal(kmalloc(64), a[7]);
+	host_cpu = 0;
+	kfree(a[3]);
+	c = kmalloc(64);
+	assert_ptr_equal(c, a[3]);
+	assert_int_equal(kmem_get_stats().live_objects, N + 1);
+	/* Counted where called: allocated on one CPU, freed on the other. */
+	host_cpu = 1;
+	for (unsigned i = 0; i < N; i++)
+		kfree(a[i]);
+	kfree(b);
+	assert_int_equal(kmem_get_stats().live_objects, 0);
+	assert_int_equal(kmem_get_stats().allocs, kmem_get_stats().frees);
+	/* An object in a CPU's cache is still known to be free. */
+	EXPECT_PANIC(kfree(a[10]), "double free of a 64-byte object");
+	page_allocs = page_alloc_get_stats().allocs;
+	kmem_drain_cpu();
+	host_cpu = 0;
+	kmem_drain_cpu();
+	assert_int_equal(page_alloc_get_stats().allocs, page_allocs);
+	assert_int_equal(kmem_get_stats().slab_pages, 1);
+	assert_kmem_idle(1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -902,6 +953,7 @@ int main(void)
 		T(test_kzalloc_clears),	      T(test_reuse_is_lifo),
 		T(test_kmalloc_stress),	      T(test_kmalloc_exhaustion),
 		T(test_kfree_errors),	      T(test_dma_alloc),
+		T(test_cpu_caches),
 	};
 #undef T
 
