@@ -2095,6 +2095,21 @@ int virtblk_set_queue_depth(struct virtio_blk *vblk, unsigned depth)
 		       depth, max);
 		return -EINVAL;
 	}
+	/*
+	 * blk-mq: each hardware context's driver tags, as Linux's virtio_blk
+	 * queue_depth sizes its tag set, at most its ring (the other paths
+	 * count the device's requests in all).
+	 */
+	if (vblk->queue && vblk->queue->mq_ops) {
+		int err =
+			blk_mq_set_queue_depth(vblk->queue, MIN(depth, vblk->tag_set.queue_depth));
+
+		if (err) {
+			pr_err("%s: queue_depth=%u: %s", vblk->name, depth,
+			       err == -EBUSY ? "requests are in flight" : errno_name(err));
+			return err;
+		}
+	}
 	vblk->queue_depth = depth;
 	return 0;
 }

@@ -518,6 +518,35 @@ static void test_broken_fails_queued_requests(void **state)
 	free(buf);
 }
 
+/*
+ * queue_depth on blk-mq: each hardware context's driver tags (Linux's
+ * virtio_blk queue_depth), so with two the device holds two requests and
+ * the rest wait in the software queue; all complete once it answers.
+ */
+static void test_queue_depth_mq_path(void **state)
+{
+	u8 *buf = page_buf(NBIO);
+	struct tio t[NBIO];
+
+	probe_ok();
+	set_path(BLK_PATH_MQ);
+	assert_int_equal(virtblk_set_queue_depth(vblk, 2), 0);
+	dev->hold = true;
+	for (unsigned i = 0; i < NBIO; i++)
+		submit_rw(&t[i], REQ_OP_WRITE, i * 64, 4096, buf + i * 4096);
+	run_softirqs_all();
+	assert_int_equal(dev->nheld, 2);
+	dev->hold = false;
+	sim_vblk_complete(dev, 2);
+	wait_ended(t, NBIO);
+	for (unsigned i = 0; i < NBIO; i++)
+		assert_int_equal(t[i].status, 0);
+	/* The whole ring again; nothing at all is refused, as on the other paths. */
+	assert_int_equal(virtblk_set_queue_depth(vblk, QSIZE), 0);
+	assert_int_equal(virtblk_set_queue_depth(vblk, 0), -EINVAL);
+	free(buf);
+}
+
 /* The bypass path's backlog (bios that found queue_depth full) fails too. */
 static void test_broken_fails_backlog(void **state)
 {
@@ -1040,6 +1069,7 @@ static const struct CMUnitTest cases[] = {
 	T(test_no_status_byte_bypass_path),
 	T(test_broken_fails_queued_requests),
 	T(test_broken_fails_backlog),
+	T(test_queue_depth_mq_path),
 	T(test_broken_raw_path),
 	T(test_timeout_recovers_request_path),
 	T(test_timeout_recovers_bypass_path),
