@@ -160,8 +160,6 @@ void generic_make_request(struct bio *bio)
 {
 	struct bio_list on_stack;
 
-	if (!bio->bi_start_ns)
-		bio->bi_start_ns = ktime_get_ns();
 	bio->bi_cpu = (u16)smp_processor_id();
 	if (current_bio_list) {
 		bio_list_add(current_bio_list, bio);
@@ -189,7 +187,6 @@ void generic_make_request(struct bio *bio)
 
 void submit_bio(struct bio *bio)
 {
-	bio->bi_start_ns = ktime_get_ns();
 	generic_make_request(bio);
 }
 

@@ -73,7 +73,6 @@ bool blk_flush_emulate(struct request_queue *q, struct bio *bio)
 		bio->bi_rw &= ~REQ_PREFLUSH;
 		extra->bi_disk = bio->bi_disk;
 		extra->bi_rw = REQ_OP_FLUSH | (bio->bi_rw & REQ_SYNC);
-		extra->bi_start_ns = bio->bi_start_ns;
 		extra->bi_end_io = blk_preflush_endio;
 		extra->bi_private = bio;
 		generic_make_request(extra);

@@ -138,6 +138,16 @@ void blk_queue_split(struct request_queue *q, struct bio **biop)
 
 	if (bio_op(bio) == REQ_OP_FLUSH)
 		return;
+	/*
+	 * One whole vector is one segment: it fits when its size does, with
+	 * no walk over its vectors (as Linux's single-page fast path; the walk
+	 * was the bypass path's largest block-layer cost per 4 KiB I/O).
+	 */
+	if (bio->bi_vcnt == 1 && !bio->bi_idx && !bio->bi_bvec_done &&
+	    bio->bi_size == bio->bi_io_vec[0].bv_len &&
+	    bio->bi_size <= q->limits.max_segment_size &&
+	    bio_sectors(bio) <= blk_queue_get_max_sectors(q, bio_op(bio)))
+		return;
 	sectors = bio_split_sectors(q, bio);
 	if (!sectors)
 		return;

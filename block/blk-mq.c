@@ -742,7 +742,9 @@ void blk_mq_start_stopped_hw_queues(struct request_queue *q, bool async)
 	for (unsigned i = 0; i < q->nr_hw_queues; i++) {
 		struct blk_mq_hw_ctx *hctx = q->queue_hw_ctx[i];
 
-		if (test_and_clear_bit(BLK_MQ_S_STOPPED, &hctx->state))
+		/* A look first: the locked clear only for a context that is stopped. */
+		if (test_bit(BLK_MQ_S_STOPPED, &hctx->state) &&
+		    test_and_clear_bit(BLK_MQ_S_STOPPED, &hctx->state))
 			blk_mq_run_hw_queue(hctx, async);
 	}
 }

@@ -68,7 +68,6 @@ static void md_flush(struct md_dev *md, struct bio *bio)
 		}
 		child->bi_disk = md->members[i];
 		child->bi_rw = bio->bi_rw;
-		child->bi_start_ns = bio->bi_start_ns;
 		bio_chain(child, bio);
 		generic_make_request(child);
 	}

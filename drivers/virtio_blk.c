@@ -327,15 +327,55 @@ static int virtblk_init_device(struct virtio_blk *vblk, unsigned max_queue_size,
  * virtblk_req: allocation, submission and completion.
  */
 
-struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg)
-{
-	struct virtblk_req *vbr = kmalloc(sizeof(*vbr) + nsg * sizeof(struct scatterlist));
+/*
+ * Every request of the request and bypass paths needs a vbr, and a
+ * kmalloc and kfree cost more guest instructions than the driver's whole
+ * submission (tools/profile --insns). So each disk keeps VIRTBLK_POOL_VBRS
+ * vbrs per CPU, allocated when it is probed, in one size: the 256-byte
+ * kmalloc class, whose room after the vbr's own fields holds the header,
+ * the status and VIRTBLK_POOL_SEGS data segments (enough for a 4 KiB
+ * request, or a larger one of few segments). A CPU takes one from its own
+ * list and a vbr goes back to the list of the CPU that frees it, which is
+ * usually the one that took it. Only process and softirq context allocate
+ * and free vbrs, and on one CPU neither interrupts the other
+ * (kernel/softirq.c), so the lists need no lock and no interrupts turned
+ * off (a pair of those costs as much as a hundred plain instructions under
+ * TCG); an interrupt handler that tried would be a bug, and is caught.
+ * Larger requests, or a CPU whose list is empty, use kmalloc as before.
+ */
+_Static_assert(VIRTBLK_POOL_BYTES >= sizeof(struct virtblk_req) + 3 * sizeof(struct scatterlist),
+	       "a pooled vbr holds at least header, one data segment and status");
 
-	if (!vbr)
-		return NULL;
+static void vbr_init(struct virtio_blk *vblk, struct virtblk_req *vbr, bool pooled)
+{
 	memset(vbr, 0, sizeof(*vbr));
 	vbr->vblk = vblk;
+	vbr->pooled = pooled;
 	INIT_LIST_HEAD(&vbr->list);
+}
+
+struct virtblk_req *virtblk_alloc_req(struct virtio_blk *vblk, unsigned nsg)
+{
+	struct virtblk_req *vbr = NULL;
+
+	BUG_ON(in_irq());
+	if (nsg <= VIRTBLK_POOL_SEGS + 2) {
+		struct virtblk_cpu *c = &vblk->cpus[smp_processor_id()];
+
+		if (c->nr_free) {
+			vbr = list_first_entry(&c->free_vbrs, struct virtblk_req, list);
+			list_del(&vbr->list);
+			c->nr_free--;
+		}
+		if (vbr) {
+			BUG_ON(!vbr->pooled || vbr->state != VBR_FREE);
+			vbr_init(vblk, vbr, true);
+			return vbr;
+		}
+	}
+	vbr = kmalloc(sizeof(*vbr) + nsg * sizeof(struct scatterlist));
+	if (vbr)
+		vbr_init(vblk, vbr, false);
 	return vbr;
 }
 
@@ -344,7 +384,51 @@ void virtblk_free_req(struct virtblk_req *vbr)
 	/* The device may still write it (a reset that did not take): kept. */
 	if (!vbr || vbr->state == VBR_LEAKED || vbr->mq)
 		return;
+	BUG_ON(in_irq());
+	if (vbr->pooled) {
+		struct virtblk_cpu *c = &vbr->vblk->cpus[smp_processor_id()];
+
+		/* On the list it is VBR_FREE; one found FREE here was freed twice. */
+		BUG_ON(vbr->state == VBR_FREE && vbr->list.next != &vbr->list);
+		vbr->state = VBR_FREE;
+		list_add(&vbr->list, &c->free_vbrs);
+		c->nr_free++;
+		return;
+	}
 	kfree(vbr);
+}
+
+/* Fill every online CPU's list of pooled vbrs; a short pool only costs speed. */
+static void virtblk_pool_fill(struct virtio_blk *vblk)
+{
+	for (unsigned cpu = 0; cpu < num_online_cpus(); cpu++) {
+		struct virtblk_cpu *c = &vblk->cpus[cpu];
+
+		while (c->nr_free < VIRTBLK_POOL_VBRS) {
+			struct virtblk_req *vbr = kmalloc(VIRTBLK_POOL_BYTES);
+
+			if (!vbr)
+				return;
+			vbr_init(vblk, vbr, true);
+			list_add(&vbr->list, &c->free_vbrs);
+			c->nr_free++;
+		}
+	}
+}
+
+/* The pooled vbrs back on the lists (a leaked one never is). */
+static void virtblk_pool_free(struct virtio_blk *vblk)
+{
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct virtblk_cpu *c = &vblk->cpus[cpu];
+		struct virtblk_req *vbr, *n;
+
+		list_for_each_entry_safe(vbr, n, &c->free_vbrs, list) {
+			list_del(&vbr->list);
+			kfree(vbr);
+		}
+		c->nr_free = 0;
+	}
 }
 
 static int status_to_errno(u8 status)
@@ -523,18 +607,28 @@ static int vbr_result(struct virtblk_req *vbr)
 	return err;
 }
 
-/* Hand a finished bypass or driver-internal vbr to its CPU's done list. */
-static void virtblk_queue_done(struct virtio_blk *vblk, struct virtblk_req *vbr,
-			       unsigned long *cpus)
+/* Hand finished bypass or driver-internal vbrs (@list, all of CPU @cpu's) to that CPU. */
+static void virtblk_queue_done_list(struct virtio_blk *vblk, unsigned cpu, struct list_head *list,
+				    unsigned long *cpus)
 {
-	unsigned cpu = vbr->cpu < num_online_cpus() ? vbr->cpu : smp_processor_id();
 	struct virtblk_cpu *c = &vblk->cpus[cpu];
 	unsigned long flags;
 
 	spin_lock_irqsave(&c->lock, flags);
-	list_add_tail(&vbr->list, &c->done_list);
+	list_splice_tail_init(list, &c->done_list);
 	spin_unlock_irqrestore(&c->lock, flags);
 	*cpus |= 1ul << cpu;
+}
+
+/* Hand one finished bypass or driver-internal vbr to its CPU's done list. */
+static void virtblk_queue_done(struct virtio_blk *vblk, struct virtblk_req *vbr,
+			       unsigned long *cpus)
+{
+	unsigned cpu = vbr->cpu < num_online_cpus() ? vbr->cpu : smp_processor_id();
+	LIST_HEAD(one);
+
+	list_add_tail(&vbr->list, &one);
+	virtblk_queue_done_list(vblk, cpu, &one, cpus);
 }
 
 /*
@@ -542,29 +636,67 @@ static void virtblk_queue_done(struct virtio_blk *vblk, struct virtblk_req *vbr,
  * request-path and blk-mq vbrs go to the block layer's completion, on their
  * request's CPU (which also settles a race with the request's timeout: see
  * block/blk-timeout.c), the rest to the done list of the CPU that submitted
- * them (*cpus collects which).
+ * them (*cpus collects which): those of this CPU onto @mine, which the
+ * caller hands over in one piece, the others at once. The caller accounts
+ * for the vbrs in the disk's counters (virtblk_account_reaped).
  */
 static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_vq *bvq, struct virtblk_req *vbr,
-			   u32 len, unsigned long *cpus)
+			   u32 len, unsigned long *cpus, struct list_head *mine)
 {
+	unsigned cpu = smp_processor_id();
+
 	vbr->used_len = len;
 	vbr->state = VBR_DONE;
 	list_del_init(&vbr->list);
 	bvq->in_flight--;
 	bvq->completions++;
-	bvq->cpu_completions[smp_processor_id()]++;
+	bvq->cpu_completions[cpu]++;
 	bvq->reaped++;
-	__atomic_add_fetch(&vblk->reaped, 1, __ATOMIC_RELAXED);
-	atomic_dec(&vblk->in_flight);
 	if (vbr->req) {
 		vbr->req->errors = vbr_result(vbr);
 		if (vbr->mq)
 			blk_mq_complete_request(vbr->req);
 		else
 			blk_complete_request(vbr->req);
+	} else if (vbr->cpu == cpu || vbr->cpu >= num_online_cpus()) {
+		list_add_tail(&vbr->list, mine);
 	} else {
 		virtblk_queue_done(vblk, vbr, cpus);
 	}
+}
+
+/*
+ * The disk-wide counts of @n reaped vbrs, once per batch: each is a locked
+ * instruction, which under TCG costs as much as a dozen plain ones.
+ */
+static void virtblk_account_reaped(struct virtio_blk *vblk, unsigned n)
+{
+	if (!n)
+		return;
+	__atomic_add_fetch(&vblk->reaped, n, __ATOMIC_RELAXED);
+	atomic_add_return(-(int)n, &vblk->in_flight);
+}
+
+/*
+ * Take every finished vbr off queue @qi's used ring; its lock is held.
+ * This CPU's bypass vbrs reach its done list in one piece. Returns how many.
+ */
+static unsigned virtblk_reap_ring(struct virtio_blk *vblk, unsigned qi, unsigned long *cpus)
+{
+	struct virtqueue *vq = vblk->vdev.vqs[qi];
+	struct virtblk_req *vbr;
+	LIST_HEAD(mine);
+	unsigned n = 0;
+	u32 len;
+
+	while ((vbr = virtqueue_get_buf(vq, &len))) {
+		virtblk_reaped(vblk, &vblk->vqs[qi], vbr, len, cpus, &mine);
+		n++;
+	}
+	virtblk_account_reaped(vblk, n);
+	if (!list_empty(&mine))
+		virtblk_queue_done_list(vblk, smp_processor_id(), &mine, cpus);
+	return n;
 }
 
 /*
@@ -574,14 +706,8 @@ static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_vq *bvq, stru
 static unsigned virtblk_reap(struct virtio_blk *vblk, unsigned qi, unsigned long *cpus)
 {
 	struct virtqueue *vq = vblk->vdev.vqs[qi];
-	struct virtblk_req *vbr;
-	unsigned n = 0;
-	u32 len;
+	unsigned n = virtblk_reap_ring(vblk, qi, cpus);
 
-	while ((vbr = virtqueue_get_buf(vq, &len))) {
-		virtblk_reaped(vblk, &vblk->vqs[qi], vbr, len, cpus);
-		n++;
-	}
 	if (virtqueue_is_broken(vq))
 		mark_broken(vblk, "bad used ring entry");
 	return n;
@@ -1208,16 +1334,14 @@ static void virtblk_end_vbr(struct virtio_blk *vblk, struct virtblk_req *vbr, in
 static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, unsigned long *cpus)
 {
 	struct virtio_device *vdev = &vblk->vdev;
-	struct virtblk_req *vbr;
 	int err = virtio_reset(vdev);
-	u32 len;
 
 	for (unsigned i = 0; i < vdev->nvqs; i++) {
 		struct virtblk_vq *bvq = &vblk->vqs[i];
 
 		spin_lock(&bvq->lock);
-		while (!err && (vbr = virtqueue_get_buf(vdev->vqs[i], &len)))
-			virtblk_reaped(vblk, bvq, vbr, len, cpus);
+		if (!err)
+			virtblk_reap_ring(vblk, i, cpus);
 		while (!err && virtqueue_detach_unused_buf(vdev->vqs[i]))
 			;
 		list_splice_tail_init(&bvq->in_flight_list, pending);
@@ -1661,17 +1785,19 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 			struct virtblk_vq *bvq = &vblk->vqs[vblk->raw_vq];
 
 			spin_lock_irqsave(&bvq->lock, flags);
+			unsigned reaped = 0;
+
 			while ((vbr = virtqueue_get_buf(vblk->vdev.vqs[vblk->raw_vq], &len))) {
 				vbr->used_len = len;
 				vbr->state = VBR_DONE;
 				list_move_tail(&vbr->list, &done);
-				bvq->in_flight--;
-				bvq->completions++;
-				bvq->cpu_completions[smp_processor_id()]++;
-				bvq->reaped++;
-				__atomic_add_fetch(&vblk->reaped, 1, __ATOMIC_RELAXED);
-				atomic_dec(&vblk->in_flight);
+				reaped++;
 			}
+			bvq->in_flight -= reaped;
+			bvq->completions += reaped;
+			bvq->cpu_completions[smp_processor_id()] += reaped;
+			bvq->reaped += reaped;
+			virtblk_account_reaped(vblk, reaped);
 			if (virtqueue_is_broken(vblk->vdev.vqs[vblk->raw_vq]))
 				mark_broken(vblk, "bad used ring entry");
 			spin_unlock_irqrestore(&bvq->lock, flags);
@@ -2020,6 +2146,7 @@ static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device 
 
 		spin_lock_init(&c->lock, "virtblk done");
 		INIT_LIST_HEAD(&c->done_list);
+		INIT_LIST_HEAD(&c->free_vbrs);
 		tasklet_init(&c->tasklet, virtblk_complete_tasklet, c);
 		c->vblk = vblk;
 	}
@@ -2042,6 +2169,7 @@ static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device 
 		return err;
 	}
 	vblk->queue_depth = ring_capacity(vblk);
+	virtblk_pool_fill(vblk);
 	read_serial(vblk);
 	printk("%s: probed in %lu us\n", vblk->name, (ktime_get_ns() - t0) / NSEC_PER_USEC);
 	print_disk(vblk);
@@ -2174,6 +2302,7 @@ static void virtblk_remove(struct virtio_blk *vblk)
 		virtblk_free_req(vblk->id_vbr);
 		dma_free(vblk->id_buf, VIRTIO_BLK_ID_BYTES);
 	}
+	virtblk_pool_free(vblk);
 	kfree(vblk);
 }
 

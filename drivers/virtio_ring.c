@@ -14,13 +14,16 @@
  * trusted: every used entry is checked against that private state before it
  * is believed, in both layouts.
  *
- * Concurrency: one CPU, and vring_interrupt() may run between any two
- * instructions of process context. Each entry point that touches the free
- * lists, the indices or the per-buffer state does so with interrupts off, so
- * each is atomic with respect to the interrupt handler; a caller that needs
- * several calls to be atomic together holds local_irq_save() itself (the
- * calls nest). The device is another agent entirely (a QEMU thread on another
- * host CPU), ordered only by the barriers in the layout files.
+ * Concurrency: as with Linux's virtqueue API, the caller serializes every
+ * call on a virtqueue that touches the free lists, the indices or the
+ * per-buffer state (virtio-blk holds the queue's lock, with interrupts off,
+ * around each; its interrupt handler takes the same lock), so nothing here
+ * turns interrupts off again: on the I/O path that was one more
+ * pushf/cli per call, which under TCG costs as much as dozens of plain
+ * instructions. vring_interrupt() reads only the used index before it
+ * calls back, as Linux's does. The device is another agent entirely (a
+ * QEMU thread on another host CPU), ordered only by the barriers in the
+ * layout files.
  */
 #include "drivers/virtio_ring_internal.h"
 
@@ -196,7 +199,6 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 {
 	unsigned int total, needed, k;
 	u64 bytes = 0, in_bytes = 0;
-	unsigned long flags;
 	void *indir = NULL;
 	int err;
 
@@ -250,7 +252,6 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 		indir = kmalloc(total * sizeof(struct virtq_desc));
 	needed = indir ? 1 : total;
 
-	flags = local_irq_save();
 	if (vq->broken) {
 		err = -EIO;
 	} else if (vq->num_free < needed) {
@@ -261,7 +262,6 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 		else
 			err = vring_add_split(vq, sg, out, total, (u32)in_bytes, data, indir);
 	}
-	local_irq_restore(flags);
 	if (err)
 		kfree(indir);
 	return err;
@@ -269,15 +269,9 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct scatterlist *sg, unsign
 
 bool virtqueue_kick_prepare(struct virtqueue *vq)
 {
-	unsigned long flags = local_irq_save();
-	bool need = false;
-
-	if (!vq->broken) {
-		need = vq->packed_ring ? vring_kick_prepare_packed(vq)
-				       : vring_kick_prepare_split(vq);
-	}
-	local_irq_restore(flags);
-	return need;
+	if (vq->broken)
+		return false;
+	return vq->packed_ring ? vring_kick_prepare_packed(vq) : vring_kick_prepare_split(vq);
 }
 
 bool virtqueue_notify(struct virtqueue *vq)
@@ -312,14 +306,9 @@ bool virtqueue_more_used(const struct virtqueue *vq)
 
 void *virtqueue_get_buf(struct virtqueue *vq, u32 *len)
 {
-	unsigned long flags = local_irq_save();
-	void *data = NULL;
-
-	if (!vq->broken)
-		data = vq->packed_ring ? vring_get_buf_packed(vq, len)
-				       : vring_get_buf_split(vq, len);
-	local_irq_restore(flags);
-	return data;
+	if (vq->broken)
+		return NULL;
+	return vq->packed_ring ? vring_get_buf_packed(vq, len) : vring_get_buf_split(vq, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -328,8 +317,6 @@ void *virtqueue_get_buf(struct virtqueue *vq, u32 *len)
 
 void virtqueue_disable_cb(struct virtqueue *vq)
 {
-	unsigned long flags = local_irq_save();
-
 	if (vq->cb_enabled) {
 		vq->cb_enabled = false;
 		if (vq->packed_ring)
@@ -337,39 +324,25 @@ void virtqueue_disable_cb(struct virtqueue *vq)
 		else
 			vring_disable_cb_split(vq);
 	}
-	local_irq_restore(flags);
 }
 
 bool virtqueue_enable_cb(struct virtqueue *vq)
 {
-	unsigned long flags = local_irq_save();
-	bool quiet;
-
 	/* A broken ring delivers nothing more; waiting on it must end. */
-	if (vq->broken) {
-		local_irq_restore(flags);
+	if (vq->broken)
 		return true;
-	}
 	/* A poll queue stays quiet; its poller only learns what is pending. */
-	if (vq->polled) {
-		quiet = !virtqueue_more_used(vq);
-		local_irq_restore(flags);
-		return quiet;
-	}
+	if (vq->polled)
+		return !virtqueue_more_used(vq);
 	vq->cb_enabled = true;
-	quiet = vq->packed_ring ? vring_enable_cb_packed(vq) : vring_enable_cb_split(vq);
-	local_irq_restore(flags);
-	return quiet;
+	return vq->packed_ring ? vring_enable_cb_packed(vq) : vring_enable_cb_split(vq);
 }
 
 void virtqueue_set_polled(struct virtqueue *vq)
 {
-	unsigned long flags = local_irq_save();
-
 	vq->polled = true;
 	/* Through disable_cb even when already off: it writes the ring's wishes. */
 	vq->cb_enabled = true;
-	local_irq_restore(flags);
 	virtqueue_disable_cb(vq);
 }
 
@@ -396,12 +369,7 @@ int vring_interrupt(int irq, void *opaque)
 
 void *virtqueue_detach_unused_buf(struct virtqueue *vq)
 {
-	unsigned long flags = local_irq_save();
-	void *data =
-		vq->packed_ring ? vring_detach_unused_packed(vq) : vring_detach_unused_split(vq);
-
-	local_irq_restore(flags);
-	return data;
+	return vq->packed_ring ? vring_detach_unused_packed(vq) : vring_detach_unused_split(vq);
 }
 
 bool virtqueue_device_behind(const struct virtqueue *vq)

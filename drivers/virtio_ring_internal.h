@@ -6,8 +6,8 @@
  * virtio_ring_packed.c, side by side as Linux's virtqueue_add_split and
  * virtqueue_add_packed. Nothing outside these three files includes it.
  *
- * Every layout function runs with interrupts off (the caller holds
- * local_irq_save), except the _bytes and _init helpers used at creation.
+ * Every layout function runs serialized by the ring's user (see
+ * virtio_ring.c), except the _bytes and _init helpers used at creation.
  * The add functions get a buffer already checked (elements, lengths,
  * token) and, when the common policy chose one, an indirect table to fill.
  */

@@ -62,6 +62,14 @@ static struct tasklet *tasklet_pop(struct cpu_local *c)
 	struct tasklet *t;
 	unsigned long flags;
 
+	/*
+	 * Nothing queued: no need for the lock (waiting loops call this all
+	 * the time, and a lock with interrupts off costs tens of plain
+	 * instructions under TCG). A tasklet queued after this look comes
+	 * with an interrupt or a reschedule IPI, so it is seen next time.
+	 */
+	if (!READ_ONCE(c->tasklet_head))
+		return NULL;
 	spin_lock_irqsave(&c->tasklet_lock, flags);
 	t = c->tasklet_head;
 	if (t) {

@@ -85,6 +85,7 @@ static inline bool op_is_write(unsigned op)
 #define BIO_CLONED (1u << 1)   /* bi_io_vec belongs to another bio */
 #define BIO_RESERVED (1u << 2) /* came from the reserve; goes back there */
 #define BIO_RETRY (1u << 3)    /* re-issued alone after a merged failure */
+#define BIO_CACHED (1u << 4)   /* one of a CPU's preallocated small bios; goes back there */
 
 /* Largest vector a bio may have: 1 MiB of 4 KiB pages, as Linux's BIO_MAX_PAGES. */
 #define BIO_MAX_VECS 256
@@ -110,7 +111,6 @@ struct bio {
 
 	bio_end_io_t *bi_end_io;
 	void *bi_private;
-	u64 bi_start_ns; /* set by submit_bio, for latency */
 
 	/* Chaining: the parent ends when its own I/O and all children have. */
 	int bi_remaining;
@@ -273,6 +273,14 @@ static inline struct bio *bio_list_pop(struct bio_list *bl)
  * also returns NULL.
  */
 #define BIO_RESERVE_NR 16
+
+/*
+ * Small bios (up to BIO_CACHE_VECS vectors, one 4 KiB page or a few) come
+ * from a per-CPU cache of BIO_CACHE_NR preallocated ones (Linux's
+ * bio_alloc_cache), filled by bio_pool_init, before kmalloc is tried.
+ */
+#define BIO_CACHE_VECS 4
+#define BIO_CACHE_NR 128
 
 struct bio *bio_alloc(unsigned nr_vecs);
 void bio_get(struct bio *bio);

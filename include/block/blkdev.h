@@ -385,7 +385,7 @@ u32 blk_queue_get_max_sectors(const struct request_queue *q, unsigned op);
  * (-ENODEV, -EIO, -EINVAL, -EOPNOTSUPP, -EROFS) before any driver sees it.
  * A make_request_fn that calls it again (a stacking driver) only queues the
  * bio on the current bio_list; the outermost call loops over that list, so
- * make_request_fn calls never nest. submit_bio also stamps bi_start_ns.
+ * make_request_fn calls never nest.
  */
 void generic_make_request(struct bio *bio);
 void submit_bio(struct bio *bio);

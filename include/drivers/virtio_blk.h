@@ -143,6 +143,7 @@ struct virtblk_req {
 	bool data_out; /* the data segments are device-readable */
 	bool hipri;    /* for a poll queue (REQ_HIPRI), when the disk has one */
 	bool mq;       /* lives in its request (blk-mq): never freed on its own */
+	bool pooled;   /* one of its disk's preallocated vbrs (virtblk_alloc_req) */
 	u16 cpu;       /* where it ends: its submitter's CPU */
 	int error;     /* set when the driver ends it (timeout, broken device) */
 	struct virtio_blk *vblk;
@@ -157,6 +158,16 @@ struct virtblk_req {
 	unsigned nsg;	       /* data segments, sg[1..nsg] */
 	struct scatterlist sg[];
 };
+
+/*
+ * Each disk's preallocated vbrs (virtblk_alloc_req): VIRTBLK_POOL_VBRS per
+ * online CPU, each VIRTBLK_POOL_BYTES long with room for VIRTBLK_POOL_SEGS
+ * data segments besides header and status.
+ */
+#define VIRTBLK_POOL_VBRS 128
+#define VIRTBLK_POOL_BYTES 256
+#define VIRTBLK_POOL_SEGS                                                                          \
+	((VIRTBLK_POOL_BYTES - sizeof(struct virtblk_req)) / sizeof(struct scatterlist) - 2)
 
 struct virtio_blk_stats {
 	u64 kicks;
@@ -205,6 +216,13 @@ struct virtblk_cpu {
 	struct tasklet tasklet;
 	struct virtio_blk *vblk;
 	unsigned unkicked; /* bypass requests added under this CPU's plug since its last kick */
+	/*
+	 * Preallocated vbrs for requests of up to VIRTBLK_POOL_SEGS data
+	 * segments, taken and given back with interrupts off on this CPU
+	 * (virtblk_alloc_req), so the hot paths do not go to kmalloc.
+	 */
+	struct list_head free_vbrs;
+	unsigned nr_free;
 } __aligned(SMP_CACHE_BYTES);
 
 /* The ring layout a disk's queues use (its disk setting vdX.ring). */

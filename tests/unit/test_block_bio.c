@@ -32,13 +32,35 @@ void *kmalloc(size_t size)
 	return p;
 }
 
+/* Take every bio of this CPU's cache (kmalloc untouched), or give them back. */
+static struct bio *cache_held[BIO_CACHE_NR];
+
+static void hold_cache(void)
+{
+	long before = host_live_allocs;
+
+	for (unsigned i = 0; i < BIO_CACHE_NR; i++) {
+		cache_held[i] = bio_alloc(1);
+		assert_non_null(cache_held[i]);
+		assert_true(bio_flagged(cache_held[i], BIO_CACHED));
+	}
+	assert_int_equal(host_live_allocs, before);
+}
+
+static void release_cache(void)
+{
+	for (unsigned i = 0; i < BIO_CACHE_NR; i++)
+		bio_put(cache_held[i]);
+}
+
 static void test_alloc_and_put(void **state)
 {
 	long before = host_live_allocs;
-	struct bio *bio = bio_alloc(4);
+	struct bio *bio = bio_alloc(BIO_CACHE_VECS + 1);
 
 	assert_non_null(bio);
-	assert_int_equal(bio->bi_max_vecs, 4);
+	assert_false(bio_flagged(bio, BIO_CACHED));
+	assert_int_equal(bio->bi_max_vecs, BIO_CACHE_VECS + 1);
 	assert_int_equal(bio->bi_vcnt, 0);
 	assert_int_equal(host_live_allocs, before + 1);
 	bio_get(bio);
@@ -52,12 +74,56 @@ static void test_alloc_and_put(void **state)
 	bio_put(bio);
 }
 
+/*
+ * Small bios come from the CPU's cache, not from kmalloc: each one taken
+ * and put back leaves the allocation count alone, comes back cleared with
+ * the cache's vector count, and only an empty cache sends bio_alloc to
+ * kmalloc. bio_pool_exit refuses while a cached bio is out.
+ */
+static void test_cache(void **state)
+{
+	long before = host_live_allocs;
+	u8 *buf = page_buf(1);
+	struct bio *bio = bio_alloc(1), *extra;
+
+	assert_non_null(bio);
+	assert_true(bio_flagged(bio, BIO_CACHED));
+	assert_int_equal(bio->bi_max_vecs, BIO_CACHE_VECS);
+	assert_int_equal(host_live_allocs, before);
+	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
+	bio->bi_status = -EIO;
+	bio_put(bio);
+	assert_int_equal(host_live_allocs, before);
+
+	/* The same bio again (last in, first out), cleared. */
+	assert_ptr_equal(bio_alloc(BIO_CACHE_VECS), bio);
+	assert_int_equal(bio->bi_size, 0);
+	assert_int_equal(bio->bi_vcnt, 0);
+	assert_int_equal(bio->bi_status, 0);
+	assert_int_equal(bio->bi_cnt, 1);
+	assert_true(bio_flagged(bio, BIO_CACHED));
+	bio_put(bio);
+
+	/* The whole cache out: the next small bio is a kmalloc'd one. */
+	hold_cache();
+	extra = bio_alloc(1);
+	assert_non_null(extra);
+	assert_false(bio_flagged(extra, BIO_CACHED));
+	assert_int_equal(host_live_allocs, before + 1);
+	assert_int_equal(bio_pool_exit(), -EBUSY);
+	release_cache();
+	bio_put(extra);
+	assert_int_equal(host_live_allocs, before);
+	free(buf);
+}
+
 static void test_reserve_when_kmalloc_fails(void **state)
 {
 	struct bio *held[BIO_RESERVE_NR];
 	unsigned i;
 
 	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
+	hold_cache();
 	kmalloc_fail = true;
 	for (i = 0; i < BIO_RESERVE_NR; i++) {
 		held[i] = bio_alloc(BIO_MAX_VECS);
@@ -79,6 +145,7 @@ static void test_reserve_when_kmalloc_fails(void **state)
 	held[0] = bio_alloc(1);
 	assert_false(bio_flagged(held[0], BIO_RESERVED));
 	bio_put(held[0]);
+	release_cache();
 }
 
 static void test_reserve_serves_io(void **state)
@@ -91,10 +158,12 @@ static void test_reserve_serves_io(void **state)
 	blk_queue_max_hw_sectors(fd->q, 8);
 	make_bio(&t, NULL, REQ_OP_WRITE, 0, 16384, buf, 0);
 	t.bio->bi_disk = fd->disk;
+	hold_cache();
 	kmalloc_fail = true;
 	submit_bio(t.bio);
 	kmalloc_fail = false;
 	fake_settle(fd);
+	release_cache();
 	assert_int_equal(t.ended, 1);
 	assert_int_equal(t.status, 0);
 	assert_int_equal(fd->nlog, 4);
@@ -152,12 +221,18 @@ static void test_add_page_limits(void **state)
 	assert_int_equal(bio->bi_phys_segments, 2);
 	bio_put(bio);
 
-	/* A full vector. */
+	/* A full vector: the size asked for, or a cached bio's. */
+	bio = bio_alloc(BIO_CACHE_VECS + 1);
+	bio->bi_disk = fd->disk;
+	for (i = 0; i < BIO_CACHE_VECS + 1; i++)
+		assert_int_equal(bio_add_page(bio, buf + 4096 * i, 4096, 0), 4096);
+	assert_int_equal(bio_add_page(bio, buf + 4096 * i, 4096, 0), 0);
+	bio_put(bio);
 	bio = bio_alloc(2);
 	bio->bi_disk = fd->disk;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < BIO_CACHE_VECS; i++)
 		assert_int_equal(bio_add_page(bio, buf + 4096 * i, 4096, 0), 4096);
-	assert_int_equal(bio_add_page(bio, buf + 8192, 4096, 0), 0);
+	assert_int_equal(bio_add_page(bio, buf + 4096 * i, 4096, 0), 0);
 	bio_put(bio);
 
 	/* The queue's merge_bvec_fn has the last word. */
@@ -309,7 +384,9 @@ static void test_reset_for_reuse(void **state)
 	assert_int_equal(bio->bi_size, 0);
 	assert_int_equal(bio->bi_vcnt, 0);
 	assert_int_equal(bio->bi_status, 0);
-	assert_int_equal(bio->bi_max_vecs, 2);
+	/* A cached bio: the cache's vector count, and it stays one. */
+	assert_int_equal(bio->bi_max_vecs, BIO_CACHE_VECS);
+	assert_true(bio_flagged(bio, BIO_CACHED));
 	assert_int_equal(bio_add_page(bio, buf, 4096, 0), 4096);
 	bio_put(bio);
 	free(buf);
@@ -320,10 +397,15 @@ static void test_reset_for_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_alloc_and_put),	   T(test_reserve_when_kmalloc_fails),
-		T(test_reserve_serves_io), T(test_add_page_limits),
-		T(test_split_views),	   T(test_chain_first_error),
-		T(test_chain_parent_last), T(test_bio_list),
+		T(test_alloc_and_put),
+		T(test_cache),
+		T(test_reserve_when_kmalloc_fails),
+		T(test_reserve_serves_io),
+		T(test_add_page_limits),
+		T(test_split_views),
+		T(test_chain_first_error),
+		T(test_chain_parent_last),
+		T(test_bio_list),
 		T(test_reset_for_reuse),
 	};
 

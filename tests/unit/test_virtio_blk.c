@@ -221,6 +221,69 @@ static void test_io_bypass_path(void **state)
 	io_round_trip(BLK_PATH_BIO);
 }
 
+/*
+ * The hot paths allocate nothing: a small request's vbr comes from the
+ * disk's per-CPU pool and its bio from the CPU's bio cache, so a burst of
+ * 8 KiB writes and reads on the bypass and request paths leaves the
+ * allocation count where it was, at every moment, and the pool whole after.
+ * A request with more segments than a pooled vbr holds gets a kmalloc'd
+ * one; an empty pool falls back to kmalloc too.
+ */
+static void test_vbr_pool(void **state)
+{
+	u8 *buf = page_buf(NBIO * 2);
+	struct tio t[NBIO];
+	struct virtblk_req *held[VIRTBLK_POOL_VBRS], *extra, *big;
+	long allocs;
+	unsigned before;
+
+	probe_ok();
+	before = vblk->cpus[0].nr_free;
+	/* The probe's GET_ID holds one, for good. */
+	assert_int_equal(before, VIRTBLK_POOL_VBRS - 1);
+	for (int path = BLK_PATH_REQUEST; path <= BLK_PATH_BIO; path++) {
+		set_path((enum blk_path)path);
+		allocs = host_live_allocs;
+		for (unsigned i = 0; i < NBIO; i++)
+			submit_rw(&t[i], i & 1 ? REQ_OP_READ : REQ_OP_WRITE, 100 + i * 16, 8192,
+				  buf + i * 8192);
+		assert_int_equal(host_live_allocs, allocs);
+		assert_int_equal(vblk->cpus[0].nr_free, before - NBIO);
+		wait_ended(t, NBIO);
+		for (unsigned i = 0; i < NBIO; i++)
+			assert_int_equal(t[i].status, 0);
+		assert_int_equal(host_live_allocs, allocs);
+		assert_int_equal(vblk->cpus[0].nr_free, before);
+	}
+
+	/* More segments than a pooled vbr has room for: kmalloc'd, freed after. */
+	set_path(BLK_PATH_BIO);
+	allocs = host_live_allocs;
+	submit_bio(make_bio(&t[0], disk, REQ_OP_WRITE, 0, (VIRTBLK_POOL_SEGS + 1) * 4096, buf, 0));
+	big = list_first_entry(&vblk->vqs[0].in_flight_list, struct virtblk_req, list);
+	assert_false(big->pooled);
+	assert_int_equal(vblk->cpus[0].nr_free, before);
+	wait_ended(t, 1);
+	assert_int_equal(t[0].status, 0);
+	assert_int_equal(host_live_allocs, allocs);
+
+	/* The whole pool taken: the next vbr is kmalloc'd; all go back. */
+	for (unsigned i = 0; i < before; i++) {
+		held[i] = virtblk_alloc_req(vblk, 3);
+		assert_true(held[i]->pooled);
+	}
+	assert_int_equal(vblk->cpus[0].nr_free, 0);
+	extra = virtblk_alloc_req(vblk, 3);
+	assert_false(extra->pooled);
+	assert_int_equal(host_live_allocs, allocs + 1);
+	virtblk_free_req(extra);
+	for (unsigned i = 0; i < before; i++)
+		virtblk_free_req(held[i]);
+	assert_int_equal(vblk->cpus[0].nr_free, before);
+	assert_int_equal(host_live_allocs, allocs);
+	free(buf);
+}
+
 /* path=raw as bench/engine.c uses it: submit, kick, poll until done. */
 struct raw_io {
 	struct virtblk_req *vbr;
@@ -1057,6 +1120,7 @@ static const struct CMUnitTest cases[] = {
 	T(test_probe_reports_device),
 	T(test_io_request_path),
 	T(test_io_bypass_path),
+	T(test_vbr_pool),
 	T(test_io_raw_path),
 	T(test_short_read_request_path),
 	T(test_short_read_bypass_path),
