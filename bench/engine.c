@@ -379,7 +379,7 @@ static void raw_done(struct virtblk_req *vbr, int error)
 	io_u_complete(u);
 }
 
-static void io_u_start(struct job *j, struct io_u *u)
+static void io_u_start(struct job *j, struct io_u *u, u64 now)
 {
 	u->error = 0;
 	if (!u->flush)
@@ -387,8 +387,9 @@ static void io_u_start(struct job *j, struct io_u *u)
 	if (u->flush && j->spec->flush_trace)
 		flush_trace(j, u);
 	u->flushes_done = j->ftrace_flushes_done;
-	u->start_ns = ktime_get_ns();
-	u->issue_ns = u->start_ns;
+	/* The time the job chose this I/O: one clock read serves a whole burst. */
+	u->start_ns = now;
+	u->issue_ns = now;
 	u->busy = true;
 	j->in_flight++;
 	if (j->raw) {
@@ -452,7 +453,7 @@ static void job_fill_ex(struct job *j, bool from_completion)
 		list_del_init(&u->list);
 		if (u->counted)
 			j->st.depth_map[depth_bucket(j->in_flight + 1)]++;
-		io_u_start(j, u);
+		io_u_start(j, u, now);
 		issued++;
 	}
 	if (!j->raw)
@@ -485,7 +486,7 @@ static void io_u_complete(struct io_u *u)
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	}
 	j->last_progress_ns = now;
-	watchdog_touch();
+	watchdog_touch(now);
 	if (u->error) {
 		j->st.errors++;
 		if (j->st.errors <= MAX_ERRORS_REPORTED)

@@ -57,12 +57,15 @@ static void emit(const struct job *j, const struct iolog *l, u64 t_ms, u64 value
 
 void iolog_add(struct job *j, struct io_u *u, u64 now)
 {
-	u64 t_ms = (now - j->count_start_ns) / NSEC_PER_MSEC;
-	u64 lat = now - u->start_ns, clat = now - u->issue_ns, slat = u->issue_ns - u->start_ns;
+	u64 t_ms, lat, clat, slat;
 	unsigned d = u->ddir;
 
 	if (!any_log(j))
 		return;
+	t_ms = (now - j->count_start_ns) / NSEC_PER_MSEC;
+	lat = now - u->start_ns;
+	clat = now - u->issue_ns;
+	slat = u->issue_ns - u->start_ns;
 	if (!j->spec->log_avg_msec) {
 		if (j->log_iops.file[0])
 			emit(j, &j->log_iops, t_ms, 1, d, u->len, u->offset);

@@ -12,8 +12,8 @@
 
 void watchdog_arm(u64 timeout_ns, void (*fire)(void *data), void *data);
 void watchdog_disarm(void);
-/* Progress: restart the countdown. Safe in any context. */
-void watchdog_touch(void);
+/* Progress at @now_ns (the caller's clock reading): restart the countdown. Any context. */
+void watchdog_touch(u64 now_ns);
 /* Called by the tick with the current time. */
 void watchdog_check(u64 now_ns);
 
