@@ -543,7 +543,12 @@ void timer_tick_init(void)
 				c0 = c1;
 				b0 = b1;
 			}
-		} while (b1 - a0 < ns_to_cycles(CALIBRATE_MIN_NS));
+			/*
+			 * A restart on the last read leaves no bracket at all
+			 * (a0 == a1): one more read is needed, or the division
+			 * below is by zero.
+			 */
+		} while (b1 - a0 < ns_to_cycles(CALIBRATE_MIN_NS) || a0 == a1);
 		lapic_timer_stop();
 		/* Midway between the bracket's extremes; the tick needs no better. */
 		timer_counts_per_sec = (u64)(c0 - c1) * tsc_freq * 2 / ((a1 - b0) + (b1 - a0));
