@@ -26,11 +26,8 @@
 /* The @k-th CPU of @mask (wrapping). */
 static unsigned nth_cpu(unsigned long mask, unsigned k)
 {
-	unsigned n = 0;
+	unsigned n = hweight_long(mask);
 
-	/* Counted by hand: the freestanding build has no popcount helper. */
-	for (unsigned long m = mask; m; m &= m - 1)
-		n++;
 	k %= n;
 	while (k--)
 		mask &= mask - 1;

@@ -31,8 +31,21 @@ static int bitmap_init(struct blk_mq_bitmap *bm, unsigned depth)
 	bm->nr_words = DIV_ROUND_UP(depth, BITS_PER_LONG);
 	bm->map = kzalloc(bm->nr_words * sizeof(unsigned long));
 	bm->hint = 0;
-	atomic_set(&bm->busy, 0);
 	return bm->map ? 0 : -ENOMEM;
+}
+
+/*
+ * Tags in use, counted from the map: only the slow paths ask (waiting for
+ * a tag, idle checks), so taking and giving back a tag is one locked
+ * instruction each, not two.
+ */
+unsigned blk_mq_tags_busy(const struct blk_mq_bitmap *bm)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; bm->map && w < bm->nr_words; w++)
+		n += hweight_long(__atomic_load_n(&bm->map[w], __ATOMIC_RELAXED));
+	return n;
 }
 
 static void bitmap_exit(struct blk_mq_bitmap *bm)
@@ -62,7 +75,6 @@ static int bitmap_get(struct blk_mq_bitmap *bm, unsigned limit)
 			bit = (unsigned)__builtin_ctzl(free);
 			if (!test_and_set_bit(bit, &bm->map[w])) {
 				WRITE_ONCE(bm->hint, w);
-				atomic_inc(&bm->busy);
 				return (int)(w * BITS_PER_LONG + bit);
 			}
 		}
@@ -74,7 +86,6 @@ static void bitmap_put(struct blk_mq_bitmap *bm, unsigned tag)
 {
 	BUG_ON(tag >= bm->depth || !test_bit(tag % BITS_PER_LONG, &bm->map[tag / BITS_PER_LONG]));
 	clear_bit(tag % BITS_PER_LONG, &bm->map[tag / BITS_PER_LONG]);
-	atomic_dec(&bm->busy);
 }
 
 /* ------------------------------------------------------------------------
@@ -122,7 +133,6 @@ static struct blk_mq_hw_ctx *blk_mq_alloc_hctx(struct request_queue *q, struct b
 		return NULL;
 	spin_lock_init(&hctx->lock, "hctx lock");
 	INIT_LIST_HEAD(&hctx->dispatch);
-	INIT_LIST_HEAD(&hctx->timeout_list);
 	bio_list_init(&hctx->backlog);
 	hctx->queue = q;
 	hctx->queue_num = i;
@@ -236,7 +246,7 @@ static void wake_tag_waiters(struct blk_mq_hw_ctx *hctx)
 
 static bool tags_available(struct blk_mq_bitmap *bm, unsigned limit)
 {
-	return (unsigned)atomic_read(&bm->busy) < limit;
+	return blk_mq_tags_busy(bm) < limit;
 }
 
 /*
@@ -328,6 +338,7 @@ void blk_mq_free_request(struct request *rq)
 	rq->biotail = NULL;
 	rq->rq_flags = 0;
 	rq->special = NULL;
+	WRITE_ONCE(rq->deadline, 0);
 	__atomic_store_n(&rq->atomic_flags, 0, __ATOMIC_RELAXED);
 	if (rq->tag >= 0)
 		bitmap_put(&hctx->driver_tags, (unsigned)rq->tag);
@@ -337,7 +348,9 @@ void blk_mq_free_request(struct request *rq)
 	rq->internal_tag = -1;
 	/* The tag is free: whoever waits or came back without one may go on. */
 	wake_tag_waiters(hctx);
-	if (test_and_clear_bit(BLK_MQ_S_SCHED_RESTART, &hctx->state) ||
+	/* Tested first: a locked clear of a bit that is not set costs for nothing. */
+	if ((test_bit(BLK_MQ_S_SCHED_RESTART, &hctx->state) &&
+	     test_and_clear_bit(BLK_MQ_S_SCHED_RESTART, &hctx->state)) ||
 	    !bio_list_empty(&hctx->backlog))
 		blk_mq_run_hw_queue(hctx, true);
 }
@@ -579,7 +592,7 @@ static void blk_mq_return_list(struct list_head *list)
 		set_bit(BLK_MQ_S_SCHED_RESTART, &hctx->state);
 		spin_unlock_irqrestore(&hctx->lock, flags);
 		/* Nothing in flight would complete and restart it: try again soon. */
-		if (!atomic_read(&hctx->driver_tags.busy))
+		if (!blk_mq_tags_busy(&hctx->driver_tags))
 			blk_mq_run_hw_queue(hctx, true);
 	}
 }
@@ -621,7 +634,6 @@ static bool blk_mq_dispatch_rq_list(struct list_head *list)
 		}
 		ret = q->mq_ops->queue_rq(hctx, &bd);
 		if (ret == BLK_MQ_RQ_QUEUE_OK) {
-			stat_add(&hctx->queued, 1);
 			uncommitted = bd.last ? NULL : hctx;
 			continue;
 		}
@@ -757,19 +769,18 @@ void blk_mq_start_request(struct request *rq)
 {
 	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
 	struct request_queue *q = rq->q;
-	unsigned long flags;
 
 	BUG_ON(rq->rq_flags & RQF_STARTED);
 	rq->rq_flags |= RQF_STARTED;
 	blk_stat(q)->dispatched++;
-	rq->deadline = ktime_get_ns() + q->rq_timeout;
-	spin_lock_irqsave(&hctx->lock, flags);
-	list_add_tail(&rq->timeout_list, &hctx->timeout_list);
-	spin_unlock_irqrestore(&hctx->lock, flags);
 	/*
-	 * An armed timer is left alone: it finds the oldest deadline when it
-	 * fires. So a busy context arms it once, not once per request.
+	 * A deadline marks the request started for the context's timer, which
+	 * looks at the context's requests themselves (as Linux's
+	 * blk_mq_check_expired): no list, no lock per request. An armed timer
+	 * is left alone: it finds the oldest deadline when it fires. So a
+	 * busy context arms it once, not once per request.
 	 */
+	smp_store_release(&rq->deadline, ktime_get_ns() + q->rq_timeout);
 	if (!READ_ONCE(hctx->timeout.pending))
 		mod_timer(&hctx->timeout, rq->deadline);
 }
@@ -781,14 +792,7 @@ void blk_mq_complete_request(struct request *rq)
 
 static void blk_mq_stop_timing(struct request *rq)
 {
-	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
-	unsigned long flags;
-
-	if (list_empty(&rq->timeout_list))
-		return;
-	spin_lock_irqsave(&hctx->lock, flags);
-	list_del_init(&rq->timeout_list);
-	spin_unlock_irqrestore(&hctx->lock, flags);
+	WRITE_ONCE(rq->deadline, 0);
 }
 
 /*
@@ -823,14 +827,12 @@ static void blk_mq_retry_bios(struct request_queue *q, struct bio *bios)
 void blk_mq_end_request(struct request *rq, int error)
 {
 	struct request_queue *q = rq->q;
-	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
 	struct bio *bios = rq->bio, *bio;
 
 	blk_mq_stop_timing(rq);
 	blk_stat(q)->completions++;
 	if (error)
 		blk_stat(q)->errors++;
-	stat_add(&hctx->completed, 1);
 	if (q->mq_sched && q->mq_sched->ops.finish_request)
 		q->mq_sched->ops.finish_request(rq);
 	/* Free the request first, so a bi_end_io that submits finds one. */
@@ -858,7 +860,9 @@ void blk_mq_requeue_request(struct request *rq)
 }
 
 /* ------------------------------------------------------------------------
- * Timeouts: as blk-timeout.c, per hardware context, under its lock.
+ * Timeouts: as blk-timeout.c, per hardware context. A started request has
+ * a deadline (0 otherwise); the timer looks at every request of the
+ * context, and claims an expired one against its completion.
  */
 
 static bool claim_timeout(struct request *rq)
@@ -873,58 +877,70 @@ static bool claim_timeout(struct request *rq)
 	return true;
 }
 
+/*
+ * Give up a claim: the request is completed now if the handler did so
+ * (@handled), or if its completion came while the claim was held (it only
+ * noted that, REQ_ATOM_LATE); otherwise it goes on.
+ */
+static void release_timeout(struct request *rq, bool handled)
+{
+	unsigned long old = __atomic_fetch_and(
+		&rq->atomic_flags, ~(REQ_ATOM_TIMEOUT | REQ_ATOM_LATE), __ATOMIC_SEQ_CST);
+
+	if (handled || (old & REQ_ATOM_LATE)) {
+		__atomic_fetch_or(&rq->atomic_flags, REQ_ATOM_COMPLETE, __ATOMIC_SEQ_CST);
+		__blk_complete_request(rq);
+	}
+}
+
 static void blk_mq_rq_timed_out(struct blk_mq_hw_ctx *hctx, struct request *rq)
 {
 	struct request_queue *q = hctx->queue;
 	enum blk_eh_timer_return ret;
-	unsigned long old, flags;
 
 	blk_stat(q)->timeouts++;
 	ret = q->mq_ops->timeout ? q->mq_ops->timeout(rq) : BLK_EH_RESET_TIMER;
-	old = __atomic_fetch_and(&rq->atomic_flags, ~(REQ_ATOM_TIMEOUT | REQ_ATOM_LATE),
-				 __ATOMIC_SEQ_CST);
-	if (ret == BLK_EH_HANDLED || (old & REQ_ATOM_LATE)) {
-		__atomic_fetch_or(&rq->atomic_flags, REQ_ATOM_COMPLETE, __ATOMIC_SEQ_CST);
-		__blk_complete_request(rq);
-	} else if (ret == BLK_EH_RESET_TIMER && (rq->rq_flags & RQF_STARTED)) {
-		rq->deadline = ktime_get_ns() + q->rq_timeout;
-		spin_lock_irqsave(&hctx->lock, flags);
-		list_add_tail(&rq->timeout_list, &hctx->timeout_list);
-		spin_unlock_irqrestore(&hctx->lock, flags);
-	}
+	if (ret == BLK_EH_RESET_TIMER && READ_ONCE(rq->deadline))
+		WRITE_ONCE(rq->deadline, ktime_get_ns() + q->rq_timeout);
+	release_timeout(rq, ret == BLK_EH_HANDLED);
 }
 
 static void blk_mq_timeout_timer(struct timer_list *t)
 {
 	struct blk_mq_hw_ctx *hctx = container_of(t, struct blk_mq_hw_ctx, timeout);
 	u64 now = ktime_get_ns(), next = 0;
-	struct request *rq, *n;
-	unsigned long flags;
 
 	blk_atomic_enter();
-	for (;;) {
-		struct request *expired = NULL;
+	for (unsigned t = 0; t < hctx->nr_rqs; t++) {
+		struct request *rq = hctx->rqs[t];
+		u64 deadline = smp_load_acquire(&rq->deadline);
 
-		spin_lock_irqsave(&hctx->lock, flags);
-		list_for_each_entry_safe(rq, n, &hctx->timeout_list, timeout_list) {
-			if (rq->deadline > now)
-				continue;
-			list_del_init(&rq->timeout_list);
-			if (claim_timeout(rq)) {
-				expired = rq;
-				break;
-			}
+		if (!deadline)
+			continue;
+		if (deadline > now) {
+			if (!next || deadline < next)
+				next = deadline;
+			continue;
 		}
-		spin_unlock_irqrestore(&hctx->lock, flags);
-		if (!expired)
-			break;
-		blk_mq_rq_timed_out(hctx, expired);
+		if (!claim_timeout(rq))
+			continue; /* completed meanwhile */
+		/*
+		 * The deadline seen may be an earlier life's: the request can
+		 * have completed, been freed and started again since. Claimed,
+		 * it cannot end under us; its deadline now is the one that counts.
+		 */
+		deadline = READ_ONCE(rq->deadline);
+		if (!deadline || deadline > now) {
+			if (deadline && (!next || deadline < next))
+				next = deadline;
+			release_timeout(rq, false);
+			continue;
+		}
+		blk_mq_rq_timed_out(hctx, rq);
+		deadline = READ_ONCE(rq->deadline);
+		if (deadline > now && (!next || deadline < next))
+			next = deadline;
 	}
-	spin_lock_irqsave(&hctx->lock, flags);
-	list_for_each_entry(rq, &hctx->timeout_list, timeout_list)
-		if (!next || rq->deadline < next)
-			next = rq->deadline;
-	spin_unlock_irqrestore(&hctx->lock, flags);
 	if (next)
 		mod_timer(&hctx->timeout, MAX(next, now + 1));
 	blk_atomic_exit();
@@ -949,7 +965,7 @@ bool blk_mq_queue_idle(struct request_queue *q)
 	for (unsigned i = 0; i < q->nr_hw_queues; i++) {
 		struct blk_mq_hw_ctx *hctx = q->queue_hw_ctx[i];
 
-		if (atomic_read(&hctx->driver_tags.busy) || atomic_read(&hctx->sched_tags.busy) ||
+		if (blk_mq_tags_busy(&hctx->driver_tags) || blk_mq_tags_busy(&hctx->sched_tags) ||
 		    !bio_list_empty(&hctx->backlog))
 			return false;
 	}

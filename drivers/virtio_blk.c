@@ -875,7 +875,7 @@ static unsigned virtblk_end_done(struct virtio_blk *vblk, struct virtblk_cpu *c)
 		else if (vbr->done)
 			vbr->done(vbr, vbr_result(vbr));
 	}
-	vstat_add(vblk, completions, count);
+	local64_add(&c->completions, count);
 	return count;
 }
 
@@ -1038,7 +1038,7 @@ static void virtblk_request_done(struct request *rq)
 	int error = rq->errors;
 
 	rq->special = NULL;
-	vstat_inc(vblk, completions);
+	local64_add(&vblk->cpus[smp_processor_id()].completions, 1);
 	virtblk_free_req(vbr);
 	blk_end_request_all(rq, error);
 	/* Room on the ring again: a queue we stopped when it was full may go on. */
@@ -1110,7 +1110,7 @@ static void virtblk_mq_request_done(struct request *rq)
 {
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
 
-	vstat_inc(vbr->vblk, completions);
+	local64_add(&vbr->vblk->cpus[smp_processor_id()].completions, 1);
 	blk_mq_end_request(rq, rq->errors);
 }
 
@@ -1809,7 +1809,7 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 		vbr->done(vbr, vbr_result(vbr));
 		n++;
 	}
-	vstat_add(vblk, completions, n);
+	local64_add(&c->completions, n);
 	if (vblk->broken && !vblk->dead)
 		virtblk_abort(vblk);
 	n += virtblk_end_done(vblk, c);
@@ -1832,6 +1832,9 @@ void virtblk_get_stats(struct virtio_blk *vblk, struct virtio_blk_stats *out)
 	out->requests = 0;
 	for (unsigned i = 0; i < VIRTBLK_MAX_QUEUES; i++)
 		out->requests += READ_ONCE(vblk->vqs[i].requests);
+	/* Counted where they ended, without a locked add: each CPU its own. */
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
+		out->completions += READ_ONCE(vblk->cpus[cpu].completions);
 	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
 		out->kicks += vblk->vdev.vqs[i]->num_kicks;
 		out->irqs += vblk->vdev.vqs[i]->num_irqs;

@@ -77,7 +77,6 @@ struct blk_mq_bitmap {
 	unsigned nr_words;
 	unsigned long *map;
 	unsigned hint; /* where the next search starts: spreads CPUs over words */
-	atomic_t busy;
 };
 
 /* hctx->state bits */
@@ -86,9 +85,8 @@ struct blk_mq_bitmap {
 
 struct blk_mq_hw_ctx {
 	spinlock_t lock;
-	struct list_head dispatch;     /* came back busy, or requeued: first next time */
-	struct list_head timeout_list; /* started requests, oldest first */
-	struct bio_list backlog;       /* bios that found no tag in completion context */
+	struct list_head dispatch; /* came back busy, or requeued: first next time */
+	struct bio_list backlog;   /* bios that found no tag in completion context */
 	unsigned long state;
 	struct request_queue *queue;
 	unsigned queue_num;
@@ -106,12 +104,13 @@ struct blk_mq_hw_ctx {
 	struct tasklet run_tasklet;
 	struct timer_list timeout;
 
-	/* Counters (atomically updated: several CPUs share a context). */
-	u64 queued;    /* requests handed to queue_rq and taken */
-	u64 busy;      /* queue_rq answers BUSY */
-	u64 runs;      /* dispatch runs */
-	u64 commits;   /* commit_rqs calls */
-	u64 completed; /* requests ended */
+	/*
+	 * Counters (atomically updated: several CPUs share a context); what
+	 * each request does is counted per CPU in the queue's blk_stat.
+	 */
+	u64 busy;    /* queue_rq answers BUSY */
+	u64 runs;    /* dispatch runs */
+	u64 commits; /* commit_rqs calls */
 };
 
 /* A CPU's software queue in one request queue. */
@@ -176,6 +175,8 @@ int blk_mq_poll(struct request_queue *q, bool spin);
 bool blk_mq_queue_idle(struct request_queue *q);
 /* Driver tags per context (1..the set's depth); -EBUSY unless drained. */
 int blk_mq_set_queue_depth(struct request_queue *q, unsigned depth);
+/* How many of @bm's tags are taken (counted from the map: for slow paths and tests). */
+unsigned blk_mq_tags_busy(const struct blk_mq_bitmap *bm);
 /* The plug's requests for @q (a list through queuelist), inserted and run. */
 void blk_mq_insert_plugged(struct request_queue *q, struct list_head *list);
 

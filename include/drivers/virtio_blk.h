@@ -223,6 +223,7 @@ struct virtblk_cpu {
 	 */
 	struct list_head free_vbrs;
 	unsigned nr_free;
+	u64 completions; /* requests the driver ended on this CPU (local64_add) */
 } __aligned(SMP_CACHE_BYTES);
 
 /* The ring layout a disk's queues use (its disk setting vdX.ring). */

@@ -148,6 +148,19 @@ static inline void local_dec(int *v)
 }
 #endif
 
+/* The same for a 64-bit count, by @n. */
+#ifdef VBLK_KERNEL
+static inline void local64_add(u64 *v, u64 n)
+{
+	__asm__ __volatile__("addq %1, %0" : "+m"(*v) : "er"(n));
+}
+#else
+static inline void local64_add(u64 *v, u64 n)
+{
+	*v += n;
+}
+#endif
+
 /* One element per CPU, each on its own cache line (no false sharing). */
 #define DEFINE_PER_CPU(type, name)                                                                 \
 	struct {                                                                                   \
@@ -226,6 +239,18 @@ static inline void set_bit(unsigned nr, unsigned long *addr)
 static inline void clear_bit(unsigned nr, unsigned long *addr)
 {
 	__atomic_fetch_and(addr, ~(1ul << nr), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Bits set in @w (Linux's hweight_long), by hand: the freestanding build
+ * has no libgcc popcount helper, and qemu64 no popcnt instruction.
+ */
+static inline unsigned hweight_long(unsigned long w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555ul);
+	w = (w & 0x3333333333333333ul) + ((w >> 2) & 0x3333333333333333ul);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0ful;
+	return (unsigned)((w * 0x0101010101010101ul) >> 56);
 }
 
 static inline bool test_bit(unsigned nr, const unsigned long *addr)

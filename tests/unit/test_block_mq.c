@@ -594,11 +594,11 @@ static void test_mq_deadline_async_depth(void **state)
 	for (unsigned i = 0; i < 5; i++)
 		submit_bio(
 			make_bio(&t[i], fd->disk, REQ_OP_WRITE, i * 128, 4096, buf + i * 4096, 0));
-	assert_int_equal(atomic_read(&blk_mq_hctx(fd->q, 0)->sched_tags.busy), 3);
+	assert_int_equal(blk_mq_tags_busy(&blk_mq_hctx(fd->q, 0)->sched_tags), 3);
 	for (unsigned i = 5; i < 10; i++)
 		submit_bio(
 			make_bio(&t[i], fd->disk, REQ_OP_READ, i * 128, 4096, buf + i * 4096, 0));
-	assert_int_equal(atomic_read(&blk_mq_hctx(fd->q, 0)->sched_tags.busy), 8);
+	assert_int_equal(blk_mq_tags_busy(&blk_mq_hctx(fd->q, 0)->sched_tags), 8);
 	blk_atomic_exit();
 	blk_mq_start_stopped_hw_queues(fd->q, false);
 	fake_settle(fd);
