@@ -162,6 +162,41 @@ static u64 next_random_unit(struct job *j)
 	return randmap_next(&j->map);
 }
 
+static bool bitmap_test(const u8 *b, u64 i)
+{
+	return b[i / 8] & (1u << (i % 8));
+}
+
+/*
+ * fio's random map with sizes that vary (bsrange, bssplit): the map is of
+ * the smallest block, and an I/O may cover several. As fio does, an I/O is
+ * cut short where it would reach a block this pass already covered, and
+ * blocks already covered are not drawn again, so a pass writes every block
+ * exactly once. cover_len gives the I/O's length from @unit; mark_covered
+ * records it once the I/O is sure to go.
+ */
+static u32 cover_len(const struct job *j, u64 unit, u32 len)
+{
+	u64 n = len / j->unit, i;
+
+	for (i = 0; i < n && unit + i < j->region_units; i++)
+		if (bitmap_test(j->covered, unit + i))
+			break;
+	return (u32)(i * j->unit);
+}
+
+static void mark_covered(struct job *j, u64 unit, u32 len)
+{
+	for (u64 i = 0; i < len / j->unit; i++)
+		j->covered[(unit + i) / 8] |= (u8)(1u << ((unit + i) % 8));
+	j->covered_count += len / j->unit;
+	if (j->covered_count >= j->region_units) {
+		/* The pass is complete: the next one starts with nothing covered. */
+		memset(j->covered, 0, DIV_ROUND_UP(j->region_units, 8));
+		j->covered_count = 0;
+	}
+}
+
 enum next_result { NEXT_IO, NEXT_WAIT, NEXT_NONE };
 
 /*
@@ -182,7 +217,14 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	u->verify_pass = false;
 	u->counted = counting(j);
 	if (j->state == JOB_VERIFY || j->verify_backlog_pass)
-		return verify_next_read(j, u) ? NEXT_IO : NEXT_NONE;
+		switch (verify_next_read(j, u)) {
+		case VERIFY_READ:
+			return NEXT_IO;
+		case VERIFY_WAIT:
+			return NEXT_WAIT;
+		default:
+			return NEXT_NONE;
+		}
 	if (j->state != JOB_RUN && j->state != JOB_RAMP)
 		return NEXT_NONE;
 
@@ -211,6 +253,11 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 
 	if (rw_is_random(s->rw)) {
 		unit = next_random_unit(j);
+		if (j->covered) {
+			while (bitmap_test(j->covered, unit))
+				unit = next_random_unit(j);
+			len = cover_len(j, unit, len);
+		}
 		off = unit * j->unit;
 	} else {
 		if (j->seq_next >= j->region_len)
@@ -226,6 +273,8 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (!rw_is_random(s->rw))
 		j->seq_next = off + len;
+	else if (j->covered)
+		mark_covered(j, unit, len);
 
 	u->ddir = (u8)d;
 	u->offset = j->region_start + off;
@@ -1002,6 +1051,12 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	}
 	if ((err = verify_setup(j)))
 		return err;
+	if (rw_is_random(s->rw) && !s->norandommap && job_min_bs(s) != job_max_bs(s)) {
+		j->covered = kzalloc(DIV_ROUND_UP(j->region_units, 8));
+		if (!j->covered)
+			return kernel_fail("%s: no memory for the random map of %lu blocks",
+					   j->name, j->region_units);
+	}
 	j->units = kzalloc(s->iodepth * sizeof(*j->units));
 	if (!j->units)
 		return kernel_fail("%s: no memory for %u I/O units", j->name, s->iodepth);
@@ -1050,6 +1105,8 @@ void job_free(struct job *j)
 	kfree(j->units);
 	j->units = NULL;
 	verify_free(j);
+	kfree(j->covered);
+	j->covered = NULL;
 	kfree(j->ss_iops);
 	kfree(j->ss_bw);
 	j->ss_iops = j->ss_bw = NULL;

@@ -172,38 +172,47 @@ bool verify_read_wanted(const struct job *j, u64 off, u32 len)
 
 /*
  * The next read of the verify phase: the next run of units this job wrote,
- * up to its largest block size; or of the backlog.
+ * up to its largest block size; or of the backlog. A read waits while the
+ * units it covers have I/O in flight (a write of them may still be on its
+ * way), so what it finds is what the map says landed last.
  */
-bool verify_next_read(struct job *j, struct io_u *u)
+int verify_next_read(struct job *j, struct io_u *u)
 {
 	u32 max = job_max_bs(j->spec);
-	u64 start, end;
+	u64 start, end, offset;
+	u32 len;
 
 	if (j->verify_backlog_pass) {
 		if (j->backlog_pos >= j->backlog_len)
-			return false;
-		u->offset = j->backlog[2 * j->backlog_pos];
-		u->len = (u32)j->backlog[2 * j->backlog_pos + 1];
+			return VERIFY_NONE;
+		offset = j->backlog[2 * j->backlog_pos];
+		len = (u32)j->backlog[2 * j->backlog_pos + 1];
+		if (verify_unit_busy(j, offset - j->region_start, len))
+			return VERIFY_WAIT;
 		j->backlog_pos++;
 	} else {
 		while (j->verify_next < j->region_units && !j->gen_map[j->verify_next])
 			j->verify_next++;
 		if (j->verify_next >= j->region_units)
-			return false;
+			return VERIFY_NONE;
 		start = j->verify_next;
 		end = start + 1;
 		while (end < j->region_units && j->gen_map[end] &&
 		       (end - start + 1) * j->unit <= max)
 			end++;
+		offset = j->region_start + start * j->unit;
+		len = (u32)((end - start) * j->unit);
+		if (verify_unit_busy(j, offset - j->region_start, len))
+			return VERIFY_WAIT;
 		j->verify_next = end;
-		u->offset = j->region_start + start * j->unit;
-		u->len = (u32)((end - start) * j->unit);
 	}
+	u->offset = offset;
+	u->len = len;
 	u->ddir = DDIR_READ;
 	u->flush = false;
 	u->verify_read = true;
 	u->verify_pass = true;
-	return true;
+	return VERIFY_READ;
 }
 
 static void describe_expected(char *buf, size_t n, const struct job_spec *spec, u64 gen)

@@ -139,6 +139,8 @@ struct job {
 	struct randmap map;
 	struct dist_state dist;
 	u64 pending_unit; /* a random unit drawn but not issued yet (busy), or ~0 */
+	u8 *covered;	  /* sizes that vary: blocks this pass has covered (fio's map) */
+	u64 covered_count;
 
 	/* How much, how long. */
 	u32 loop;
@@ -239,7 +241,9 @@ void verify_io_start(struct job *j, struct io_u *u);
 void verify_io_done(struct job *j, struct io_u *u);
 bool verify_read_wanted(const struct job *j, u64 offset, u32 len);
 void verify_check_read(struct job *j, struct io_u *u);
-bool verify_next_read(struct job *j, struct io_u *u);
+/* The next read-back: VERIFY_READ (in *u), VERIFY_WAIT (its blocks are busy), VERIFY_NONE. */
+enum { VERIFY_NONE, VERIFY_READ, VERIFY_WAIT };
+int verify_next_read(struct job *j, struct io_u *u);
 
 /* bench/stats.c */
 void stats_init(struct job_stats *st);
