@@ -513,12 +513,19 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
                         raise K.KeyError_("buffered I/O needs a page cache, which this kernel "
                                           "does not have (use buffered=0 or direct=1)")
                 elif canon == "ioscheduler":
-                    sched = {"mq-deadline": "deadline", "deadline": "deadline", "none": "noop",
-                             "noop": "noop"}.get(v)
-                    if not sched:
-                        raise K.KeyError_(f"'{v}': this kernel has deadline (mq-deadline) and "
-                                          "noop (none)")
-                    put("sched", sched)
+                    # A job file names Linux's schedulers: mq-deadline and
+                    # none are blk-mq's (every Linux since 5.0), deadline
+                    # and noop the single-queue ones of Linux 3.x, whose
+                    # request path is this kernel's path=request.
+                    path_sched = {"mq-deadline": ("mq", "mq-deadline"), "none": ("mq", "none"),
+                                  "deadline": ("request", "deadline"),
+                                  "noop": ("request", "noop")}.get(v)
+                    if not path_sched:
+                        raise K.KeyError_(f"'{v}': this kernel has mq-deadline and none "
+                                          "(blk-mq), deadline and noop (the request path)")
+                    if "path" not in out:
+                        put("path", path_sched[0])
+                    put("sched", path_sched[1])
                 elif canon == "fdatasync":
                     n = K.v_int(0, 1000000)(v, ctx)
                     if n != "0":

@@ -11,7 +11,7 @@ Kinds:
            and written in plain units (bytes, milliseconds) on the kernel's
            command line
   map      changed into what this kernel means by it (ioengine=psync is
-           iodepth=1, ioscheduler is sched, filename=/dev/vdb is vdb ...)
+           iodepth=1, ioscheduler is path and sched, filename=/dev/vdb is vdb ...)
   host     acted on by the host tools alone (number syntax, log names,
            the JSON document)
   ignore   no meaning inside this kernel and no effect on the result:
@@ -472,7 +472,7 @@ _add("ioengine", "map",
 _add("direct", "map", note="1: ignored (every I/O here is direct); 0: refused (no page cache)")
 _add("buffered", "map", note="0: ignored; 1: refused (no page cache)")
 _add("ioscheduler", "map",
-     note="mq-deadline or deadline: sched=deadline; none or noop: sched=noop")
+     note="mq-deadline, none: path=mq with that scheduler; deadline, noop: path=request")
 _add("fdatasync", "map", kernel="fsync",
      note="a cache flush after every N writes: on a raw disk the same as fsync")
 _add("randrepeat", "map",
