@@ -49,11 +49,6 @@ $(BUILD)/obj/%.c.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(KCC) $(KCFLAGS) -c $< -o $@
 
-# The one file that uses floating point (random distributions): SSE allowed.
-FP_SRCS := bench/dist.c
-$(patsubst %,$(BUILD)/obj/%.o,$(FP_SRCS)): KCFLAGS := $(filter-out -mgeneral-regs-only,$(KCFLAGS)) \
-	-msse2 -mfpmath=sse -fno-math-errno
-
 $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"

@@ -1041,8 +1041,10 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
 	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
 	randmap_init(&j->map, j->region_units, seed_state(s->seed, clone));
-	if (s->dist != DIST_RANDOM)
-		dist_init(&j->dist, s, j->region_units, seed_state(s->seed ^ 0xd1, clone));
+	if (s->dist != DIST_RANDOM &&
+	    dist_init(&j->dist, s, j->region_units, seed_state(s->seed ^ 0xd1, clone)))
+		return kernel_fail("%s: no memory for random_distribution's table of %lu blocks",
+				   j->name, j->region_units);
 	if (s->path == JOB_PATH_RAW) {
 		j->raw = virtio_blk_find(s->filename);
 		if (!j->raw)
@@ -1110,5 +1112,6 @@ void job_free(struct job *j)
 	kfree(j->ss_iops);
 	kfree(j->ss_bw);
 	j->ss_iops = j->ss_bw = NULL;
+	dist_free(&j->dist);
 	job_report_free(j);
 }

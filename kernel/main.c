@@ -11,7 +11,6 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
-#include "kernel/fpu.h"
 #include "kernel/fw_cfg.h"
 #include "kernel/hypervisor.h"
 #include "kernel/interrupt.h"
@@ -121,7 +120,6 @@ void kmain(u32 proto, u32 info)
 	smp_prepare_boot_cpu();
 	console_init();
 	traps_init();
-	fpu_init();
 	if (bootinfo_parse(proto, info))
 		kernel_exit_fail("boot information unusable");
 	printk("vblk: x86_64 virtio-blk unikernel, booted by %s\n", boot_info_parsed.loader);

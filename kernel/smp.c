@@ -8,7 +8,6 @@
 #include "kernel/apic.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
-#include "kernel/fpu.h"
 #include "kernel/interrupt.h"
 #include "kernel/mm.h"
 #include "kernel/platform.h"
@@ -579,7 +578,6 @@ void ap_start(u32 cpu)
 	c = &cpu_locals[cpu];
 	load_gs_base(c);
 	traps_init_cpu();
-	fpu_init(); /* jobs with random distributions may run here */
 	lapic_init_cpu();
 	timer_tick_init_cpu();
 	smp_store_release(&c->online, true);

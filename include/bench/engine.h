@@ -110,9 +110,8 @@ struct iolog {
 };
 
 /*
- * A random distribution's state. Its floating-point fields live only in
- * bench/dist.c, the one file built with SSE: the rest of the kernel is
- * compiled for general registers only, so here they are opaque words.
+ * A random distribution's state: its fields are private to bench/dist.c,
+ * here they are opaque words.
  */
 struct dist_state {
 	u64 words[32];
@@ -262,8 +261,10 @@ void iolog_add(struct job *j, struct io_u *u, u64 now);
 void iolog_tick(struct job *j, u64 now, bool final);
 
 /* bench/dist.c */
-void dist_init(struct dist_state *d, const struct job_spec *s, u64 n, u64 seed);
+/* 0, or -ENOMEM when zipf's table does not fit; dist_free releases it (a zeroed state too). */
+int dist_init(struct dist_state *d, const struct job_spec *s, u64 n, u64 seed);
 u64 dist_next(struct dist_state *d);
+void dist_free(struct dist_state *d);
 
 /* bench/report.c and bench/fio_json.c */
 void report_begin(struct job *j);
