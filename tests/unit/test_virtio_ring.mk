@@ -1,3 +1,4 @@
-# The split virtqueue against a simulated split device (tests/unit/test_virtio_ring.c).
+# The split virtqueue against a simulated split device (tests/unit/test_virtio_ring.c),
+# with the tests both layouts run (tests/unit/virtio_ring_shared_tests.h).
 UNIT_TESTS += test_virtio_ring
 test_virtio_ring_SRCS := drivers/virtio_ring.c drivers/virtio_ring_split.c drivers/virtio_ring_packed.c
