@@ -165,6 +165,22 @@ static void submit_rw(struct tio *t, unsigned op, sector_t sector, u32 bytes, vo
 	submit_bio(make_bio(t, disk, op, sector, bytes, buf, 0));
 }
 
+/* Submit @n 4 KiB writes, the i-th at sector i * @stride from @buf + 4096 i. */
+static void submit_writes(struct tio *t, unsigned n, sector_t stride, u8 *buf)
+{
+	for (unsigned i = 0; i < n; i++)
+		submit_rw(&t[i], REQ_OP_WRITE, i * stride, 4096, buf + i * 4096);
+}
+
+/* Each of @n ended once, with @status. */
+static void expect_ended(const struct tio *t, unsigned n, int status)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(t[i].ended, 1);
+		assert_int_equal(t[i].status, status);
+	}
+}
+
 /* ========================================================================
  * A device that behaves
  */
@@ -316,6 +332,37 @@ static void raw_free(struct raw_io *io, unsigned n)
 		virtblk_free_req(io[i].vbr);
 }
 
+/*
+ * Begin path=raw and submit @n 4 KiB requests of @type, the i-th at sector
+ * @sector + 8 i from @buf + 4096 i; then kick.
+ */
+static void raw_start(struct raw_io *io, unsigned n, u32 type, sector_t sector, u8 *buf)
+{
+	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
+	raw_alloc(io, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, type, sector + i * 8,
+						    buf + i * 4096, 4096),
+				 0);
+	virtblk_raw_kick(vblk);
+}
+
+/* End path=raw and give its requests back. */
+static void raw_finish(struct raw_io *io, unsigned n)
+{
+	virtblk_raw_end(vblk);
+	raw_free(io, n);
+}
+
+/* Each of @n ended once, with @error. */
+static void expect_raw_ended(const struct raw_io *io, unsigned n, int error)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(io[i].ended, 1);
+		assert_int_equal(io[i].error, error);
+	}
+}
+
 /* Poll until every one ended, as the job engine does; the fake time it took. */
 static u64 raw_wait(struct raw_io *io, unsigned n)
 {
@@ -344,21 +391,12 @@ static void test_io_raw_path(void **state)
 	probe_ok();
 	for (unsigned i = 0; i < NBIO; i++)
 		pattern_fill(dev->disk + (i * 8) * 512, i * 8, 4096, 3);
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, NBIO);
-	for (unsigned i = 0; i < NBIO; i++)
-		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
-						    buf + i * 4096, 4096),
-				 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, NBIO, VIRTIO_BLK_T_IN, 0, buf);
 	raw_wait(io, NBIO);
-	for (unsigned i = 0; i < NBIO; i++) {
-		assert_int_equal(io[i].ended, 1);
-		assert_int_equal(io[i].error, 0);
+	expect_raw_ended(io, NBIO, 0);
+	for (unsigned i = 0; i < NBIO; i++)
 		assert_true(pattern_check(buf + i * 4096, i * 8, 4096, 3));
-	}
-	virtblk_raw_end(vblk);
-	raw_free(io, NBIO);
+	raw_finish(io, NBIO);
 	free(buf);
 }
 
@@ -424,25 +462,20 @@ static void test_short_read_bypass_path(void **state)
 
 static void test_short_read_raw_path(void **state)
 {
-	u8 *buf = page_buf(1);
+	u8 *buf = page_buf(2);
 	struct raw_io io[2];
 
 	probe_ok();
 	short_by = 512;
 	short_sector = 40;
 	dev->tamper = tamper_short;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 2);
-	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 40, buf, 4096), 0);
-	assert_int_equal(virtblk_raw_submit(vblk, io[1].vbr, VIRTIO_BLK_T_IN, 48, buf, 4096), 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 2, VIRTIO_BLK_T_IN, 40, buf);
 	raw_wait(io, 2);
-	assert_int_equal(io[0].error, -EIO);
-	assert_int_equal(io[1].error, 0);
+	expect_raw_ended(io, 1, -EIO);
+	expect_raw_ended(&io[1], 1, 0);
 	assert_int_equal(vblk->stats.short_reads, 1);
 	assert_logged("vda: read at sector 40: used length 3585, expected 4097");
-	virtblk_raw_end(vblk);
-	raw_free(io, 2);
+	raw_finish(io, 2);
 	free(buf);
 }
 
@@ -479,6 +512,15 @@ static void tamper_bad(struct sim_vblk *d, const struct sim_req *r, u32 *id, u32
 		*len = 0;
 }
 
+/* The device holds what it is given, and will answer the request at sector 0 with lie @kind. */
+static void device_lies(int kind)
+{
+	bad_kind = kind;
+	bad_sector = 0;
+	dev->tamper = tamper_bad;
+	dev->hold = true;
+}
+
 /*
  * Eight writes in flight, the device holding them; it then answers one
  * with a lie. That one and the other seven end with EIO before any
@@ -492,22 +534,15 @@ static void broken_in_flight(enum blk_path path, int kind, const char *why)
 
 	probe_ok();
 	set_path(path);
-	bad_kind = kind;
-	bad_sector = 0;
-	dev->tamper = tamper_bad;
-	dev->hold = true;
-	for (unsigned i = 0; i < NBIO; i++)
-		submit_rw(&t[i], REQ_OP_WRITE, i * 8, 4096, buf + i * 4096);
+	device_lies(kind);
+	submit_writes(t, NBIO, 8, buf);
 	run_softirqs_all();
 	assert_int_equal(dev->nheld, NBIO);
 	/* The device answers the first, with a lie, and holds the rest. */
 	sim_vblk_complete(dev, 1);
 	took = wait_ended(t, NBIO);
 	assert_true(took < 10 * NSEC_PER_MSEC);
-	for (unsigned i = 0; i < NBIO; i++) {
-		assert_int_equal(t[i].ended, 1);
-		assert_int_equal(t[i].status, -EIO);
-	}
+	expect_ended(t, NBIO, -EIO);
 	assert_true(vblk->broken);
 	assert_true(vblk->dead);
 	assert_logged(why);
@@ -562,20 +597,13 @@ static void test_broken_fails_queued_requests(void **state)
 
 	probe_ok();
 	assert_int_equal(virtblk_set_queue_depth(vblk, 2), 0);
-	bad_kind = 1;
-	bad_sector = 0;
-	dev->tamper = tamper_bad;
-	dev->hold = true;
-	for (unsigned i = 0; i < NBIO; i++)
-		submit_rw(&t[i], REQ_OP_WRITE, i * 64, 4096, buf + i * 4096);
+	device_lies(1);
+	submit_writes(t, NBIO, 64, buf);
 	run_softirqs_all();
 	assert_int_equal(dev->nheld, 2);
 	sim_vblk_complete(dev, 1);
 	assert_true(wait_ended(t, NBIO) < 10 * NSEC_PER_MSEC);
-	for (unsigned i = 0; i < NBIO; i++) {
-		assert_int_equal(t[i].ended, 1);
-		assert_int_equal(t[i].status, -EIO);
-	}
+	expect_ended(t, NBIO, -EIO);
 	/* Only two ever reached the device. */
 	assert_int_equal(dev->requests, 2 + 1 /* GET_ID */);
 	free(buf);
@@ -595,15 +623,13 @@ static void test_queue_depth_mq_path(void **state)
 	set_path(BLK_PATH_MQ);
 	assert_int_equal(virtblk_set_queue_depth(vblk, 2), 0);
 	dev->hold = true;
-	for (unsigned i = 0; i < NBIO; i++)
-		submit_rw(&t[i], REQ_OP_WRITE, i * 64, 4096, buf + i * 4096);
+	submit_writes(t, NBIO, 64, buf);
 	run_softirqs_all();
 	assert_int_equal(dev->nheld, 2);
 	dev->hold = false;
 	sim_vblk_complete(dev, 2);
 	wait_ended(t, NBIO);
-	for (unsigned i = 0; i < NBIO; i++)
-		assert_int_equal(t[i].status, 0);
+	expect_ended(t, NBIO, 0);
 	/* The whole ring again; nothing at all is refused, as on the other paths. */
 	assert_int_equal(virtblk_set_queue_depth(vblk, QSIZE), 0);
 	assert_int_equal(virtblk_set_queue_depth(vblk, 0), -EINVAL);
@@ -619,19 +645,14 @@ static void test_broken_fails_backlog(void **state)
 	probe_ok();
 	set_path(BLK_PATH_BIO);
 	assert_int_equal(virtblk_set_queue_depth(vblk, 2), 0);
-	bad_kind = 2;
-	bad_sector = 0;
-	dev->tamper = tamper_bad;
-	dev->hold = true;
-	for (unsigned i = 0; i < NBIO; i++)
-		submit_rw(&t[i], REQ_OP_WRITE, i * 64, 4096, buf + i * 4096);
+	device_lies(2);
+	submit_writes(t, NBIO, 64, buf);
 	run_softirqs_all();
 	assert_int_equal(dev->nheld, 2);
 	assert_false(bio_list_empty(&vblk->vqs[0].backlog));
 	sim_vblk_complete(dev, 1);
 	assert_true(wait_ended(t, NBIO) < 10 * NSEC_PER_MSEC);
-	for (unsigned i = 0; i < NBIO; i++)
-		assert_int_equal(t[i].status, -EIO);
+	expect_ended(t, NBIO, -EIO);
 	assert_true(bio_list_empty(&vblk->vqs[0].backlog));
 	free(buf);
 }
@@ -642,34 +663,20 @@ static void test_broken_raw_path(void **state)
 	struct raw_io io[NBIO];
 
 	probe_ok();
-	bad_kind = 1;
-	bad_sector = 0;
-	dev->tamper = tamper_bad;
-	dev->hold = true;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, NBIO);
-	for (unsigned i = 0; i < NBIO; i++)
-		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_OUT, i * 8,
-						    buf + i * 4096, 4096),
-				 0);
-	virtblk_raw_kick(vblk);
+	device_lies(1);
+	raw_start(io, NBIO, VIRTIO_BLK_T_OUT, 0, buf);
 	virtblk_raw_poll(vblk);
 	sim_vblk_complete(dev, 1);
 	assert_true(raw_wait(io, NBIO) < 10 * NSEC_PER_MSEC);
-	for (unsigned i = 0; i < NBIO; i++) {
-		assert_int_equal(io[i].ended, 1);
-		assert_int_equal(io[i].error, -EIO);
-	}
+	expect_raw_ended(io, NBIO, -EIO);
 	assert_true(vblk->dead);
 	/* Submitted after the break: accepted, and ended at the next poll. */
 	io[0].ended = 0;
 	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
 	assert_int_equal(io[0].ended, 0);
 	virtblk_raw_poll(vblk);
-	assert_int_equal(io[0].ended, 1);
-	assert_int_equal(io[0].error, -EIO);
-	virtblk_raw_end(vblk);
-	raw_free(io, NBIO);
+	expect_raw_ended(io, 1, -EIO);
+	raw_finish(io, NBIO);
 	free(buf);
 }
 
@@ -756,19 +763,10 @@ static void test_timeout_raw_path(void **state)
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
 	dev->hold_until_reset = true;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 4);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
-						    buf + i * 4096, 4096),
-				 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 4, VIRTIO_BLK_T_IN, 0, buf);
 	assert_true(raw_wait(io, 4) < TEST_TIMEOUT + 100 * NSEC_PER_MSEC);
-	assert_int_equal(io[0].error, -ETIMEDOUT);
-	for (unsigned i = 1; i < 4; i++) {
-		assert_int_equal(io[i].ended, 1);
-		assert_int_equal(io[i].error, 0);
-	}
+	expect_raw_ended(io, 1, -ETIMEDOUT);
+	expect_raw_ended(&io[1], 3, 0);
 	assert_int_equal(vblk->stats.resets, 1);
 	assert_false(vblk->broken);
 	/* The new queue is polled too: callbacks stay off. */
@@ -776,9 +774,8 @@ static void test_timeout_raw_path(void **state)
 	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
 	virtblk_raw_kick(vblk);
 	raw_wait(io, 1);
-	assert_int_equal(io[0].error, 0);
-	virtblk_raw_end(vblk);
-	raw_free(io, 4);
+	expect_raw_ended(io, 1, 0);
+	raw_finish(io, 4);
 	free(buf);
 }
 
@@ -790,19 +787,11 @@ static void test_timeout_gives_up_raw_path(void **state)
 	probe_ok();
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 2);
-	for (unsigned i = 0; i < 2; i++)
-		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_OUT, i * 8,
-						    buf + i * 4096, 4096),
-				 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 2, VIRTIO_BLK_T_OUT, 0, buf);
 	assert_true(raw_wait(io, 2) < 2 * TEST_TIMEOUT + 100 * NSEC_PER_MSEC);
-	assert_int_equal(io[0].error, -ETIMEDOUT);
-	assert_int_equal(io[1].error, -ETIMEDOUT);
+	expect_raw_ended(io, 2, -ETIMEDOUT);
 	assert_true(vblk->broken);
-	virtblk_raw_end(vblk);
-	raw_free(io, 2);
+	raw_finish(io, 2);
 	free(buf);
 }
 
@@ -826,10 +815,7 @@ static void completes_during_reset(enum blk_path path)
 	submit_rw(&t[0], REQ_OP_READ, 0, 4096, buf);
 	submit_rw(&t[1], REQ_OP_READ, 8, 4096, buf + 4096);
 	wait_ended(t, 2);
-	for (unsigned i = 0; i < 2; i++) {
-		assert_int_equal(t[i].ended, 1);
-		assert_int_equal(t[i].status, 0);
-	}
+	expect_ended(t, 2, 0);
 	assert_true(pattern_check(buf, 0, 8192, 5));
 	assert_int_equal(vblk->stats.late_completions, 1);
 	assert_int_equal(vblk->stats.resets, 1);
@@ -863,17 +849,12 @@ static void test_completion_races_timeout_raw_path(void **state)
 	dev->hold_until_reset = true;
 	dev->complete_on_reset = true;
 	pattern_fill(dev->disk, 0, 4096, 5);
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 1);
-	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 1, VIRTIO_BLK_T_IN, 0, buf);
 	raw_wait(io, 1);
-	assert_int_equal(io[0].ended, 1);
-	assert_int_equal(io[0].error, 0);
+	expect_raw_ended(io, 1, 0);
 	assert_true(pattern_check(buf, 0, 4096, 5));
 	assert_int_equal(vblk->stats.late_completions, 1);
-	virtblk_raw_end(vblk);
-	raw_free(io, 1);
+	raw_finish(io, 1);
 	free(buf);
 }
 
@@ -891,14 +872,12 @@ static void test_reset_never_takes(void **state)
 	set_path(BLK_PATH_BIO);
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
-	for (unsigned i = 0; i < 4; i++)
-		submit_rw(&t[i], REQ_OP_WRITE, i * 8, 4096, buf + i * 4096);
+	submit_writes(t, 4, 8, buf);
 	run_softirqs_all();
 	dev->reset_stuck = true;
 	assert_true(wait_ended(t, 4) < TEST_TIMEOUT + 1100 * NSEC_PER_MSEC);
-	assert_int_equal(t[0].status, -ETIMEDOUT);
-	for (unsigned i = 1; i < 4; i++)
-		assert_int_equal(t[i].status, -EIO);
+	expect_ended(t, 1, -ETIMEDOUT);
+	expect_ended(&t[1], 3, -EIO);
 	assert_true(vblk->broken && vblk->leaked);
 	assert_logged("device_status still 0xf");
 	assert_logged("bus mastering is off");
@@ -923,19 +902,12 @@ static void test_reset_never_takes_raw_path(void **state)
 	set_timeout(TEST_TIMEOUT);
 	dev->hold = true;
 	dev->reset_stuck = true;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 2);
-	for (unsigned i = 0; i < 2; i++)
-		assert_int_equal(virtblk_raw_submit(vblk, io[i].vbr, VIRTIO_BLK_T_IN, i * 8,
-						    buf + i * 4096, 4096),
-				 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 2, VIRTIO_BLK_T_IN, 0, buf);
 	raw_wait(io, 2);
-	assert_int_equal(io[0].error, -ETIMEDOUT);
-	assert_int_equal(io[1].error, -EIO);
+	expect_raw_ended(io, 1, -ETIMEDOUT);
+	expect_raw_ended(&io[1], 1, -EIO);
 	assert_int_equal(io[0].vbr->state, VBR_LEAKED);
-	virtblk_raw_end(vblk);
-	raw_free(io, 2);
+	raw_finish(io, 2);
 	kept_dma = 1;
 	kept_allocs = 1 + 1 + 1 + 1 + 2;
 	free(buf);
@@ -991,15 +963,11 @@ static void test_lost_notification_raw_path(void **state)
 
 	probe_ok();
 	dev->ignore_notifies = 1;
-	assert_int_equal(virtblk_raw_begin(vblk, false), 0);
-	raw_alloc(io, 1);
-	assert_int_equal(virtblk_raw_submit(vblk, io[0].vbr, VIRTIO_BLK_T_IN, 0, buf, 4096), 0);
-	virtblk_raw_kick(vblk);
+	raw_start(io, 1, VIRTIO_BLK_T_IN, 0, buf);
 	raw_wait(io, 1);
-	assert_int_equal(io[0].error, 0);
+	expect_raw_ended(io, 1, 0);
 	assert_int_equal(vblk->stats.rekicks, 1);
-	virtblk_raw_end(vblk);
-	raw_free(io, 1);
+	raw_finish(io, 1);
 	free(buf);
 }
 
