@@ -194,25 +194,56 @@ static bool has(const struct sim_vblk *d, unsigned bit)
 	return d->guest_features & (1ull << bit);
 }
 
+/* One element of a chain, as the device reads it. */
+struct sim_elem {
+	u8 *p;
+	u32 len;
+	bool write;
+};
+
+/* Start gathering a request from queue @q. */
+static void req_begin(struct sim_req *r, unsigned q)
+{
+	memset(r, 0, offsetof(struct sim_req, seg));
+	r->data_len = 0;
+	r->q = q;
+	r->taken_ns = host_now_ns;
+}
+
+/*
+ * 5.2.6: the @n elements of a chain are a 16-byte device-readable header,
+ * the data segments, and a writable status byte last; anything else is
+ * fatal (@what). Fills in @r's type, sector, status and segments.
+ */
+static void req_parse(struct sim_req *r, const struct sim_elem *buf, unsigned n, const char *what)
+{
+	if (n < 2 || buf[0].write || buf[0].len != sizeof(struct virtio_blk_outhdr) ||
+	    !buf[n - 1].write || buf[n - 1].len != 1)
+		fatal(what, n);
+	memcpy(&r->type, buf[0].p, 4);
+	memcpy(&r->sector, buf[0].p + 8, 8);
+	r->status = buf[n - 1].p;
+	r->nseg = n - 2;
+	for (unsigned k = 1; k + 1 < n; k++) {
+		r->seg[k - 1].p = buf[k].p;
+		r->seg[k - 1].len = buf[k].len;
+		r->seg[k - 1].write = buf[k].write;
+		r->data_len += buf[k].len;
+	}
+}
+
 /* Gather the chain at @head into @r: header, data segments, status byte. */
 static void take_chain(struct sim_vblk *d, unsigned q, u16 head, struct sim_req *r)
 {
 	struct sim_vq *vq = &d->vq[q];
 	const struct virtq_desc *table = desc_table(vq);
 	unsigned limit = vq->size, n = 0;
-	struct {
-		u8 *p;
-		u32 len;
-		bool write;
-	} buf[SIM_VBLK_MAX_SEGS + 2];
+	struct sim_elem buf[SIM_VBLK_MAX_SEGS + 2];
 	u16 i = head;
 	bool seen_write = false;
 
-	memset(r, 0, offsetof(struct sim_req, seg));
-	r->data_len = 0;
-	r->q = q;
+	req_begin(r, q);
 	r->head = head;
-	r->taken_ns = host_now_ns;
 	if (head >= vq->size)
 		fatal("available ring names a descriptor beyond the queue", head);
 	if (table[head].flags & VIRTQ_DESC_F_INDIRECT) {
@@ -241,20 +272,7 @@ static void take_chain(struct sim_vblk *d, unsigned q, u16 head, struct sim_req 
 		if (i >= limit)
 			fatal("next descriptor beyond the table", i);
 	}
-	/* 5.2.6: the header, device-readable; the status, its last byte writable. */
-	if (n < 2 || buf[0].write || buf[0].len != sizeof(struct virtio_blk_outhdr) ||
-	    !buf[n - 1].write || buf[n - 1].len != 1)
-		fatal("request without a 16-byte header and a 1-byte status", n);
-	memcpy(&r->type, buf[0].p, 4);
-	memcpy(&r->sector, buf[0].p + 8, 8);
-	r->status = buf[n - 1].p;
-	r->nseg = n - 2;
-	for (unsigned k = 1; k + 1 < n; k++) {
-		r->seg[k - 1].p = buf[k].p;
-		r->seg[k - 1].len = buf[k].len;
-		r->seg[k - 1].write = buf[k].write;
-		r->data_len += buf[k].len;
-	}
+	req_parse(r, buf, n, "request without a 16-byte header and a 1-byte status");
 }
 
 /*
@@ -269,21 +287,14 @@ static bool take_packed(struct sim_vblk *d, unsigned q, struct sim_req *r)
 	struct pvirtq_desc *ring = (struct pvirtq_desc *)(uintptr_t)vq->desc;
 	u16 flags = ring[vq->last_avail].flags;
 	bool avail = flags & VIRTQ_DESC_F_AVAIL, used = flags & VIRTQ_DESC_F_USED;
-	struct {
-		u8 *p;
-		u32 len;
-		bool write;
-	} buf[SIM_VBLK_MAX_SEGS + 2];
+	struct sim_elem buf[SIM_VBLK_MAX_SEGS + 2];
 	unsigned n = 0;
 	u16 id = 0;
 
 	if (avail != vq->avail_wrap || used == vq->avail_wrap)
 		return false;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	memset(r, 0, offsetof(struct sim_req, seg));
-	r->data_len = 0;
-	r->q = q;
-	r->taken_ns = host_now_ns;
+	req_begin(r, q);
 	for (;;) {
 		const struct pvirtq_desc *desc = &ring[vq->last_avail];
 		bool more = desc->flags & VIRTQ_DESC_F_NEXT;
@@ -318,19 +329,7 @@ static bool take_packed(struct sim_vblk *d, unsigned q, struct sim_req *r)
 			break;
 	}
 	r->head = id;
-	if (n < 2 || buf[0].write || buf[0].len != sizeof(struct virtio_blk_outhdr) ||
-	    !buf[n - 1].write || buf[n - 1].len != 1)
-		fatal("packed request without a 16-byte header and a 1-byte status", n);
-	memcpy(&r->type, buf[0].p, 4);
-	memcpy(&r->sector, buf[0].p + 8, 8);
-	r->status = buf[n - 1].p;
-	r->nseg = n - 2;
-	for (unsigned k = 1; k + 1 < n; k++) {
-		r->seg[k - 1].p = buf[k].p;
-		r->seg[k - 1].len = buf[k].len;
-		r->seg[k - 1].write = buf[k].write;
-		r->data_len += buf[k].len;
-	}
+	req_parse(r, buf, n, "packed request without a 16-byte header and a 1-byte status");
 	return true;
 }
 
@@ -469,6 +468,19 @@ static bool live(const struct sim_vblk *d)
 	       (sim_pci_command(d->fn) & PCI_COMMAND_MASTER) && !d->dead;
 }
 
+/* A request the device took: held while it holds, answered otherwise. */
+static void req_taken(struct sim_vblk *d, struct sim_req *r)
+{
+	d->requests++;
+	if (d->hold) {
+		if (d->nheld == SIM_VBLK_MAX_HELD)
+			fatal("too many held requests", d->nheld);
+		d->held[d->nheld++] = *r;
+	} else {
+		answer(d, r);
+	}
+}
+
 void sim_vblk_poll_queue(struct sim_vblk *d, unsigned q)
 {
 	struct sim_vq *vq = &d->vq[q];
@@ -488,14 +500,7 @@ void sim_vblk_poll_queue(struct sim_vblk *d, unsigned q)
 			}
 			return;
 		}
-		d->requests++;
-		if (d->hold) {
-			if (d->nheld == SIM_VBLK_MAX_HELD)
-				fatal("too many held requests", d->nheld);
-			d->held[d->nheld++] = r;
-		} else {
-			answer(d, &r);
-		}
+		req_taken(d, &r);
 	}
 	while (vq->last_avail != avail(vq)->idx) {
 		u16 head = avail(vq)->ring[vq->last_avail % vq->size];
@@ -503,14 +508,7 @@ void sim_vblk_poll_queue(struct sim_vblk *d, unsigned q)
 
 		take_chain(d, q, head, &r);
 		vq->last_avail++;
-		d->requests++;
-		if (d->hold) {
-			if (d->nheld == SIM_VBLK_MAX_HELD)
-				fatal("too many held requests", d->nheld);
-			d->held[d->nheld++] = r;
-		} else {
-			answer(d, &r);
-		}
+		req_taken(d, &r);
 	}
 	/* 2.6.10.1: ask to be notified when the next entry is made available. */
 	if (has(d, VIRTIO_RING_F_EVENT_IDX))
