@@ -99,19 +99,26 @@ static void test_sorted_sweep(void **state)
 	teardown_dev(fd);
 }
 
-static void expiry_case(bool expire, const sector_t *order)
+/*
+ * Reads at 150, then a millisecond later at 100, 200 and 300, one request
+ * per batch; after two dispatches (150, then the sweep goes on to 200),
+ * @wait_ms pass before the rest are dispatched in @order. @read_expire_ms,
+ * when not 0, is set first.
+ */
+static void expiry_case(long read_expire_ms, u64 wait_ms, const sector_t *order)
 {
 	struct fake_dev *fd = setup_dev(NULL);
 
 	assert_int_equal(elv_set_tunable(fd->q, "fifo_batch", 1), 0);
+	if (read_expire_ms)
+		assert_int_equal(elv_set_tunable(fd->q, "read_expire", read_expire_ms), 0);
 	submit(fd, REQ_OP_READ, 150);
 	host_advance_ns(NSEC_PER_MSEC);
 	submit(fd, REQ_OP_READ, 100);
 	submit(fd, REQ_OP_READ, 200);
 	submit(fd, REQ_OP_READ, 300);
-	dispatch_one_by_one(fd, 2); /* 150, then the sweep goes on to 200 */
-	if (expire)
-		host_advance_ns(500 * NSEC_PER_MSEC); /* 100 was queued 500 ms ago */
+	dispatch_one_by_one(fd, 2);
+	host_advance_ns(wait_ms * NSEC_PER_MSEC);
 	dispatch_one_by_one(fd, 4);
 	expect_order(fd, order, 4);
 	teardown_dev(fd);
@@ -122,28 +129,29 @@ static void test_fifo_expiry_interrupts_sweep(void **state)
 	static const sector_t no_expiry[] = {150, 200, 300, 100};
 	static const sector_t expiry[] = {150, 200, 100, 300};
 
-	expiry_case(false, no_expiry);
-	expiry_case(true, expiry);
+	expiry_case(0, 0, no_expiry);
+	expiry_case(0, 500, expiry); /* 100 was queued 500 ms ago: read_expire's default */
 }
 
 static void test_read_expire_tunable(void **state)
 {
-	struct fake_dev *fd = setup_dev(NULL);
 	static const sector_t order[] = {150, 200, 100, 300};
 
 	/* The same as above, expired after 50 ms instead of 500. */
-	assert_int_equal(elv_set_tunable(fd->q, "fifo_batch", 1), 0);
-	assert_int_equal(elv_set_tunable(fd->q, "read_expire", 50), 0);
-	submit(fd, REQ_OP_READ, 150);
-	host_advance_ns(NSEC_PER_MSEC);
-	submit(fd, REQ_OP_READ, 100);
-	submit(fd, REQ_OP_READ, 200);
-	submit(fd, REQ_OP_READ, 300);
-	dispatch_one_by_one(fd, 2);
-	host_advance_ns(50 * NSEC_PER_MSEC);
-	dispatch_one_by_one(fd, 4);
-	expect_order(fd, order, 4);
-	teardown_dev(fd);
+	expiry_case(50, 50, order);
+}
+
+/* Reads at 10, 20, ... 60, then writes at 1000, 2000, 3000: dispatched in @order. */
+static void reads_then_writes(struct fake_dev *fd, const sector_t *order)
+{
+	int i;
+
+	for (i = 1; i <= 6; i++)
+		submit(fd, REQ_OP_READ, 10 * i);
+	for (i = 1; i <= 3; i++)
+		submit(fd, REQ_OP_WRITE, 1000 * i);
+	dispatch_one_by_one(fd, 9);
+	expect_order(fd, order, 9);
 }
 
 static void test_write_starvation_bound(void **state)
@@ -154,12 +162,7 @@ static void test_write_starvation_bound(void **state)
 
 	/* One request per batch: two read batches, then writes get one. */
 	assert_int_equal(elv_set_tunable(fd->q, "fifo_batch", 1), 0);
-	for (i = 1; i <= 6; i++)
-		submit(fd, REQ_OP_READ, 10 * i);
-	for (i = 1; i <= 3; i++)
-		submit(fd, REQ_OP_WRITE, 1000 * i);
-	dispatch_one_by_one(fd, 9);
-	expect_order(fd, order, 9);
+	reads_then_writes(fd, order);
 	for (i = 0; i < 9; i++)
 		assert_int_equal(fd->log[i].op,
 				 fd->log[i].sector >= 1000 ? REQ_OP_WRITE : REQ_OP_READ);
@@ -170,17 +173,11 @@ static void test_fifo_batch(void **state)
 {
 	struct fake_dev *fd = setup_dev(NULL);
 	static const sector_t order[] = {10, 20, 1000, 2000, 30, 40, 3000, 50, 60};
-	int i;
 
 	/* Batches of two; writes may be passed over once. */
 	assert_int_equal(elv_set_tunable(fd->q, "fifo_batch", 2), 0);
 	assert_int_equal(elv_set_tunable(fd->q, "writes_starved", 1), 0);
-	for (i = 1; i <= 6; i++)
-		submit(fd, REQ_OP_READ, 10 * i);
-	for (i = 1; i <= 3; i++)
-		submit(fd, REQ_OP_WRITE, 1000 * i);
-	dispatch_one_by_one(fd, 9);
-	expect_order(fd, order, 9);
+	reads_then_writes(fd, order);
 	teardown_dev(fd);
 }
 
@@ -188,15 +185,9 @@ static void test_default_batch_keeps_sweeping(void **state)
 {
 	struct fake_dev *fd = setup_dev(NULL);
 	static const sector_t order[] = {10, 20, 30, 40, 50, 60, 1000, 2000, 3000};
-	int i;
 
 	/* With the defaults (batch 16) the read sweep finishes before writes. */
-	for (i = 1; i <= 6; i++)
-		submit(fd, REQ_OP_READ, 10 * i);
-	for (i = 1; i <= 3; i++)
-		submit(fd, REQ_OP_WRITE, 1000 * i);
-	dispatch_one_by_one(fd, 9);
-	expect_order(fd, order, 9);
+	reads_then_writes(fd, order);
 	teardown_dev(fd);
 }
 
