@@ -695,12 +695,13 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 	}
 	/*
 	 * fio's hipri: completions are polled for, never waited on (on a disk
-	 * with poll queues there is no interrupt to wait for).
+	 * with poll queues there is no interrupt to wait for), once a step and
+	 * only where the job's I/O went: its CPU's poll queue.
 	 */
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 		if (j->state != JOB_DONE && j->spec->hipri && j->in_flight) {
-			disk_poll(j->disk, true);
+			disk_poll(j->disk, true, true);
 			polling = true;
 		}
 	}
@@ -708,14 +709,14 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 	 * Hybrid polling: for a short window after the last completion, reap
 	 * the device's rings instead of halting and waiting for its interrupt
 	 * (under emulation, delivering one costs far more than a few polls).
-	 * Then re-arm interrupts and halt.
+	 * Then re-arm interrupts and halt. A hipri job has just polled.
 	 */
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
-		if (j->state == JOB_DONE || !j->poll_ns || !j->in_flight)
+		if (j->state == JOB_DONE || !j->poll_ns || !j->in_flight || j->spec->hipri)
 			continue;
 		if (now - j->last_activity_ns < j->poll_ns) {
-			if (disk_poll(j->disk, true))
+			if (disk_poll(j->disk, false, true))
 				j->last_activity_ns = now;
 			polling = true;
 		}
@@ -724,7 +725,7 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 		return;
 	for (unsigned i = 0; i < n; i++)
 		if (jobs[i]->poll_ns && jobs[i]->state != JOB_DONE &&
-		    disk_poll(jobs[i]->disk, false))
+		    disk_poll(jobs[i]->disk, false, false))
 			return;
 	/* A rate limit that lifts before the next tick is waited out awake. */
 	if (next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
@@ -906,7 +907,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 		if (j->raw)
 			virtblk_raw_end(j->raw);
 		if (j->poll_ns || j->spec->hipri)
-			disk_poll(j->disk, false);
+			disk_poll(j->disk, false, false);
 	}
 	return 0;
 }

@@ -140,16 +140,16 @@ int disk_setting(struct gendisk *disk, const char *key, const char *value)
 }
 
 /* blk_poll on a disk, or on every member of a stacked one. */
-int disk_poll(struct gendisk *disk, bool spin)
+int disk_poll(struct gendisk *disk, bool hipri, bool spin)
 {
 	struct gendisk *members[MAX_MD_MEMBERS];
 	unsigned n = disk_lower(disk, members, MAX_MD_MEMBERS);
 	int found = 0;
 
 	if (!n)
-		return blk_poll(disk->queue, spin);
+		return blk_poll(disk->queue, hipri, spin);
 	for (unsigned i = 0; i < n; i++)
-		found += blk_poll(members[i]->queue, spin);
+		found += blk_poll(members[i]->queue, hipri, spin);
 	return found;
 }
 

@@ -827,13 +827,20 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 	return (int)found;
 }
 
-/* poll_fn of the request and bypass paths: the calling CPU's queue. */
-static int virtblk_poll(struct request_queue *q, bool spin)
+/*
+ * poll_fn of the request and bypass paths: the calling CPU's queues, or
+ * with @hipri only the one its REQ_HIPRI I/O went to (its poll queue when
+ * the disk has them), as Linux polls the queue its cookie names.
+ */
+static int virtblk_poll(struct request_queue *q, bool hipri, bool spin)
 {
 	struct virtio_blk *vblk = q->queuedata;
 	unsigned cpu = smp_processor_id();
-	int found = virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, false), spin);
+	int found;
 
+	if (hipri)
+		return virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, true), spin);
+	found = virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, false), spin);
 	if (vblk->poll_queues)
 		found += virtblk_poll_vq(vblk, virtblk_cpu_vq(vblk, cpu, true), true);
 	return found;

@@ -21,6 +21,6 @@ unsigned disk_lower(struct gendisk *disk, struct gendisk **out, unsigned max);
 /* Wait until the disk and the disks under it have nothing queued or in flight. */
 void disk_drain(struct gendisk *disk);
 /* blk_poll on the disk's queue or its members'; how many completions were found. */
-int disk_poll(struct gendisk *disk, bool spin);
+int disk_poll(struct gendisk *disk, bool hipri, bool spin);
 
 #endif

@@ -212,9 +212,12 @@ typedef int(lld_busy_fn)(struct request_queue *q);
  * without waiting for its interrupt. With @spin the driver may turn the
  * device's interrupts off while its caller keeps polling; without it the
  * driver turns them back on before the caller sleeps, reaping anything that
- * finished meanwhile. Returns how many completions it found.
+ * finished meanwhile. With @hipri only where this CPU's REQ_HIPRI I/O
+ * went (Linux's cookie names that queue): a poll queue has no interrupt to
+ * turn off, and the caller's other queues keep theirs. Returns how many
+ * completions it found.
  */
-typedef int(poll_fn)(struct request_queue *q, bool spin);
+typedef int(poll_fn)(struct request_queue *q, bool hipri, bool spin);
 
 enum blk_eh_timer_return {
 	BLK_EH_NOT_HANDLED, /* the driver will complete it itself, later */
@@ -307,11 +310,11 @@ static inline struct blk_counters *blk_stat(struct request_queue *q)
 void blk_queue_get_counters(struct request_queue *q, struct blk_counters *out);
 
 int blk_mq_poll(struct request_queue *q, bool spin);
-static inline int blk_poll(struct request_queue *q, bool spin)
+static inline int blk_poll(struct request_queue *q, bool hipri, bool spin)
 {
 	if (q->path == BLK_PATH_MQ)
 		return blk_mq_poll(q, spin);
-	return q->poll_fn ? q->poll_fn(q, spin) : 0;
+	return q->poll_fn ? q->poll_fn(q, hipri, spin) : 0;
 }
 
 static inline bool blk_queue_stopped(const struct request_queue *q)

@@ -636,6 +636,71 @@ static void test_queue_depth_mq_path(void **state)
 	free(buf);
 }
 
+/*
+ * A hipri poll (fio's hipri, as bench/engine.c polls) reaps only where the
+ * CPU's REQ_HIPRI I/O went, its poll queue: the interrupt queue keeps its
+ * callbacks on and its I/O ends by interrupt. A poll without hipri (hybrid
+ * polling) still reaches both queues.
+ */
+static void test_hipri_polls_its_poll_queue(void **state)
+{
+	u8 *buf = page_buf(4);
+	struct request_queue *q;
+	struct tio t[4];
+
+	sim_pci_reset();
+	sim_vblk_reset_all();
+	dev = sim_vblk_create(3, CAPACITY, 2, QSIZE);
+	if (packed_ring)
+		dev->host_features |= 1ull << VIRTIO_F_RING_PACKED;
+	assert_int_equal(virtblk_set_poll_queues("vda", 1), 0);
+	probe_ok();
+	assert_int_equal(virtblk_set_poll_queues("vda", 0), 0);
+	assert_int_equal(vblk->poll_queues, 1);
+	set_path(BLK_PATH_BIO);
+	q = disk->queue;
+	dev->hold = true;
+	submit_bio(make_bio(&t[0], disk, REQ_OP_READ | REQ_HIPRI, 0, 4096, buf, 0));
+	submit_rw(&t[1], REQ_OP_READ, 64, 4096, buf + 4096);
+	run_softirqs_all();
+	assert_int_equal(dev->nheld, 2);
+	assert_int_equal(vblk->vqs[0].in_flight, 1);
+	assert_int_equal(vblk->vqs[1].in_flight, 1);
+
+	/* Nothing finished: nothing found, and the interrupt queue untouched. */
+	assert_int_equal(blk_poll(q, true, true), 0);
+	assert_false(vblk->vqs[0].polling);
+	dev->hold = false;
+	sim_vblk_complete(dev, UINT32_MAX);
+	/* The interrupt queue's read ends through its interrupt. */
+	assert_int_equal(sim_irq_deliver(), 1);
+	run_softirqs_all();
+	assert_true(t[1].ended);
+	assert_false(t[0].ended);
+	assert_int_equal(blk_poll(q, true, true), 1);
+	assert_false(vblk->vqs[0].polling);
+	run_softirqs_all();
+	assert_true(t[0].ended);
+	assert_int_equal(t[0].status, 0);
+	assert_int_equal(t[1].status, 0);
+
+	/* Without hipri, both: the hybrid poller's interrupt queue and the poll queue. */
+	dev->hold = true;
+	submit_bio(make_bio(&t[2], disk, REQ_OP_READ | REQ_HIPRI, 128, 4096, buf + 8192, 0));
+	submit_rw(&t[3], REQ_OP_READ, 192, 4096, buf + 12288);
+	run_softirqs_all();
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_true(vblk->vqs[0].polling);
+	dev->hold = false;
+	sim_vblk_complete(dev, UINT32_MAX);
+	assert_int_equal(blk_poll(q, false, true), 2);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	assert_false(vblk->vqs[0].polling);
+	run_softirqs_all();
+	assert_true(t[2].ended && t[3].ended);
+	free(buf);
+}
+
 /* The bypass path's backlog (bios that found queue_depth full) fails too. */
 static void test_broken_fails_backlog(void **state)
 {
@@ -1102,6 +1167,7 @@ static const struct CMUnitTest cases[] = {
 	T(test_broken_fails_queued_requests),
 	T(test_broken_fails_backlog),
 	T(test_queue_depth_mq_path),
+	T(test_hipri_polls_its_poll_queue),
 	T(test_broken_raw_path),
 	T(test_timeout_recovers_request_path),
 	T(test_timeout_recovers_bypass_path),
