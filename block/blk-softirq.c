@@ -80,21 +80,52 @@ void __blk_complete_request(struct request *rq)
  * first of completion and timeout to get there; a completion that comes
  * while the timeout handler owns it only marks it LATE (blk-timeout.c).
  */
-void blk_complete_request(struct request *rq)
+static bool blk_claim_completion(struct request *rq)
 {
 	unsigned long old = __atomic_load_n(&rq->atomic_flags, __ATOMIC_RELAXED), new;
 
 	do {
 		if (old & (REQ_ATOM_COMPLETE | REQ_ATOM_LATE))
-			return; /* completed already: a second report changes nothing */
+			return false; /* completed already: a second report changes nothing */
 		new = old | ((old & REQ_ATOM_TIMEOUT) ? REQ_ATOM_LATE : REQ_ATOM_COMPLETE);
 	} while (!__atomic_compare_exchange_n(&rq->atomic_flags, &old, new, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
-	if (new &REQ_ATOM_COMPLETE) {
-		/* Started requests are on no list: queuelist is free for the done list. */
-		BUG_ON(!(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist));
+	if (!(new & REQ_ATOM_COMPLETE))
+		return false;
+	/* Started requests are on no list: queuelist is free for the done list. */
+	BUG_ON(!(rq->rq_flags & RQF_STARTED) || !list_empty(&rq->queuelist));
+	return true;
+}
+
+void blk_complete_request(struct request *rq)
+{
+	if (blk_claim_completion(rq))
 		__blk_complete_request(rq);
-	}
+}
+
+void blk_complete_request_batch(struct request *rq, struct list_head *batch)
+{
+	if (!blk_claim_completion(rq))
+		return;
+	if (target_cpu(rq->cpu) == smp_processor_id())
+		list_add_tail(&rq->queuelist, batch);
+	else
+		__blk_complete_request(rq);
+}
+
+void blk_complete_batch(struct list_head *batch)
+{
+	unsigned cpu = smp_processor_id();
+	struct blk_cpu_done *d;
+	unsigned long flags;
+
+	if (list_empty(batch))
+		return;
+	d = cpu_done(cpu);
+	spin_lock_irqsave(&d->lock, flags);
+	list_splice_tail_init(batch, &d->done);
+	spin_unlock_irqrestore(&d->lock, flags);
+	tasklet_schedule_on(&d->tasklet, cpu);
 }
 
 void blk_run_queue_async(struct request_queue *q)
@@ -148,6 +179,41 @@ void blk_defer_bios(struct bio *bios)
 	}
 }
 
+/* Queues that completed something go on this CPU's run list, once each. */
+static void blk_queue_runs(struct blk_cpu_done *d, struct request_queue **qs, unsigned n)
+{
+	unsigned long flags;
+
+	if (!n)
+		return;
+	spin_lock_irqsave(&blk_run_lock, flags);
+	for (unsigned i = 0; i < n; i++)
+		if (list_empty(&qs[i]->run_entry))
+			list_add_tail(&qs[i]->run_entry, &d->run);
+	spin_unlock_irqrestore(&blk_run_lock, flags);
+}
+
+/* End one request from the done list, as its queue's face asks. */
+static void blk_end_done_request(struct request *rq)
+{
+	struct request_queue *q = rq->q;
+
+	if (rq->mq_hctx) {
+		/* Refused by the block layer itself: the driver has no part in it. */
+		if ((rq->rq_flags & RQF_QUIET) || !q->mq_ops->complete)
+			blk_mq_end_request(rq, rq->errors);
+		else
+			q->mq_ops->complete(rq);
+	} else if (q->softirq_done_fn) {
+		q->softirq_done_fn(rq);
+	} else {
+		blk_end_request_all(rq, rq->errors);
+	}
+}
+
+/* Distinct queues a batch may name before they are put on the run list. */
+#define BLK_DONE_QUEUES 8
+
 static void blk_done_softirq(void *data)
 {
 	struct blk_cpu_done *d = data;
@@ -162,55 +228,58 @@ static void blk_done_softirq(void *data)
 	blk_atomic_enter();
 	blk_start_plug(&plug);
 	for (;;) {
-		struct request *rq = NULL;
-		struct request_queue *q = NULL;
-		struct bio *bio = NULL;
+		struct request_queue *qs[BLK_DONE_QUEUES], *q = NULL;
+		struct request *rq, *n;
+		struct bio_list bios;
 		unsigned long flags;
+		unsigned nq = 0;
+		struct bio *bio;
+		LIST_HEAD(done);
+		bool worked;
 
+		/*
+		 * The whole list in one critical section, as Linux takes its
+		 * per-CPU list: a lock per request cost two locked instructions
+		 * and an interrupts-off section each. What completes meanwhile
+		 * waits for the next round.
+		 */
 		spin_lock_irqsave(&d->lock, flags);
-		if (!list_empty(&d->done)) {
-			rq = list_first_entry(&d->done, struct request, queuelist);
-			list_del_init(&rq->queuelist);
-		} else {
-			bio = bio_list_pop(&d->bios);
-		}
+		list_splice_init(&d->done, &done);
+		bios = d->bios;
+		bio_list_init(&d->bios);
 		spin_unlock_irqrestore(&d->lock, flags);
-		if (rq) {
-			/* Once it has completed something, the queue is run again. */
-			spin_lock_irqsave(&blk_run_lock, flags);
-			if (list_empty(&rq->q->run_entry))
-				list_add_tail(&rq->q->run_entry, &d->run);
-			spin_unlock_irqrestore(&blk_run_lock, flags);
-		} else if (!bio) {
-			spin_lock_irqsave(&blk_run_lock, flags);
-			if (!list_empty(&d->run)) {
-				q = list_first_entry(&d->run, struct request_queue, run_entry);
-				list_del_init(&q->run_entry);
-			}
-			spin_unlock_irqrestore(&blk_run_lock, flags);
-		}
+		worked = !list_empty(&done) || !bio_list_empty(&bios);
 
-		if (rq) {
-			q = rq->q;
-			if (rq->mq_hctx) {
-				/* Refused by the block layer itself: the driver has no part in it.
-				 */
-				if ((rq->rq_flags & RQF_QUIET) || !q->mq_ops->complete)
-					blk_mq_end_request(rq, rq->errors);
-				else
-					q->mq_ops->complete(rq);
-			} else if (q->softirq_done_fn) {
-				q->softirq_done_fn(rq);
-			} else {
-				blk_end_request_all(rq, rq->errors);
+		list_for_each_entry_safe(rq, n, &done, queuelist) {
+			unsigned i;
+
+			list_del_init(&rq->queuelist);
+			/* Once it has completed something, the queue is run again. */
+			for (i = 0; i < nq && qs[i] != rq->q; i++)
+				;
+			if (i == nq) {
+				if (nq == BLK_DONE_QUEUES) {
+					blk_queue_runs(d, qs, nq);
+					nq = 0;
+				}
+				qs[nq++] = rq->q;
 			}
-		} else if (bio) {
-			bio_endio(bio);
-		} else if (q) {
-			blk_softirq_run_queue(q);
-		} else {
-			break;
+			blk_end_done_request(rq);
 		}
+		blk_queue_runs(d, qs, nq);
+		while ((bio = bio_list_pop(&bios)))
+			bio_endio(bio);
+		if (worked)
+			continue;
+		spin_lock_irqsave(&blk_run_lock, flags);
+		if (!list_empty(&d->run)) {
+			q = list_first_entry(&d->run, struct request_queue, run_entry);
+			list_del_init(&q->run_entry);
+		}
+		spin_unlock_irqrestore(&blk_run_lock, flags);
+		if (!q)
+			break;
+		blk_softirq_run_queue(q);
 	}
 	blk_finish_plug(&plug);
 	blk_atomic_exit();

@@ -635,13 +635,14 @@ static void virtblk_queue_done(struct virtio_blk *vblk, struct virtblk_req *vbr,
  * One buffer the device returned, off queue @bvq (whose lock is held):
  * request-path and blk-mq vbrs go to the block layer's completion, on their
  * request's CPU (which also settles a race with the request's timeout: see
- * block/blk-timeout.c), the rest to the done list of the CPU that submitted
+ * block/blk-timeout.c; this CPU's onto @rqs, handed over in one piece), the rest to the done list of the CPU that submitted
  * them (*cpus collects which): those of this CPU onto @mine, which the
  * caller hands over in one piece, the others at once. The caller accounts
  * for the vbrs in the disk's counters (virtblk_account_reaped).
  */
 static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_vq *bvq, struct virtblk_req *vbr,
-			   u32 len, unsigned long *cpus, struct list_head *mine)
+			   u32 len, unsigned long *cpus, struct list_head *mine,
+			   struct list_head *rqs)
 {
 	unsigned cpu = smp_processor_id();
 
@@ -653,11 +654,9 @@ static void virtblk_reaped(struct virtio_blk *vblk, struct virtblk_vq *bvq, stru
 	bvq->cpu_completions[cpu]++;
 	bvq->reaped++;
 	if (vbr->req) {
+		/* Both faces end a request through the block layer's completion. */
 		vbr->req->errors = vbr_result(vbr);
-		if (vbr->mq)
-			blk_mq_complete_request(vbr->req);
-		else
-			blk_complete_request(vbr->req);
+		blk_complete_request_batch(vbr->req, rqs);
 	} else if (vbr->cpu == cpu || vbr->cpu >= num_online_cpus()) {
 		list_add_tail(&vbr->list, mine);
 	} else {
@@ -686,16 +685,18 @@ static unsigned virtblk_reap_ring(struct virtio_blk *vblk, unsigned qi, unsigned
 	struct virtqueue *vq = vblk->vdev.vqs[qi];
 	struct virtblk_req *vbr;
 	LIST_HEAD(mine);
+	LIST_HEAD(rqs);
 	unsigned n = 0;
 	u32 len;
 
 	while ((vbr = virtqueue_get_buf(vq, &len))) {
-		virtblk_reaped(vblk, &vblk->vqs[qi], vbr, len, cpus, &mine);
+		virtblk_reaped(vblk, &vblk->vqs[qi], vbr, len, cpus, &mine, &rqs);
 		n++;
 	}
 	virtblk_account_reaped(vblk, n);
 	if (!list_empty(&mine))
 		virtblk_queue_done_list(vblk, smp_processor_id(), &mine, cpus);
+	blk_complete_batch(&rqs);
 	return n;
 }
 

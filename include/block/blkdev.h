@@ -484,6 +484,14 @@ int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist 
  * device really refused.
  */
 void blk_complete_request(struct request *rq);
+/*
+ * The same for a driver that reaps several requests at once (both faces,
+ * request_fn and blk-mq): those that belong to this CPU wait on @batch
+ * (through queuelist) until blk_complete_batch hands them to the softirq
+ * in one critical section, with one schedule of it.
+ */
+void blk_complete_request_batch(struct request *rq, struct list_head *batch);
+void blk_complete_batch(struct list_head *batch);
 void blk_end_request_all(struct request *rq, int error);
 /*
  * End a list of bios (through bi_next), each with its bi_status, on the CPU
