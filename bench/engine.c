@@ -709,13 +709,17 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 	 * Hybrid polling: for a short window after the last completion, reap
 	 * the device's rings instead of halting and waiting for its interrupt
 	 * (under emulation, delivering one costs far more than a few polls).
-	 * Then re-arm interrupts and halt. A hipri job has just polled.
+	 * Then re-arm interrupts and halt. A hipri job has just polled. The
+	 * window runs from the last completion however it arrived: one that
+	 * an interrupt delivered (its softirq ran on the way out of the
+	 * handler) counts too, or a job fed by interrupts would halt after
+	 * every batch and wait for the next interrupt to wake it.
 	 */
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 		if (j->state == JOB_DONE || !j->poll_ns || !j->in_flight || j->spec->hipri)
 			continue;
-		if (now - j->last_activity_ns < j->poll_ns) {
+		if (now - MAX(j->last_activity_ns, j->last_progress_ns) < j->poll_ns) {
 			if (disk_poll(j->disk, false, true))
 				j->last_activity_ns = now;
 			polling = true;
