@@ -701,7 +701,9 @@ void blk_start_request(struct request *rq)
 	rq->rq_flags |= RQF_STARTED;
 	q->in_flight[rq_data_dir(rq)]++;
 	blk_stat(q)->dispatched++;
-	blk_add_timer(rq);
+	/* One clock read serves the timeout and the driver (io_start_time_ns). */
+	rq->io_start_time_ns = ktime_get_ns();
+	blk_add_timer_at(rq, rq->io_start_time_ns);
 }
 
 struct request *blk_fetch_request(struct request_queue *q)

@@ -299,7 +299,8 @@ static void blk_mq_rq_from_bio(struct request_queue *q, struct request *rq, stru
 	rq->biotail = bio;
 	bio->bi_next = NULL;
 	blk_rq_init_segments(q, rq, bio);
-	rq->start_time_ns = ktime_get_ns();
+	/* Nothing on this path reads a birth time (mq-deadline reads the clock per insert). */
+	rq->start_time_ns = 0;
 	rq->fifo_time = 0;
 	rq->deadline = 0;
 	rq->special = NULL;
@@ -780,7 +781,8 @@ void blk_mq_start_request(struct request *rq)
 	 * is left alone: it finds the oldest deadline when it fires. So a
 	 * busy context arms it once, not once per request.
 	 */
-	smp_store_release(&rq->deadline, ktime_get_ns() + q->rq_timeout);
+	rq->io_start_time_ns = ktime_get_ns();
+	smp_store_release(&rq->deadline, rq->io_start_time_ns + q->rq_timeout);
 	if (!READ_ONCE(hctx->timeout.pending))
 		mod_timer(&hctx->timeout, rq->deadline);
 }

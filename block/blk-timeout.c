@@ -21,15 +21,21 @@
 #include "block/blk.h"
 #include "block/blkdev.h"
 
-/* Lock held. */
-void blk_add_timer(struct request *rq)
+/* Lock held. @now: the clock, as the caller has just read it. */
+void blk_add_timer_at(struct request *rq, u64 now)
 {
 	struct request_queue *q = rq->q;
 
-	rq->deadline = ktime_get_ns() + q->rq_timeout;
+	rq->deadline = now + q->rq_timeout;
 	list_add_tail(&rq->timeout_list, &q->timeout_list);
 	if (!q->timeout.pending || rq->deadline < q->timeout.expires)
 		mod_timer(&q->timeout, rq->deadline);
+}
+
+/* Lock held. */
+void blk_add_timer(struct request *rq)
+{
+	blk_add_timer_at(rq, ktime_get_ns());
 }
 
 /* Lock held. */

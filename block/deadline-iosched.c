@@ -68,7 +68,12 @@ static void deadline_add_request(struct request_queue *q, struct request *rq)
 	int dir = rq_data_dir(rq);
 
 	elv_rb_add(&dd->sort_list[dir], rq);
-	rq->fifo_time = ktime_get_ns() + dd->fifo_expire[dir];
+	/*
+	 * A request's age counts from its birth (init_request_from_bio read
+	 * the clock then), which also saves a clock read per request here;
+	 * a merge keeps the older birth (attempt_merge).
+	 */
+	rq->fifo_time = rq->start_time_ns + dd->fifo_expire[dir];
 	list_add_tail(&rq->queuelist, &dd->fifo_list[dir]);
 }
 

@@ -481,7 +481,8 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 	sg_set(&vbr->sg[1 + ndata], virt_to_phys(&vbr->status), sizeof(vbr->status));
 	vbr->status = 0xff; /* not a valid status: catches a device that never writes it */
 	vbr->vq_index = (u8)qi;
-	vbr->submit_ns = ktime_get_ns();
+	/* A started request's clock was read as it started: no second read. */
+	vbr->submit_ns = vbr->req ? vbr->req->io_start_time_ns : ktime_get_ns();
 	vbr->data_len = 0;
 	for (unsigned i = 0; i < ndata; i++)
 		vbr->data_len += vbr->sg[1 + i].length;

@@ -61,6 +61,7 @@ bool blk_flush_emulate(struct request_queue *q, struct bio *bio);
 
 /* blk-timeout.c */
 void blk_add_timer(struct request *rq);
+void blk_add_timer_at(struct request *rq, u64 now);
 void blk_delete_timer(struct request *rq);
 void blk_rq_timed_out_timer(struct timer_list *t);
 

@@ -98,8 +98,9 @@ struct request {
 	u32 seg_front_size;
 	u32 seg_back_size;
 
-	u64 start_time_ns; /* allocation, for latency accounting */
-	u64 fifo_time;	   /* deadline scheduler: expiry of this request */
+	u64 start_time_ns;    /* allocation, request path (deadline's FIFO counts from it) */
+	u64 io_start_time_ns; /* started: the timeout and the driver count from it */
+	u64 fifo_time;	      /* deadline scheduler: expiry of this request */
 	u64 deadline;	   /* timeout: when rq_timed_out_fn is due */
 	struct list_head timeout_list;
 
