@@ -298,7 +298,17 @@ int bio_add_page(struct bio *bio, void *page, u32 len, u32 offset)
 
 		if ((u64)bio->bi_size + len > (u64)lim->max_sectors << SECTOR_SHIFT)
 			return 0;
-		bio_ensure_segments(q, bio);
+		if (!bio->bi_vcnt) {
+			/* An empty bio has no segments: nothing to walk to count them. */
+			bio->bi_seg_q = q;
+			bio->bi_phys_segments = 0;
+			bio->bi_seg_front_size = 0;
+			bio->bi_seg_back_size = 0;
+			bio->bi_phys_start = 0;
+			bio->bi_phys_end = 0;
+		} else {
+			bio_ensure_segments(q, bio);
+		}
 		/* The same rule as blk_recount_segments, one segment further. */
 		contig = bio->bi_vcnt && phys == bio->bi_phys_end &&
 			 bio->bi_seg_back_size + len <= lim->max_segment_size;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "block/blk.h"
 #include "tests/unit/host_platform.h"
 #include "tests/unit/test_block_fake.h"
 
@@ -249,6 +250,51 @@ static void test_add_page_limits(void **state)
 	free(buf);
 }
 
+/*
+ * bio_add_page keeps the segment layout as it goes, an empty bio's without
+ * a walk (whatever an earlier life left in its fields): what it builds is
+ * what blk_recount_segments counts, for a first vector, a contiguous one
+ * and a scattered one.
+ */
+static void test_add_page_layout(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", 4096), *other = fake_create("vdb", 4096);
+	u8 *buf = page_buf(3);
+	struct bio *bio = bio_alloc(4);
+	struct bio ref;
+
+	bio->bi_disk = fd->disk;
+	bio->bi_seg_q = other->q;
+	bio->bi_phys_segments = 7;
+	bio->bi_seg_back_size = 99;
+	bio->bi_phys_end = 12345;
+	assert_int_equal(bio_add_page(bio, buf, 1024, 512), 1024);
+	assert_ptr_equal(bio->bi_seg_q, fd->q);
+	assert_int_equal(bio->bi_phys_segments, 1);
+	assert_int_equal(bio->bi_seg_front_size, 1024);
+	assert_int_equal(bio->bi_seg_back_size, 1024);
+	assert_int_equal(bio->bi_phys_start, virt_to_phys(buf) + 512);
+	assert_int_equal(bio->bi_phys_end, virt_to_phys(buf) + 1536);
+	assert_int_equal(bio_add_page(bio, buf, 2560, 1536), 2560);
+	assert_int_equal(bio_add_page(bio, buf + 2 * 4096, 4096, 0), 4096);
+	assert_int_equal(bio->bi_phys_segments, 2);
+	assert_int_equal(bio->bi_seg_front_size, 3584);
+	assert_int_equal(bio->bi_seg_back_size, 4096);
+
+	ref = *bio;
+	ref.bi_seg_q = NULL;
+	blk_recount_segments(fd->q, &ref);
+	assert_int_equal(ref.bi_phys_segments, bio->bi_phys_segments);
+	assert_int_equal(ref.bi_seg_front_size, bio->bi_seg_front_size);
+	assert_int_equal(ref.bi_seg_back_size, bio->bi_seg_back_size);
+	assert_int_equal(ref.bi_phys_start, bio->bi_phys_start);
+	assert_int_equal(ref.bi_phys_end, bio->bi_phys_end);
+	bio_put(bio);
+	fake_destroy(other);
+	fake_destroy(fd);
+	free(buf);
+}
+
 struct seg {
 	u8 *p;
 	u32 len;
@@ -402,6 +448,7 @@ int main(void)
 		T(test_reserve_when_kmalloc_fails),
 		T(test_reserve_serves_io),
 		T(test_add_page_limits),
+		T(test_add_page_layout),
 		T(test_split_views),
 		T(test_chain_first_error),
 		T(test_chain_parent_last),

@@ -524,6 +524,54 @@ static void test_split_on_bypass_path(void **state)
 	fake_destroy(fd);
 }
 
+/*
+ * blk_queue_split's fast path: a bio of one whole vector that fits the
+ * limits is handed back untouched (no walk, no split); one with more
+ * sectors than max_sectors still goes the long way and is split. (A
+ * vector never exceeds max_segment_size: bio_add_page and the limits'
+ * page minimum see to it.)
+ */
+static void test_split_one_vec(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", CAP);
+	u8 *buf = page_buf(1);
+	struct bio *bio, *orig;
+	struct tio t;
+
+	pattern_fill(buf, 8, PAGE_SIZE, 3);
+	bio = make_bio(&t, fd->disk, REQ_OP_WRITE, 8, PAGE_SIZE, buf, 0);
+	orig = bio;
+	blk_queue_split(fd->q, &bio);
+	assert_ptr_equal(bio, orig);
+	assert_int_equal(bio->bi_size, PAGE_SIZE);
+	assert_int_equal(bio->bi_vcnt, 1);
+	assert_null(bio->bi_next);
+	assert_int_equal(qcounters(fd->q).splits, 0);
+	submit_bio(bio);
+	fake_settle(fd);
+	assert_int_equal(t.status, 0);
+	assert_int_equal(fd->nlog, 1);
+
+	/* Four sectors a request (below a page: set directly): two pieces. */
+	fd->q->limits.max_sectors = 4;
+	fd->q->limits.max_hw_sectors = 4;
+	/* Built without the disk, whose limits bio_add_page would obey. */
+	bio = make_bio(&t, NULL, REQ_OP_WRITE, 8, PAGE_SIZE, buf, 0);
+	bio->bi_disk = fd->disk;
+	submit_bio(bio);
+	fake_settle(fd);
+	assert_int_equal(t.ended, 1);
+	assert_int_equal(t.status, 0);
+	assert_int_equal(qcounters(fd->q).splits, 1);
+	assert_int_equal(fd->nlog, 3);
+	assert_int_equal(fd->log[1].sectors, 4);
+	assert_int_equal(fd->log[2].sectors, 4);
+
+	check_disk_pattern(fd, 8, PAGE_SIZE, 3);
+	fake_destroy(fd);
+	free(buf);
+}
+
 /* ------------------------------------------------------------------------
  * The bio_list loop
  */
@@ -1405,6 +1453,7 @@ int main(void)
 		T(test_split_keeps_logical_blocks),
 		T(test_split_discard),
 		T(test_split_on_bypass_path),
+		T(test_split_one_vec),
 		T(test_bio_list_depth_stays_one),
 		T(test_failing_checks_inside_loop),
 		T(test_plug_dispatches_burst_in_one_run),
