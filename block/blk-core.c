@@ -483,9 +483,10 @@ bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, stru
 	if (list_empty(&plug->list))
 		return false;
 	rq = list_last_entry(&plug->list, struct request, queuelist);
-	if (rq->q != q || !blk_rq_merge_ok(rq, bio))
-		return false;
+	/* Whether the sectors touch first: for random I/O the one test that fails. */
 	type = blk_try_merge(rq, bio);
+	if (type == ELEVATOR_NO_MERGE || rq->q != q || !blk_rq_merge_ok(rq, bio))
+		return false;
 	if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio))
 		return true;
 	if (type == ELEVATOR_FRONT_MERGE && bio_attempt_front_merge(q, rq, bio))

@@ -309,13 +309,14 @@ bool blk_rq_join(struct request_queue *q, struct request *rq, struct request *ne
 {
 	u32 n = 0, front = 0, back = 0;
 
+	/* Whether the sectors touch first: for random I/O the one test that fails. */
+	if (rq_end_sector(rq) != blk_rq_pos(next))
+		return false;
 	if (!rq_mergeable(rq) || !rq_mergeable(next))
 		return false;
 	if (req_op(rq) != req_op(next) || rq->rq_disk != next->rq_disk)
 		return false;
 	if ((rq->cmd_flags ^ next->cmd_flags) & REQ_HIPRI)
-		return false;
-	if (rq_end_sector(rq) != blk_rq_pos(next))
 		return false;
 	if (!merge_size_ok(q, rq, blk_rq_bytes(next)))
 		return false;

@@ -455,9 +455,9 @@ static bool blk_mq_ctx_merge(struct request_queue *q, struct blk_mq_ctx *ctx, st
 	     rq = list_prev_entry(rq, queuelist), looked++) {
 		int type;
 
-		if (!blk_rq_merge_ok(rq, bio))
+		type = blk_try_merge(rq, bio); /* the cheap test first */
+		if (type == ELEVATOR_NO_MERGE || !blk_rq_merge_ok(rq, bio))
 			continue;
-		type = blk_try_merge(rq, bio);
 		if (type == ELEVATOR_BACK_MERGE)
 			merged = bio_attempt_back_merge(q, rq, bio);
 		else if (type == ELEVATOR_FRONT_MERGE)

@@ -226,10 +226,11 @@ int elv_merge(struct request_queue *q, struct request **req, struct bio *bio)
 	struct elevator_queue *eq = q->elevator;
 	struct request *rq;
 
-	if (q->last_merge && elv_bio_merge_ok(q->last_merge, bio)) {
+	/* Whether the sectors touch first: for random I/O the one test that fails. */
+	if (q->last_merge) {
 		int type = blk_try_merge(q->last_merge, bio);
 
-		if (type != ELEVATOR_NO_MERGE) {
+		if (type != ELEVATOR_NO_MERGE && elv_bio_merge_ok(q->last_merge, bio)) {
 			*req = q->last_merge;
 			return type;
 		}
