@@ -834,7 +834,7 @@ static void blk_bio_path_make_request(struct request_queue *q, struct bio *bio)
 	if (!bio)
 		return;
 	bio->bi_acct_q = q;
-	atomic_inc(&q->nr_bios_in_flight);
+	local_inc(&q->counters[smp_processor_id()].bios_in_flight);
 	blk_stat(q)->dispatched++;
 	q->bypass_fn(q, bio);
 }
@@ -842,9 +842,12 @@ static void blk_bio_path_make_request(struct request_queue *q, struct bio *bio)
 void blk_account_bio_done(struct bio *bio)
 {
 	struct request_queue *q = bio->bi_acct_q;
+	int *in_flight = &q->counters[smp_processor_id()].bios_in_flight;
 
 	bio->bi_acct_q = NULL;
-	BUG_ON(atomic_add_return(-1, &q->nr_bios_in_flight) < 0);
+	/* bio_endio runs on the submitting CPU, whose count this is. */
+	BUG_ON(READ_ONCE(*in_flight) <= 0);
+	local_dec(in_flight);
 	blk_stat(q)->completions++;
 	if (bio->bi_status)
 		blk_stat(q)->errors++;
@@ -898,10 +901,19 @@ int blk_queue_set_path(struct request_queue *q, enum blk_path path)
 	return 0;
 }
 
+int blk_queue_bios_in_flight(struct request_queue *q)
+{
+	int n = 0;
+
+	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++)
+		n += READ_ONCE(q->counters[cpu].bios_in_flight);
+	return n;
+}
+
 static bool blk_queue_idle(struct request_queue *q)
 {
-	return !READ_ONCE(q->nr_rqs) && bio_list_empty(&q->backlog) &&
-	       !atomic_read(&q->nr_bios_in_flight) && (!q->mq_ops || blk_mq_queue_idle(q));
+	return !READ_ONCE(q->nr_rqs) && bio_list_empty(&q->backlog) && !blk_queue_bios_in_flight(q) &&
+	       (!q->mq_ops || blk_mq_queue_idle(q));
 }
 
 /*

@@ -193,6 +193,13 @@ struct blk_counters {
 /* One set per CPU in each queue, each on its own cache lines; summed when read. */
 struct blk_cpu_counters {
 	struct blk_counters c;
+	/*
+	 * Bypass-path bios this CPU submitted and has not ended yet (a bio
+	 * ends on the CPU that submitted it, so only this CPU changes it:
+	 * local_inc, no locked instruction); the queue is idle when every
+	 * CPU's is 0.
+	 */
+	int bios_in_flight;
 } __aligned(SMP_CACHE_BYTES);
 
 /* ------------------------------------------------------------------------
@@ -278,7 +285,6 @@ struct request_queue {
 	unsigned nr_rqs;	    /* out of the pool: plugged, queued, in flight */
 	struct bio_list backlog;    /* bios waiting for a request (completion context) */
 	unsigned in_flight[2];	    /* started and not ended, per direction */
-	atomic_t nr_bios_in_flight; /* bypass path */
 	unsigned long rq_wait_cpus; /* CPUs waiting for a free request */
 
 	struct list_head run_entry; /* on a CPU's softirq list of queues to run */
@@ -309,6 +315,8 @@ static inline struct blk_counters *blk_stat(struct request_queue *q)
 
 /* The queue's own counters, summed over the CPUs (without the driver's). */
 void blk_queue_get_counters(struct request_queue *q, struct blk_counters *out);
+/* Bypass-path bios submitted and not yet ended, over every CPU. */
+int blk_queue_bios_in_flight(struct request_queue *q);
 
 int blk_mq_poll(struct request_queue *q, bool spin);
 static inline int blk_poll(struct request_queue *q, bool hipri, bool spin)

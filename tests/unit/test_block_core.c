@@ -1136,10 +1136,10 @@ static void test_path_switch_drains(void **state)
 	assert_string_equal(blk_path_name(fd->q->path), "bio");
 	submit_bio(make_bio(&t[3], fd->disk, REQ_OP_READ, 0, 4096, buf, 0));
 	assert_int_equal(fd->nr_bios, 1);
-	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 1);
+	assert_int_equal(blk_queue_bios_in_flight(fd->q), 1);
 	fake_complete_bios(fd);
 	assert_int_equal(t[3].ended, 1);
-	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 0);
+	assert_int_equal(blk_queue_bios_in_flight(fd->q), 0);
 	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_REQUEST), 0);
 	assert_int_equal(blk_path_from_name("bio"), BLK_PATH_BIO);
 	assert_int_equal(blk_path_from_name("request"), BLK_PATH_REQUEST);
@@ -1405,7 +1405,7 @@ static void test_bypass_counts_across_cpus(void **state)
 	submit_bio(make_bio(&a, fd->disk, REQ_OP_READ, 0, 4096, buf, 0));
 	host_cpu = 1;
 	submit_bio(make_bio(&b, fd->disk, REQ_OP_READ, 8, 4096, buf + 4096, 0));
-	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 2);
+	assert_int_equal(blk_queue_bios_in_flight(fd->q), 2);
 	assert_int_equal(fd->q->counters[0].c.dispatched, 1);
 	assert_int_equal(fd->q->counters[1].c.dispatched, 1);
 	/* The fake device ends what it holds on the CPU that asks it to... */
@@ -1414,14 +1414,14 @@ static void test_bypass_counts_across_cpus(void **state)
 	fd->nr_bios--;
 	fake_complete_bios(fd); /* b, on CPU 1 */
 	assert_int_equal(b.ended, 1);
-	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 1);
+	assert_int_equal(blk_queue_bios_in_flight(fd->q), 1);
 	host_cpu = 0;
 	a.bio->bi_next = NULL;
 	bio_list_add(&fd->bios, a.bio);
 	fd->nr_bios++;
 	fake_complete_bios(fd); /* a, on CPU 0 */
 	assert_int_equal(a.ended, 1);
-	assert_int_equal(atomic_read(&fd->q->nr_bios_in_flight), 0);
+	assert_int_equal(blk_queue_bios_in_flight(fd->q), 0);
 	assert_int_equal(qcounters(fd->q).completions, 2);
 	assert_int_equal(qcounters(fd->q).dispatched, 2);
 	fake_destroy(fd);
