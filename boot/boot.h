@@ -10,5 +10,7 @@
 #define BOOT_DS 0x10
 
 #define BOOT_STACK_SIZE (64 * 1024)
+/* The PML4, the PDPT and four page directories: the identity map of 4 GiB. */
+#define BOOT_PAGE_TABLES_SIZE (6 * 4096)
 
 #endif

@@ -73,11 +73,14 @@ common32:
 	movl $boot_stack_top, %esp
 	cld
 
-	/* Zero .bss: the page tables and the stack live there. */
-	movl $__bss_start, %edi
-	movl $__bss_end, %ecx
-	subl %edi, %ecx
-	shrl $2, %ecx
+	/*
+	 * Zero the page tables (the loops below write only the entries' low
+	 * halves). The rest of .bss waits for long mode, where "rep stosq"
+	 * zeroes it in half the iterations: under TCG each iteration of a rep
+	 * instruction costs the same whatever its width.
+	 */
+	movl $boot_pml4, %edi
+	movl $(BOOT_PAGE_TABLES_SIZE / 4), %ecx
 	xorl %eax, %eax
 	rep stosl
 
@@ -165,6 +168,13 @@ long_mode_entry:
 	movw %ax, %fs
 	movw %ax, %gs
 	movq $boot_stack_top, %rsp
+	/* The rest of .bss (the page tables and this stack lie before it). */
+	movq $__bss_start, %rdi
+	movq $__bss_end, %rcx
+	subq %rdi, %rcx
+	shrq $3, %rcx
+	xorl %eax, %eax
+	rep stosq
 	xorl %ebp, %ebp
 	movl boot_proto(%rip), %edi
 	movl boot_info(%rip), %esi
@@ -196,13 +206,14 @@ boot_tsc_entry:	.quad 0
 boot_proto:	.long 0
 boot_info:	.long 0
 
-	.bss
+	/* Before __bss_start (linker.ld): zeroed apart, or not at all. */
+	.section .bss.boot, "aw", @nobits
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:	.skip 4096
 boot_pdpt:	.skip 4096
 	.globl boot_pd
-boot_pd:	.skip 4 * 4096
+boot_pd:	.skip 4 * 4096	/* BOOT_PAGE_TABLES_SIZE in all, from boot_pml4 */
 	.balign 16
 	.globl boot_stack_top
 boot_stack:	.skip BOOT_STACK_SIZE

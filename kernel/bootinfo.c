@@ -64,8 +64,12 @@ static void copy_cmdline(const char *s)
 {
 	if (!s)
 		return;
-	strncpy(boot_info_parsed.cmdline, s, BOOT_CMDLINE_MAX - 1);
-	boot_info_parsed.cmdline_too_long = strnlen(s, BOOT_CMDLINE_MAX) == BOOT_CMDLINE_MAX;
+	size_t len = strnlen(s, BOOT_CMDLINE_MAX);
+
+	/* Not strncpy: padding the 64 KiB buffer with zeros took 0.3 ms under TCG. */
+	memcpy(boot_info_parsed.cmdline, s, MIN(len, (size_t)BOOT_CMDLINE_MAX - 1));
+	boot_info_parsed.cmdline[MIN(len, (size_t)BOOT_CMDLINE_MAX - 1)] = '\0';
+	boot_info_parsed.cmdline_too_long = len == BOOT_CMDLINE_MAX;
 }
 
 static bool printable(u32 word)

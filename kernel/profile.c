@@ -5,11 +5,17 @@
 #include "kernel/time.h"
 
 #define PROFILE_SHIFT 4 /* one bucket per 16 bytes of code */
-#define PROFILE_BUCKETS (MiB(2) >> PROFILE_SHIFT)
 
-extern char __kernel_start[];
+extern char __kernel_start[], __text_end[];
 bool profiling;
-static u32 buckets[PROFILE_BUCKETS];
+/*
+ * Allocated when profiling starts, for the kernel's code only: as static
+ * arrays sized for 2 MiB of code they were half of .bss, which the entry
+ * code zeroes on every boot.
+ */
+static u32 *buckets;
+static bool *taken;
+static u64 nr_buckets;
 static u64 samples, outside;
 
 void profile_hit(u64 rip)
@@ -17,7 +23,7 @@ void profile_hit(u64 rip)
 	u64 off = rip - (u64)(uintptr_t)__kernel_start;
 
 	samples++;
-	if (off >> PROFILE_SHIFT < PROFILE_BUCKETS)
+	if (off >> PROFILE_SHIFT < nr_buckets)
 		buckets[off >> PROFILE_SHIFT]++;
 	else
 		outside++;
@@ -25,10 +31,24 @@ void profile_hit(u64 rip)
 
 int profile_start(u32 hz)
 {
+	u64 n = ((u64)(uintptr_t)__text_end - (u64)(uintptr_t)__kernel_start + (1u << PROFILE_SHIFT) -
+		 1) >> PROFILE_SHIFT;
+
 	if (hz < HZ || hz > 20000) {
 		pr_err("profile=%u: expected %d..20000 samples a second", hz, HZ);
 		return -EINVAL;
 	}
+	buckets = kzalloc(n * sizeof(*buckets));
+	taken = kzalloc(n * sizeof(*taken));
+	if (!buckets || !taken) {
+		pr_err("profile=%u: no memory for %lu buckets", hz, n);
+		kfree(buckets);
+		kfree(taken);
+		buckets = NULL;
+		taken = NULL;
+		return -ENOMEM;
+	}
+	nr_buckets = n;
 	timer_set_rate(hz);
 	profiling = true;
 	return 0;
@@ -37,13 +57,11 @@ int profile_start(u32 hz)
 /* Print the @top fullest buckets (a selection, not a sort: top is small). */
 void profile_report(unsigned top)
 {
-	static bool taken[PROFILE_BUCKETS];
-
 	printk("PROFILE: %lu samples, %lu outside the kernel image\n", samples, outside);
 	for (unsigned n = 0; n < top; n++) {
 		u32 best = 0;
 		u64 at = 0;
-		for (u64 b = 0; b < PROFILE_BUCKETS; b++) {
+		for (u64 b = 0; b < nr_buckets; b++) {
 			if (!taken[b] && buckets[b] > best) {
 				best = buckets[b];
 				at = b;
