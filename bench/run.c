@@ -14,6 +14,7 @@
 #include "bench/disk.h"
 #include "bench/engine.h"
 #include "bench/job.h"
+#include "block/blk-mq.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
@@ -552,6 +553,33 @@ static int run_phase(struct job **jobs, unsigned n, unsigned *groups_done)
 	return result;
 }
 
+/*
+ * blk-mq's requests come when a queue first takes path=mq (block/blk-mq.h);
+ * the queues the jobs will take it on get them here, before the jobs'
+ * memory is counted, since they stay with the queue after the jobs.
+ */
+static int alloc_mq_requests(void)
+{
+	for (unsigned i = 0; i < nspecs; i++) {
+		struct gendisk *members[MAX_MD_MEMBERS], *disk;
+		unsigned n;
+
+		if (specs[i].path != JOB_PATH_MQ || !(disk = get_gendisk(specs[i].filename)))
+			continue; /* a missing disk is the job's error */
+		n = disk_lower(disk, members, MAX_MD_MEMBERS);
+		if (!n)
+			members[n++] = disk;
+		for (unsigned k = 0; k < n; k++) {
+			struct request_queue *q = members[k]->queue;
+
+			if (q && q->mq_ops && blk_mq_alloc_requests(q))
+				return kernel_fail("%s: no memory for blk-mq's requests",
+						   members[k]->disk_name);
+		}
+	}
+	return 0;
+}
+
 static int run_jobs(struct cmdline *cl)
 {
 	struct job **jobs = kzalloc(MAX_RUNNING_JOBS * sizeof(*jobs));
@@ -666,6 +694,8 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	if (test)
 		return selftest_run(test, cl);
 
+	if ((err = alloc_mq_requests()))
+		return err;
 	k0 = kmem_get_stats();
 	result = run_jobs(cl);
 	if (nspecs) {

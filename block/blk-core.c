@@ -893,6 +893,12 @@ int blk_queue_set_path(struct request_queue *q, enum blk_path path)
 		fn = blk_mq_make_request;
 	else
 		return -EINVAL;
+	if (path == BLK_PATH_MQ) {
+		int err = blk_mq_alloc_requests(q);
+
+		if (err)
+			return err;
+	}
 	if (q->path == path && q->make_request_fn == fn)
 		return 0;
 	blk_drain_queue(q);

@@ -127,7 +127,6 @@ static struct blk_mq_hw_ctx *blk_mq_alloc_hctx(struct request_queue *q, struct b
 					       unsigned i)
 {
 	struct blk_mq_hw_ctx *hctx = kzalloc(sizeof(*hctx));
-	unsigned nr;
 
 	if (!hctx)
 		return NULL;
@@ -138,19 +137,33 @@ static struct blk_mq_hw_ctx *blk_mq_alloc_hctx(struct request_queue *q, struct b
 	hctx->queue_num = i;
 	tasklet_init(&hctx->run_tasklet, blk_mq_run_work, hctx);
 	timer_setup(&hctx->timeout, blk_mq_timeout_timer);
-	nr = MAX(set->queue_depth, q->mq_nr_requests);
 	if (bitmap_init(&hctx->driver_tags, set->queue_depth) ||
 	    bitmap_init(&hctx->sched_tags, q->mq_nr_requests))
 		goto fail;
-	hctx->rqs = kzalloc(nr * sizeof(*hctx->rqs));
-	if (!hctx->rqs)
-		goto fail;
-	hctx->nr_rqs = nr;
+	return hctx;
+fail:
+	blk_mq_free_hctx(hctx);
+	return NULL;
+}
+
+/* One request per tag the context can hand out (blk_mq_alloc_requests). */
+static int blk_mq_alloc_hctx_rqs(struct request_queue *q, struct blk_mq_hw_ctx *hctx)
+{
+	struct blk_mq_tag_set *set = q->tag_set;
+	unsigned nr = MAX(set->queue_depth, q->mq_nr_requests);
+	struct request **rqs = kzalloc(nr * sizeof(*rqs));
+
+	if (!rqs)
+		return -ENOMEM;
 	for (unsigned t = 0; t < nr; t++) {
 		struct request *rq = kzalloc(sizeof(*rq) + set->cmd_size);
 
-		if (!rq)
-			goto fail;
+		if (!rq) {
+			while (t--)
+				kfree(rqs[t]);
+			kfree(rqs);
+			return -ENOMEM;
+		}
 		rq->q = q;
 		rq->mq_hctx = hctx;
 		rq->tag = -1;
@@ -159,12 +172,35 @@ static struct blk_mq_hw_ctx *blk_mq_alloc_hctx(struct request_queue *q, struct b
 		INIT_LIST_HEAD(&rq->timeout_list);
 		INIT_LIST_HEAD(&rq->hash);
 		RB_CLEAR_NODE(&rq->rb_node);
-		hctx->rqs[t] = rq;
+		rqs[t] = rq;
 	}
-	return hctx;
-fail:
-	blk_mq_free_hctx(hctx);
-	return NULL;
+	/* Published whole: the context's timeout timer walks rqs[0..nr_rqs). */
+	hctx->rqs = rqs;
+	smp_store_release(&hctx->nr_rqs, nr);
+	return 0;
+}
+
+/*
+ * The requests come when the queue first takes path=mq, not with the
+ * contexts: each has room for the driver's command (a virtio-blk request
+ * with seg_max segments, about 4.4 KiB), so a context holds a megabyte at
+ * 256 tags and four and a half at microvm's 1024-entry rings, and
+ * allocating and zeroing them was the largest part of probing a disk
+ * under TCG, for a path most runs never take.
+ */
+int blk_mq_alloc_requests(struct request_queue *q)
+{
+	int err;
+
+	if (!q->mq_ops)
+		return -EINVAL;
+	for (unsigned i = 0; i < q->nr_hw_queues; i++) {
+		if (q->queue_hw_ctx[i]->rqs)
+			continue;
+		if ((err = blk_mq_alloc_hctx_rqs(q, q->queue_hw_ctx[i])))
+			return err;
+	}
+	return 0;
 }
 
 int blk_mq_init_queue_set(struct request_queue *q, struct blk_mq_tag_set *set)
@@ -913,7 +949,7 @@ static void blk_mq_timeout_timer(struct timer_list *t)
 	u64 now = ktime_get_ns(), next = 0;
 
 	blk_atomic_enter();
-	for (unsigned t = 0; t < hctx->nr_rqs; t++) {
+	for (unsigned t = 0, nr = smp_load_acquire(&hctx->nr_rqs); t < nr; t++) {
 		struct request *rq = hctx->rqs[t];
 		u64 deadline = smp_load_acquire(&rq->deadline);
 

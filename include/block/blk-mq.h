@@ -147,6 +147,12 @@ static inline struct request *blk_mq_rq_from_pdu(void *pdu)
  * hctx->driver_data (queue_hw_ctx). 0 or -ENOMEM / -EINVAL.
  */
 int blk_mq_init_queue_set(struct request_queue *q, struct blk_mq_tag_set *set);
+/*
+ * The contexts' requests (with the driver's cmd_size each), allocated by
+ * the first blk_queue_set_path(q, BLK_PATH_MQ), not at set-up. 0, or
+ * -ENOMEM (the queue keeps its path), -EINVAL without blk-mq.
+ */
+int blk_mq_alloc_requests(struct request_queue *q);
 void blk_mq_exit_queue(struct request_queue *q);
 struct blk_mq_hw_ctx *blk_mq_hctx(struct request_queue *q, unsigned i);
 /* The hardware context CPU @cpu submits through. */

@@ -588,7 +588,7 @@ static const struct blk_mq_ops fake_mq_ops = {
 	.timeout = fake_mq_timeout,
 };
 
-void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth)
+void fake_init_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth)
 {
 	assert_true(nr_hw_queues <= FAKE_MAX_HW_QUEUES);
 	fd->tag_set.ops = &fake_mq_ops;
@@ -598,5 +598,10 @@ void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth)
 	fd->mq_ring_size = depth;
 	fd->mq_refuse_sector = -1;
 	assert_int_equal(blk_mq_init_queue_set(fd->q, &fd->tag_set), 0);
+}
+
+void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth)
+{
+	fake_init_mq(fd, nr_hw_queues, depth);
 	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_MQ), 0);
 }

@@ -104,6 +104,8 @@ void fake_enable_bypass(struct fake_dev *fd);
  * switch the queue to the mq path.
  */
 void fake_enable_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth);
+/* The same without switching paths: the queue stays on the request path. */
+void fake_init_mq(struct fake_dev *fd, unsigned nr_hw_queues, unsigned depth);
 
 /* "Interrupt": complete in-flight requests, oldest first; then run softirqs. */
 void fake_complete(struct fake_dev *fd, unsigned n);

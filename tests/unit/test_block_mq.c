@@ -223,6 +223,40 @@ static void test_mq_stop_and_restart(void **state)
 	free(buf);
 }
 
+/*
+ * A queue set up for blk-mq allocates its requests when it first takes
+ * path=mq, one per tag it can hand out, and only once.
+ */
+static void test_mq_requests_on_first_use(void **state)
+{
+	struct fake_dev *fd = fake_create("vda", CAP);
+	struct blk_mq_hw_ctx *hctx;
+	struct request *first;
+
+	fake_init_mq(fd, 2, 48);
+	for (unsigned i = 0; i < 2; i++) {
+		hctx = blk_mq_hctx(fd->q, i);
+		assert_null(hctx->rqs);
+		assert_int_equal(hctx->nr_rqs, 0);
+	}
+	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_MQ), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		hctx = blk_mq_hctx(fd->q, i);
+		assert_non_null(hctx->rqs);
+		/* mq-deadline's scheduler tags: twice the depth. */
+		assert_int_equal(hctx->nr_rqs, 96);
+		for (unsigned t = 0; t < hctx->nr_rqs; t++) {
+			assert_ptr_equal(hctx->rqs[t]->mq_hctx, hctx);
+			assert_int_equal(hctx->rqs[t]->tag, -1);
+		}
+	}
+	first = blk_mq_hctx(fd->q, 0)->rqs[0];
+	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_REQUEST), 0);
+	assert_int_equal(blk_queue_set_path(fd->q, BLK_PATH_MQ), 0);
+	assert_ptr_equal(blk_mq_hctx(fd->q, 0)->rqs[0], first);
+	fake_destroy(fd);
+}
+
 /* Tags are sized from the device queue; with a scheduler there are twice as many, up to 128. */
 static void test_mq_tag_sizing(void **state)
 {
@@ -673,6 +707,7 @@ int main(void)
 		T(test_mq_busy_commits_and_restarts),
 		T(test_mq_stop_and_restart),
 		T(test_mq_tag_sizing),
+		T(test_mq_requests_on_first_use),
 		T(test_mq_tags_exhausted_in_completion_context),
 		T(test_mq_completion_on_submitting_cpu),
 		T(test_mq_merged_failure_retried),
