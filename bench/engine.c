@@ -531,8 +531,15 @@ static void io_u_complete(struct io_u *u)
 		u64 none = 0;
 
 		/* Jobs on several CPUs: the first to get here sets it. */
-		__atomic_compare_exchange_n(&engine_first_completion_tsc, &none, rdtsc(), false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&engine_first_completion_tsc, &none, rdtsc(), false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			/*
+			 * The boot's lines, held back so that this I/O did not
+			 * wait for them (kernel/console.c), go out now, live
+			 * for whoever watches the console: the first job pays
+			 * for them once, a few milliseconds.
+			 */
+			printk_flush();
 	}
 	j->last_progress_ns = now;
 	watchdog_touch(now);

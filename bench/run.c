@@ -626,6 +626,8 @@ static int run_jobs(struct cmdline *cl)
 			boot_phases_print("BOOT: phases (us): ");
 			first_io_reported = true;
 		}
+		/* Held back until the first I/O (bench/engine.c), if none completed. */
+		printk_flush();
 	out:
 		for (unsigned i = 0; i < n; i++) {
 			job_free(jobs[i]);
@@ -691,8 +693,10 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	if (unknown)
 		return kernel_fail("%d unknown command-line key%s", unknown,
 				   unknown == 1 ? "" : "s");
-	if (test)
+	if (test) {
+		printk_flush();
 		return selftest_run(test, cl);
+	}
 
 	if ((err = alloc_mq_requests()))
 		return err;

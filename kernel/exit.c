@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* End of run: the RESULT line, then isa-debug-exit, ACPI power-off, halt. */
 #include "kernel/acpi.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/kernel.h"
@@ -10,6 +11,8 @@
 static __noreturn void machine_exit(u32 status)
 {
 	local_irq_disable();
+	/* Every other CPU has stopped: no lock, and whatever the console held. */
+	console_flush();
 	/*
 	 * With -device isa-debug-exit QEMU exits on this write. Without it the
 	 * write goes nowhere and we fall through to ACPI, whose S5 sleep makes

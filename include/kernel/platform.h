@@ -450,6 +450,8 @@ phys_addr_t virt_to_phys(const void *p);
 
 /* Console output and fatal errors. */
 int printk(const char *fmt, ...) __printf(1, 2);
+/* Write out what the console held back at boot (kernel/console.c says why). */
+void printk_flush(void);
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
