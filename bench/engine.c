@@ -32,6 +32,7 @@
 #include "block/elevator.h"
 #include "block/genhd.h"
 #include "drivers/virtio_blk.h"
+#include "kernel/boottime.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/kernel.h"
@@ -532,7 +533,8 @@ static void io_u_complete(struct io_u *u)
 
 		/* Jobs on several CPUs: the first to get here sets it. */
 		if (__atomic_compare_exchange_n(&engine_first_completion_tsc, &none, rdtsc(), false,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			boot_phase("first I/O");
 			/*
 			 * The boot's lines, held back so that this I/O did not
 			 * wait for them (kernel/console.c), go out now, live
@@ -540,6 +542,7 @@ static void io_u_complete(struct io_u *u)
 			 * for them once, a few milliseconds.
 			 */
 			printk_flush();
+		}
 	}
 	j->last_progress_ns = now;
 	watchdog_touch(now);

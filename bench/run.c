@@ -617,6 +617,8 @@ static int run_jobs(struct cmdline *cl)
 			}
 		}
 		err = check_phase(jobs, n);
+		if (!first_io_reported)
+			boot_phase("jobs"); /* parsed and set up; then the first I/O */
 		if (!err)
 			err = run_phase(jobs, n, &groups_done);
 		if (!first_io_reported && engine_first_completion_tsc) {
