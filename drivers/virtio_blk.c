@@ -74,6 +74,22 @@ static unsigned virtblk_end_done(struct virtio_blk *vblk, struct virtblk_cpu *c)
 #define vstat_inc(vblk, field) vstat_add(vblk, field, 1)
 
 /*
+ * Requests on the device, over its queues: each queue counts its own
+ * under its lock, so no locked instruction per request on a count every
+ * queue shares; a reader on another CPU sees each count as it was a
+ * moment ago, which the callers' checks (queue_depth, waiting for the
+ * device to drain) allow.
+ */
+unsigned virtblk_in_flight(const struct virtio_blk *vblk)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < READ_ONCE(vblk->vdev.nvqs); i++)
+		n += READ_ONCE(vblk->vqs[i].in_flight);
+	return n;
+}
+
+/*
  * Entering a queue: refused while the device is being reset (the queues
  * are about to go away), else counted until virtblk_put, so the reset can
  * wait for everyone to leave. The count is per CPU and changed with one
@@ -494,7 +510,6 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 		list_add_tail(&vbr->list, &bvq->in_flight_list);
 		bvq->in_flight++;
 		bvq->requests++;
-		atomic_inc(&vblk->in_flight);
 		bvq->kick_pending = true;
 	} else if (err == -ENOSPC && hctx) {
 		blk_mq_stop_hw_queue(hctx);
@@ -674,7 +689,6 @@ static void virtblk_account_reaped(struct virtio_blk *vblk, unsigned n)
 	if (!n)
 		return;
 	__atomic_add_fetch(&vblk->reaped, n, __ATOMIC_RELAXED);
-	atomic_add_return(-(int)n, &vblk->in_flight);
 }
 
 /*
@@ -991,7 +1005,7 @@ static void virtblk_request(struct request_queue *q)
 			__blk_end_request_all(rq, -EIO);
 			continue;
 		}
-		if ((unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth) {
+		if (virtblk_in_flight(vblk) >= vblk->queue_depth) {
 			blk_stop_queue(q);
 			break;
 		}
@@ -1059,7 +1073,7 @@ static int virtblk_lld_busy(struct request_queue *q)
 {
 	struct virtio_blk *vblk = q->queuedata;
 
-	return (unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth;
+	return virtblk_in_flight(vblk) >= vblk->queue_depth;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1179,7 +1193,7 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio, unsigned
 	struct virtblk_req *vbr;
 	int nsg, err;
 
-	if ((unsigned)atomic_read(&vblk->in_flight) >= vblk->queue_depth)
+	if (virtblk_in_flight(vblk) >= vblk->queue_depth)
 		return -ENOSPC;
 	/* Header, the data segments (or one range descriptor), status. */
 	vbr = virtblk_alloc_req(vblk, MAX(bio->bi_vcnt, (u16)1) + 2);
@@ -1363,7 +1377,6 @@ static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, u
 		vblk->stats.kicks += vdev->vqs[i]->num_kicks;
 		vblk->stats.irqs += vdev->vqs[i]->num_irqs;
 	}
-	atomic_set(&vblk->in_flight, 0);
 	if (err) {
 		vblk->leaked = true;
 		virtio_isolate(vdev);
@@ -1503,7 +1516,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	for (unsigned i = 0; i < vdev->nvqs; i++)
 		virtqueue_dump(vdev->vqs[i]);
 	printk("%s: %u requests in flight, queue_depth %u\n", vblk->name,
-	       atomic_read(&vblk->in_flight), vblk->queue_depth);
+	       virtblk_in_flight(vblk), vblk->queue_depth);
 
 	err = virtblk_quiesce(vblk, &pending, &cpus);
 	if (expired->state == VBR_DONE) {
@@ -1707,7 +1720,7 @@ int virtblk_raw_begin(struct virtio_blk *vblk, bool hipri)
 		return -EIO;
 	if (vblk->queue)
 		blk_drain_queue(vblk->queue);
-	wait_until(!atomic_read(&vblk->in_flight) || vblk->broken);
+	wait_until(!virtblk_in_flight(vblk) || vblk->broken);
 	if (vblk->broken || !virtblk_get(vblk))
 		return -EIO;
 	/* A poll queue needs no callbacks turned off: it has none. */
@@ -2323,7 +2336,7 @@ void virtio_blk_exit(void)
 	del_timer(&timeout_timer);
 	while (nr_disks) {
 		struct virtio_blk *vblk = disks[--nr_disks];
-		wait_until(!atomic_read(&vblk->in_flight));
+		wait_until(!virtblk_in_flight(vblk));
 		virtblk_remove(vblk);
 		disks[nr_disks] = NULL;
 	}

@@ -253,7 +253,6 @@ struct virtio_blk {
 	unsigned poll_queues; /* the last vdev.nvqs queues: polled only (vdX.poll_queues) */
 	unsigned raw_vq;      /* the queue raw mode uses */
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
-	atomic_t in_flight;   /* on the rings, or ended and not yet completed */
 
 	struct virtblk_vq vqs[VIRTBLK_MAX_QUEUES];
 	struct virtblk_cpu cpus[NR_CPUS];
@@ -295,6 +294,8 @@ int virtblk_set_ring(const char *disk, enum virtblk_ring ring);
  * the device must have more queues than this, or the disk is not usable.
  */
 int virtblk_set_poll_queues(const char *disk, unsigned n);
+/* Requests on the device now, summed over its queues' own counts. */
+unsigned virtblk_in_flight(const struct virtio_blk *vblk);
 
 int virtio_blk_init(void);
 /* Wait until the probes' own requests (GET_ID) have ended, on every disk. */

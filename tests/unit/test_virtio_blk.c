@@ -222,7 +222,7 @@ static void io_round_trip(enum blk_path path)
 		assert_int_equal(t[i].status, 0);
 		assert_true(pattern_check(r + i * 8192, 100 + i * 16, 8192, 7));
 	}
-	assert_int_equal(atomic_read(&vblk->in_flight), 0);
+	assert_int_equal(virtblk_in_flight(vblk), 0);
 	free(w);
 	free(r);
 }
@@ -547,7 +547,7 @@ static void broken_in_flight(enum blk_path path, int kind, const char *why)
 	assert_true(vblk->dead);
 	assert_logged(why);
 	assert_logged("vda: device is broken");
-	assert_int_equal(atomic_read(&vblk->in_flight), 0);
+	assert_int_equal(virtblk_in_flight(vblk), 0);
 	/* A used entry that is believed ends with its own error; a bad id, with all the rest. */
 	assert_int_equal(vblk->stats.aborted, kind == 2 ? NBIO : NBIO - 1);
 	/* Reset, then told the driver gave up (2.1.2). */
