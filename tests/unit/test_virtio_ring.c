@@ -471,13 +471,9 @@ static void test_kick_suppressed_by_avail_event(void **state)
 
 	sim.auto_avail_event = false;
 	/* avail_event starts 0: the first entry (index 0) wants a kick. */
-	add_n(vq, 0, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 0, 1, 1);
 	/* Entries 1 and 2: past index 0 already, no kick, but published. */
-	add_n(vq, 1, 2);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 1, 2, 1);
 	assert_int_equal(vq->num_kicks_suppressed, 1);
 	assert_int_equal(sim.vr.avail->idx, 3);
 	/* The device wants a kick once entry 4 is written: not at 3, at 4. */
@@ -490,15 +486,11 @@ static void test_kick_suppressed_by_avail_event(void **state)
 	assert_int_equal(sim.notifies, 2);
 	/* A batch that jumps over the event index kicks too. */
 	*vring_avail_event(&sim.vr) = 6;
-	add_n(vq, 5, 3);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 3);
+	add_kick(vq, 5, 3, 3);
 	/* §2.6.10.1: with EVENT_IDX the NO_NOTIFY flag means nothing. */
 	sim.vr.used->flags = VIRTQ_USED_F_NO_NOTIFY;
 	*vring_avail_event(&sim.vr) = 8;
-	add_n(vq, 8, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 4);
+	add_kick(vq, 8, 1, 4);
 	assert_int_equal(vq->num_kicks, 4);
 	assert_int_equal(vq->num_kicks_suppressed, 2);
 	assert_int_equal(sim_fetch(), 9);
@@ -508,14 +500,10 @@ static void test_kick_suppressed_by_no_notify(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, false, NULL);
 
-	add_n(vq, 0, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 0, 1, 1);
 
 	sim.vr.used->flags = VIRTQ_USED_F_NO_NOTIFY;
-	add_n(vq, 1, 2);
-	assert_true(virtqueue_kick(vq)); /* no failure, just no notification */
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 1, 2, 1); /* no failure, just no notification */
 	assert_int_equal(vq->num_kicks_suppressed, 1);
 	/* Published all the same: a polling device finds them. */
 	assert_int_equal(sim_fetch(), 3);
@@ -523,9 +511,7 @@ static void test_kick_suppressed_by_no_notify(void **state)
 	/* Without EVENT_IDX avail_event means nothing. */
 	sim.vr.used->flags = 0;
 	*vring_avail_event(&sim.vr) = 100;
-	add_n(vq, 3, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 2);
+	add_kick(vq, 3, 1, 2);
 	assert_int_equal(vq->num_kicks, 2);
 }
 
@@ -539,9 +525,7 @@ static void test_used_event_written(void **state)
 	unsigned int i;
 
 	assert_int_equal(*vring_used_event(&sim.vr), 0);
-	add_n(vq, 0, 3);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim_fetch(), 3);
+	add_kick_fetch(vq, 0, 3);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(sim.interrupts, 1);
 
@@ -558,9 +542,7 @@ static void test_used_event_written(void **state)
 	/* Enabled: the next entry, 3, is the one to notify. */
 	assert_true(virtqueue_enable_cb(vq));
 	assert_int_equal(*vring_used_event(&sim.vr), 3);
-	add_n(vq, 0, 2);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim_fetch(), 2);
+	add_kick_fetch(vq, 0, 2);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(sim.interrupts, 2);
 	/* Taking a buffer with callbacks on moves used_event along. */
@@ -578,9 +560,7 @@ static void test_no_interrupt_flag(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, false, NULL);
 
-	add_n(vq, 0, 3);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim_fetch(), 3);
+	add_kick_fetch(vq, 0, 3);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(sim.interrupts, 1);
 
@@ -628,9 +608,7 @@ static void test_polled_event_idx(void **state)
 	assert_int_equal(sim.vr.avail->flags, 0);
 	/* enable_cb only reports what is pending; callbacks stay off. */
 	assert_true(virtqueue_enable_cb(vq));
-	add_n(vq, 0, 1);
-	virtqueue_kick(vq);
-	sim_fetch();
+	add_kick_fetch(vq, 0, 1);
 	sim_complete(0, 1);
 	assert_false(virtqueue_enable_cb(vq));
 	assert_int_equal(sim.interrupts, 0);
@@ -646,9 +624,7 @@ static void test_polled_no_event_idx(void **state)
 	virtqueue_set_polled(vq);
 	assert_int_equal(sim.vr.avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 	for (i = 0; i < 100; i++) {
-		add_n(vq, 0, 3);
-		virtqueue_kick(vq);
-		assert_int_equal(sim_fetch(), 3);
+		add_kick_fetch(vq, 0, 3);
 		sim_complete(2, 1);
 		sim_complete(0, 1);
 		sim_complete(0, 1);

@@ -670,21 +670,15 @@ static void test_kick_disabled_by_device(void **state)
 
 	sim.kick_mode = KICK_DISABLE;
 	sim_set_kick_event();
-	add_n(vq, 0, 2);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 0);
+	add_kick(vq, 0, 2, 0);
 	assert_int_equal(vq->num_kicks_suppressed, 1);
 	sim.kick_mode = KICK_ENABLE;
 	sim_set_kick_event();
-	add_n(vq, 2, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 2, 1, 1);
 	/* DESC without EVENT_IDX is not the device's to ask: the driver notifies. */
 	sim.device->flags = RING_EVENT_FLAGS_DESC;
 	sim.device->desc = 7;
-	add_n(vq, 3, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 2);
+	add_kick(vq, 3, 1, 2);
 }
 
 /* With EVENT_IDX the device names the descriptor whose arrival it wants to hear of. */
@@ -693,28 +687,18 @@ static void test_kick_event_desc(void **state)
 	struct virtqueue *vq = sim_create(8, false, true, NULL);
 
 	/* Everything fetched: the device asks for slot 0 of lap 1, the next one. */
-	add_n(vq, 0, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 0, 1, 1);
 	/* Not fetched yet: the device still names slot 0, which is behind us. */
-	add_n(vq, 1, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 1);
+	add_kick(vq, 1, 1, 1);
 	assert_int_equal(vq->num_kicks_suppressed, 1);
 	/* Fetched: it names slot 2, which the next add fills. */
 	assert_int_equal(sim_fetch(), 2);
-	add_n(vq, 2, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 2);
+	add_kick(vq, 2, 1, 2);
 	/* A slot further on: no kick until a batch reaches it. */
 	sim_fetch();
 	sim.device->desc = 5 | 1 << 15;
-	add_n(vq, 3, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 2);
-	add_n(vq, 4, 2); /* slots 4 and 5 */
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 3);
+	add_kick(vq, 3, 1, 2);
+	add_kick(vq, 4, 2, 3); /* slots 4 and 5 */
 }
 
 /* The device's event named in the lap before ours, across the ring's end. */
@@ -724,9 +708,7 @@ static void test_kick_event_desc_across_wrap(void **state)
 	unsigned int i;
 
 	/* Fill slots 0..5 and finish them: the driver's next slot is 6 of lap 1. */
-	add_n(vq, 0, 6);
-	virtqueue_kick(vq);
-	assert_int_equal(sim_fetch(), 6);
+	add_kick_fetch(vq, 0, 6);
 	for (i = 0; i < 6; i++)
 		sim_push(0, SIM_FULL);
 	sim_publish();
@@ -734,17 +716,11 @@ static void test_kick_event_desc_across_wrap(void **state)
 		expect_buf(vq, &reqs[i], ELEM_LEN);
 	/* The device wants slot 7 of lap 1 (wrap 1); we add slots 6, 7 and 0 of lap 2. */
 	sim.device->desc = 7 | 1 << 15;
-	add_n(vq, 6, 3);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 2);
+	add_kick(vq, 6, 3, 2);
 	/* Now it wants slot 1 of lap 2 (wrap 0): adding slot 1 kicks, slot 2 does not. */
 	sim.device->desc = 1;
-	add_n(vq, 9, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 3);
-	add_n(vq, 10, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 3);
+	add_kick(vq, 9, 1, 3);
+	add_kick(vq, 10, 1, 3);
 	/* An event in the lap before, slot 3 of lap 1: long passed, nothing new passes it. */
 	sim.device->desc = 3 | 1 << 15;
 	sim_fetch();
@@ -753,9 +729,7 @@ static void test_kick_event_desc_across_wrap(void **state)
 		sim_complete(0, SIM_FULL);
 	for (i = 6; i < 11; i++)
 		expect_buf(vq, &reqs[i], ELEM_LEN);
-	add_n(vq, 20, 1);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim.notifies, 3);
+	add_kick(vq, 20, 1, 3);
 }
 
 /* Having gone round the whole ring since the last kick, whatever was named was passed. */
@@ -855,9 +829,7 @@ static void polled(bool event_idx)
 	virtqueue_set_polled(vq);
 	assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_DISABLE);
 	for (i = 0; i < 300; i++) {
-		add_n(vq, 0, 2);
-		virtqueue_kick(vq);
-		assert_int_equal(sim_fetch(), 2);
+		add_kick_fetch(vq, 0, 2);
 		sim_complete(1, 1);
 		sim_complete(0, 1);
 		assert_false(virtqueue_enable_cb(vq));

@@ -71,6 +71,26 @@ static void sim_publish(void)
 		vring_interrupt(11, sim.vq);
 }
 
+/*
+ * Add @n single-element buffers from reqs[@first] and kick: the device
+ * has had @notifies notifications in all.
+ */
+static void add_kick(struct virtqueue *vq, unsigned int first, unsigned int n,
+		     unsigned int notifies)
+{
+	add_n(vq, first, n);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim.notifies, notifies);
+}
+
+/* Add @n single-element buffers from reqs[@first], kick, and let the device take them. */
+static void add_kick_fetch(struct virtqueue *vq, unsigned int first, unsigned int n)
+{
+	add_n(vq, first, n);
+	assert_true(virtqueue_kick(vq));
+	assert_int_equal(sim_fetch(), n);
+}
+
 /* Complete everything the device holds and take it all back. */
 static void complete_all(struct virtqueue *vq)
 {
@@ -718,9 +738,7 @@ static void check_enable_cb_race(bool event_idx)
 	struct virtqueue *vq = sim_create(8, true, event_idx, drain_cb);
 
 	sim.deliver_irqs = true;
-	add_n(vq, 0, 2);
-	assert_true(virtqueue_kick(vq));
-	assert_int_equal(sim_fetch(), 2);
+	add_kick_fetch(vq, 0, 2);
 	between_drain_and_enable = complete_one_now;
 	sim_complete(0, SIM_FULL);
 
@@ -807,9 +825,7 @@ static void test_vring_interrupt(void **state)
 	assert_int_equal(vq->num_irqs, 1);
 	assert_int_equal(vq->num_irqs_spurious, 1);
 
-	add_n(vq, 0, 1);
-	assert_true(virtqueue_kick(vq));
-	sim_fetch();
+	add_kick_fetch(vq, 0, 1);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(vring_interrupt(11, vq), VRING_IRQ_HANDLED);
 	assert_int_equal(cb_calls, 1);
@@ -1001,9 +1017,7 @@ static void test_calls_nest_inside_irq_off(void **state)
 	struct virtqueue *vq = sim_create(8, true, true, NULL);
 	unsigned long flags = local_irq_save();
 
-	add_n(vq, 0, 2);
-	assert_true(virtqueue_kick(vq));
-	sim_fetch();
+	add_kick_fetch(vq, 0, 2);
 	sim_complete(0, SIM_FULL);
 	virtqueue_disable_cb(vq);
 	expect_buf(vq, &reqs[0], ELEM_LEN);
