@@ -14,10 +14,10 @@
  * used_event or VIRTQ_AVAIL_F_NO_INTERRUPT ask. It can also misbehave on
  * request, to show the driver refuses what it is not owed.
  *
- * Sections: the simulated device; the tests both layouts run
+ * Sections: the simulated device's state; the tests both layouts run
  * (virtio_ring_shared_tests.h, after virtio_ring_test.h's allocation
- * failure injection and driver's side); then the split ring's own tests, by
- * topic.
+ * failure injection and driver's side); the device's operations; then the
+ * split ring's own tests, by topic.
  */
 #define RING_LAYOUT_SPLIT 1
 #define RNG_SEED 12345
@@ -26,7 +26,7 @@
 #include "tests/unit/virtio_ring_test.h"
 
 /* ========================================================================
- * The simulated device
+ * The simulated device's state
  */
 
 struct sim_dev {
@@ -52,19 +52,17 @@ struct sim_dev {
 
 static struct sim_dev sim;
 
+#include "tests/unit/virtio_ring_shared_tests.h"
+
+/* ========================================================================
+ * The simulated device's operations
+ */
+
 /* The negotiated features a split ring is created with. */
 static u64 layout_features(bool indirect, bool event_idx)
 {
 	return (indirect ? 1ull << VIRTIO_RING_F_INDIRECT_DESC : 0) |
 	       (event_idx ? 1ull << VIRTIO_RING_F_EVENT_IDX : 0);
-}
-
-static bool sim_notify(struct virtqueue *vq)
-{
-	struct sim_dev *d = vq->priv;
-
-	d->notifies++;
-	return !d->notify_fails;
 }
 
 /* The rings, found as the device finds them: from the bus addresses. */
@@ -79,31 +77,11 @@ static void sim_view(const struct virtqueue *vq, struct vring *vr)
 static struct virtqueue *sim_create(unsigned int num, bool indirect, bool event_idx,
 				    vq_callback_t cb)
 {
-	struct virtqueue *vq;
+	struct virtqueue *vq = sim_start(num, indirect, event_idx, cb);
 
-	memset(&sim, 0, sizeof(sim));
-	vq = vring_create_virtqueue(0, num, layout_features(indirect, event_idx), sim_notify, cb,
-				    &sim, "vq0");
-	assert_non_null(vq);
-	assert_false(virtqueue_is_packed(vq));
-	sim.vq = vq;
-	sim.indirect = indirect;
-	sim.event_idx = event_idx;
 	sim.auto_avail_event = true;
 	sim_view(vq, &sim.vr);
-	sim.pending = calloc(MIN(num, SIM_MAX_PENDING), sizeof(*sim.pending));
-	sim.busy = calloc(num, sizeof(*sim.busy));
-	assert_non_null(sim.pending);
-	assert_non_null(sim.busy);
 	return vq;
-}
-
-static void sim_destroy(void)
-{
-	vring_del_virtqueue(sim.vq);
-	free(sim.pending);
-	free(sim.busy);
-	memset(&sim, 0, sizeof(sim));
 }
 
 /* Claim ring descriptor @i for a chain, catching one handed out twice. */
@@ -113,12 +91,6 @@ static void sim_claim(struct sim_chain *c, u16 i)
 	assert_false(sim.busy[i]);
 	sim.busy[i] = true;
 	c->desc_ids[c->slots++] = i;
-}
-
-/* Whether descriptor @id belongs to a chain the device holds. */
-static bool sim_id_busy(u16 id)
-{
-	return sim.busy[id];
 }
 
 /* Walk the chain at @head, checking the driver's side of §2.6.4 and §2.6.5. */
@@ -283,8 +255,6 @@ static void expect_indirect(const struct sim_chain *c, const struct req *r, unsi
 	assert_int_equal(c->slots, 1);
 	expect_chain_is(c, r);
 }
-
-#include "tests/unit/virtio_ring_shared_tests.h"
 
 /* ========================================================================
  * Creation and layout

@@ -22,10 +22,10 @@
  * simulator's idea of laps and wrap counters is independent of the
  * driver's 15-bit arithmetic it checks.
  *
- * Sections: the simulated device; the tests both layouts run
+ * Sections: the simulated device's state; the tests both layouts run
  * (virtio_ring_shared_tests.h, after virtio_ring_test.h's allocation
- * failure injection and driver's side); then the packed ring's own tests,
- * by topic.
+ * failure injection and driver's side); the device's operations; then the
+ * packed ring's own tests, by topic.
  */
 #define RING_LAYOUT_SPLIT 0
 #define RNG_SEED 4242
@@ -34,8 +34,9 @@
 #include "tests/unit/virtio_ring_test.h"
 
 /* ========================================================================
- * The simulated device
+ * The simulated device's state
  */
+
 /* How the device asks for available buffer notifications. */
 enum kick_mode { KICK_ENABLE, KICK_DISABLE, KICK_DESC_NEXT };
 
@@ -54,7 +55,7 @@ struct sim_dev {
 
 	struct sim_chain *pending; /* taken, not yet used */
 	unsigned int npending;
-	bool *id_busy; /* per buffer id: a pending chain's */
+	bool *busy; /* per buffer id: a pending chain's */
 
 	unsigned int notifies;	 /* notify() calls received */
 	bool notify_fails;	 /* make notify() report failure */
@@ -63,6 +64,12 @@ struct sim_dev {
 };
 
 static struct sim_dev sim;
+
+#include "tests/unit/virtio_ring_shared_tests.h"
+
+/* ========================================================================
+ * The simulated device's operations
+ */
 
 /* The negotiated features a packed ring is created with. */
 static u64 layout_features(bool indirect, bool event_idx)
@@ -88,12 +95,6 @@ static u16 avail_bits(u64 pos)
 	return wrap_of(pos) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
 }
 
-static bool sim_notify(struct virtqueue *vq)
-{
-	sim.notifies++;
-	return !sim.notify_fails;
-}
-
 /* What the device asks of kicks, written into the device area. */
 static void sim_set_kick_event(void)
 {
@@ -116,35 +117,15 @@ static void sim_set_kick_event(void)
 static struct virtqueue *sim_create(unsigned int num, bool indirect, bool event_idx,
 				    vq_callback_t cb)
 {
-	struct virtqueue *vq;
+	struct virtqueue *vq = sim_start(num, indirect, event_idx, cb);
 
-	memset(&sim, 0, sizeof(sim));
-	vq = vring_create_virtqueue(0, num, layout_features(indirect, event_idx), sim_notify, cb,
-				    &sim, "vq0");
-	assert_non_null(vq);
-	assert_true(virtqueue_is_packed(vq));
-	sim.vq = vq;
 	sim.num = num;
-	sim.indirect = indirect;
-	sim.event_idx = event_idx;
 	sim.desc = (struct pvirtq_desc *)(uintptr_t)virtqueue_get_desc_addr(vq);
 	sim.driver = (struct pvirtq_event_suppress *)(uintptr_t)virtqueue_get_avail_addr(vq);
 	sim.device = (struct pvirtq_event_suppress *)(uintptr_t)virtqueue_get_used_addr(vq);
 	sim.kick_mode = event_idx ? KICK_DESC_NEXT : KICK_ENABLE;
-	sim.pending = calloc(MIN(num, SIM_MAX_PENDING), sizeof(*sim.pending));
-	sim.id_busy = calloc(num, sizeof(*sim.id_busy));
-	assert_non_null(sim.pending);
-	assert_non_null(sim.id_busy);
 	sim_set_kick_event();
 	return vq;
-}
-
-static void sim_destroy(void)
-{
-	vring_del_virtqueue(sim.vq);
-	free(sim.pending);
-	free(sim.id_busy);
-	memset(&sim, 0, sizeof(sim));
 }
 
 /* Whether the descriptor at @pos is available in that position's lap. */
@@ -154,12 +135,6 @@ static bool sim_is_avail(u64 pos)
 	bool w = wrap_of(pos);
 
 	return !!(flags & VIRTQ_DESC_F_AVAIL) == w && !!(flags & VIRTQ_DESC_F_USED) != w;
-}
-
-/* Whether buffer id @id belongs to a chain the device holds. */
-static bool sim_id_busy(u16 id)
-{
-	return sim.id_busy[id];
 }
 
 static void sim_add_buf(struct sim_chain *c, u64 addr, u32 len, bool write, bool *seen_write)
@@ -221,8 +196,8 @@ static void sim_walk(struct sim_chain *c)
 			break;
 	}
 	assert_true(id < sim.num);
-	assert_false(sim.id_busy[id]); /* not reused while in flight */
-	sim.id_busy[id] = true;
+	assert_false(sim.busy[id]); /* not reused while in flight */
+	sim.busy[id] = true;
 	c->id = id;
 	sim.avail_pos = pos;
 }
@@ -264,7 +239,7 @@ static void sim_push(unsigned int k, u32 len)
 	c = &sim.pending[k];
 	len = sim_write_chain(c, len);
 	sim_push_raw(c->id, len, sim.write_flag && len ? VIRTQ_DESC_F_WRITE : 0, c->slots);
-	sim.id_busy[c->id] = false;
+	sim.busy[c->id] = false;
 	memmove(c, c + 1, (sim.npending - k - 1) * sizeof(*c));
 	sim.npending--;
 }
@@ -305,7 +280,7 @@ static bool sim_publish_used(void)
  * set when it claims to have written bytes, as a device that wrote them
  * may (§2.7.8).
  */
-static void sim_push_used(u16 id, u32 len)
+static void sim_push_used(u32 id, u32 len)
 {
 	sim_push_raw(id, len, len ? VIRTQ_DESC_F_WRITE : 0, 1);
 	sim_publish();
@@ -314,7 +289,7 @@ static void sim_push_used(u16 id, u32 len)
 /* A device reset: the device forgets everything it held (§2.4). */
 static void sim_reset(void)
 {
-	memset(sim.id_busy, 0, sim.num * sizeof(*sim.id_busy));
+	memset(sim.busy, 0, sim.num * sizeof(*sim.busy));
 	sim.npending = 0;
 	sim.avail_pos = sim.used_pos = sim.signalled = 0;
 }
@@ -357,11 +332,10 @@ static void expect_indirect(const struct sim_chain *c, const struct req *r, unsi
 	expect_chain_is(c, r);
 }
 
-#include "tests/unit/virtio_ring_shared_tests.h"
-
 /* ========================================================================
  * Creation and layout
  */
+
 /* §2.7: any size from 1 to 2^15, powers of two or not. */
 static void test_create_sizes(void **state)
 {
@@ -431,6 +405,7 @@ static void test_create_split_without_feature(void **state)
 /* ========================================================================
  * Adding buffers: available as soon as written
  */
+
 static void test_direct_chain(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, false, NULL);
@@ -521,6 +496,7 @@ static void test_full_ring(void **state)
 /* ========================================================================
  * Out of order, wrap-around, and a long random run
  */
+
 /*
  * Completions in reverse order: each used descriptor lands at the device's
  * used position, not where its buffer was, and the driver skips each
@@ -664,6 +640,7 @@ static void test_random_power_of_two(void **state)
 /* ========================================================================
  * Available buffer notifications (kicks, §2.7.21.2)
  */
+
 static void test_kick_disabled_by_device(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, false, NULL);
@@ -766,6 +743,7 @@ static void test_kick_after_a_whole_lap(void **state)
 /* ========================================================================
  * Used buffer notifications (§2.7.10)
  */
+
 static void test_disable_cb_writes_disable(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, true, NULL);
@@ -773,8 +751,7 @@ static void test_disable_cb_writes_disable(void **state)
 	/* DISABLE is valid with EVENT_IDX too, unlike the split ring's flag. */
 	virtqueue_disable_cb(vq);
 	assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_DISABLE);
-	add_n(vq, 0, 3);
-	sim_fetch();
+	add_kick_fetch(vq, 0, 3);
 	sim_complete(0, SIM_FULL);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(sim.interrupts, 0);
@@ -799,8 +776,7 @@ static void test_enable_cb_without_event_idx(void **state)
 	assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_DISABLE);
 	assert_true(virtqueue_enable_cb(vq));
 	assert_int_equal(sim.driver->flags, RING_EVENT_FLAGS_ENABLE);
-	add_n(vq, 0, 2);
-	sim_fetch();
+	add_kick_fetch(vq, 0, 2);
 	sim_complete(0, SIM_FULL);
 	sim_complete(0, SIM_FULL);
 	assert_int_equal(sim.interrupts, 2);
@@ -855,6 +831,7 @@ static void test_polled_event_idx(void **state)
 /* ========================================================================
  * A device that breaks the packed ring's own rules
  */
+
 /* QEMU never sets WRITE in a used descriptor; the length counts either way. */
 static void test_used_len_with_and_without_write_flag(void **state)
 {
@@ -895,6 +872,7 @@ static void test_used_bits_of_the_wrong_lap(void **state)
 /* ========================================================================
  * Where the device is
  */
+
 static void test_device_behind(void **state)
 {
 	struct virtqueue *vq = sim_create(8, false, true, NULL);

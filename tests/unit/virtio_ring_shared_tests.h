@@ -6,30 +6,92 @@
  * kicks with nothing to say, interrupts and the virtblk_done race, used
  * entries checked against a lying device, breaking, detaching after a
  * reset, interrupt state). Written once; test_virtio_ring.c and
- * test_virtio_ring_packed.c each include it after their simulated device,
- * and list VIRTIO_RING_SHARED_TESTS in their table, so every test here runs
- * once per layout.
+ * test_virtio_ring_packed.c each include it after their simulated device's
+ * state and list VIRTIO_RING_SHARED_TESTS in their table, so every test
+ * here runs once per layout. Also here: what the two simulated devices do
+ * alike (create and destroy, notify, interrupt the driver).
  *
- * What a layout's file provides before including this:
- * - RING_LAYOUT_SPLIT: 1 for the split ring, 0 for the packed ring;
- * - RNG_SEED: where rng() starts in every test;
- * - USED_ENTRY: how the driver's messages name a used entry;
- * - layout_features(indirect, event_idx): the features to create it with;
- * - the simulated device `sim`, with the fields vq, pending, npending,
- *   notifies, notify_fails, interrupts and deliver_irqs, and
- *   sim_create(num, indirect, event_idx, cb), sim_destroy(), sim_fetch()
- *   (take what is available; how many), sim_push(k, len) (finish pending
- *   chain k, writing len bytes, SIM_FULL for all, without telling the
- *   driver), sim_publish_used() (make what was finished visible; whether
- *   the driver asked to be notified), sim_reset() (forget everything),
- *   sim_push_used(id, len) (publish a used entry the device makes up) and
- *   sim_id_busy(id) (whether id belongs to a chain the device holds);
- * - expect_direct(c, r, total) and expect_indirect(c, r, total): the ring's
- *   own descriptors say the chain the device took is @r, direct over
- *   @total descriptors, or one descriptor naming a table of @total.
+ * A layout's file defines RING_LAYOUT_SPLIT (1 for the split ring, 0 for
+ * the packed ring), RNG_SEED (where rng() starts in every test) and
+ * USED_ENTRY (how the driver's messages name a used entry), and its
+ * simulated device's state `sim`, with at least the fields below; then it
+ * includes this, and defines the device's operations declared here (and
+ * in virtio_ring_test.h).
  */
 #ifndef TESTS_UNIT_VIRTIO_RING_SHARED_TESTS_H
 #define TESTS_UNIT_VIRTIO_RING_SHARED_TESTS_H
+
+/*
+ * The simulated device, whatever its layout: the fields of `sim` used
+ * here are vq, indirect, event_idx, pending and npending (the chains it
+ * has taken and not yet used), busy (per descriptor or buffer id: whether
+ * a pending chain has it), notifies, notify_fails, interrupts and
+ * deliver_irqs. Its layout's file defines these operations.
+ */
+
+/* The features to create the layout's ring with. */
+static u64 layout_features(bool indirect, bool event_idx);
+/* A queue of @num entries and a device serving it; sim_start does the common part. */
+static struct virtqueue *sim_create(unsigned int num, bool indirect, bool event_idx,
+				    vq_callback_t cb);
+/* Take every newly available chain; how many. */
+static unsigned int sim_fetch(void);
+/* Publish a used entry the device makes up, naming @id with @len bytes. */
+static void sim_push_used(u32 id, u32 len);
+/* A device reset: the device forgets everything it held (§2.4). */
+static void sim_reset(void);
+/*
+ * The ring's own descriptors say the chain the device took is @r, direct
+ * over @total descriptors, or indirect: one descriptor naming a table of
+ * @total.
+ */
+static void expect_direct(const struct sim_chain *c, const struct req *r, unsigned int total);
+static void expect_indirect(const struct sim_chain *c, const struct req *r, unsigned int total);
+
+static bool sim_notify(struct virtqueue *vq)
+{
+	sim.notifies++;
+	return !sim.notify_fails;
+}
+
+/* Create the queue the device serves, and the device's record of what it holds. */
+static struct virtqueue *sim_start(unsigned int num, bool indirect, bool event_idx,
+				   vq_callback_t cb)
+{
+	struct virtqueue *vq;
+
+	memset(&sim, 0, sizeof(sim));
+	vq = vring_create_virtqueue(0, num, layout_features(indirect, event_idx), sim_notify, cb,
+				    &sim, "vq0");
+	assert_non_null(vq);
+	assert_int_equal(virtqueue_is_packed(vq), !RING_LAYOUT_SPLIT);
+	sim.vq = vq;
+	sim.indirect = indirect;
+	sim.event_idx = event_idx;
+	sim.pending = calloc(MIN(num, SIM_MAX_PENDING), sizeof(*sim.pending));
+	sim.busy = calloc(num, sizeof(*sim.busy));
+	assert_non_null(sim.pending);
+	assert_non_null(sim.busy);
+	return vq;
+}
+
+static void sim_destroy(void)
+{
+	vring_del_virtqueue(sim.vq);
+	free(sim.pending);
+	free(sim.busy);
+	memset(&sim, 0, sizeof(sim));
+}
+
+/* Publish what the device finished, then notify the driver if it asked. */
+static void sim_publish(void)
+{
+	if (!sim_publish_used())
+		return;
+	sim.interrupts++;
+	if (sim.deliver_irqs)
+		vring_interrupt(11, sim.vq);
+}
 
 /* Fixture: a clean platform per test, and nothing left behind after it. */
 static long base_allocs, base_dma;
@@ -59,16 +121,6 @@ static int teardown(void **state)
 	assert_int_equal(host_live_dma, base_dma);
 	assert_int_equal(host_irq_disabled, 0);
 	return 0;
-}
-
-/* Publish what the device finished, then notify the driver if it asked. */
-static void sim_publish(void)
-{
-	if (!sim_publish_used())
-		return;
-	sim.interrupts++;
-	if (sim.deliver_irqs)
-		vring_interrupt(11, sim.vq);
 }
 
 /*
@@ -902,7 +954,7 @@ static void test_used_id_not_in_flight(void **state)
 	struct virtqueue *vq = two_in_flight();
 	u16 id;
 
-	for (id = 0; id < 8 && sim_id_busy(id); id++)
+	for (id = 0; id < 8 && sim.busy[id]; id++)
 		;
 	assert_true(id < 8);
 	sim_push_used(id, 0);
