@@ -240,7 +240,7 @@ static struct request *get_request(struct request_queue *q, bool can_wait, unsig
 	while (!rq_available(q)) {
 		unsigned cpu = smp_processor_id();
 
-		if (!can_wait || blk_in_atomic())
+		if (!can_wait || !flags || blk_in_atomic())
 			return NULL;
 		/* Marked under the lock: the CPU that frees one sees the mark and wakes us. */
 		set_bit(cpu, &q->rq_wait_cpus);
