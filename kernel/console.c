@@ -13,8 +13,11 @@
  * The console therefore holds its output back from console_init until
  * the run's first I/O has completed (console_flush): the lines come out
  * in the same order, a few milliseconds later. Any way out of the kernel
- * (the RESULT line, a panic) flushes first; only a triple fault or QEMU
- * killed from outside before the first I/O would lose what is held.
+ * (the RESULT line, a panic) flushes first, and a boot that has not
+ * completed an I/O within PRINTK_HOLD_MAX_NS writes out what it holds from
+ * the tick (kernel/printk.c), so a boot that hangs and is killed from
+ * outside still shows how far it got; only a triple fault in that window
+ * loses what is held.
  */
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -86,6 +89,11 @@ void console_flush(void)
 	holding = false;
 	uart_write(held, held_len);
 	held_len = 0;
+}
+
+bool console_holding(void)
+{
+	return READ_ONCE(holding);
 }
 
 void console_write(const char *s, size_t len)

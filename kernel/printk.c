@@ -36,6 +36,30 @@ void printk_flush(void)
 	printk_unlock(locked, flags);
 }
 
+/*
+ * A boot that has not completed an I/O this long after its first
+ * instruction (a normal one takes 15-60 ms under TCG) writes out what the
+ * console holds, so that one that hangs before its first I/O, and is then
+ * killed from outside, shows how far it got.
+ */
+#define PRINTK_HOLD_MAX_NS (200 * 1000 * 1000ull)
+
+/* From the boot CPU's tick, in interrupt context. */
+void printk_tick(u64 now_ns)
+{
+	unsigned long flags;
+
+	if (likely(!console_holding()) || now_ns < PRINTK_HOLD_MAX_NS)
+		return;
+	/* A CPU printing right now holds the lock: the next tick tries again. */
+	flags = local_irq_save();
+	if (spin_trylock(&console_lock)) {
+		console_flush();
+		spin_unlock(&console_lock);
+	}
+	local_irq_restore(flags);
+}
+
 int printk(const char *fmt, ...)
 {
 	char buf[PRINTK_LINE_MAX];

@@ -505,8 +505,12 @@ static int timer_interrupt(int vector, void *data)
 	if (cpu == 0)
 		WRITE_ONCE(jiffies, jiffies + 1);
 	timer_tick();
-	if (cpu == 0)
-		watchdog_check(ktime_get_ns());
+	if (cpu == 0) {
+		u64 now = ktime_get_ns();
+
+		watchdog_check(now);
+		printk_tick(now);
+	}
 	return IRQ_HANDLED;
 }
 

@@ -14,5 +14,7 @@ void console_write(const char *s, size_t len);
  * every way out of the kernel. Same locking as console_write.
  */
 void console_flush(void);
+/* Whether output is still being held back. */
+bool console_holding(void);
 
 #endif

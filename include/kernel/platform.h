@@ -452,6 +452,8 @@ phys_addr_t virt_to_phys(const void *p);
 int printk(const char *fmt, ...) __printf(1, 2);
 /* Write out what the console held back at boot (kernel/console.c says why). */
 void printk_flush(void);
+/* The tick's look at output held back since boot (kernel/printk.c). */
+void printk_tick(u64 now_ns);
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
