@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "bench/fixmath.h"
 #include "bench/histogram.h"
 #include "kernel/string.h"
 
@@ -92,24 +93,6 @@ u64 hist_mean(const struct histogram *h)
 	return h->count ? h->sum / h->count : 0;
 }
 
-static u64 isqrt128(unsigned __int128 x)
-{
-	unsigned __int128 r = 0, bit = (unsigned __int128)1 << 126;
-
-	while (bit > x)
-		bit >>= 2;
-	while (bit) {
-		if (x >= r + bit) {
-			x -= r + bit;
-			r = (r >> 1) + bit;
-		} else {
-			r >>= 1;
-		}
-		bit >>= 2;
-	}
-	return (u64)r;
-}
-
 u64 stddev_x1e6(u64 n, u64 sum, unsigned __int128 sumsq)
 {
 	unsigned __int128 d, q, r, var_x1e12, nn;
@@ -125,7 +108,7 @@ u64 stddev_x1e6(u64 n, u64 sum, unsigned __int128 sumsq)
 	q = d / nn;
 	r = d % nn;
 	var_x1e12 = q * 1000000000000ull + r * 1000000000000ull / nn;
-	return isqrt128(var_x1e12);
+	return fix_isqrt(var_x1e12);
 }
 
 u64 hist_stddev_x1e6(const struct histogram *h)

@@ -104,9 +104,15 @@ __weak u64 ktime_get_ns(void)
 	return host_now_ns;
 }
 
+bool host_kmalloc_fail;
+
 __weak void *kmalloc(size_t size)
 {
-	void *p = malloc(size ? size : 1);
+	void *p;
+
+	if (host_kmalloc_fail)
+		return NULL;
+	p = malloc(size ? size : 1);
 	if (p)
 		host_live_allocs++;
 	return p;

@@ -9,6 +9,8 @@
 
 /* kmalloc/kfree and dma_alloc/dma_free balance: 0 means nothing leaked. */
 extern long host_live_allocs;
+/* Set, every kmalloc (and kzalloc) fails until it is cleared. */
+extern bool host_kmalloc_fail;
 extern long host_live_dma;
 /* The fake clock behind ktime_get_ns(). */
 extern u64 host_now_ns;

@@ -18,21 +18,6 @@
 #include "tests/unit/host_platform.h"
 #include "tests/unit/test_block_fake.h"
 
-/* host_platform.c's allocator is weak: this one can be told to fail. */
-static bool kmalloc_fail;
-
-void *kmalloc(size_t size)
-{
-	void *p;
-
-	if (kmalloc_fail)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p)
-		host_live_allocs++;
-	return p;
-}
-
 /* Take every bio of this CPU's cache (kmalloc untouched), or give them back. */
 static struct bio *cache_held[BIO_CACHE_NR];
 
@@ -125,7 +110,7 @@ static void test_reserve_when_kmalloc_fails(void **state)
 
 	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
 	hold_cache();
-	kmalloc_fail = true;
+	host_kmalloc_fail = true;
 	for (i = 0; i < BIO_RESERVE_NR; i++) {
 		held[i] = bio_alloc(BIO_MAX_VECS);
 		assert_non_null(held[i]);
@@ -138,7 +123,7 @@ static void test_reserve_when_kmalloc_fails(void **state)
 	assert_null(bio_alloc(1));
 	blk_atomic_exit();
 	assert_non_null(strstr(host_log, "out of memory and reserve"));
-	kmalloc_fail = false;
+	host_kmalloc_fail = false;
 	for (i = 0; i < BIO_RESERVE_NR; i++)
 		bio_put(held[i]);
 	assert_int_equal(bio_reserve_available(), BIO_RESERVE_NR);
@@ -160,9 +145,9 @@ static void test_reserve_serves_io(void **state)
 	make_bio(&t, NULL, REQ_OP_WRITE, 0, 16384, buf, 0);
 	t.bio->bi_disk = fd->disk;
 	hold_cache();
-	kmalloc_fail = true;
+	host_kmalloc_fail = true;
 	submit_bio(t.bio);
-	kmalloc_fail = false;
+	host_kmalloc_fail = false;
 	fake_settle(fd);
 	release_cache();
 	assert_int_equal(t.ended, 1);

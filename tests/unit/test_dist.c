@@ -29,20 +29,6 @@
 #define BIG (1u << 20)
 
 static unsigned counts[BIG];
-static bool kmalloc_fail;
-
-void *kmalloc(size_t size)
-{
-	void *p;
-
-	if (kmalloc_fail)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p)
-		host_live_allocs++;
-	return p;
-}
-
 static struct job_spec spec(enum rand_dist type, micro_t param, bool center, micro_t where)
 {
 	struct job_spec s = {0};
@@ -392,9 +378,9 @@ static void test_no_memory(void **state)
 	struct job_spec s = spec(DIST_ZIPF, 1200000, false, 0);
 	struct dist_state d = {0};
 
-	kmalloc_fail = true;
+	host_kmalloc_fail = true;
 	assert_int_equal(dist_init(&d, &s, 1 << 20, 1), -ENOMEM);
-	kmalloc_fail = false;
+	host_kmalloc_fail = false;
 	dist_free(&d);
 	/* A state dist_init never saw (a uniform job's) is freed too. */
 	memset(&d, 0, sizeof(d));

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_histogram
-test_histogram_SRCS := bench/histogram.c
+test_histogram_SRCS := bench/histogram.c bench/fixmath.c
