@@ -55,14 +55,19 @@ static void bitmap_exit(struct blk_mq_bitmap *bm)
 	bm->depth = 0;
 }
 
-/* A free tag below @limit, or -1; lock-free, so any CPU may take one. */
+/*
+ * A free tag below @limit, or -1; lock-free, so any CPU may take one. The
+ * word index wraps by comparison, not by a remainder: a division is a
+ * helper call under TCG, and this runs for every request.
+ */
 static int bitmap_get(struct blk_mq_bitmap *bm, unsigned limit)
 {
 	unsigned words = DIV_ROUND_UP(limit, BITS_PER_LONG);
-	unsigned start = READ_ONCE(bm->hint) % (words ? words : 1);
+	unsigned w = READ_ONCE(bm->hint);
 
-	for (unsigned i = 0; i < words; i++) {
-		unsigned w = (start + i) % words;
+	if (w >= words)
+		w = 0;
+	for (unsigned i = 0; i < words; i++, w = w + 1 == words ? 0 : w + 1) {
 		unsigned bits = MIN((unsigned)BITS_PER_LONG, limit - w * (unsigned)BITS_PER_LONG);
 		unsigned long mask = bits == BITS_PER_LONG ? ~0ul : (1ul << bits) - 1;
 

@@ -487,7 +487,7 @@ static int virtblk_add_req(struct virtio_blk *vblk, struct virtblk_req *vbr, uns
 		virtblk_put(vblk);
 		return -EIO;
 	}
-	qi %= vblk->vdev.nvqs;
+	qi = mod_small(qi, vblk->vdev.nvqs);
 	bvq = &vblk->vqs[qi];
 	vbr->nsg = ndata;
 	vbr->data_out = data_out;
@@ -539,7 +539,7 @@ static void virtblk_kick_vq(struct virtio_blk *vblk, unsigned qi)
 	if (!virtblk_get(vblk))
 		return; /* the reset notifies what it puts back */
 	if (vblk->vdev.nvqs) {
-		qi %= vblk->vdev.nvqs;
+		qi = mod_small(qi, vblk->vdev.nvqs);
 		bvq = &vblk->vqs[qi];
 		/* Under the lock: the ring's kick counters are not atomic. */
 		spin_lock_irqsave(&bvq->lock, flags);
@@ -568,8 +568,8 @@ static unsigned virtblk_cpu_vq(const struct virtio_blk *vblk, unsigned cpu, bool
 	if (!vblk->vdev.nvqs)
 		return 0;
 	if (hipri && vblk->poll_queues)
-		return nio + cpu % vblk->poll_queues;
-	return cpu % nio;
+		return nio + mod_small(cpu, vblk->poll_queues);
+	return mod_small(cpu, nio);
 }
 
 static void virtblk_kick_all(struct virtio_blk *vblk)
@@ -818,7 +818,7 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 		virtblk_put(vblk);
 		return 0;
 	}
-	qi %= vblk->vdev.nvqs;
+	qi = mod_small(qi, vblk->vdev.nvqs);
 	bvq = &vblk->vqs[qi];
 	vq = vblk->vdev.vqs[qi];
 	/*

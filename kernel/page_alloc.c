@@ -13,8 +13,17 @@
  * The state of every page lives in one struct page array indexed by page
  * frame number, covering the span from the lowest to the highest usable
  * page; holes inside the span are marked reserved and never merge. The
- * array is carved out of the first usable range big enough to hold it, so
- * nothing is assumed about where RAM is.
+ * array is carved out of the end of the first usable range big enough to
+ * hold it, so nothing is assumed about where RAM is.
+ *
+ * Where boot memory lies is chosen for the host's sake: every 2 MiB of
+ * guest memory touched for the first time costs the host a huge-page
+ * fault, 3.5 ms each on a nested cloud host (more than everything else
+ * the kernel does before its first I/O). So allocations start just above
+ * the kernel, lowest addresses first (buddy_free), and the array runs
+ * downwards from the end of its range: the struct pages of the lowest
+ * memory, the only ones set up at boot, lie at the very top of that range,
+ * next to the tables the firmware has already written there.
  *
  * Only the first 64 MiB of the span get their struct pages set up at boot;
  * the rest is set up a chunk at a time when the free lists run dry (as
@@ -51,12 +60,12 @@ static struct page *pfn_to_page(u64 pfn)
 {
 	if (pfn < base_pfn || pfn >= init_end_pfn)
 		return NULL;
-	return &page_array[pfn - base_pfn];
+	return &page_array[end_pfn - 1 - pfn];
 }
 
 static u64 page_to_pfn(const struct page *page)
 {
-	return base_pfn + (u64)(page - page_array);
+	return end_pfn - 1 - (u64)(page - page_array);
 }
 
 struct page *virt_to_page(const void *p)
@@ -124,9 +133,12 @@ void page_alloc_add_range(u64 start, u64 end)
 
 /*
  * Returns the block at @pfn to the free lists, merging it with its buddy
- * as far as possible. The caller has checked it is not free already.
+ * as far as possible. The caller has checked it is not free already. A
+ * freed block goes to the head of its list (the next to be handed out
+ * while it is still in the cache); the blocks of a range being opened go
+ * to the tail, so that each list hands out its lowest addresses first.
  */
-static void buddy_free(u64 pfn, unsigned order)
+static void buddy_free(u64 pfn, unsigned order, bool tail)
 {
 	struct page *page;
 
@@ -144,10 +156,21 @@ static void buddy_free(u64 pfn, unsigned order)
 	page = pfn_to_page(pfn);
 	page->flags |= PG_buddy;
 	page->order = (u8)order;
-	list_add(&page->lru, &free_area[order]);
+	if (tail)
+		list_add_tail(&page->lru, &free_area[order]);
+	else
+		list_add(&page->lru, &free_area[order]);
 }
 
-/* Frees [start, end) as the largest aligned blocks that fit. */
+/*
+ * Opens [start, end) as the largest aligned blocks that fit, lowest
+ * address first in every list. Boot allocations then pack together just
+ * above the kernel instead of starting at the top of the first chunk:
+ * each 2 MiB of guest memory touched for the first time costs the host a
+ * huge-page fault (measured at 3.5 ms on a nested cloud host, more than
+ * everything else before the first I/O), so fewer regions touched is a
+ * faster boot.
+ */
 static void free_range(u64 start, u64 end)
 {
 	while (start < end) {
@@ -156,7 +179,7 @@ static void free_range(u64 start, u64 end)
 		while (order &&
 		       (!IS_ALIGNED(start, 1ull << order) || end - start < (1ull << order)))
 			order--;
-		buddy_free(start, order);
+		buddy_free(start, order, true);
 		start += 1ull << order;
 	}
 }
@@ -173,12 +196,15 @@ static void init_pages(u64 to)
 	to = MIN(ALIGN_UP(to, 1ull << MAX_ORDER), end_pfn);
 	if (to <= from)
 		return;
-	memset(&page_array[from - base_pfn], 0, (to - from) * sizeof(struct page));
-	for (u64 pfn = from; pfn < to; pfn++) {
-		page_array[pfn - base_pfn].flags = PG_reserved;
-		INIT_LIST_HEAD(&page_array[pfn - base_pfn].lru);
-	}
+	/* Downwards: [from, to)'s struct pages are the array's [end - to, end - from). */
+	memset(&page_array[end_pfn - to], 0, (to - from) * sizeof(struct page));
 	init_end_pfn = to;
+	for (u64 pfn = from; pfn < to; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+
+		page->flags = PG_reserved;
+		INIT_LIST_HEAD(&page->lru);
+	}
 	for (unsigned i = 0; i < nr_ranges; i++) {
 		u64 s = MAX(ranges[i].start, from), e = MIN(ranges[i].end, to);
 
@@ -212,8 +238,8 @@ void page_alloc_init(void)
 		panic("page_alloc: no RAM range holds the %llu-page page array",
 		      (unsigned long long)array_pages);
 
-	page_array = (struct page *)(uintptr_t)(home->start << PAGE_SHIFT);
-	home->start += array_pages;
+	home->end -= array_pages;
+	page_array = (struct page *)(uintptr_t)(home->end << PAGE_SHIFT);
 	base_pfn = lo;
 	end_pfn = hi;
 
@@ -265,7 +291,7 @@ void *alloc_pages(unsigned order)
 		struct page *half;
 
 		o--;
-		half = page + (1u << o);
+		half = pfn_to_page(page_to_pfn(page) + (1u << o)); /* the array runs downwards */
 		half->flags |= PG_buddy;
 		half->order = (u8)o;
 		list_add(&half->lru, &free_area[o]);
@@ -313,7 +339,7 @@ void free_pages(void *p, unsigned order)
 		panic("free_pages(%p, %u): owned by kmalloc; use kfree", p, order);
 	}
 	page->flags &= ~PG_head;
-	buddy_free(addr >> PAGE_SHIFT, order);
+	buddy_free(addr >> PAGE_SHIFT, order, false);
 	stats.free_pages += 1ull << order;
 	stats.frees++;
 	spin_unlock_irqrestore(&zone_lock, flags);

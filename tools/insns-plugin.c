@@ -80,6 +80,7 @@ enum kind {
 	K_MFENCE, /* mfence */
 	K_HLT,	  /* hlt */
 	K_PIO,	  /* in, out, ins, outs */
+	K_DIV,	  /* div, idiv (a helper call each under TCG) */
 	NR_KINDS
 };
 
@@ -120,6 +121,10 @@ static enum kind kind_of(const uint8_t *b, size_t n)
 	case 0x87:
 		/* xchg with a memory operand (ModRM mod != 3) is locked. */
 		return i + 1 < n && (b[i + 1] >> 6) != 3 ? K_LOCKED : NR_KINDS;
+	case 0xf6:
+	case 0xf7:
+		/* Group 3: ModRM reg 6 is div, 7 idiv. */
+		return i + 1 < n && ((b[i + 1] >> 3) & 7) >= 6 ? K_DIV : NR_KINDS;
 	case 0xe4 ... 0xe7:
 	case 0xec ... 0xef:
 	case 0x6c ... 0x6f:

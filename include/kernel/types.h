@@ -50,6 +50,16 @@ typedef u64 sector_t;
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/*
+ * @x mod @n (n > 0) for an @x that is usually below @n already: a compare
+ * instead of a division, which is a helper call under TCG (a queue index
+ * from a CPU number, on every I/O).
+ */
+static inline unsigned mod_small(unsigned x, unsigned n)
+{
+	return x < n ? x : x % n;
+}
+
 #define KiB(x) ((u64)(x) << 10)
 #define MiB(x) ((u64)(x) << 20)
 #define GiB(x) ((u64)(x) << 30)

@@ -119,8 +119,8 @@ static void init_and_check_model(void)
 		struct iv r = given[i];
 
 		if (!placed && r.end - r.start >= array_bytes) {
-			model_array = (struct iv){r.start, r.start + array_bytes};
-			r.start += array_bytes;
+			model_array = (struct iv){r.end - array_bytes, r.end};
+			r.end -= array_bytes;
 			placed = true;
 		}
 		if (r.start < r.end)
@@ -256,11 +256,12 @@ static int teardown(void **state)
 static void test_page_array_placement(void **state)
 {
 	standard_layout();
-	/* The array went to the first range big enough, the second added. */
-	assert_int_equal(model_array.start, (uintptr_t)arena + MiB(8) + PAGE_SIZE);
+	/* The array went to the end of the first range big enough, the second added. */
+	assert_int_equal(model_array.end, (uintptr_t)arena + MiB(40) - PAGE_SIZE);
 	for (uintptr_t a = model_array.start; a < model_array.end; a += PAGE_SIZE)
 		assert_null(virt_to_page((void *)a));
-	assert_non_null(virt_to_page((void *)model_array.end));
+	assert_non_null(virt_to_page((void *)(model_array.start - PAGE_SIZE)));
+	assert_non_null(virt_to_page(arena + MiB(8) + PAGE_SIZE));
 	/* The small first range is managed RAM, not skipped. */
 	assert_non_null(virt_to_page(arena + MiB(7)));
 	assert_non_null(virt_to_page(arena + MiB(7) + 2 * PAGE_SIZE + 17));
@@ -285,10 +286,38 @@ static void test_array_not_in_first_range(void **state)
 	add_arena(MiB(32), MiB(64));
 	add_arena(MiB(4), MiB(8));
 	init_and_check_model();
-	assert_int_equal(model_array.start, (uintptr_t)arena + MiB(32));
-	assert_null(virt_to_page(arena + MiB(32)));
+	assert_int_equal(model_array.end, (uintptr_t)arena + MiB(64));
+	assert_null(virt_to_page(arena + MiB(64) - PAGE_SIZE));
+	assert_non_null(virt_to_page(arena + MiB(32)));
 	assert_non_null(virt_to_page(arena + MiB(4)));
 	check_fingerprint();
+}
+
+/*
+ * A fresh allocator hands out its lowest memory first, page after page,
+ * so what a boot allocates lies together (each 2 MiB a guest touches
+ * first costs its host a huge-page fault).
+ */
+static void test_lowest_first(void **state)
+{
+	u8 *prev = NULL;
+
+	/* Sized so that the array (380 KiB at its end) leaves an aligned top:
+	 * every free list's first block is then at the bottom. */
+	add_arena(MiB(1) + 5 * PAGE_SIZE, MiB(48) + KiB(380));
+	init_and_check_model();
+	assert_ptr_equal(model_array.start, arena + MiB(48));
+	/* Past the small blocks below the first 4 MiB boundary, into the big ones. */
+	for (unsigned i = 0; i < 2000; i++) {
+		u8 *p = alloc_pages(0);
+
+		assert_non_null(p);
+		if (i == 0)
+			assert_ptr_equal(p, arena + MiB(1) + 5 * PAGE_SIZE);
+		else
+			assert_ptr_equal(p, prev + PAGE_SIZE);
+		prev = p;
+	}
 }
 
 static void test_range_trimming(void **state)
@@ -945,7 +974,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_page_array_placement), T(test_array_not_in_first_range),
+		T(test_page_array_placement), T(test_array_not_in_first_range), T(test_lowest_first),
 		T(test_range_trimming),	      T(test_too_many_ranges),
 		T(test_init_errors),	      T(test_get_order),
 		T(test_exhaust_order0),	      T(test_random_stress),
