@@ -157,15 +157,19 @@ check("the copy is removed, the user's image kept", os.path.exists(user) and not
 # Scaling with vCPUs (issue 11): a configuration's own -smp, the blk-mq
 # paths, and a numjobs job's copies as one row.
 cs = by_name(bench.parse_suite(os.path.join(ROOT, "tools", "bench.d", "scaling.suite")))
-check("scaling: one vCPU (two possible) against two, num-queues=2, no Linux",
-      [(c["smp"], c["device"], c["linux_jobs"]) for c in cs.values()] == [
-          ((1, 2), ["num-queues=2"], []), ((2, 2), ["num-queues=2"], [])],
-      [(c["smp"], c["device"]) for c in cs.values()])
-check("scaling: a job per vCPU, randread 4k qd32, on bio, mq, noop and deadline",
+check("scaling: one vCPU (two possible) against two, num-queues=2, no Linux; again with an iothread",
+      [(c["smp"], c["device"], c["backend"], c["linux_jobs"]) for c in cs.values()] == [
+          ((1, 2), ["num-queues=2"], {}, []), ((2, 2), ["num-queues=2"], {}, []),
+          ((1, 2), [], {"image": "null", "num-queues": "2", "iothread": "on"}, []),
+          ((2, 2), [], {"image": "null", "num-queues": "2", "iothread": "on"}, [])],
+      [(c["smp"], c["device"], c["backend"]) for c in cs.values()])
+check("scaling: a job per vCPU, randread 4k qd32, on bio, mq, noop and deadline (bio and mq with an iothread)",
       [(c["name"], [(j["variant"], j["spec"].get("numjobs"), j["spec"]["rw"], j["spec"]["iodepth"])
                     for j in c["ours"]]) for c in cs.values()] == [
           ("scaling-1cpu", [(v, None, "randread", "32") for v in ("bio", "mq", "noop", "deadline")]),
-          ("scaling-2cpu", [(v, "2", "randread", "32") for v in ("bio", "mq", "noop", "deadline")])])
+          ("scaling-2cpu", [(v, "2", "randread", "32") for v in ("bio", "mq", "noop", "deadline")]),
+          ("scaling-1cpu-iothread", [(v, None, "randread", "32") for v in ("bio", "mq")]),
+          ("scaling-2cpu-iothread", [(v, "2", "randread", "32") for v in ("bio", "mq")])])
 check("scaling: -smp reaches tools/run from the configuration",
       bench.config_smp(cs["scaling-2cpu"], argparse.Namespace(smp=1, maxcpus=2)) == (2, 2)
       and bench.config_smp({"name": "x"}, argparse.Namespace(smp=1, maxcpus=2)) == (1, 2))
