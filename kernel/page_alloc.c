@@ -23,7 +23,8 @@
  * the kernel, lowest addresses first (buddy_free), and the array runs
  * downwards from the end of its range: the struct pages of the lowest
  * memory, the only ones set up at boot, lie at the very top of that range,
- * next to the tables the firmware has already written there.
+ * where SeaBIOS (q35, pc) has already written its ACPI tables. Elsewhere
+ * that is one region more, still one fewer than with the array first.
  *
  * Only the first 64 MiB of the span get their struct pages set up at boot;
  * the rest is set up a chunk at a time when the free lists run dry (as
