@@ -762,6 +762,20 @@ static void virtblk_restart_queues(struct virtio_blk *vblk)
 }
 
 /*
+ * Whether a hybrid poller on @cpu re-armed @bvq's callbacks to halt less
+ * than VIRTBLK_STALL_NS ago and the queue still has requests on the
+ * device: that poller is what this interrupt wakes, and it polls the queue
+ * again until they are done. A poller that does not come back (its job
+ * ended with another's requests still on the queue) leaves the ring to
+ * virtblk_stall_check, which re-arms it within two of its periods.
+ */
+static bool virtblk_poller_returns(const struct virtblk_vq *bvq, unsigned cpu)
+{
+	return bvq->parked_cpu == (int)cpu && bvq->in_flight &&
+	       ktime_get_ns() - bvq->parked_ns < VIRTBLK_STALL_NS;
+}
+
+/*
  * The virtqueue callback, in interrupt context, on the CPU the queue's
  * vector is aimed at. It only moves finished vbrs to where they complete
  * (virtblk_reaped), under the queue's lock.
@@ -788,8 +802,25 @@ static void virtblk_done(struct virtqueue *vq)
 		bvq = &vblk->vqs[qi];
 		spin_lock(&bvq->lock);
 		bvq->cpu_irqs[cpu]++;
-		if (!bvq->polling)
+		if (bvq->polling) {
+			/* The poller reaps its ring itself. */
+		} else if (virtblk_poller_returns(bvq, cpu)) {
+			/*
+			 * NAPI's way: the hybrid poller that re-armed this
+			 * queue to halt is woken by this interrupt and polls
+			 * again once its softirq work is done. The ring goes
+			 * back to it with callbacks left off, so completions
+			 * that arrive meanwhile cost no interrupt each (under
+			 * TCG the costliest thing a completion can do).
+			 */
+			virtqueue_disable_cb(vq);
+			bvq->polling = true;
+			bvq->parked_cpu = -1;
+			bvq->spun = false; /* until the poller is back (virtblk_stall_check) */
+			n = virtblk_reap(vblk, qi, &cpus);
+		} else {
 			n = virtblk_drain_vq(vblk, qi, &cpus);
+		}
 		spin_unlock(&bvq->lock);
 	}
 	virtblk_put(vblk);
@@ -828,6 +859,8 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 	 * the lock costs a locked instruction and an interrupts-off section
 	 * each. A stale look only costs one more pass.
 	 */
+	if (spin)
+		WRITE_ONCE(bvq->spun, true);
 	if (spin && (vq->polled || READ_ONCE(bvq->polling)) && !virtqueue_more_used(vq)) {
 		virtblk_put(vblk);
 		return 0;
@@ -845,6 +878,8 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 			found += virtblk_reap(vblk, qi, &cpus);
 		} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
 		bvq->polling = false;
+		bvq->parked_cpu = (int)smp_processor_id();
+		bvq->parked_ns = ktime_get_ns();
 	}
 	spin_unlock_irqrestore(&bvq->lock, flags);
 	virtblk_put(vblk);
@@ -1382,6 +1417,7 @@ static int virtblk_quiesce(struct virtio_blk *vblk, struct list_head *pending, u
 		bvq->in_flight = 0;
 		bvq->kick_pending = false;
 		bvq->polling = false; /* new queues start with callbacks on */
+		bvq->parked_cpu = -1;
 		bvq->stall_since_ns = 0;
 		spin_unlock(&bvq->lock);
 		/* The queues' counters die with them; keep their totals. */
@@ -1652,7 +1688,17 @@ static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
 			if (!vblk->raw_mode && !bvq->polling && virtqueue_more_used(vq)) {
 				vstat_inc(vblk, lost_irqs);
 				virtblk_drain_vq(vblk, i, &cpus);
+			} else if (!vblk->raw_mode && bvq->polling && !bvq->spun) {
+				/*
+				 * Handed to a poller by virtblk_done, and no poll
+				 * since: the poller did not come back. Callbacks on
+				 * again, with the usual re-check.
+				 */
+				bvq->polling = false;
+				virtblk_drain_vq(vblk, i, &cpus);
+				vstat_inc(vblk, pollers_gone);
 			}
+			bvq->spun = false;
 			/* A slow device that has seen everything needs no reminder. */
 			if (virtqueue_device_behind(vq)) {
 				virtqueue_notify(vq);
@@ -1904,10 +1950,10 @@ void virtblk_print_stats(struct virtio_blk *vblk)
 	virtblk_get_stats(vblk, &s);
 	printk("%s: driver: requests %lu completions %lu flushes %lu ioerr %lu unsupp %lu "
 	       "short_reads %lu resets %lu late %lu aborted %lu rekicks %lu lost_irqs %lu "
-	       "backlogged %lu kicks %lu irqs %lu%s\n",
+	       "pollers_gone %lu backlogged %lu kicks %lu irqs %lu%s\n",
 	       vblk->name, s.requests, s.completions, s.flushes, s.ioerr, s.unsupp, s.short_reads,
-	       s.resets, s.late_completions, s.aborted, s.rekicks, s.lost_irqs, s.backlog_waits,
-	       s.kicks, s.irqs, vblk->broken ? " (broken)" : "");
+	       s.resets, s.late_completions, s.aborted, s.rekicks, s.lost_irqs, s.pollers_gone,
+	       s.backlog_waits, s.kicks, s.irqs, vblk->broken ? " (broken)" : "");
 	/* Per queue, where there is more than one (since the last reset). */
 	for (unsigned i = 0; vblk->vdev.nvqs > 1 && i < vblk->vdev.nvqs; i++) {
 		struct virtqueue *vq = vblk->vdev.vqs[i];
@@ -2175,6 +2221,7 @@ static int virtblk_probe(int (*transport_probe)(void *dev, struct virtio_device 
 
 		spin_lock_init(&bvq->lock, "virtblk vq");
 		INIT_LIST_HEAD(&bvq->in_flight_list);
+		bvq->parked_cpu = -1;
 		bio_list_init(&bvq->backlog);
 	}
 	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {

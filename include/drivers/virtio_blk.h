@@ -183,6 +183,7 @@ struct virtio_blk_stats {
 	u64 aborted;	      /* ended with EIO because the device broke */
 	u64 rekicks;	      /* notifications repeated for a stalled queue */
 	u64 lost_irqs;	      /* stalled queues whose used buffers no interrupt announced */
+	u64 pollers_gone;     /* queues handed to a hybrid poller that did not come back */
 	u64 backlog_waits;
 };
 
@@ -201,6 +202,10 @@ struct virtblk_vq {
 	struct bio_list backlog; /* bypass bios that found no room, in order */
 	bool kick_pending;
 	bool polling;	   /* a hybrid poller reaps it (virtblk_poll); callbacks off */
+	/* A hybrid poller re-armed callbacks to halt: the CPU and time it did. */
+	int parked_cpu;
+	u64 parked_ns;
+	bool spun; /* a spinning poll since the last stall check */
 	unsigned unkicked; /* requests added under a plug since the last kick */
 	u64 requests;	   /* added to the ring */
 	u64 completions;   /* taken off the used ring */

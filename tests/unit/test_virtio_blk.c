@@ -701,6 +701,88 @@ static void test_hipri_polls_its_poll_queue(void **state)
 	free(buf);
 }
 
+/*
+ * NAPI's hand-over: the interrupt that wakes a hybrid poller which has
+ * just re-armed its queue to halt reaps the ring and gives it back to the
+ * poller with callbacks left off, so the completions after it raise no
+ * interrupt; the poller re-arms when it next gives up. A poller that never
+ * comes back: the stall check re-arms the queue (pollers_gone), no
+ * completion is lost and none is counted as a lost interrupt.
+ */
+static void test_interrupt_hands_ring_to_poller(void **state)
+{
+	u8 *buf = page_buf(4);
+	struct request_queue *q;
+	struct tio t[4];
+
+	probe_ok();
+	set_path(BLK_PATH_BIO);
+	q = disk->queue;
+	dev->hold = true;
+	submit_rw(&t[0], REQ_OP_READ, 0, 4096, buf);
+	submit_rw(&t[1], REQ_OP_READ, 8, 4096, buf + 4096);
+	run_softirqs_all();
+	assert_int_equal(dev->nheld, 2);
+	/* The poller spins, finds nothing, and re-arms to halt. */
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_true(vblk->vqs[0].polling);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	assert_false(vblk->vqs[0].polling);
+	/* One completes: its interrupt hands the ring back to the poller. */
+	dev->hold = false;
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 1);
+	assert_true(vblk->vqs[0].polling);
+	run_softirqs_all();
+	assert_true(t[0].ended);
+	assert_false(t[1].ended);
+	/* The other completes with callbacks off: no interrupt; the poller reaps it. */
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 0);
+	assert_int_equal(blk_poll(q, false, true), 1);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	assert_false(vblk->vqs[0].polling);
+	run_softirqs_all();
+	assert_true(t[1].ended);
+	expect_ended(t, 2, 0);
+
+	/* Handed over again, and the poller never returns. */
+	dev->hold = true;
+	submit_rw(&t[2], REQ_OP_READ, 16, 4096, buf + 8192);
+	submit_rw(&t[3], REQ_OP_READ, 24, 4096, buf + 12288);
+	run_softirqs_all();
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	dev->hold = false;
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 1);
+	assert_true(vblk->vqs[0].polling);
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 0);
+	assert_true(wait_ended(&t[2], 2) < 100 * NSEC_PER_MSEC);
+	expect_ended(&t[2], 2, 0);
+	assert_false(vblk->vqs[0].polling);
+	assert_int_equal(vblk->stats.pollers_gone, 1);
+	assert_int_equal(vblk->stats.lost_irqs, 0);
+	/* A poller that re-armed long ago is not waited for: the interrupt re-arms. */
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	host_now_ns += 25 * NSEC_PER_MSEC;
+	dev->hold = true;
+	submit_rw(&t[0], REQ_OP_READ, 32, 4096, buf);
+	submit_rw(&t[1], REQ_OP_READ, 40, 4096, buf + 4096);
+	run_softirqs_all();
+	dev->hold = false;
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 1);
+	assert_false(vblk->vqs[0].polling);
+	sim_vblk_complete(dev, 1);
+	assert_int_equal(sim_irq_deliver(), 1);
+	wait_ended(t, 2);
+	assert_int_equal(vblk->stats.pollers_gone, 1);
+	free(buf);
+}
+
 /* The bypass path's backlog (bios that found queue_depth full) fails too. */
 static void test_broken_fails_backlog(void **state)
 {
@@ -1168,6 +1250,7 @@ static const struct CMUnitTest cases[] = {
 	T(test_broken_fails_backlog),
 	T(test_queue_depth_mq_path),
 	T(test_hipri_polls_its_poll_queue),
+	T(test_interrupt_hands_ring_to_poller),
 	T(test_broken_raw_path),
 	T(test_timeout_recovers_request_path),
 	T(test_timeout_recovers_bypass_path),
