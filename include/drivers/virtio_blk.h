@@ -201,11 +201,11 @@ struct virtblk_vq {
 	unsigned in_flight;
 	struct bio_list backlog; /* bypass bios that found no room, in order */
 	bool kick_pending;
-	bool polling;	   /* a hybrid poller reaps it (virtblk_poll); callbacks off */
+	bool polling; /* a hybrid poller reaps it (virtblk_poll); callbacks off */
 	/* A hybrid poller re-armed callbacks to halt: the CPU and time it did. */
 	int parked_cpu;
 	u64 parked_ns;
-	bool spun; /* a spinning poll since the last stall check */
+	bool spun;	   /* a spinning poll since the last stall check */
 	unsigned unkicked; /* requests added under a plug since the last kick */
 	u64 requests;	   /* added to the ring */
 	u64 completions;   /* taken off the used ring */

@@ -974,14 +974,23 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_page_array_placement), T(test_array_not_in_first_range), T(test_lowest_first),
-		T(test_range_trimming),	      T(test_too_many_ranges),
-		T(test_init_errors),	      T(test_get_order),
-		T(test_exhaust_order0),	      T(test_random_stress),
-		T(test_free_pages_errors),    T(test_size_classes),
-		T(test_kzalloc_clears),	      T(test_reuse_is_lifo),
-		T(test_kmalloc_stress),	      T(test_kmalloc_exhaustion),
-		T(test_kfree_errors),	      T(test_dma_alloc),
+		T(test_page_array_placement),
+		T(test_array_not_in_first_range),
+		T(test_lowest_first),
+		T(test_range_trimming),
+		T(test_too_many_ranges),
+		T(test_init_errors),
+		T(test_get_order),
+		T(test_exhaust_order0),
+		T(test_random_stress),
+		T(test_free_pages_errors),
+		T(test_size_classes),
+		T(test_kzalloc_clears),
+		T(test_reuse_is_lifo),
+		T(test_kmalloc_stress),
+		T(test_kmalloc_exhaustion),
+		T(test_kfree_errors),
+		T(test_dma_alloc),
 		T(test_cpu_caches),
 	};
 #undef T

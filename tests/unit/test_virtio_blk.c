@@ -702,6 +702,24 @@ static void test_hipri_polls_its_poll_queue(void **state)
 }
 
 /*
+ * Two reads the device holds, then a hybrid poller that spins, finds
+ * nothing and re-arms the queue to halt; the device may then complete them.
+ */
+static void two_held_poller_parked(struct request_queue *q, struct tio *t, sector_t sector, u8 *buf)
+{
+	dev->hold = true;
+	submit_rw(&t[0], REQ_OP_READ, sector, 4096, buf);
+	submit_rw(&t[1], REQ_OP_READ, sector + 8, 4096, buf + 4096);
+	run_softirqs_all();
+	assert_int_equal(dev->nheld, 2);
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_true(vblk->vqs[0].polling);
+	assert_int_equal(blk_poll(q, false, false), 0);
+	assert_false(vblk->vqs[0].polling);
+	dev->hold = false;
+}
+
+/*
  * NAPI's hand-over: the interrupt that wakes a hybrid poller which has
  * just re-armed its queue to halt reaps the ring and gives it back to the
  * poller with callbacks left off, so the completions after it raise no
@@ -711,25 +729,15 @@ static void test_hipri_polls_its_poll_queue(void **state)
  */
 static void test_interrupt_hands_ring_to_poller(void **state)
 {
-	u8 *buf = page_buf(4);
+	u8 *buf = page_buf(2);
 	struct request_queue *q;
-	struct tio t[4];
+	struct tio t[2];
 
 	probe_ok();
 	set_path(BLK_PATH_BIO);
 	q = disk->queue;
-	dev->hold = true;
-	submit_rw(&t[0], REQ_OP_READ, 0, 4096, buf);
-	submit_rw(&t[1], REQ_OP_READ, 8, 4096, buf + 4096);
-	run_softirqs_all();
-	assert_int_equal(dev->nheld, 2);
-	/* The poller spins, finds nothing, and re-arms to halt. */
-	assert_int_equal(blk_poll(q, false, true), 0);
-	assert_true(vblk->vqs[0].polling);
-	assert_int_equal(blk_poll(q, false, false), 0);
-	assert_false(vblk->vqs[0].polling);
+	two_held_poller_parked(q, t, 0, buf);
 	/* One completes: its interrupt hands the ring back to the poller. */
-	dev->hold = false;
 	sim_vblk_complete(dev, 1);
 	assert_int_equal(sim_irq_deliver(), 1);
 	assert_true(vblk->vqs[0].polling);
@@ -743,42 +751,31 @@ static void test_interrupt_hands_ring_to_poller(void **state)
 	assert_int_equal(blk_poll(q, false, false), 0);
 	assert_false(vblk->vqs[0].polling);
 	run_softirqs_all();
-	assert_true(t[1].ended);
 	expect_ended(t, 2, 0);
 
 	/* Handed over again, and the poller never returns. */
-	dev->hold = true;
-	submit_rw(&t[2], REQ_OP_READ, 16, 4096, buf + 8192);
-	submit_rw(&t[3], REQ_OP_READ, 24, 4096, buf + 12288);
-	run_softirqs_all();
-	assert_int_equal(blk_poll(q, false, true), 0);
-	assert_int_equal(blk_poll(q, false, false), 0);
-	dev->hold = false;
+	two_held_poller_parked(q, t, 16, buf);
 	sim_vblk_complete(dev, 1);
 	assert_int_equal(sim_irq_deliver(), 1);
 	assert_true(vblk->vqs[0].polling);
 	sim_vblk_complete(dev, 1);
 	assert_int_equal(sim_irq_deliver(), 0);
-	assert_true(wait_ended(&t[2], 2) < 100 * NSEC_PER_MSEC);
-	expect_ended(&t[2], 2, 0);
+	assert_true(wait_ended(t, 2) < 100 * NSEC_PER_MSEC);
+	expect_ended(t, 2, 0);
 	assert_false(vblk->vqs[0].polling);
 	assert_int_equal(vblk->stats.pollers_gone, 1);
 	assert_int_equal(vblk->stats.lost_irqs, 0);
+
 	/* A poller that re-armed long ago is not waited for: the interrupt re-arms. */
-	assert_int_equal(blk_poll(q, false, true), 0);
-	assert_int_equal(blk_poll(q, false, false), 0);
+	two_held_poller_parked(q, t, 32, buf);
 	host_now_ns += 25 * NSEC_PER_MSEC;
-	dev->hold = true;
-	submit_rw(&t[0], REQ_OP_READ, 32, 4096, buf);
-	submit_rw(&t[1], REQ_OP_READ, 40, 4096, buf + 4096);
-	run_softirqs_all();
-	dev->hold = false;
 	sim_vblk_complete(dev, 1);
 	assert_int_equal(sim_irq_deliver(), 1);
 	assert_false(vblk->vqs[0].polling);
 	sim_vblk_complete(dev, 1);
 	assert_int_equal(sim_irq_deliver(), 1);
 	wait_ended(t, 2);
+	expect_ended(t, 2, 0);
 	assert_int_equal(vblk->stats.pollers_gone, 1);
 	free(buf);
 }
