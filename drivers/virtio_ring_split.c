@@ -104,6 +104,7 @@ int vring_add_split(struct virtqueue *vq, const struct scatterlist *sg, unsigned
 	st->indir = indir;
 	st->in_len = in_len;
 	st->ndescs = (u16)needed;
+	st->avail = false; /* until a kick publishes it */
 
 	/*
 	 * The spec's barrier is the one before idx (§2.6.13.3.1); ordering the
@@ -126,6 +127,9 @@ bool vring_kick_prepare_split(struct virtqueue *vq)
 
 	if (new_idx == old_idx)
 		return false;
+	/* What the device may now return: once per request, not per look at the ring. */
+	for (u16 i = old_idx; i != new_idx; i++)
+		vq->desc_state[s->avail_heads[vring_slot(vq, i)]].avail = true;
 	/* §2.6.13.3.1: the ring entries before the idx that exposes them. */
 	virt_wmb();
 	WRITE_ONCE(s->vring.avail->idx, new_idx);
@@ -212,14 +216,14 @@ void *vring_get_buf_split(struct virtqueue *vq, u32 *len)
 	}
 	/*
 	 * A chain added but not yet made available (avail->idx has not moved
-	 * past it) is not the device's to return (§2.6.13.3). Such chains only
-	 * exist between an add and the next kick, so the search is short.
+	 * past it) is not the device's to return (§2.6.13.3). The kick that
+	 * publishes a chain marks it, so this is one test, not a search of
+	 * what a plug has added since the last kick (up to a batch of entries
+	 * on every look at the ring, under TCG most of a completion's cost).
 	 */
-	for (u16 i = s->avail_idx_published; i != s->avail_idx_shadow; i++) {
-		if (s->avail_heads[vring_slot(vq, i)] == id) {
-			vq_bad(vq, "used ring id %u names a buffer not yet made available", id);
-			return NULL;
-		}
+	if (!st->avail) {
+		vq_bad(vq, "used ring id %u names a buffer not yet made available", id);
+		return NULL;
 	}
 	/* §2.6.8: len counts bytes written, which only writable buffers take. */
 	if (used_len > st->in_len) {

@@ -187,6 +187,7 @@ struct vring_desc_state {
 	u32 in_len;
 	u16 ndescs;
 	u16 next;
+	bool avail; /* split: the chain's head is in avail->idx's range (published) */
 };
 
 /* The split ring's driver state (drivers/virtio_ring_split.c). */
