@@ -170,6 +170,10 @@ check("scaling: a job per vCPU, randread 4k qd32, on bio, mq, noop and deadline 
           ("scaling-2cpu", [(v, "2", "randread", "32") for v in ("bio", "mq", "noop", "deadline")]),
           ("scaling-1cpu-iothread", [(v, None, "randread", "32") for v in ("bio", "mq")]),
           ("scaling-2cpu-iothread", [(v, "2", "randread", "32") for v in ("bio", "mq")])])
+order = [(c["name"], k, suffix) for c, k, _, _, suffix in
+         bench.boot_steps(list(cs.values())[:2], ("vblk", "linux"), 3)]
+check("--repeat goes round: every boot once, then all again (no Linux boots where linux = no)",
+      order == [(n, "vblk", f"-{r}") for r in (1, 2, 3) for n in ("scaling-1cpu", "scaling-2cpu")], order)
 check("scaling: -smp reaches tools/run from the configuration",
       bench.config_smp(cs["scaling-2cpu"], argparse.Namespace(smp=1, maxcpus=2)) == (2, 2)
       and bench.config_smp({"name": "x"}, argparse.Namespace(smp=1, maxcpus=2)) == (1, 2))
