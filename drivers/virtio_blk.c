@@ -767,7 +767,7 @@ static void virtblk_restart_queues(struct virtio_blk *vblk)
  * device: that poller is what this interrupt wakes, and it polls the queue
  * again until they are done. A poller that does not come back (its job
  * ended with another's requests still on the queue) leaves the ring to
- * virtblk_stall_check, which re-arms it within two of its periods.
+ * virtblk_stall_check, which re-arms it 20-40 ms later.
  */
 static bool virtblk_poller_returns(const struct virtblk_vq *bvq, unsigned cpu)
 {

@@ -201,15 +201,15 @@ struct virtblk_vq {
 	unsigned in_flight;
 	struct bio_list backlog; /* bypass bios that found no room, in order */
 	bool kick_pending;
-	bool polling; /* a hybrid poller reaps it (virtblk_poll); callbacks off */
-	/* A hybrid poller re-armed callbacks to halt: the CPU and time it did. */
-	int parked_cpu;
-	u64 parked_ns;
+	bool polling;	   /* a hybrid poller reaps it (virtblk_poll); callbacks off */
 	bool spun;	   /* a spinning poll since the last stall check */
 	unsigned unkicked; /* requests added under a plug since the last kick */
 	u64 requests;	   /* added to the ring */
 	u64 completions;   /* taken off the used ring */
 	u64 reaped, reaped_seen, stall_since_ns; /* progress watch */
+	/* A hybrid poller re-armed callbacks to halt: on which CPU, and when. */
+	int parked_cpu;
+	u64 parked_ns;
 	/* Per CPU: kicks sent, interrupts taken and completions reaped there. */
 	u64 cpu_kicks[NR_CPUS], cpu_irqs[NR_CPUS], cpu_completions[NR_CPUS];
 } __aligned(SMP_CACHE_BYTES);

@@ -49,8 +49,8 @@ struct page {
 void page_alloc_add_range(u64 start, u64 end);
 /*
  * Builds the page array at the end of the first added range big enough to
- * hold it and frees every other page into the buddy lists. Panics when no range can hold
- * the array: without it there is no allocator.
+ * hold it and frees every other page into the buddy lists. Panics when no
+ * range can hold the array: without it there is no allocator.
  */
 void page_alloc_init(void);
 
