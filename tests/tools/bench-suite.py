@@ -174,6 +174,18 @@ order = [(c["name"], k, suffix) for c, k, _, _, suffix in
          bench.boot_steps(list(cs.values())[:2], ("vblk", "linux"), 3)]
 check("--repeat goes round: every boot once, then all again (no Linux boots where linux = no)",
       order == [(n, "vblk", f"-{r}") for r in (1, 2, 3) for n in ("scaling-1cpu", "scaling-2cpu")], order)
+check("--pin: off and auto (the main loop on the last CPU, the vCPUs on the first ones)",
+      bench.pin_plan("off", {0, 1}, 1) is None and bench.pin_plan("auto", {0, 1}, 1) == ({1}, {0})
+      and bench.pin_plan("auto", {0, 1, 2, 3}, 2) == ({3}, {0, 1}) and bench.pin_plan("auto", {0, 1}, 2) is None)
+check("--pin MAIN/VCPUS takes host CPU lists",
+      bench.pin_plan("3/0-2", {0, 1, 2, 3}, 1) == ({3}, {0, 1, 2})
+      and bench.pin_plan("1,3/0,2", {0, 1, 2, 3}, 2) == ({1, 3}, {0, 2}))
+for bad, why in (("1", "MAIN/VCPUS"), ("x/0", "CPU list"), ("2-1/0", "backwards"), ("5/0", "CPU 5 is not one")):
+    try:
+        bench.pin_plan(bad, {0, 1}, 1)
+        check(f"--pin {bad} is refused", False)
+    except ValueError as e:
+        check(f"--pin {bad} is refused, saying why", why in str(e), str(e))
 check("scaling: -smp reaches tools/run from the configuration",
       bench.config_smp(cs["scaling-2cpu"], argparse.Namespace(smp=1, maxcpus=2)) == (2, 2)
       and bench.config_smp({"name": "x"}, argparse.Namespace(smp=1, maxcpus=2)) == (1, 2))
