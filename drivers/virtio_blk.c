@@ -859,11 +859,12 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 	 * the lock costs a locked instruction and an interrupts-off section
 	 * each. A stale look only costs one more pass.
 	 */
-	if (spin)
-		WRITE_ONCE(bvq->spun, true);
-	if (spin && (vq->polled || READ_ONCE(bvq->polling)) && !virtqueue_more_used(vq)) {
-		virtblk_put(vblk);
-		return 0;
+	if (spin) {
+		WRITE_ONCE(bvq->spun, true); /* for virtblk_stall_check: a poller is here */
+		if ((vq->polled || READ_ONCE(bvq->polling)) && !virtqueue_more_used(vq)) {
+			virtblk_put(vblk);
+			return 0;
+		}
 	}
 	spin_lock_irqsave(&bvq->lock, flags);
 	if (vq->polled) {

@@ -193,19 +193,19 @@ static void free_range(u64 start, u64 end)
 static void init_pages(u64 to)
 {
 	u64 from = init_end_pfn;
+	struct page *first;
 
 	to = MIN(ALIGN_UP(to, 1ull << MAX_ORDER), end_pfn);
 	if (to <= from)
 		return;
 	/* Downwards: [from, to)'s struct pages are the array's [end - to, end - from). */
-	memset(&page_array[end_pfn - to], 0, (to - from) * sizeof(struct page));
-	init_end_pfn = to;
-	for (u64 pfn = from; pfn < to; pfn++) {
-		struct page *page = pfn_to_page(pfn);
-
+	first = &page_array[end_pfn - to];
+	memset(first, 0, (to - from) * sizeof(struct page));
+	for (struct page *page = first; page < first + (to - from); page++) {
 		page->flags = PG_reserved;
 		INIT_LIST_HEAD(&page->lru);
 	}
+	init_end_pfn = to;
 	for (unsigned i = 0; i < nr_ranges; i++) {
 		u64 s = MAX(ranges[i].start, from), e = MIN(ranges[i].end, to);
 
@@ -292,7 +292,7 @@ void *alloc_pages(unsigned order)
 		struct page *half;
 
 		o--;
-		half = pfn_to_page(page_to_pfn(page) + (1u << o)); /* the array runs downwards */
+		half = page - (1u << o); /* the upper half: the array runs downwards */
 		half->flags |= PG_buddy;
 		half->order = (u8)o;
 		list_add(&half->lru, &free_area[o]);
