@@ -81,11 +81,14 @@ static void lat_object(struct sbuf *sb, const char *name, const struct histogram
 	sb_micro(sb, hist_stddev_x1e6(h));
 	sb_printf(sb, ",\"N\":%lu", h->count);
 	if (percentiles && h->count) {
+		u64 pv[JOB_PERCENTILES_MAX];
+
+		hist_percentiles(h, s->percentiles, s->npercentiles, pv);
 		sb_printf(sb, ",\"percentile\":{");
 		for (unsigned i = 0; i < s->npercentiles; i++) {
 			sb_printf(sb, "%s\"", i ? "," : "");
 			sb_micro(sb, s->percentiles[i]);
-			sb_printf(sb, "\":%lu", hist_percentile(h, s->percentiles[i]));
+			sb_printf(sb, "\":%lu", pv[i]);
 		}
 		sb_printf(sb, "},\"bins\":{");
 		bool first = true;

@@ -280,8 +280,11 @@ void job_report(struct job *j)
 	rekicks -= j->rekicks0;
 	workload_latency(j, &lat);
 
-	u64 p50 = hist_percentile(&lat, 50 * MICRO), p90 = hist_percentile(&lat, 90 * MICRO);
-	u64 p99 = hist_percentile(&lat, 99 * MICRO), p999 = hist_percentile(&lat, 99900000);
+	static const u64 ps[] = {50 * MICRO, 90 * MICRO, 99 * MICRO, 99900000};
+	u64 pv[ARRAY_SIZE(ps)];
+
+	hist_percentiles(&lat, ps, ARRAY_SIZE(ps), pv);
+	u64 p50 = pv[0], p90 = pv[1], p99 = pv[2], p999 = pv[3];
 	printk("%s: %s on %s, path %s, sched %s, bs %u, iodepth %u, accel %s\n", j->name,
 	       rw_names[s->rw], s->filename, job_path_name(j), job_sched_name(j), bs, s->iodepth,
 	       accel_name());

@@ -14,24 +14,19 @@
 #include "block/genhd.h"
 #include "kernel/string.h"
 
-static DEFINE_PER_CPU(int, atomic_depth);
+struct blk_atomic_pcpu blk_atomic_pcpu[NR_CPUS];
 
 void blk_atomic_enter(void)
 {
-	(*this_cpu_ptr(atomic_depth))++;
+	blk_atomic_pcpu[smp_processor_id()].depth++;
 }
 
 void blk_atomic_exit(void)
 {
-	int *depth = this_cpu_ptr(atomic_depth);
+	int *depth = &blk_atomic_pcpu[smp_processor_id()].depth;
 
 	BUG_ON(*depth <= 0);
 	(*depth)--;
-}
-
-int blk_atomic_depth(void)
-{
-	return *this_cpu_ptr(atomic_depth);
 }
 
 /* ------------------------------------------------------------------------

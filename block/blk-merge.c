@@ -195,15 +195,6 @@ bool blk_rq_merge_ok(struct request *rq, struct bio *bio)
 	return true;
 }
 
-int blk_try_merge(struct request *rq, struct bio *bio)
-{
-	if (rq_end_sector(rq) == bio->bi_sector)
-		return ELEVATOR_BACK_MERGE;
-	if (bio_end_sector(bio) == blk_rq_pos(rq))
-		return ELEVATOR_FRONT_MERGE;
-	return ELEVATOR_NO_MERGE;
-}
-
 /*
  * Would the segments at a seam join into one: the first run ends where the
  * second starts, and together they fit max_segment_size.
@@ -416,6 +407,13 @@ int blk_rq_map_sg(struct request_queue *q, struct request *rq, struct scatterlis
 
 	if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
 		return 0;
+	/* One bio of one whole vector (blk_queue_split let it through): one segment, no walk. */
+	bio = rq->bio;
+	if (bio && !bio->bi_next && bio->bi_vcnt == 1 && !bio->bi_idx && !bio->bi_bvec_done &&
+	    bio->bi_size == bio->bi_io_vec[0].bv_len) {
+		sg_set(sglist, bvec_phys(&bio->bi_io_vec[0]), bio->bi_size);
+		return 1;
+	}
 	for (bio = rq->bio; bio; bio = bio->bi_next)
 		map_bio(q, bio, sglist, &sg, &nsegs);
 	/* The grouping argument at the top of this file guarantees it. */

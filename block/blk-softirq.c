@@ -234,6 +234,7 @@ static void blk_done_softirq(void *data)
 		unsigned long flags;
 		unsigned nq = 0;
 		struct bio *bio;
+		struct list_head ended;
 		LIST_HEAD(done);
 		bool worked;
 
@@ -250,6 +251,7 @@ static void blk_done_softirq(void *data)
 		spin_unlock_irqrestore(&d->lock, flags);
 		worked = !list_empty(&done) || !bio_list_empty(&bios);
 
+		blk_end_request_batch_begin(&ended);
 		list_for_each_entry_safe(rq, n, &done, queuelist) {
 			unsigned i;
 
@@ -266,6 +268,7 @@ static void blk_done_softirq(void *data)
 			}
 			blk_end_done_request(rq);
 		}
+		blk_end_request_batch(&ended);
 		blk_queue_runs(d, qs, nq);
 		while ((bio = bio_list_pop(&bios)))
 			bio_endio(bio);

@@ -278,7 +278,9 @@ bool elv_attempt_insert_merge(struct request_queue *q, struct request *rq)
 
 	if ((q->queue_flags & QUEUE_FLAG_NOMERGES) || !rq_mergeable(rq))
 		return false;
-	if (q->last_merge && blk_attempt_req_merge(q, q->last_merge, rq))
+	/* Whether the sectors touch first: for random I/O the one test that fails. */
+	prev = q->last_merge;
+	if (prev && rq_end_sector(prev) == blk_rq_pos(rq) && blk_attempt_req_merge(q, prev, rq))
 		return true;
 	prev = elv_rqhash_find(q, blk_rq_pos(rq));
 	return prev && blk_attempt_req_merge(q, prev, rq);

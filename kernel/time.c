@@ -223,6 +223,20 @@ static void pit_start(unsigned channel)
 	outb((u16)(PIT_CH0 + channel), 0);
 }
 
+/*
+ * Whether channel @channel, just started by pit_start, is there: the
+ * 8254's read-back command latches its status byte, which holds the mode
+ * just written (rate generator, binary, low byte then high). A machine
+ * without a PIT (microvm with pit=off) reads all ones from the ports; a
+ * dead counter would otherwise be noticed only after measure_tsc's 2 ms
+ * of the fastest TSC, 10 ms of a 2 GHz one.
+ */
+static bool pit_present(unsigned channel)
+{
+	outb(PIT_CMD, (u8)(0xe0 | 2u << channel)); /* read-back: status only */
+	return (inb((u16)(PIT_CH0 + channel)) & 0x3f) == 0x34;
+}
+
 /* What the CPU states: leaf 0x15's TSC/crystal ratio times the crystal. */
 static bool tsc_from_cpuid(u64 *hz)
 {
@@ -333,7 +347,8 @@ void time_init(void)
 				       read_pit_ch0};
 
 		pit_start(0);
-		calibrate_against(&pit0, true);
+		if (pit_present(0))
+			calibrate_against(&pit0, true);
 	}
 	if (!calibrated && (!strcmp(accel, "tcg") || !strcmp(accel, "kvm"))) {
 		struct counter lapic = {

@@ -33,6 +33,8 @@ void hist_add(struct histogram *h, u64 value);
 void hist_merge(struct histogram *into, const struct histogram *from);
 /* fio's percentile: p in millionths of a percent (99.9 % is 99900000). */
 u64 hist_percentile(const struct histogram *h, u64 p_x1e6);
+/* Several at once into @out, in one walk when @p_x1e6 is ascending. */
+void hist_percentiles(const struct histogram *h, const u64 *p_x1e6, unsigned n, u64 *out);
 /* The mean and the sample standard deviation, times 10^6 (fio prints 6 decimals). */
 u64 hist_mean_x1e6(const struct histogram *h);
 u64 hist_stddev_x1e6(const struct histogram *h);

@@ -330,7 +330,15 @@ void bio_advance(struct bio *bio, u32 bytes);
  */
 void blk_atomic_enter(void);
 void blk_atomic_exit(void);
-int blk_atomic_depth(void);
+/* Inline: the I/O path asks several times per request, and a call ends a TCG block. */
+struct blk_atomic_pcpu {
+	int depth;
+} __aligned(SMP_CACHE_BYTES);
+extern struct blk_atomic_pcpu blk_atomic_pcpu[NR_CPUS];
+static inline int blk_atomic_depth(void)
+{
+	return blk_atomic_pcpu[smp_processor_id()].depth;
+}
 static inline bool blk_in_atomic(void)
 {
 	return blk_atomic_depth() > 0;

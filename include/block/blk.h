@@ -8,6 +8,7 @@
 
 #include "block/bio.h"
 #include "block/blkdev.h"
+#include "block/elevator.h"
 
 /* A bio may join a request, and a request may take bios. */
 static inline bool bio_mergeable(const struct bio *bio)
@@ -35,7 +36,15 @@ static inline void bio_ensure_segments(struct request_queue *q, struct bio *bio)
 		blk_recount_segments(q, bio);
 }
 bool blk_rq_merge_ok(struct request *rq, struct bio *bio);
-int blk_try_merge(struct request *rq, struct bio *bio);
+/* Which end of @rq @bio touches, if any: inline, it is the test that fails for random I/O. */
+static inline int blk_try_merge(const struct request *rq, const struct bio *bio)
+{
+	if (rq_end_sector(rq) == bio->bi_sector)
+		return ELEVATOR_BACK_MERGE;
+	if (bio_end_sector(bio) == blk_rq_pos(rq))
+		return ELEVATOR_FRONT_MERGE;
+	return ELEVATOR_NO_MERGE;
+}
 bool bio_attempt_back_merge(struct request_queue *q, struct request *rq, struct bio *bio);
 bool bio_attempt_front_merge(struct request_queue *q, struct request *rq, struct bio *bio);
 bool attempt_back_merge(struct request_queue *q, struct request *rq);

@@ -34,7 +34,8 @@
  *        blk_rq_map_sg, hand it to the device; blk_requeue_request and
  *        blk_stop_queue when the device is full
  *   interrupt -> blk_complete_request -> block softirq -> q->softirq_done_fn
- *     (driver) -> blk_end_request_all -> bio_endio for each bio; then the
+ *     (driver) -> blk_end_request_all (the softirq frees its batch of
+ *     requests under one queue lock) -> bio_endio for each bio; then the
  *     queue is run again.
  *
  * Bio path (BLK_PATH_BIO): the driver's bypass fn gets each bio split to
@@ -502,6 +503,14 @@ void blk_complete_request(struct request *rq);
 void blk_complete_request_batch(struct request *rq, struct list_head *batch);
 void blk_complete_batch(struct list_head *batch);
 void blk_end_request_all(struct request *rq, int error);
+/*
+ * The block softirq ends its requests in batches: between these two calls,
+ * on this CPU, blk_end_request_all only queues a started request on
+ * @batch; blk_end_request_batch frees them all, taking each queue's lock
+ * once, and then ends their bios. Not nested.
+ */
+void blk_end_request_batch_begin(struct list_head *batch);
+void blk_end_request_batch(struct list_head *batch);
 /*
  * End a list of bios (through bi_next), each with its bi_status, on the CPU
  * that submitted it: at once when that is this one, else from that CPU's

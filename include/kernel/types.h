@@ -31,6 +31,7 @@ typedef u64 sector_t;
 #define __packed __attribute__((packed))
 #define __aligned(x) __attribute__((aligned(x)))
 #define __noreturn __attribute__((noreturn))
+#define __noinline __attribute__((noinline))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __unused __attribute__((unused))
 #define __must_check __attribute__((warn_unused_result))

@@ -1111,6 +1111,85 @@ static void test_refill_from_end_io(void **state)
 	fake_destroy(fd);
 }
 
+/*
+ * One batch of completions over two queues: the block softirq frees all
+ * of the batch's requests (one queue lock each) before the first of their
+ * bios ends, so a bi_end_io that submits again finds the pool full, and
+ * every bio ends once.
+ */
+struct batch_seen {
+	struct fake_dev *fd[2];
+	unsigned ended;
+	unsigned rqs_held; /* requests allocated, both queues, at the first bi_end_io */
+	struct tio again[8];
+	u8 *buf;
+};
+
+static struct batch_seen *batch_seen;
+
+static void batch_endio(struct bio *bio)
+{
+	struct batch_seen *b = batch_seen;
+	unsigned i = b->ended++;
+
+	if (i == 0)
+		b->rqs_held = b->fd[0]->q->nr_rqs + b->fd[1]->q->nr_rqs;
+	assert_int_equal(bio->bi_status, 0);
+	/* Again, on the same disk, apart from the rest: a request must be there at once. */
+	submit_bio(make_bio(&b->again[i], bio->bi_disk, REQ_OP_READ, 512 + (sector_t)i * 64, 4096,
+			    b->buf, 0));
+	bio_put(bio);
+}
+
+static void test_completion_batch_over_queues(void **state)
+{
+	struct batch_seen b;
+	unsigned long flags;
+	unsigned i, d;
+
+	memset(&b, 0, sizeof(b));
+	b.fd[0] = fake_create("vda", CAP);
+	b.fd[1] = fake_create("vdb", CAP);
+	b.buf = page_buf(1);
+	batch_seen = &b;
+	for (d = 0; d < 2; d++) {
+		blk_queue_nr_requests(b.fd[d]->q, 4);
+		for (i = 0; i < 4; i++) {
+			struct bio *bio = bio_alloc(1);
+
+			bio->bi_disk = b.fd[d]->disk;
+			bio->bi_sector = (sector_t)i * 64;
+			bio_set_op(bio, REQ_OP_READ, 0);
+			bio_add_page(bio, b.buf, 4096, 0);
+			bio->bi_end_io = batch_endio;
+			submit_bio(bio);
+		}
+		assert_int_equal(b.fd[d]->nr_inflight, 4);
+	}
+	/* Both devices interrupt before the softirq runs: one batch, queues interleaved. */
+	flags = local_irq_save();
+	for (i = 0; i < 4; i++)
+		for (d = 0; d < 2; d++)
+			blk_complete_request(b.fd[d]->inflight[i]);
+	local_irq_restore(flags);
+	run_softirqs();
+
+	assert_int_equal(b.ended, 8);
+	assert_int_equal(b.rqs_held, 0);
+	for (d = 0; d < 2; d++) {
+		assert_true(bio_list_empty(&b.fd[d]->q->backlog));
+		assert_int_equal(qcounters(b.fd[d]->q).dispatched, 8);
+		fake_settle(b.fd[d]);
+		assert_int_equal(qcounters(b.fd[d]->q).completions, 8);
+	}
+	for (i = 0; i < 8; i++)
+		assert_int_equal(b.again[i].ended, 1);
+	batch_seen = NULL;
+	fake_destroy(b.fd[0]);
+	fake_destroy(b.fd[1]);
+	free(b.buf);
+}
+
 /* ------------------------------------------------------------------------
  * Paths, prep, busy, requeue, counters
  */
@@ -1469,6 +1548,7 @@ int main(void)
 		T(test_pool_exhausted_in_completion_context_parks),
 		T(test_pool_exhausted_in_process_context_waits),
 		T(test_refill_from_end_io),
+		T(test_completion_batch_over_queues),
 		T(test_path_switch_drains),
 		T(test_prep_defer_kill_unprep),
 		T(test_lld_busy),

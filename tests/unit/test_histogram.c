@@ -130,13 +130,62 @@ static void test_huge_value(void **state)
 	assert_int_equal(hist_percentile(&h, 50000000), hist_bucket_value(HIST_BUCKETS - 1));
 }
 
+/*
+ * fio's rule taken literally (the running sum times 10^8 reaches p times
+ * N, in 128 bits) against hist_percentile's threshold and
+ * hist_percentiles' single walk, over histograms of every shape and the
+ * percentiles fio reports, including the edges, in order and not.
+ */
+static u64 percentile_by_definition(const struct histogram *hh, u64 p_x1e6)
+{
+	unsigned __int128 want = (unsigned __int128)p_x1e6 * hh->count, seen = 0;
+
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		seen += hh->bucket[b];
+		if (seen * 100000000u >= want && hh->bucket[b])
+			return hist_bucket_value(b);
+	}
+	return hist_bucket_value(HIST_BUCKETS - 1);
+}
+
+static void test_percentile_threshold(void **state)
+{
+	static const u64 ps[] = {0,	   1,	     1000000,  5000000,	 10000000, 20000000,
+				 30000000, 40000000, 50000000, 60000000, 70000000, 80000000,
+				 90000000, 95000000, 99000000, 99500000, 99900000, 99950000,
+				 99990000, 99999999, 100000000};
+	u64 seed = 12345;
+
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned n = round % 7 == 0 ? 1 : 1 + (unsigned)(round * 37 % 2000);
+
+		hist_init(&h);
+		for (unsigned i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			hist_add(&h, (seed >> 33) % (round % 2 ? 200 : 50000000));
+		}
+		u64 all[ARRAY_SIZE(ps)], odd[3];
+		static const u64 unsorted[3] = {99000000, 50000000, 99900000};
+
+		hist_percentiles(&h, ps, ARRAY_SIZE(ps), all);
+		for (unsigned i = 0; i < ARRAY_SIZE(ps); i++) {
+			assert_int_equal(hist_percentile(&h, ps[i]),
+					 percentile_by_definition(&h, ps[i]));
+			assert_int_equal(all[i], percentile_by_definition(&h, ps[i]));
+		}
+		hist_percentiles(&h, unsorted, 3, odd);
+		for (unsigned i = 0; i < 3; i++)
+			assert_int_equal(odd[i], percentile_by_definition(&h, unsorted[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),		cmocka_unit_test(test_small_values_exact),
 		cmocka_unit_test(test_precision),	cmocka_unit_test(test_matches_fio),
 		cmocka_unit_test(test_mean_and_stddev), cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_huge_value),
+		cmocka_unit_test(test_huge_value),	cmocka_unit_test(test_percentile_threshold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
