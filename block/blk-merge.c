@@ -399,6 +399,16 @@ static void map_bio(struct request_queue *q, struct bio *bio, struct scatterlist
 	}
 }
 
+/* One whole vector (blk_queue_split let it through): one segment, no walk. */
+static bool map_one_vec(struct bio *bio, struct scatterlist *sglist)
+{
+	if (bio->bi_vcnt != 1 || bio->bi_idx || bio->bi_bvec_done ||
+	    bio->bi_size != bio->bi_io_vec[0].bv_len)
+		return false;
+	sg_set(sglist, bvec_phys(&bio->bi_io_vec[0]), bio->bi_size);
+	return true;
+}
+
 int blk_rq_map_sg(struct request_queue *q, struct request *rq, struct scatterlist *sglist)
 {
 	struct scatterlist *sg = NULL;
@@ -407,13 +417,9 @@ int blk_rq_map_sg(struct request_queue *q, struct request *rq, struct scatterlis
 
 	if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
 		return 0;
-	/* One bio of one whole vector (blk_queue_split let it through): one segment, no walk. */
 	bio = rq->bio;
-	if (bio && !bio->bi_next && bio->bi_vcnt == 1 && !bio->bi_idx && !bio->bi_bvec_done &&
-	    bio->bi_size == bio->bi_io_vec[0].bv_len) {
-		sg_set(sglist, bvec_phys(&bio->bi_io_vec[0]), bio->bi_size);
+	if (bio && !bio->bi_next && map_one_vec(bio, sglist))
 		return 1;
-	}
 	for (bio = rq->bio; bio; bio = bio->bi_next)
 		map_bio(q, bio, sglist, &sg, &nsegs);
 	/* The grouping argument at the top of this file guarantees it. */
@@ -426,6 +432,8 @@ int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist 
 	struct scatterlist *sg = NULL;
 	int nsegs = 0;
 
+	if (map_one_vec(bio, sglist))
+		return 1;
 	map_bio(q, bio, sglist, &sg, &nsegs);
 	BUG_ON(nsegs > q->limits.max_segments);
 	return nsegs;

@@ -439,6 +439,27 @@ static void blk_mq_insert_dispatch(struct request *rq, bool at_head)
 	spin_unlock_irqrestore(&hctx->lock, flags);
 }
 
+static void stat_add(u64 *counter, u64 n)
+{
+	__atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether a plug's requests for @hctx from @ctx may go to the driver at
+ * once, as Linux issues a plug directly when there is no scheduler: only
+ * when nothing of this context or CPU waits before them (the context's
+ * dispatch list, its parked bios, this CPU's software queue), so the
+ * order of one CPU's requests holds.
+ */
+static bool blk_mq_can_issue_directly(struct blk_mq_hw_ctx *hctx, struct blk_mq_ctx *ctx)
+{
+	return !blk_mq_hctx_stopped(hctx) && list_empty(&hctx->dispatch) &&
+	       bio_list_empty(&hctx->backlog) &&
+	       !(__atomic_load_n(&hctx->ctx_map, __ATOMIC_RELAXED) & (1ul << ctx->cpu));
+}
+
+static bool blk_mq_dispatch_rq_list(struct list_head *list);
+
 void blk_mq_insert_plugged(struct request_queue *q, struct list_head *list)
 {
 	unsigned long run = 0;
@@ -455,6 +476,12 @@ void blk_mq_insert_plugged(struct request_queue *q, struct list_head *list)
 		list_for_each_entry_safe(rq, n, list, queuelist)
 			if (rq->mq_ctx == ctx)
 				list_move_tail(&rq->queuelist, &batch);
+		if (!q->mq_sched && blk_mq_can_issue_directly(hctx, ctx)) {
+			/* What comes back busy waits on the context's dispatch list. */
+			stat_add(&hctx->direct, 1);
+			blk_mq_dispatch_rq_list(&batch);
+			continue;
+		}
 		run |= 1ul << hctx->queue_num;
 		if (q->mq_sched) {
 			q->mq_sched->ops.insert_requests(hctx, &batch, false);
@@ -637,11 +664,6 @@ static void blk_mq_return_list(struct list_head *list)
 		if (!blk_mq_tags_busy(&hctx->driver_tags))
 			blk_mq_run_hw_queue(hctx, true);
 	}
-}
-
-static void stat_add(u64 *counter, u64 n)
-{
-	__atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
 
 /*

@@ -80,7 +80,7 @@ void __blk_complete_request(struct request *rq)
  * first of completion and timeout to get there; a completion that comes
  * while the timeout handler owns it only marks it LATE (blk-timeout.c).
  */
-static bool blk_claim_completion(struct request *rq)
+static inline bool blk_claim_completion(struct request *rq)
 {
 	unsigned long old = __atomic_load_n(&rq->atomic_flags, __ATOMIC_RELAXED), new;
 
@@ -154,7 +154,7 @@ static void blk_bio_endio_deferred(struct bio *bio)
 	tasklet_schedule_on(&d->tasklet, cpu);
 }
 
-void blk_end_bios(struct bio *bios)
+void __blk_end_bios(struct bio *bios)
 {
 	struct bio *bio;
 

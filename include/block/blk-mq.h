@@ -110,6 +110,7 @@ struct blk_mq_hw_ctx {
 	 */
 	u64 busy;    /* queue_rq answers BUSY */
 	u64 runs;    /* dispatch runs */
+	u64 direct;  /* plugs issued straight to the driver (no scheduler) */
 	u64 commits; /* commit_rqs calls */
 };
 

@@ -516,7 +516,15 @@ void blk_end_request_batch(struct list_head *batch);
  * that submitted it: at once when that is this one, else from that CPU's
  * block softirq. Completion context.
  */
-void blk_end_bios(struct bio *bios);
+void __blk_end_bios(struct bio *bios);
+static inline void blk_end_bios(struct bio *bios)
+{
+	/* Inline for the common case: one bio, submitted on this CPU. */
+	if (bios && !bios->bi_next && bios->bi_cpu == smp_processor_id())
+		bio_endio(bios);
+	else if (bios)
+		__blk_end_bios(bios);
+}
 /*
  * (locked) The same for a request failed inside request_fn (a broken
  * device, a request it cannot build): the request is freed now, its bios

@@ -116,6 +116,7 @@ static void test_mq_cpu_to_queue_map(void **state)
 static void test_mq_plug_batches_with_last(void **state)
 {
 	struct fake_dev *fd = mq_disk(1, 64);
+	u64 runs = blk_mq_hctx(fd->q, 0)->runs;
 	u8 *buf = page_buf(8);
 	struct blk_plug plug;
 	struct tio t[8];
@@ -131,11 +132,65 @@ static void test_mq_plug_batches_with_last(void **state)
 		assert_int_equal(fd->log[i].last, i == 7);
 	assert_int_equal(fd->mq_notifies[0], 1);
 	assert_int_equal(fd->mq_commits[0], 0);
+	/* With no scheduler, straight from the plug to the driver: no run of the context. */
+	assert_int_equal(blk_mq_hctx(fd->q, 0)->direct, 1);
+	assert_int_equal(blk_mq_hctx(fd->q, 0)->runs, runs);
 	/* Without a plug, every request is its own batch. */
 	fake_settle(fd);
 	submit_bio(make_bio(&t[0], fd->disk, REQ_OP_READ, 4000, 4096, buf, 0));
 	assert_true(fd->log[8].last);
 	fake_settle(fd);
+	fake_destroy(fd);
+	free(buf);
+}
+
+/*
+ * A plug goes straight to the driver only when nothing of its CPU waits
+ * before it: with requests the device refused waiting on the context's
+ * dispatch list, or the context stopped, the next plug queues behind them
+ * and the device sees every request in the order it was submitted.
+ */
+static void test_mq_plug_direct_keeps_order(void **state)
+{
+	struct fake_dev *fd = mq_disk(1, 64);
+	struct blk_mq_hw_ctx *hctx = blk_mq_hctx(fd->q, 0);
+	u8 *buf = page_buf(8);
+	struct blk_plug plug;
+	struct tio t[8];
+	unsigned i;
+
+	fd->mq_ring_size = 2;
+	blk_start_plug(&plug);
+	for (i = 0; i < 4; i++)
+		submit_bio(
+			make_bio(&t[i], fd->disk, REQ_OP_READ, i * 128, 4096, buf + i * 4096, 0));
+	blk_finish_plug(&plug);
+	assert_int_equal(fd->nlog, 2); /* two taken, two waiting on the dispatch list */
+	assert_int_equal(hctx->direct, 1);
+	blk_start_plug(&plug);
+	submit_bio(make_bio(&t[4], fd->disk, REQ_OP_READ, 4 * 128, 4096, buf + 4 * 4096, 0));
+	blk_finish_plug(&plug);
+	assert_int_equal(hctx->direct, 1); /* queued behind them instead */
+	assert_int_equal(fd->nlog, 2);
+
+	fake_settle(fd);
+	assert_int_equal(fd->nlog, 5);
+
+	blk_mq_stop_hw_queue(hctx); /* room on the device, but the context is stopped */
+	blk_start_plug(&plug);
+	for (i = 5; i < 8; i++)
+		submit_bio(
+			make_bio(&t[i], fd->disk, REQ_OP_READ, i * 128, 4096, buf + i * 4096, 0));
+	blk_finish_plug(&plug);
+	assert_int_equal(hctx->direct, 1);
+	assert_int_equal(fd->nlog, 5);
+	blk_mq_start_stopped_hw_queues(fd->q, false);
+	fake_settle(fd);
+	assert_int_equal(fd->nlog, 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(fd->log[i].sector, i * 128);
+		assert_int_equal(t[i].ended, 1);
+	}
 	fake_destroy(fd);
 	free(buf);
 }
@@ -703,6 +758,7 @@ int main(void)
 		T(test_mq_data_round_trip),
 		T(test_mq_cpu_to_queue_map),
 		T(test_mq_plug_batches_with_last),
+		T(test_mq_plug_direct_keeps_order),
 		T(test_mq_plug_merges),
 		T(test_mq_busy_commits_and_restarts),
 		T(test_mq_stop_and_restart),
