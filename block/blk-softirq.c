@@ -256,10 +256,15 @@ static void blk_done_softirq(void *data)
 			unsigned i;
 
 			list_del_init(&rq->queuelist);
-			/* Once it has completed something, the queue is run again. */
+			/*
+			 * Once it has completed something, a request queue is
+			 * run again. A blk-mq context restarts itself as its
+			 * tags come back (blk_mq_free_request), so running its
+			 * queue here would only take the queue lock for nothing.
+			 */
 			for (i = 0; i < nq && qs[i] != rq->q; i++)
 				;
-			if (i == nq) {
+			if (i == nq && !rq->mq_hctx) {
 				if (nq == BLK_DONE_QUEUES) {
 					blk_queue_runs(d, qs, nq);
 					nq = 0;
