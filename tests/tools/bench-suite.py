@@ -217,6 +217,23 @@ check("... the host's window the longest copy's, QEMU's operations all of theirs
       windows["j"]["total"] == 7 and windows["j"]["qemu_ops"] == 300 and windows["j"]["qemu_merged"] == 3,
       windows.get("j"))
 
+# With --repeat, a ratio of our own rows shows its range over the rounds,
+# each round's ratio taken within that round.
+def trow(variant, iops, qd=32, lat=None):
+    return {"config": "null", "kernel": "vblk", "variant": variant, "rw": "randread", "bs": 4096, "iodepth": qd,
+            "iops": iops, "lat_mean": lat, "queue_depth": None, "mbps": None}
+
+
+rounds = [[trow("raw", 100.0), trow("bio", 80.0)], [trow("raw", 100.0), trow("bio", 90.0)],
+          [trow("raw", 120.0), trow("bio", 102.0)]]
+runs = {("null", "vblk", 0): rounds, ("null", "linux", 0): [[dict(trow("none", 5.0), kernel="linux")]] * 3}
+got = {t[0]: t[1] for t in bench.targets(bench.median_rows(rounds), [], bench.per_boot_rows(runs))}
+label = "randread 4k qd32: bio IOPS / raw IOPS"
+check("--repeat: a target's ratio shows its range over the rounds, each taken within its round",
+      got.get(label, "").startswith("0.90x (") and "rounds 0.80-0.90x" in got.get(label, ""), got.get(label))
+got = {t[0]: t[1] for t in bench.targets(rounds[0], [], bench.per_boot_rows({("null", "vblk", 0): rounds[:1]}))}
+check("... and no range from a single round", got.get(label) and "rounds" not in got[label], got.get(label))
+
 # A storage daemon that fails to start: one line naming the configuration
 # and the cause, the other configuration still runs, nothing left behind.
 build = os.environ.get("BUILD", "build")
