@@ -530,7 +530,9 @@ static int run_phase(struct job **jobs, unsigned n, unsigned *groups_done)
 {
 	int result = 0;
 
+	profile_window_begin();
 	engine_run_cpus(jobs, n);
+	profile_window_end();
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 		job_report(j);

@@ -18,6 +18,16 @@ static bool *taken;
 static u64 nr_buckets;
 static u64 samples, outside;
 
+__noinline void profile_window_begin(void)
+{
+	barrier();
+}
+
+__noinline void profile_window_end(void)
+{
+	barrier();
+}
+
 void profile_hit(u64 rip)
 {
 	u64 off = rip - (u64)(uintptr_t)__kernel_start;

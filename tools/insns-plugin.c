@@ -7,6 +7,13 @@
  * of each costly kind it holds) to the file named by its out= argument.
  * tools/profile turns those lines into instructions per function.
  *
+ * With begin=ADDR and end=ADDR (the guest addresses of two functions the
+ * kernel calls around its jobs' run: profile_window_begin and _end), each
+ * line also ends with WINDOW, the block's runs between a begin and the
+ * following end, added over every such window, and a first line
+ * "# windows N" says how many there were: the jobs without the boot and
+ * the reports.
+ *
  * Why: the kernel's own sampling profiler (profile=HZ) is taken by a LAPIC
  * timer interrupt, and under TCG an interrupt is only taken where the guest
  * has them enabled, so every sample that fell into a section run with
@@ -55,11 +62,20 @@ enum qemu_plugin_op {
 };
 
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 struct qemu_plugin_insn;
+
+enum qemu_plugin_cb_flags {
+	QEMU_PLUGIN_CB_NO_REGS,
+	QEMU_PLUGIN_CB_R_REGS,
+	QEMU_PLUGIN_CB_RW_REGS,
+};
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
 					      void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+					  enum qemu_plugin_cb_flags flags, void *userdata);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
@@ -149,6 +165,8 @@ static enum kind kind_of(const uint8_t *b, size_t n)
 struct block {
 	uint64_t vaddr;
 	uint64_t runs;
+	uint64_t mark;	 /* runs when the open window began */
+	uint64_t window; /* runs inside closed windows */
 	uint32_t insns;
 	uint16_t kinds[NR_KINDS];
 	struct block *next;
@@ -158,6 +176,33 @@ static struct block *blocks;
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *out_path;
 static bool out_of_memory;
+static uint64_t begin_addr, end_addr; /* 0: no window */
+static bool window_open;
+static unsigned long windows;
+
+/*
+ * At the entry of profile_window_begin or _end, before its own count: a
+ * snapshot of every block's runs, or what they ran since it. Rare (a few
+ * times a run), so walking every block is cheap enough.
+ */
+static void on_window(unsigned int vcpu, void *userdata)
+{
+	bool begin = userdata != NULL;
+
+	(void)vcpu;
+	pthread_mutex_lock(&blocks_lock);
+	if (begin && !window_open) {
+		for (struct block *b = blocks; b; b = b->next)
+			b->mark = b->runs;
+		window_open = true;
+	} else if (!begin && window_open) {
+		for (struct block *b = blocks; b; b = b->next)
+			b->window += b->runs - b->mark;
+		window_open = false;
+		windows++;
+	}
+	pthread_mutex_unlock(&blocks_lock);
+}
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -170,6 +215,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	}
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	b->insns = (uint32_t)qemu_plugin_tb_n_insns(tb);
+	/* A block born inside a window counts from zero, as its runs do. */
+	if (begin_addr && (b->vaddr == begin_addr || b->vaddr == end_addr))
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_window, QEMU_PLUGIN_CB_NO_REGS,
+						     b->vaddr == begin_addr ? (void *)1 : NULL);
 	for (size_t i = 0; i < b->insns; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		enum kind k = kind_of(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
@@ -203,12 +252,16 @@ __attribute__((destructor)) static void write_counts(void)
 	}
 	if (out_of_memory)
 		fprintf(f, "# incomplete: out of memory\n");
+	if (begin_addr)
+		fprintf(f, "# windows %lu\n", windows);
 	for (struct block *b = blocks; b; b = b->next)
 		if (b->runs) {
 			fprintf(f, "%llx %u %llu", (unsigned long long)b->vaddr, b->insns,
 				(unsigned long long)b->runs);
 			for (int k = 0; k < NR_KINDS; k++)
 				fprintf(f, " %u", b->kinds[k]);
+			if (begin_addr)
+				fprintf(f, " %llu", (unsigned long long)b->window);
 			fputc('\n', f);
 		}
 	fclose(f);
@@ -218,13 +271,31 @@ PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *in
 				      char **argv)
 {
 	for (int i = 0; i < argc; i++) {
+		char *end = "";
+		bool ok = true;
+
 		if (!strncmp(argv[i], "out=", 4) && argv[i][4]) {
 			out_path = argv[i] + 4;
+		} else if (!strncmp(argv[i], "begin=", 6) && argv[i][6]) {
+			begin_addr = strtoull(argv[i] + 6, &end, 16);
+			ok = begin_addr != 0;
+		} else if (!strncmp(argv[i], "end=", 4) && argv[i][4]) {
+			end_addr = strtoull(argv[i] + 4, &end, 16);
+			ok = end_addr != 0;
 		} else {
-			fprintf(stderr, "insns-plugin: unknown argument '%s' (expected out=FILE)\n",
+			ok = false;
+		}
+		if (!ok || *end) {
+			fprintf(stderr,
+				"insns-plugin: bad argument '%s' (expected out=FILE, begin=HEX, "
+				"end=HEX)\n",
 				argv[i]);
 			return -1;
 		}
+	}
+	if (!begin_addr != !end_addr || (begin_addr && begin_addr == end_addr)) {
+		fprintf(stderr, "insns-plugin: begin= and end= go together, at two addresses\n");
+		return -1;
 	}
 	if (!out_path) {
 		fprintf(stderr, "insns-plugin: out=FILE is required\n");

@@ -16,4 +16,14 @@ void profile_hit(u64 rip);
 void profile_report(unsigned top);
 extern bool profiling;
 
+/*
+ * The jobs' run begins and ends: calls that do nothing, made around each
+ * phase of jobs so that an instruction counter outside the guest
+ * (tools/profile --insns --jobs-only, with its TCG plugin) can leave the
+ * boot and the reports out. Out of line, so their entries are there to be
+ * found by name.
+ */
+void profile_window_begin(void);
+void profile_window_end(void);
+
 #endif
