@@ -14,16 +14,16 @@
 #include "block/genhd.h"
 #include "kernel/string.h"
 
-struct blk_atomic_pcpu blk_atomic_pcpu[NR_CPUS];
+struct blk_cpu_ctx blk_cpu_ctx[NR_CPUS];
 
 void blk_atomic_enter(void)
 {
-	blk_atomic_pcpu[smp_processor_id()].depth++;
+	blk_cpu_ctx[smp_processor_id()].atomic_depth++;
 }
 
 void blk_atomic_exit(void)
 {
-	int *depth = &blk_atomic_pcpu[smp_processor_id()].depth;
+	int *depth = &blk_cpu_ctx[smp_processor_id()].atomic_depth;
 
 	BUG_ON(*depth <= 0);
 	(*depth)--;

@@ -27,9 +27,8 @@
  * the loop (waiting for a request) just adds to that loop's list.
  */
 static DEFINE_PER_CPU(struct bio_list *, cpu_bio_list);
-static DEFINE_PER_CPU(struct blk_plug *, cpu_plug);
 #define current_bio_list (*this_cpu_ptr(cpu_bio_list))
-#define current_plug (*this_cpu_ptr(cpu_plug))
+#define current_plug (blk_cpu_ctx[smp_processor_id()].plug)
 
 static void blk_flush_plug_list(struct blk_plug *plug);
 
@@ -352,7 +351,8 @@ int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
  */
 
 /*
- * The plug that bios submitted here should join. There are two contexts:
+ * Which plug bios submitted here join (blk_current_plug, inline in
+ * blk.h, tests the same as same_context). There are two contexts:
  * process (atomic depth 0) and completion (depth above 0: bio_endio nests
  * inside the softirq, but it is the same context). A process-context plug
  * serves only process context: completion work that runs while that
@@ -364,13 +364,6 @@ int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
 static bool same_context(int depth_a, int depth_b)
 {
 	return (depth_a == 0) == (depth_b == 0);
-}
-
-struct blk_plug *blk_current_plug(void)
-{
-	struct blk_plug *plug = current_plug;
-
-	return plug && same_context(plug->depth, blk_atomic_depth()) ? plug : NULL;
 }
 
 void blk_start_plug(struct blk_plug *plug)
@@ -1011,7 +1004,7 @@ void blk_dev_exit(void)
 	blk_softirq_reset();
 	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
 		per_cpu(cpu_bio_list, cpu) = NULL;
-		per_cpu(cpu_plug, cpu) = NULL;
+		blk_cpu_ctx[cpu].plug = NULL;
 		per_cpu(cpu_end_batch, cpu) = NULL;
 	}
 	if (bio_pool_exit())

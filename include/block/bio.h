@@ -330,14 +330,20 @@ void bio_advance(struct bio *bio, u32 bytes);
  */
 void blk_atomic_enter(void);
 void blk_atomic_exit(void);
-/* Inline: the I/O path asks several times per request, and a call ends a TCG block. */
-struct blk_atomic_pcpu {
-	int depth;
+/*
+ * A CPU's block-layer context: its completion depth and its plug
+ * (block/blk-core.c). Read inline: the I/O path asks several times per
+ * request, and a call ends a TCG block.
+ */
+struct blk_plug;
+struct blk_cpu_ctx {
+	int atomic_depth;
+	struct blk_plug *plug; /* the innermost active plug, of either context */
 } __aligned(SMP_CACHE_BYTES);
-extern struct blk_atomic_pcpu blk_atomic_pcpu[NR_CPUS];
+extern struct blk_cpu_ctx blk_cpu_ctx[NR_CPUS];
 static inline int blk_atomic_depth(void)
 {
-	return blk_atomic_pcpu[smp_processor_id()].depth;
+	return blk_cpu_ctx[smp_processor_id()].atomic_depth;
 }
 static inline bool blk_in_atomic(void)
 {

@@ -54,7 +54,17 @@ bool blk_rq_join(struct request_queue *q, struct request *rq, struct request *ne
 void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio);
 
 /* blk-core.c */
-struct blk_plug *blk_current_plug(void);
+/*
+ * The plug that bios submitted here should join, if any: the CPU's plug
+ * when it belongs to the current context (see same_context in blk-core.c).
+ */
+static inline struct blk_plug *blk_current_plug(void)
+{
+	const struct blk_cpu_ctx *c = &blk_cpu_ctx[smp_processor_id()];
+	struct blk_plug *plug = c->plug;
+
+	return plug && (plug->depth == 0) == (c->atomic_depth == 0) ? plug : NULL;
+}
 bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio);
 /* Insert and dispatch what @plug holds now (it stays open). */
 void blk_flush_plug(struct blk_plug *plug);
