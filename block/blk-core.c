@@ -469,24 +469,10 @@ bool blk_check_plugged(struct request_queue *q, blk_plug_cb_fn *fn, void *data)
 	return true;
 }
 
-bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio)
+bool __blk_attempt_plug_merge(struct request_queue *q, struct request *rq, struct bio *bio,
+			      int type)
 {
-	struct request *rq;
-	int type;
-
-	/*
-	 * Only the newest request: a sequential burst extends the request it
-	 * just added, and scanning the whole plug for every bio of a random
-	 * burst costs O(n^2) for merges that never happen (Linux stopped
-	 * scanning too). The elevator's hash still finds other neighbours
-	 * when the plug is flushed.
-	 */
-	if (list_empty(&plug->list))
-		return false;
-	rq = list_last_entry(&plug->list, struct request, queuelist);
-	/* Whether the sectors touch first: for random I/O the one test that fails. */
-	type = blk_try_merge(rq, bio);
-	if (type == ELEVATOR_NO_MERGE || rq->q != q || !blk_rq_merge_ok(rq, bio))
+	if (rq->q != q || !blk_rq_merge_ok(rq, bio))
 		return false;
 	if (type == ELEVATOR_BACK_MERGE && bio_attempt_back_merge(q, rq, bio))
 		return true;

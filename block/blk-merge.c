@@ -56,20 +56,6 @@ void blk_recount_segments(struct request_queue *q, struct bio *bio)
 	bio->bi_seg_q = q;
 }
 
-void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio)
-{
-	if (!bio_has_data(bio)) {
-		rq->nr_phys_segments = 0;
-		rq->seg_front_size = 0;
-		rq->seg_back_size = 0;
-		return;
-	}
-	bio_ensure_segments(q, bio);
-	rq->nr_phys_segments = bio->bi_phys_segments;
-	rq->seg_front_size = bio->bi_seg_front_size;
-	rq->seg_back_size = bio->bi_seg_back_size;
-}
-
 /* ------------------------------------------------------------------------
  * Splitting
  */
@@ -409,32 +395,43 @@ static bool map_one_vec(struct bio *bio, struct scatterlist *sglist)
 	return true;
 }
 
-int blk_rq_map_sg(struct request_queue *q, struct request *rq, struct scatterlist *sglist)
+/* Out of line: the walk's registers would otherwise weigh on the one-vector case. */
+static __noinline int map_request(struct request_queue *q, struct request *rq,
+				  struct scatterlist *sglist)
 {
 	struct scatterlist *sg = NULL;
-	struct bio *bio;
 	int nsegs = 0;
 
-	if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
-		return 0;
-	bio = rq->bio;
-	if (bio && !bio->bi_next && map_one_vec(bio, sglist))
-		return 1;
-	for (bio = rq->bio; bio; bio = bio->bi_next)
+	for (struct bio *bio = rq->bio; bio; bio = bio->bi_next)
 		map_bio(q, bio, sglist, &sg, &nsegs);
 	/* The grouping argument at the top of this file guarantees it. */
 	BUG_ON(nsegs > rq->nr_phys_segments);
 	return nsegs;
 }
 
-int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist *sglist)
+int blk_rq_map_sg(struct request_queue *q, struct request *rq, struct scatterlist *sglist)
+{
+	struct bio *bio = rq->bio;
+
+	if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
+		return 0;
+	if (bio && !bio->bi_next && map_one_vec(bio, sglist))
+		return 1;
+	return map_request(q, rq, sglist);
+}
+
+static __noinline int map_one_bio(struct request_queue *q, struct bio *bio,
+				  struct scatterlist *sglist)
 {
 	struct scatterlist *sg = NULL;
 	int nsegs = 0;
 
-	if (map_one_vec(bio, sglist))
-		return 1;
 	map_bio(q, bio, sglist, &sg, &nsegs);
 	BUG_ON(nsegs > q->limits.max_segments);
 	return nsegs;
+}
+
+int blk_bio_map_sg(struct request_queue *q, struct bio *bio, struct scatterlist *sglist)
+{
+	return map_one_vec(bio, sglist) ? 1 : map_one_bio(q, bio, sglist);
 }

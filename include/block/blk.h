@@ -51,7 +51,21 @@ bool attempt_back_merge(struct request_queue *q, struct request *rq);
 bool attempt_front_merge(struct request_queue *q, struct request *rq);
 bool blk_attempt_req_merge(struct request_queue *q, struct request *rq, struct request *next);
 bool blk_rq_join(struct request_queue *q, struct request *rq, struct request *next);
-void blk_rq_init_segments(struct request_queue *q, struct request *rq, struct bio *bio);
+/* A new request's segment layout, its one bio's (inline: once per request). */
+static inline void blk_rq_init_segments(struct request_queue *q, struct request *rq,
+					struct bio *bio)
+{
+	if (!bio_has_data(bio)) {
+		rq->nr_phys_segments = 0;
+		rq->seg_front_size = 0;
+		rq->seg_back_size = 0;
+		return;
+	}
+	bio_ensure_segments(q, bio);
+	rq->nr_phys_segments = (u16)bio->bi_phys_segments;
+	rq->seg_front_size = bio->bi_seg_front_size;
+	rq->seg_back_size = bio->bi_seg_back_size;
+}
 
 /* blk-core.c */
 /*
@@ -65,7 +79,28 @@ static inline struct blk_plug *blk_current_plug(void)
 
 	return plug && (plug->depth == 0) == (c->atomic_depth == 0) ? plug : NULL;
 }
-bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug, struct bio *bio);
+bool __blk_attempt_plug_merge(struct request_queue *q, struct request *rq, struct bio *bio,
+			      int type);
+/*
+ * Merge @bio into @plug's newest request, if they touch. Only the newest: a
+ * sequential burst extends the request it just added, and scanning the
+ * whole plug for every bio of a random burst costs O(n^2) for merges that
+ * never happen (Linux stopped scanning too); the elevator's hash still
+ * finds other neighbours when the plug is flushed. Inline up to the test
+ * that fails for random I/O: whether the sectors touch.
+ */
+static inline bool blk_attempt_plug_merge(struct request_queue *q, struct blk_plug *plug,
+					  struct bio *bio)
+{
+	struct request *rq;
+	int type;
+
+	if (list_empty(&plug->list))
+		return false;
+	rq = list_last_entry(&plug->list, struct request, queuelist);
+	type = blk_try_merge(rq, bio);
+	return type != ELEVATOR_NO_MERGE && __blk_attempt_plug_merge(q, rq, bio, type);
+}
 /* Insert and dispatch what @plug holds now (it stays open). */
 void blk_flush_plug(struct blk_plug *plug);
 /* Process context about to wait: push out what this CPU's plug holds back. */
