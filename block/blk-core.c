@@ -26,9 +26,9 @@
  * of its contexts: a softirq that submits while process context is inside
  * the loop (waiting for a request) just adds to that loop's list.
  */
-static DEFINE_PER_CPU(struct bio_list *, cpu_bio_list);
-#define current_bio_list (*this_cpu_ptr(cpu_bio_list))
+#define current_bio_list (blk_cpu_ctx[smp_processor_id()].bio_list)
 #define current_plug (blk_cpu_ctx[smp_processor_id()].plug)
+#define current_end_batch (blk_cpu_ctx[smp_processor_id()].end_batch)
 
 static void blk_flush_plug_list(struct blk_plug *plug);
 
@@ -351,8 +351,8 @@ int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
  */
 
 /*
- * Which plug bios submitted here join (blk_current_plug, inline in
- * blk.h, tests the same as same_context). There are two contexts:
+ * Which plug bios submitted here join (blk_current_plug and
+ * blk_same_context, in blk.h). There are two contexts:
  * process (atomic depth 0) and completion (depth above 0: bio_endio nests
  * inside the softirq, but it is the same context). A process-context plug
  * serves only process context: completion work that runs while that
@@ -361,10 +361,6 @@ int blk_queue_nr_requests(struct request_queue *q, unsigned nr)
  * tasklet, inside blk_atomic_enter) serves everything nested under it,
  * such as bi_end_io callbacks that end requests and submit the next I/O.
  */
-static bool same_context(int depth_a, int depth_b)
-{
-	return (depth_a == 0) == (depth_b == 0);
-}
 
 void blk_start_plug(struct blk_plug *plug)
 {
@@ -374,7 +370,7 @@ void blk_start_plug(struct blk_plug *plug)
 	plug->depth = blk_atomic_depth();
 	plug->prev = current_plug;
 	/* A plug inside a plug of the same context: the outer one decides. */
-	plug->active = !(current_plug && same_context(current_plug->depth, plug->depth));
+	plug->active = !(current_plug && blk_same_context(current_plug->depth, plug->depth));
 	if (plug->active)
 		current_plug = plug;
 }
@@ -803,8 +799,6 @@ static struct bio *blk_finish_request(struct request *rq, int error)
  * ends their bios once the locks are dropped. A lock per request cost an
  * interrupts-off section and two locked instructions each.
  */
-static DEFINE_PER_CPU(struct list_head *, cpu_end_batch);
-#define current_end_batch (*this_cpu_ptr(cpu_end_batch))
 
 void blk_end_request_batch_begin(struct list_head *batch)
 {
@@ -989,9 +983,9 @@ void blk_dev_exit(void)
 {
 	blk_softirq_reset();
 	for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
-		per_cpu(cpu_bio_list, cpu) = NULL;
 		blk_cpu_ctx[cpu].plug = NULL;
-		per_cpu(cpu_end_batch, cpu) = NULL;
+		blk_cpu_ctx[cpu].bio_list = NULL;
+		blk_cpu_ctx[cpu].end_batch = NULL;
 	}
 	if (bio_pool_exit())
 		pr_err("blk: reserve bios still in use at exit");

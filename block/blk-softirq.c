@@ -253,8 +253,6 @@ static void blk_done_softirq(void *data)
 
 		blk_end_request_batch_begin(&ended);
 		list_for_each_entry_safe(rq, n, &done, queuelist) {
-			unsigned i;
-
 			list_del_init(&rq->queuelist);
 			/*
 			 * Once it has completed something, a request queue is
@@ -262,14 +260,18 @@ static void blk_done_softirq(void *data)
 			 * tags come back (blk_mq_free_request), so running its
 			 * queue here would only take the queue lock for nothing.
 			 */
-			for (i = 0; i < nq && qs[i] != rq->q; i++)
-				;
-			if (i == nq && !rq->mq_hctx) {
-				if (nq == BLK_DONE_QUEUES) {
-					blk_queue_runs(d, qs, nq);
-					nq = 0;
+			if (!rq->mq_hctx) {
+				unsigned i;
+
+				for (i = 0; i < nq && qs[i] != rq->q; i++)
+					;
+				if (i == nq) {
+					if (nq == BLK_DONE_QUEUES) {
+						blk_queue_runs(d, qs, nq);
+						nq = 0;
+					}
+					qs[nq++] = rq->q;
 				}
-				qs[nq++] = rq->q;
 			}
 			blk_end_done_request(rq);
 		}

@@ -331,14 +331,17 @@ void bio_advance(struct bio *bio, u32 bytes);
 void blk_atomic_enter(void);
 void blk_atomic_exit(void);
 /*
- * A CPU's block-layer context: its completion depth and its plug
- * (block/blk-core.c). Read inline: the I/O path asks several times per
- * request, and a call ends a TCG block.
+ * A CPU's block-layer "current" state (block/blk-core.c), in one place:
+ * its completion depth, its plug, the seed's current->bio_list and the
+ * block softirq's batch of requests to free. Read inline: the I/O path
+ * asks several times per request, and a call ends a TCG block.
  */
 struct blk_plug;
 struct blk_cpu_ctx {
 	int atomic_depth;
-	struct blk_plug *plug; /* the innermost active plug, of either context */
+	struct blk_plug *plug;	     /* the innermost active plug, of either context */
+	struct bio_list *bio_list;   /* generic_make_request's loop, while it runs */
+	struct list_head *end_batch; /* blk_end_request_batch_begin's, while open */
 } __aligned(SMP_CACHE_BYTES);
 extern struct blk_cpu_ctx blk_cpu_ctx[NR_CPUS];
 static inline int blk_atomic_depth(void)

@@ -69,15 +69,21 @@ static inline void blk_rq_init_segments(struct request_queue *q, struct request 
 
 /* blk-core.c */
 /*
- * The plug that bios submitted here should join, if any: the CPU's plug
- * when it belongs to the current context (see same_context in blk-core.c).
+ * Whether two completion depths are the same context (blk-core.c's
+ * plugging comment says why there are two: process and completion).
  */
+static inline bool blk_same_context(int depth_a, int depth_b)
+{
+	return (depth_a == 0) == (depth_b == 0);
+}
+
+/* The plug that bios submitted here should join, if any. */
 static inline struct blk_plug *blk_current_plug(void)
 {
 	const struct blk_cpu_ctx *c = &blk_cpu_ctx[smp_processor_id()];
 	struct blk_plug *plug = c->plug;
 
-	return plug && (plug->depth == 0) == (c->atomic_depth == 0) ? plug : NULL;
+	return plug && blk_same_context(plug->depth, c->atomic_depth) ? plug : NULL;
 }
 bool __blk_attempt_plug_merge(struct request_queue *q, struct request *rq, struct bio *bio,
 			      int type);
