@@ -429,6 +429,54 @@ static void raw_done(struct virtblk_req *vbr, int error)
 	io_u_complete(u);
 }
 
+/* One unit of a path=raw job onto its ring: -ENOSPC when the ring is full. */
+static int raw_submit(struct job *j, struct io_u *u)
+{
+	u32 type = u->flush		   ? VIRTIO_BLK_T_FLUSH
+		   : u->ddir == DDIR_WRITE ? VIRTIO_BLK_T_OUT
+					   : VIRTIO_BLK_T_IN;
+
+	return virtblk_raw_submit(j->raw, u->vbr, type, u->offset >> SECTOR_SHIFT, u->buf, u->len);
+}
+
+/*
+ * Whether some of the job's I/O is on the ring, besides @extra units
+ * in flight but not on it: a full ring then makes room as it completes.
+ * With none there, the ring cannot take the unit at all (a ring smaller
+ * than one request without indirect descriptors): an error, not a wait.
+ */
+static bool raw_ring_busy(const struct job *j, unsigned extra)
+{
+	return j->in_flight > j->raw_parked_n + extra;
+}
+
+/*
+ * Parked units onto the ring, oldest first, as far as it has room. Called
+ * as completions arrive; a unit that fails here completes with its error,
+ * whose completion does not come back in (raw_unparking).
+ */
+static void raw_unpark(struct job *j)
+{
+	if (j->raw_unparking)
+		return;
+	j->raw_unparking = true;
+	while (j->raw_parked_n) {
+		struct io_u *u = list_first_entry(&j->raw_parked, struct io_u, list);
+		int err = raw_submit(j, u);
+
+		if (err == -ENOSPC && raw_ring_busy(j, 0))
+			break;
+		list_del_init(&u->list);
+		j->raw_parked_n--;
+		u->issue_ns = ktime_get_ns();
+		if (err) {
+			u->error = err;
+			io_u_complete(u);
+		}
+	}
+	j->raw_unparking = false;
+}
+
 static void io_u_start(struct job *j, struct io_u *u, u64 now)
 {
 	u->error = 0;
@@ -443,12 +491,15 @@ static void io_u_start(struct job *j, struct io_u *u, u64 now)
 	u->busy = true;
 	j->in_flight++;
 	if (j->raw) {
-		u32 type = u->flush		   ? VIRTIO_BLK_T_FLUSH
-			   : u->ddir == DDIR_WRITE ? VIRTIO_BLK_T_OUT
-						   : VIRTIO_BLK_T_IN;
-		int err = virtblk_raw_submit(j->raw, u->vbr, type, u->offset >> SECTOR_SHIFT,
-					     u->buf, u->len);
+		/* Behind units already waiting for room, in order. */
+		int err = j->raw_parked_n ? -ENOSPC : raw_submit(j, u);
+
 		u->issue_ns = ktime_get_ns();
+		if (err == -ENOSPC && raw_ring_busy(j, 1)) {
+			list_add_tail(&u->list, &j->raw_parked);
+			j->raw_parked_n++;
+			return;
+		}
 		if (err) {
 			u->error = err;
 			io_u_complete(u);
@@ -584,6 +635,8 @@ static void io_u_complete(struct io_u *u)
 	u->busy = false;
 	j->in_flight--;
 	list_add(&u->list, &j->free_units);
+	if (j->raw_parked_n)
+		raw_unpark(j);
 	if (!j->stop)
 		job_fill_ex(j, true);
 }
@@ -1022,6 +1075,7 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->clone = clone;
 	j->pending_unit = NO_UNIT;
 	INIT_LIST_HEAD(&j->free_units);
+	INIT_LIST_HEAD(&j->raw_parked);
 	stats_init(&j->st);
 	if (s->numjobs > 1)
 		ksnprintf(j->name, sizeof(j->name), "%s.%u", s->name, clone);

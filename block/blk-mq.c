@@ -672,6 +672,27 @@ static void blk_mq_return_list(struct list_head *list)
  * back busy or found no driver tag: it and the rest wait at the front of
  * their contexts' dispatch lists.
  */
+/*
+ * A driver may start a request and then find no room for it (virtio-blk
+ * starts it before it knows whether the ring has room, as Linux's does):
+ * given back busy, it is not in flight, so it is neither timed nor counted
+ * and starts afresh when dispatched again (Linux's __blk_mq_requeue_request
+ * on BLK_STS_RESOURCE).
+ */
+static void blk_mq_stop_timing(struct request *rq)
+{
+	WRITE_ONCE(rq->deadline, 0);
+}
+
+static void blk_mq_unstart_request(struct request *rq)
+{
+	if (!(rq->rq_flags & RQF_STARTED))
+		return;
+	blk_mq_stop_timing(rq);
+	rq->rq_flags &= ~RQF_STARTED;
+	blk_stat(rq->q)->dispatched--;
+}
+
 static bool blk_mq_dispatch_rq_list(struct list_head *list)
 {
 	struct blk_mq_hw_ctx *uncommitted = NULL;
@@ -703,6 +724,7 @@ static bool blk_mq_dispatch_rq_list(struct list_head *list)
 		}
 		if (ret == BLK_MQ_RQ_QUEUE_BUSY) {
 			stat_add(&hctx->busy, 1);
+			blk_mq_unstart_request(rq);
 			list_add(&rq->queuelist, list);
 			break;
 		}
@@ -853,11 +875,6 @@ void blk_mq_start_request(struct request *rq)
 void blk_mq_complete_request(struct request *rq)
 {
 	blk_complete_request(rq);
-}
-
-static void blk_mq_stop_timing(struct request *rq)
-{
-	WRITE_ONCE(rq->deadline, 0);
 }
 
 /*

@@ -158,6 +158,14 @@ struct job {
 	struct io_u *units;
 	struct list_head free_units;
 	unsigned in_flight;
+	/*
+	 * path=raw: units issued while the ring was full, oldest first. They
+	 * are in flight (counted in in_flight) and go onto the ring as
+	 * completions make room, as a block layer would hold them.
+	 */
+	struct list_head raw_parked;
+	unsigned raw_parked_n;
+	bool raw_unparking;
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 
 	/* Verify (bench/verify.c). */

@@ -529,12 +529,15 @@ static int fake_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_d
 		rq->errors = -EOPNOTSUPP;
 		return BLK_MQ_RQ_QUEUE_ERROR;
 	}
+	if (fd->mq_start_then_busy)
+		blk_mq_start_request(rq);
 	if (fd->mq_inflight[qn] >= fd->mq_ring_size) {
 		if (fd->mq_stop_when_full)
 			blk_mq_stop_hw_queue(hctx);
 		return BLK_MQ_RQ_QUEUE_BUSY;
 	}
-	blk_mq_start_request(rq);
+	if (!fd->mq_start_then_busy)
+		blk_mq_start_request(rq);
 	io = fake_dispatch(fd, rq);
 	io->hw_queue = (int)qn;
 	io->last = bd->last;

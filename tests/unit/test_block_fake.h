@@ -72,6 +72,7 @@ struct fake_dev {
 	/* blk-mq face (fake_enable_mq): one "device queue" per hardware context. */
 	struct blk_mq_tag_set tag_set;
 	unsigned mq_ring_size;			  /* per queue; full: BUSY */
+	bool mq_start_then_busy;		  /* start before looking for room, as virtio-blk */
 	bool mq_stop_when_full;			  /* as virtio-blk: stop the context too */
 	unsigned mq_inflight[FAKE_MAX_HW_QUEUES]; /* per queue */
 	unsigned mq_notifies[FAKE_MAX_HW_QUEUES]; /* requests with last, and commit_rqs */

@@ -254,6 +254,44 @@ static void test_mq_busy_commits_and_restarts(void **state)
 	free(buf);
 }
 
+/*
+ * As virtio-blk and Linux's virtio_queue_rq: the driver starts a request
+ * before it finds the ring full and gives it back busy. Dispatched again,
+ * it must start afresh, untimed meanwhile and counted once: with either
+ * scheduler, on a device two requests deep, sixteen requests each reach
+ * the device once and end once.
+ */
+static void test_mq_busy_after_start(void **state)
+{
+	static const char *const scheds[] = {"none", "mq-deadline"};
+
+	for (unsigned s = 0; s < ARRAY_SIZE(scheds); s++) {
+		struct fake_dev *fd = mq_disk(1, 64);
+		u8 *buf = page_buf(16);
+		struct blk_plug plug;
+		struct tio t[16];
+
+		assert_int_equal(elevator_switch(fd->q, scheds[s]), 0);
+		fd->mq_ring_size = 2;
+		fd->mq_start_then_busy = true;
+		blk_start_plug(&plug);
+		for (unsigned i = 0; i < 16; i++)
+			submit_bio(make_bio(&t[i], fd->disk, REQ_OP_READ, i * 64, 4096,
+					    buf + i * 4096, 0));
+		blk_finish_plug(&plug);
+		assert_int_equal(fd->nlog, 2);
+		assert_true(blk_mq_hctx(fd->q, 0)->busy >= 1);
+		assert_int_equal(qcounters(fd->q).dispatched, 2);
+		fake_settle(fd);
+		assert_int_equal(fd->nlog, 16);
+		assert_int_equal(qcounters(fd->q).dispatched, 16);
+		for (unsigned i = 0; i < 16; i++)
+			assert_int_equal(t[i].ended, 1);
+		fake_destroy(fd);
+		free(buf);
+	}
+}
+
 /* As virtio-blk: a full device stops the context; a completion restarts it. */
 static void test_mq_stop_and_restart(void **state)
 {
@@ -767,6 +805,7 @@ int main(void)
 		T(test_mq_tags_exhausted_in_completion_context),
 		T(test_mq_completion_on_submitting_cpu),
 		T(test_mq_merged_failure_retried),
+		T(test_mq_busy_after_start),
 		T(test_mq_queue_rq_error),
 		T(test_mq_timeout),
 		T(test_mq_timeout_races_completion),
