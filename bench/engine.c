@@ -127,6 +127,16 @@ static enum ddir next_ddir(struct job *j)
 	}
 }
 
+/*
+ * Time from @then to @now, 0 when @then is later: the loop reads the clock
+ * once a round, and completions that arrive within the round (a softirq
+ * run while a submission waits for a tag, say) stamp later times.
+ */
+static inline u64 ns_since(u64 now, u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* Whether a rate limit holds direction @d back now. */
 static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 {
@@ -782,7 +792,7 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 		struct job *j = jobs[i];
 		if (j->state == JOB_DONE || !j->poll_ns || !j->in_flight || j->spec->hipri)
 			continue;
-		if (now - MAX(j->last_activity_ns, j->last_progress_ns) < j->poll_ns) {
+		if (ns_since(now, MAX(j->last_activity_ns, j->last_progress_ns)) < j->poll_ns) {
 			if (disk_poll(j->disk, false, true))
 				j->last_activity_ns = now;
 			polling = true;
@@ -828,7 +838,7 @@ __noreturn void job_watchdog_fire(struct job *j, u64 now)
 				 j->name, j->spec->watchdog_s, j->spec->filename, path,
 				 u->flush ? "flush" : ddir_names[u->ddir],
 				 u->offset >> SECTOR_SHIFT, u->len,
-				 (now - u->start_ns) / NSEC_PER_MSEC);
+				 ns_since(now, u->start_ns) / NSEC_PER_MSEC);
 	kernel_exit_fail("watchdog: %s made no progress for %u s on %s (path %s), nothing in "
 			 "flight",
 			 j->name, j->spec->watchdog_s, j->spec->filename, path);
@@ -960,7 +970,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 			if (j->state != JOB_DONE) {
 				active++;
 				if (j->spec->watchdog_s && j->in_flight &&
-				    now - j->last_progress_ns >
+				    ns_since(now, j->last_progress_ns) >
 					    (u64)j->spec->watchdog_s * NSEC_PER_SEC)
 					job_watchdog_fire(j, now);
 			}
