@@ -28,6 +28,7 @@
 #include "bench/engine.h"
 #include "bench/stamp.h"
 #include "block/bio.h"
+#include "block/blk-mq.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
@@ -831,6 +832,13 @@ __noreturn void job_watchdog_fire(struct job *j, u64 now)
 {
 	struct io_u *u = oldest_in_flight(j);
 	const char *path = job_path_name(j);
+	struct virtio_blk *vblk = virtio_blk_find(j->spec->filename);
+
+	/* Where the I/O waits: blk-mq's contexts, the device's rings. */
+	if (j->disk && j->disk->queue && j->disk->queue->mq_ops)
+		blk_mq_dump(j->disk->queue);
+	if (vblk)
+		virtblk_dump(vblk);
 
 	if (u)
 		kernel_exit_fail("watchdog: %s made no progress for %u s on %s (path %s); oldest "

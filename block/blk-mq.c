@@ -93,6 +93,41 @@ static void bitmap_put(struct blk_mq_bitmap *bm, unsigned tag)
 	clear_bit(tag % BITS_PER_LONG, &bm->map[tag / BITS_PER_LONG]);
 }
 
+/*
+ * Each hardware context's state in one line, for a run that stalled (the
+ * job engine's watchdog): where requests and bios wait, and what would
+ * move them.
+ */
+void blk_mq_dump(struct request_queue *q)
+{
+	const char *name = q->disk ? q->disk->disk_name : "?";
+
+	for (unsigned i = 0; q->mq_ops && i < q->nr_hw_queues; i++) {
+		struct blk_mq_hw_ctx *hctx = q->queue_hw_ctx[i];
+		unsigned dispatch = 0, parked = 0;
+		unsigned long flags;
+		struct request *rq;
+		struct bio *bio;
+
+		spin_lock_irqsave(&hctx->lock, flags);
+		list_for_each_entry(rq, &hctx->dispatch, queuelist)
+			dispatch++;
+		for (bio = hctx->backlog.head; bio; bio = bio->bi_next)
+			parked++;
+		spin_unlock_irqrestore(&hctx->lock, flags);
+		printk("%s: hctx%u: %s%s, dispatch list %u, parked bios %u, software queues with "
+		       "requests %#lx, driver tags %u of %u, scheduler tags %u of %u, tag waiters "
+		       "%#lx, runs %lu, busy %lu\n",
+		       name, i, blk_mq_hctx_stopped(hctx) ? "stopped" : "running",
+		       test_bit(BLK_MQ_S_SCHED_RESTART, &hctx->state) ? ", restart pending" : "",
+		       dispatch, parked, READ_ONCE(hctx->ctx_map),
+		       blk_mq_tags_busy(&hctx->driver_tags), hctx->driver_tags.depth,
+		       blk_mq_tags_busy(&hctx->sched_tags), hctx->sched_tags.depth,
+		       READ_ONCE(hctx->tag_wait_cpus), (unsigned long)hctx->runs,
+		       (unsigned long)hctx->busy);
+	}
+}
+
 /* ------------------------------------------------------------------------
  * Contexts
  */
@@ -835,16 +870,18 @@ void blk_mq_stop_hw_queue(struct blk_mq_hw_ctx *hctx)
 	set_bit(BLK_MQ_S_STOPPED, &hctx->state);
 }
 
+void blk_mq_start_stopped_hw_queue(struct blk_mq_hw_ctx *hctx, bool async)
+{
+	/* A look first: the locked clear only for a context that is stopped. */
+	if (test_bit(BLK_MQ_S_STOPPED, &hctx->state) &&
+	    test_and_clear_bit(BLK_MQ_S_STOPPED, &hctx->state))
+		blk_mq_run_hw_queue(hctx, async);
+}
+
 void blk_mq_start_stopped_hw_queues(struct request_queue *q, bool async)
 {
-	for (unsigned i = 0; i < q->nr_hw_queues; i++) {
-		struct blk_mq_hw_ctx *hctx = q->queue_hw_ctx[i];
-
-		/* A look first: the locked clear only for a context that is stopped. */
-		if (test_bit(BLK_MQ_S_STOPPED, &hctx->state) &&
-		    test_and_clear_bit(BLK_MQ_S_STOPPED, &hctx->state))
-			blk_mq_run_hw_queue(hctx, async);
-	}
+	for (unsigned i = 0; i < q->nr_hw_queues; i++)
+		blk_mq_start_stopped_hw_queue(q->queue_hw_ctx[i], async);
 }
 
 /* ------------------------------------------------------------------------

@@ -1179,9 +1179,17 @@ static void virtio_commit_rqs(struct blk_mq_hw_ctx *hctx)
 static void virtblk_mq_request_done(struct request *rq)
 {
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(rq);
+	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
 
 	local64_add(&vbr->vblk->cpus[smp_processor_id()].completions, 1);
 	blk_mq_end_request(rq, rq->errors);
+	/*
+	 * Room on its ring again: a context stopped when the ring was full
+	 * goes on, whoever reaped the ring (the interrupt, a poller, or the
+	 * stall check taking a ring back from a poller that never returned),
+	 * as the request path restarts its queue in virtblk_request_done.
+	 */
+	blk_mq_start_stopped_hw_queue(hctx, true);
 }
 
 static int virtblk_mq_poll(struct blk_mq_hw_ctx *hctx, bool spin)
@@ -1942,6 +1950,17 @@ void virtblk_get_queue_counters(struct virtio_blk *vblk, unsigned qi,
 		out->kicks += out->cpu_kicks[cpu];
 		out->irqs += out->cpu_irqs[cpu];
 	}
+}
+
+void virtblk_dump(struct virtio_blk *vblk)
+{
+	for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+		virtqueue_dump(vblk->vdev.vqs[i]);
+		printk("%s: %u requests in flight\n", vblk->vdev.vqs[i]->name,
+		       READ_ONCE(vblk->vqs[i].in_flight));
+	}
+	printk("%s: %s%s\n", vblk->name, vblk->broken ? "broken" : "working",
+	       vblk->raw_mode ? ", raw mode" : "");
 }
 
 void virtblk_print_stats(struct virtio_blk *vblk)

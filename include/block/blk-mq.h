@@ -172,10 +172,13 @@ void blk_mq_end_request(struct request *rq, int error);
 void blk_mq_requeue_request(struct request *rq);
 void blk_mq_stop_hw_queue(struct blk_mq_hw_ctx *hctx);
 /* Clear every stop and run the hardware contexts (from the softirq when @async). */
+void blk_mq_start_stopped_hw_queue(struct blk_mq_hw_ctx *hctx, bool async);
 void blk_mq_start_stopped_hw_queues(struct request_queue *q, bool async);
 void blk_mq_run_hw_queue(struct blk_mq_hw_ctx *hctx, bool async);
 void blk_mq_run_hw_queues(struct request_queue *q, bool async);
 bool blk_mq_hctx_stopped(const struct blk_mq_hw_ctx *hctx);
+/* Each hardware context's state, one line each (a stalled run's report). */
+void blk_mq_dump(struct request_queue *q);
 
 /* Block core: polling, draining, depth, counters. */
 int blk_mq_poll(struct request_queue *q, bool spin);

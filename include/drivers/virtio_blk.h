@@ -345,5 +345,7 @@ unsigned virtblk_nr_queues(struct virtio_blk *vblk);
 void virtblk_get_queue_counters(struct virtio_blk *vblk, unsigned qi,
 				struct virtblk_queue_counters *out);
 void virtblk_print_stats(struct virtio_blk *vblk);
+/* Each virtqueue's state and what it holds (a stalled run's report). */
+void virtblk_dump(struct virtio_blk *vblk);
 
 #endif

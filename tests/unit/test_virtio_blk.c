@@ -780,6 +780,48 @@ static void test_interrupt_hands_ring_to_poller(void **state)
 	free(buf);
 }
 
+/*
+ * blk-mq on a full ring (no indirect descriptors: three entries a request)
+ * stops its context. A hybrid poller then takes the ring and never comes
+ * back (its CPU waits elsewhere), so the stall check reaps the ring
+ * (pollers_gone): the stopped context must go on from those completions
+ * as it does from an interrupt's or a poll's, or the requests left in it
+ * wait for ever with nothing in flight.
+ */
+#define NFULL 48
+static void test_mq_full_ring_reaped_by_stall_check(void **state)
+{
+	u8 *buf = page_buf(NFULL);
+	struct request_queue *q;
+	struct tio t[NFULL];
+	u64 start;
+
+	dev->host_features &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	probe_ok();
+	set_path(BLK_PATH_MQ);
+	q = disk->queue;
+	dev->hold = true;
+	submit_writes(t, NFULL, 64, buf);
+	run_softirqs_all();
+	assert_int_equal(dev->nheld, QSIZE / 3);
+	assert_true(blk_mq_hctx_stopped(blk_mq_hctx(q, 0)));
+	assert_int_equal(blk_poll(q, false, true), 0);
+	assert_true(vblk->vqs[0].polling);
+	dev->hold = false;
+	sim_vblk_complete(dev, dev->nheld);
+	assert_int_equal(sim_irq_deliver(), 0);
+	start = host_now_ns;
+	for (unsigned i = 0; i < NFULL; i++)
+		while (!t[i].ended && host_now_ns - start < NSEC_PER_SEC)
+			if (!do_softirq())
+				platform_relax();
+	run_softirqs_all();
+	expect_ended(t, NFULL, 0);
+	assert_int_equal(vblk->stats.pollers_gone, 1);
+	assert_false(blk_mq_hctx_stopped(blk_mq_hctx(q, 0)));
+	free(buf);
+}
+
 /* The bypass path's backlog (bios that found queue_depth full) fails too. */
 static void test_broken_fails_backlog(void **state)
 {
@@ -1246,6 +1288,7 @@ static const struct CMUnitTest cases[] = {
 	T(test_broken_fails_queued_requests),
 	T(test_broken_fails_backlog),
 	T(test_queue_depth_mq_path),
+	T(test_mq_full_ring_reaped_by_stall_check),
 	T(test_hipri_polls_its_poll_queue),
 	T(test_interrupt_hands_ring_to_poller),
 	T(test_broken_raw_path),
