@@ -552,14 +552,31 @@ static void job_fill_ex(struct job *j, bool from_completion)
 {
 	struct blk_plug plug;
 	unsigned issued = 0;
-	u64 now = ktime_get_ns();
+	u64 now = ktime_get_ns(), ended = j->ios_ended;
 
+	/*
+	 * A submission may wait (blk-mq with every tag taken, a request pool
+	 * run dry), and the wait runs softirqs: this job's own completions
+	 * may arrive inside it. They do not fill again from in there: the
+	 * fill already running takes the units they free on its next turn.
+	 * Refilling from inside would nest a fill per waiting submission,
+	 * and at queue_depth=1 that is every one: the stack overflowed.
+	 */
+	if (j->filling)
+		return;
+	j->filling = true;
 	if (!j->raw)
 		blk_start_plug(&plug);
 	while (!list_empty(&j->free_units)) {
 		struct io_u *u = list_first_entry(&j->free_units, struct io_u, list);
-		enum next_result r = job_next(j, u, now);
+		enum next_result r;
 
+		/* Completions inside the last submission: time has moved on. */
+		if (j->ios_ended != ended) {
+			ended = j->ios_ended;
+			now = ktime_get_ns();
+		}
+		r = job_next(j, u, now);
 		if (r != NEXT_IO)
 			break;
 		list_del_init(&u->list);
@@ -568,6 +585,7 @@ static void job_fill_ex(struct job *j, bool from_completion)
 		io_u_start(j, u, now);
 		issued++;
 	}
+	j->filling = false;
 	if (!j->raw)
 		blk_finish_plug(&plug);
 	else if (issued && !from_completion)
@@ -645,6 +663,7 @@ static void io_u_complete(struct io_u *u)
 
 	u->busy = false;
 	j->in_flight--;
+	j->ios_ended++;
 	list_add(&u->list, &j->free_units);
 	if (j->raw_parked_n)
 		raw_unpark(j);
@@ -1154,12 +1173,16 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 		u32 max = job_max_bs(s);
 
 		u->job = j;
-		u->buf_order = get_order(max);
-		u->buf = alloc_pages(u->buf_order);
-		if (!u->buf)
-			return kernel_fail("%s: no memory for %u buffers of %u bytes", j->name,
-					   s->iodepth, max);
-		fill_random(u->buf, max, seed_state(s->seed ^ 0xf111, number * 1024 + i));
+		/* Trims and write-zeroes move no data: no buffer (a megabyte each at bs=1M). */
+		if (!rw_trims(s->rw)) {
+			u->buf_order = get_order(max);
+			u->buf = alloc_pages(u->buf_order);
+			if (!u->buf)
+				return kernel_fail("%s: no memory for %u buffers of %u bytes",
+						   j->name, s->iodepth, max);
+			fill_random(u->buf, max,
+				    seed_state(s->seed ^ 0xf111, number * 1024 + i));
+		}
 		if (j->raw) {
 			u->vbr = virtblk_alloc_req(j->raw, 3);
 			if (!u->vbr)

@@ -87,6 +87,19 @@ static int bitmap_get(struct blk_mq_bitmap *bm, unsigned limit)
 	return -1;
 }
 
+/* Whether bitmap_get(@bm, @limit) would find a tag now: a free bit below @limit. */
+static bool bitmap_has_free(const struct blk_mq_bitmap *bm, unsigned limit)
+{
+	for (unsigned w = 0; w * BITS_PER_LONG < limit; w++) {
+		unsigned bits = MIN((unsigned)BITS_PER_LONG, limit - w * (unsigned)BITS_PER_LONG);
+		unsigned long mask = bits == BITS_PER_LONG ? ~0ul : (1ul << bits) - 1;
+
+		if (~__atomic_load_n(&bm->map[w], __ATOMIC_RELAXED) & mask)
+			return true;
+	}
+	return false;
+}
+
 static void bitmap_put(struct blk_mq_bitmap *bm, unsigned tag)
 {
 	BUG_ON(tag >= bm->depth || !test_bit(tag % BITS_PER_LONG, &bm->map[tag / BITS_PER_LONG]));
@@ -320,9 +333,20 @@ static void wake_tag_waiters(struct blk_mq_hw_ctx *hctx)
 	}
 }
 
-static bool tags_available(struct blk_mq_bitmap *bm, unsigned limit)
+/*
+ * The tags a request of @op on @hctx comes from, and how far into them it
+ * may look (a scheduler may keep some back, as mq-deadline's async_depth).
+ */
+static struct blk_mq_bitmap *blk_mq_rq_tags(struct request_queue *q, struct blk_mq_hw_ctx *hctx,
+					    unsigned op, unsigned *limit)
 {
-	return blk_mq_tags_busy(bm) < limit;
+	bool sched = q->mq_sched != NULL;
+	struct blk_mq_bitmap *bm = sched ? &hctx->sched_tags : &hctx->driver_tags;
+
+	*limit = bm->depth;
+	if (sched && q->mq_sched->ops.limit_depth)
+		*limit = MAX(1u, MIN(*limit, q->mq_sched->ops.limit_depth(q, op)));
+	return bm;
 }
 
 /*
@@ -336,13 +360,11 @@ static struct request *blk_mq_get_request(struct request_queue *q, struct blk_mq
 {
 	struct blk_mq_hw_ctx *hctx = ctx->hctx;
 	bool sched = q->mq_sched != NULL;
-	struct blk_mq_bitmap *bm = sched ? &hctx->sched_tags : &hctx->driver_tags;
-	unsigned limit = bm->depth;
+	unsigned limit;
+	struct blk_mq_bitmap *bm = blk_mq_rq_tags(q, hctx, op, &limit);
 	struct request *rq;
 	int tag;
 
-	if (sched && q->mq_sched->ops.limit_depth)
-		limit = MAX(1u, MIN(limit, q->mq_sched->ops.limit_depth(q, op)));
 	while ((tag = bitmap_get(bm, limit)) < 0) {
 		unsigned cpu = smp_processor_id();
 
@@ -352,7 +374,7 @@ static struct request *blk_mq_get_request(struct request_queue *q, struct blk_mq
 		set_bit(cpu, &hctx->tag_wait_cpus);
 		blk_flush_current_plug();
 		blk_mq_run_hw_queue(hctx, false);
-		wait_until(tags_available(bm, limit));
+		wait_until(bitmap_has_free(bm, limit));
 		clear_bit(cpu, &hctx->tag_wait_cpus);
 	}
 	rq = hctx->rqs[tag];
@@ -617,8 +639,19 @@ static struct blk_mq_hw_ctx *blk_mq_submit(struct request_queue *q, struct bio *
 	}
 	rq = blk_mq_get_request(q, ctx, bio_op(bio), !parked);
 	if (!rq) {
+		unsigned limit;
+		struct blk_mq_bitmap *bm = blk_mq_rq_tags(q, ctx->hctx, bio_op(bio), &limit);
+
 		/* Completion context, no tag: the bio waits for one, in order. */
 		blk_mq_park_bio(ctx->hctx, bio, from == SUBMIT_BACKLOG);
+		/*
+		 * A tag freed between the failed look and the park found no bio
+		 * waiting and ran nothing (the lost wake-up): look again now that
+		 * the bio can be seen (blk_mq_free_request frees, then looks).
+		 */
+		smp_mb();
+		if (bitmap_has_free(bm, limit))
+			blk_mq_run_hw_queue(ctx->hctx, true);
 		return NULL;
 	}
 	blk_mq_rq_from_bio(q, rq, bio);

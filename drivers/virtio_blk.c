@@ -1272,50 +1272,69 @@ static int virtblk_submit_bio(struct virtio_blk *vblk, struct bio *bio, unsigned
 	return 0;
 }
 
+/* Back to the front of queue @bvq's backlog: first in line still. */
+static void backlog_push_front(struct virtblk_vq *bvq, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&bvq->lock, flags);
+	bio->bi_next = bvq->backlog.head;
+	bvq->backlog.head = bio;
+	if (!bvq->backlog.tail)
+		bvq->backlog.tail = bio;
+	spin_unlock_irqrestore(&bvq->lock, flags);
+}
+
 /*
- * Bios that waited for room go now, queue by queue, in order. One CPU
- * drains a queue's backlog at a time (the bio it holds is the first in
- * line); a bio that finds no room again goes back to the front.
+ * Queue @qi's waiting bios go now, in order; one that finds no room again
+ * goes back to the front. Room can be made between a failed attempt and
+ * the bio's return to the list, by a completion whose drain then found the
+ * list without it and will not look again (the lost wake-up). So a drain
+ * that puts a bio back looks once more, after the bio is visible there,
+ * and stops only when that look finds no room: whatever holds the room is
+ * then in flight, and its completion drains the list again.
  */
+static void virtblk_submit_backlog(struct virtio_blk *vblk, unsigned qi)
+{
+	struct virtblk_vq *bvq = &vblk->vqs[qi];
+	bool queued = false, looked_again = false;
+
+	while (!bio_list_empty(&bvq->backlog)) {
+		unsigned long flags;
+		struct bio *bio;
+		int err;
+
+		spin_lock_irqsave(&bvq->lock, flags);
+		bio = bio_list_pop(&bvq->backlog);
+		spin_unlock_irqrestore(&bvq->lock, flags);
+		if (!bio)
+			break;
+		err = vblk->broken ? -EIO : virtblk_submit_bio(vblk, bio, qi);
+		if (err == -ENOSPC) {
+			backlog_push_front(bvq, bio);
+			if (looked_again)
+				break;
+			looked_again = true;
+			smp_mb(); /* the bio is back before the room is looked at again */
+			continue;
+		}
+		looked_again = false;
+		if (err) {
+			bio->bi_status = err;
+			blk_end_bios(bio);
+		}
+		queued = true;
+	}
+	if (queued)
+		virtblk_kick_vq(vblk, qi);
+}
+
+/* Every queue's backlog: a broken device has no queues left, but bios may still wait. */
 static void virtblk_submit_backlogs(struct virtio_blk *vblk)
 {
-	/* Every queue's: a broken device has no queues left, but bios may still wait. */
-	for (unsigned qi = 0; qi < VIRTBLK_MAX_QUEUES; qi++) {
-		struct virtblk_vq *bvq = &vblk->vqs[qi];
-		bool queued = false;
-
-		if (bio_list_empty(&bvq->backlog))
-			continue;
-		for (;;) {
-			unsigned long flags;
-			struct bio *bio;
-			int err;
-
-			spin_lock_irqsave(&bvq->lock, flags);
-			bio = bio_list_pop(&bvq->backlog);
-			spin_unlock_irqrestore(&bvq->lock, flags);
-			if (!bio)
-				break;
-			err = vblk->broken ? -EIO : virtblk_submit_bio(vblk, bio, qi);
-			if (err == -ENOSPC) {
-				/* Still first in line. */
-				spin_lock_irqsave(&bvq->lock, flags);
-				bio->bi_next = bvq->backlog.head;
-				bvq->backlog.head = bio;
-				if (!bvq->backlog.tail)
-					bvq->backlog.tail = bio;
-				spin_unlock_irqrestore(&bvq->lock, flags);
-				break;
-			}
-			if (err) {
-				bio->bi_status = err;
-				blk_end_bios(bio);
-			}
-			queued = true;
-		}
-		if (queued)
-			virtblk_kick_vq(vblk, qi);
-	}
+	for (unsigned qi = 0; qi < VIRTBLK_MAX_QUEUES; qi++)
+		if (!bio_list_empty(&vblk->vqs[qi].backlog))
+			virtblk_submit_backlog(vblk, qi);
 }
 
 static void virtblk_make_request(struct request_queue *q, struct bio *bio)
@@ -1333,14 +1352,17 @@ static void virtblk_make_request(struct request_queue *q, struct bio *bio)
 	}
 	qi = virtblk_cpu_vq(vblk, smp_processor_id(), bio->bi_rw & REQ_HIPRI);
 	bvq = &vblk->vqs[qi];
-	/* Keep order: nothing overtakes bios already waiting for room on this queue. */
-	if (!bio_list_empty(&bvq->backlog)) {
+	/*
+	 * Keep order: nothing overtakes bios already waiting for room on this
+	 * queue. A bio that waits looks for room once more when it is in the
+	 * list, for the room a completion made meanwhile (see
+	 * virtblk_submit_backlog).
+	 */
+	if (!bio_list_empty(&bvq->backlog) ||
+	    (err = virtblk_submit_bio(vblk, bio, qi)) == -ENOSPC) {
 		backlog_add(vblk, bvq, bio);
-		return;
-	}
-	err = virtblk_submit_bio(vblk, bio, qi);
-	if (err == -ENOSPC) {
-		backlog_add(vblk, bvq, bio);
+		smp_mb();
+		virtblk_submit_backlog(vblk, qi);
 		return;
 	}
 	if (err) {
