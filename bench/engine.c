@@ -28,7 +28,6 @@
 #include "bench/engine.h"
 #include "bench/stamp.h"
 #include "block/bio.h"
-#include "block/blk-mq.h"
 #include "block/blkdev.h"
 #include "block/elevator.h"
 #include "block/genhd.h"
@@ -853,9 +852,9 @@ __noreturn void job_watchdog_fire(struct job *j, u64 now)
 	const char *path = job_path_name(j);
 	struct virtio_blk *vblk = virtio_blk_find(j->spec->filename);
 
-	/* Where the I/O waits: blk-mq's contexts, the device's rings. */
-	if (j->disk && j->disk->queue && j->disk->queue->mq_ops)
-		blk_mq_dump(j->disk->queue);
+	/* Where the I/O waits: the request queue or blk-mq's contexts, the device's rings. */
+	if (j->disk && j->disk->queue)
+		blk_dump_queue(j->disk->queue);
 	if (vblk)
 		virtblk_dump(vblk);
 

@@ -620,6 +620,34 @@ void blk_softirq_run_queue(struct request_queue *q)
 	blk_run_queue(q);
 }
 
+/*
+ * The queue's state in one line, for a run that stalled (the job engine's
+ * watchdog): whether the driver stopped it, where its requests are.
+ */
+void blk_dump_queue(struct request_queue *q)
+{
+	unsigned long flags;
+	unsigned dispatch = 0, parked = 0;
+	struct request *rq;
+	struct bio *bio;
+
+	if (q->mq_ops) {
+		blk_mq_dump(q);
+		return;
+	}
+	spin_lock_irqsave(&q->queue_lock, flags);
+	list_for_each_entry(rq, &q->queue_head, queuelist)
+		dispatch++;
+	for (bio = q->backlog.head; bio; bio = bio->bi_next)
+		parked++;
+	printk("%s: queue %s, requests %u of %u out (%u in the scheduler, %u to dispatch, %u+%u "
+	       "in the driver), parked bios %u, CPUs waiting for a request %#lx\n",
+	       q->disk ? q->disk->disk_name : "?", blk_queue_stopped(q) ? "stopped" : "running",
+	       q->nr_rqs, q->nr_requests, q->nr_sorted, dispatch, q->in_flight[0], q->in_flight[1],
+	       parked, READ_ONCE(q->rq_wait_cpus));
+	spin_unlock_irqrestore(&q->queue_lock, flags);
+}
+
 void blk_stop_queue(struct request_queue *q)
 {
 	__atomic_fetch_or(&q->queue_flags, QUEUE_FLAG_STOPPED, __ATOMIC_SEQ_CST);

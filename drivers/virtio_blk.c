@@ -1035,11 +1035,31 @@ static bool op_data_out(unsigned op)
  * its requests go to that CPU's virtqueue (its poll queue for a polled
  * one), and each queue used is kicked once at the end.
  */
+/*
+ * No room for the next request: stop the queue until a completion starts
+ * it (virtblk_request_done). A completion between the look and the stop
+ * saw the queue running and started nothing (the lost wake-up: the seed's
+ * driver reaped under the queue lock, which made look and stop one step;
+ * here the rings have locks of their own). So the first stop of a run
+ * returns true: look once more, with the stop in place. When that look
+ * finds no room either, the stop stands (false): whatever holds the room
+ * is in flight, and its completion will see the stop.
+ */
+static bool virtblk_stop_and_look(struct request_queue *q, bool *stopped)
+{
+	if (*stopped)
+		return false;
+	blk_stop_queue(q); /* a locked instruction: visible before the second look */
+	*stopped = true;
+	return true;
+}
+
 static void virtblk_request(struct request_queue *q)
 {
 	struct virtio_blk *vblk = q->queuedata;
 	unsigned cpu = smp_processor_id();
 	unsigned long used = 0;
+	bool stopped = false;
 	struct request *rq;
 
 	while ((rq = blk_peek_request(q))) {
@@ -1053,7 +1073,8 @@ static void virtblk_request(struct request_queue *q)
 			continue;
 		}
 		if (virtblk_in_flight(vblk) >= vblk->queue_depth) {
-			blk_stop_queue(q);
+			if (virtblk_stop_and_look(q, &stopped))
+				continue;
 			break;
 		}
 		/* Header, the request's segments (at most nr_phys_segments), status. */
@@ -1089,8 +1110,14 @@ static void virtblk_request(struct request_queue *q)
 			rq->special = NULL;
 			virtblk_free_req(vbr);
 			blk_requeue_request(q, rq);
-			blk_stop_queue(q);
+			if (virtblk_stop_and_look(q, &stopped))
+				continue;
 			break;
+		}
+		if (stopped) {
+			/* The second look found room: running again. */
+			blk_start_queue(q);
+			stopped = false;
 		}
 		used |= 1ul << qi;
 	}
