@@ -570,6 +570,15 @@ static void job_fill_ex(struct job *j, bool from_completion)
 		struct io_u *u = list_first_entry(&j->free_units, struct io_u, list);
 		enum next_result r;
 
+		/*
+		 * One pass over the depth a call: units freed by completions
+		 * inside this fill's submissions go out on the loop's next
+		 * round, after it has looked at every job's clock (a fill that
+		 * waits for each I/O, blk-mq at one tag, would otherwise keep
+		 * its CPU, and another job's runtime would never end).
+		 */
+		if (issued == j->spec->iodepth)
+			break;
 		/* Completions inside the last submission: time has moved on. */
 		if (j->ios_ended != ended) {
 			ended = j->ios_ended;
@@ -666,7 +675,14 @@ static void io_u_complete(struct io_u *u)
 	list_add(&u->list, &j->free_units);
 	if (j->raw_parked_n)
 		raw_unpark(j);
-	if (!j->stop)
+	/*
+	 * Refill at once, unless this completion came inside a submission on
+	 * this CPU (a softirq run while it waits for a tag or a request): the
+	 * bios would join that submission's loop, which completions refilling
+	 * it could keep from ever ending, and with it the job loop that
+	 * checks every job's clock. The job loop refills then.
+	 */
+	if (!j->stop && !blk_submitting())
 		job_fill_ex(j, true);
 }
 

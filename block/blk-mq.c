@@ -734,12 +734,12 @@ static void blk_mq_return_list(struct list_head *list)
 	}
 }
 
-/*
- * Hand @list's requests to the driver, each with bd.last set when the
- * next one goes elsewhere or cannot go now. Returns false when one came
- * back busy or found no driver tag: it and the rest wait at the front of
- * their contexts' dispatch lists.
- */
+/* Not timed: no deadline for the context's timer to find. */
+static void blk_mq_stop_timing(struct request *rq)
+{
+	WRITE_ONCE(rq->deadline, 0);
+}
+
 /*
  * A driver may start a request and then find no room for it (virtio-blk
  * starts it before it knows whether the ring has room, as Linux's does):
@@ -747,11 +747,6 @@ static void blk_mq_return_list(struct list_head *list)
  * and starts afresh when dispatched again (Linux's __blk_mq_requeue_request
  * on BLK_STS_RESOURCE).
  */
-static void blk_mq_stop_timing(struct request *rq)
-{
-	WRITE_ONCE(rq->deadline, 0);
-}
-
 static void blk_mq_unstart_request(struct request *rq)
 {
 	if (!(rq->rq_flags & RQF_STARTED))
@@ -761,6 +756,12 @@ static void blk_mq_unstart_request(struct request *rq)
 	blk_stat(rq->q)->dispatched--;
 }
 
+/*
+ * Hand @list's requests to the driver, each with bd.last set when the
+ * next one goes elsewhere or cannot go now. Returns false when one came
+ * back busy or found no driver tag: it and the rest wait at the front of
+ * their contexts' dispatch lists.
+ */
 static bool blk_mq_dispatch_rq_list(struct list_head *list)
 {
 	struct blk_mq_hw_ctx *uncommitted = NULL;

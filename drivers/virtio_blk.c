@@ -1031,11 +1031,6 @@ static bool op_data_out(unsigned op)
 }
 
 /*
- * request_fn, with the queue lock held, on whichever CPU ran the queue:
- * its requests go to that CPU's virtqueue (its poll queue for a polled
- * one), and each queue used is kicked once at the end.
- */
-/*
  * No room for the next request: stop the queue until a completion starts
  * it (virtblk_request_done). A completion between the look and the stop
  * saw the queue running and started nothing (the lost wake-up: the seed's
@@ -1054,6 +1049,11 @@ static bool virtblk_stop_and_look(struct request_queue *q, bool *stopped)
 	return true;
 }
 
+/*
+ * request_fn, with the queue lock held, on whichever CPU ran the queue:
+ * its requests go to that CPU's virtqueue (its poll queue for a polled
+ * one), and each queue used is kicked once at the end.
+ */
 static void virtblk_request(struct request_queue *q)
 {
 	struct virtio_blk *vblk = q->queuedata;

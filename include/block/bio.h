@@ -352,6 +352,15 @@ static inline bool blk_in_atomic(void)
 {
 	return blk_atomic_depth() > 0;
 }
+/*
+ * Whether a generic_make_request loop runs on this CPU, perhaps below the
+ * caller (a softirq run while a submission waits for a tag or a request):
+ * a bio submitted now joins that loop's list.
+ */
+static inline bool blk_submitting(void)
+{
+	return blk_cpu_ctx[smp_processor_id()].bio_list != NULL;
+}
 
 /*
  * The reserve, made on first use or by blk_dev_init. bio_pool_exit frees it
