@@ -37,7 +37,7 @@ KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/vblk.iso
 
-.PHONY: all kernel iso run bench test unit boot-tests deps format lint clean fuzz fuzz-build \
+.PHONY: all kernel iso run bench test soak unit boot-tests deps format lint clean fuzz fuzz-build \
 	compile_commands.json tools
 all: kernel iso tools
 
@@ -161,6 +161,14 @@ test:
 	$(Q)tools/install-deps test
 	$(Q)$(MAKE) --no-print-directory all unit-build fuzz-build
 	$(Q)tools/run-tests -j 2
+
+# Random configurations booted and checked end to end (README, Tests: Soak).
+SOAKSEED ?= 1
+SOAKRUNS ?= 100
+soak:
+	$(Q)tools/install-deps test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/soak --seed $(SOAKSEED) --runs $(SOAKRUNS) --jobs 2 $(SOAKARGS)
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
