@@ -554,14 +554,19 @@ static void job_fill_ex(struct job *j, bool from_completion)
 	u64 now = ktime_get_ns(), ended = j->ios_ended;
 
 	/*
-	 * A submission may wait (blk-mq with every tag taken, a request pool
-	 * run dry), and the wait runs softirqs: this job's own completions
-	 * may arrive inside it. They do not fill again from in there: the
-	 * fill already running takes the units they free on its next turn.
-	 * Refilling from inside would nest a fill per waiting submission,
-	 * and at queue_depth=1 that is every one: the stack overflowed.
+	 * No fill from inside a fill of this job: a unit that ends at once (a
+	 * broken device) completes within its own submission, and a fill per
+	 * unit would nest. Nor from inside a submission on this CPU: a
+	 * submission may wait (blk-mq with every tag taken, a request pool run
+	 * dry) and the wait runs softirqs, whose completions would refill
+	 * from in there: a fill nested per waiting submission (at
+	 * queue_depth=1, every one: the stack overflowed), and bios joining
+	 * the waiting submission's generic_make_request loop, which a busy
+	 * job could keep from ever ending, and with it the job loop that
+	 * checks every job's clock. The fill running, or the job loop, takes
+	 * the units such completions free.
 	 */
-	if (j->filling)
+	if (j->filling || blk_submitting())
 		return;
 	j->filling = true;
 	if (!j->raw)
@@ -675,14 +680,7 @@ static void io_u_complete(struct io_u *u)
 	list_add(&u->list, &j->free_units);
 	if (j->raw_parked_n)
 		raw_unpark(j);
-	/*
-	 * Refill at once, unless this completion came inside a submission on
-	 * this CPU (a softirq run while it waits for a tag or a request): the
-	 * bios would join that submission's loop, which completions refilling
-	 * it could keep from ever ending, and with it the job loop that
-	 * checks every job's clock. The job loop refills then.
-	 */
-	if (!j->stop && !blk_submitting())
+	if (!j->stop)
 		job_fill_ex(j, true);
 }
 

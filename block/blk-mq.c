@@ -599,14 +599,10 @@ static void blk_mq_park_bio(struct blk_mq_hw_ctx *hctx, struct bio *bio, bool fr
 	unsigned long flags;
 
 	spin_lock_irqsave(&hctx->lock, flags);
-	if (front) {
-		bio->bi_next = hctx->backlog.head;
-		hctx->backlog.head = bio;
-		if (!hctx->backlog.tail)
-			hctx->backlog.tail = bio;
-	} else {
+	if (front)
+		bio_list_add_head(&hctx->backlog, bio);
+	else
 		bio_list_add(&hctx->backlog, bio);
-	}
 	spin_unlock_irqrestore(&hctx->lock, flags);
 }
 

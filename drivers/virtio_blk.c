@@ -1305,10 +1305,7 @@ static void backlog_push_front(struct virtblk_vq *bvq, struct bio *bio)
 	unsigned long flags;
 
 	spin_lock_irqsave(&bvq->lock, flags);
-	bio->bi_next = bvq->backlog.head;
-	bvq->backlog.head = bio;
-	if (!bvq->backlog.tail)
-		bvq->backlog.tail = bio;
+	bio_list_add_head(&bvq->backlog, bio);
 	spin_unlock_irqrestore(&bvq->lock, flags);
 }
 
@@ -1618,10 +1615,7 @@ static void virtblk_reset_and_recover(struct virtio_blk *vblk, struct virtblk_re
 	pr_err("%s: request at sector %lu timed out after %lu ms; resetting the device", vblk->name,
 	       expired->out_hdr.sector, (ktime_get_ns() - expired->submit_ns) / NSEC_PER_MSEC);
 	vstat_inc(vblk, resets);
-	for (unsigned i = 0; i < vdev->nvqs; i++)
-		virtqueue_dump(vdev->vqs[i]);
-	printk("%s: %u requests in flight, queue_depth %u\n", vblk->name,
-	       virtblk_in_flight(vblk), vblk->queue_depth);
+	virtblk_dump(vblk);
 
 	err = virtblk_quiesce(vblk, &pending, &cpus);
 	if (expired->state == VBR_DONE) {
@@ -2008,7 +2002,8 @@ void virtblk_dump(struct virtio_blk *vblk)
 		printk("%s: %u requests in flight\n", vblk->vdev.vqs[i]->name,
 		       READ_ONCE(vblk->vqs[i].in_flight));
 	}
-	printk("%s: %s%s\n", vblk->name, vblk->broken ? "broken" : "working",
+	printk("%s: %u requests in flight, queue_depth %u%s%s\n", vblk->name,
+	       virtblk_in_flight(vblk), vblk->queue_depth, vblk->broken ? ", broken" : "",
 	       vblk->raw_mode ? ", raw mode" : "");
 }
 

@@ -166,7 +166,7 @@ struct job {
 	struct list_head raw_parked;
 	unsigned raw_parked_n;
 	bool raw_unparking;
-	bool filling;  /* job_fill_ex is running: completions leave the refill to it */
+	bool filling;  /* job_fill_ex is running: no fill nests inside it */
 	u64 ios_ended; /* units completed, ever (job_fill_ex: did time move on?) */
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 

@@ -171,7 +171,10 @@ void blk_mq_end_request(struct request *rq, int error);
 /* Back to the front of its hardware context, dispatched again later. */
 void blk_mq_requeue_request(struct request *rq);
 void blk_mq_stop_hw_queue(struct blk_mq_hw_ctx *hctx);
-/* Clear every stop and run the hardware contexts (from the softirq when @async). */
+/*
+ * Clear a stopped hardware context's stop, or every stopped one's, and run
+ * it (from the softirq when @async).
+ */
 void blk_mq_start_stopped_hw_queue(struct blk_mq_hw_ctx *hctx, bool async);
 void blk_mq_start_stopped_hw_queues(struct request_queue *q, bool async);
 void blk_mq_run_hw_queue(struct blk_mq_hw_ctx *hctx, bool async);

@@ -466,9 +466,9 @@ void blk_start_request(struct request *rq);
 struct request *blk_fetch_request(struct request_queue *q);
 /* (locked) The device could not take it after all: back to the front of the queue. */
 void blk_requeue_request(struct request_queue *q, struct request *rq);
-/* Stop and start need no lock; starting runs request_fn from the block softirq. */
 /* The queue's state, one line (per hardware context on blk-mq): a stalled run's report. */
 void blk_dump_queue(struct request_queue *q);
+/* Stop and start need no lock; starting runs request_fn from the block softirq. */
 void blk_stop_queue(struct request_queue *q);
 void blk_start_queue(struct request_queue *q);
 /* Run request_fn now (takes the lock), or from this CPU's block softirq. */
