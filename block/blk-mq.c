@@ -336,24 +336,58 @@ static void wake_tag_waiters(struct blk_mq_hw_ctx *hctx)
 /*
  * The tags a request of @op on @hctx comes from, and how far into them it
  * may look (a scheduler may keep some back, as mq-deadline's async_depth).
+ * Inline for the common case, no scheduler: out of line, the scheduler's
+ * call made every caller save its registers for nothing.
  */
-static struct blk_mq_bitmap *blk_mq_rq_tags(struct request_queue *q, struct blk_mq_hw_ctx *hctx,
-					    unsigned op, unsigned *limit)
+static struct blk_mq_bitmap *blk_mq_sched_rq_tags(struct request_queue *q,
+						  struct blk_mq_hw_ctx *hctx, unsigned op,
+						  unsigned *limit)
 {
-	bool sched = q->mq_sched != NULL;
-	struct blk_mq_bitmap *bm = sched ? &hctx->sched_tags : &hctx->driver_tags;
+	struct blk_mq_bitmap *bm = &hctx->sched_tags;
 
 	*limit = bm->depth;
-	if (sched && q->mq_sched->ops.limit_depth)
+	if (q->mq_sched->ops.limit_depth)
 		*limit = MAX(1u, MIN(*limit, q->mq_sched->ops.limit_depth(q, op)));
 	return bm;
 }
 
+static inline struct blk_mq_bitmap *blk_mq_rq_tags(struct request_queue *q,
+						   struct blk_mq_hw_ctx *hctx, unsigned op,
+						   unsigned *limit)
+{
+	if (q->mq_sched)
+		return blk_mq_sched_rq_tags(q, hctx, op, limit);
+	*limit = hctx->driver_tags.depth;
+	return &hctx->driver_tags;
+}
+
+/*
+ * Process context with no tag free: wait for one (after pushing out its
+ * plug and running the context, so it is not waiting for itself). Out of
+ * line, so the common case carries none of it.
+ */
+static __noinline int blk_mq_wait_tag(struct blk_mq_hw_ctx *hctx,
+				      struct blk_mq_bitmap *bm, unsigned limit)
+{
+	int tag;
+
+	while ((tag = bitmap_get(bm, limit)) < 0) {
+		unsigned cpu = smp_processor_id();
+
+		/* Marked before looking again: a CPU freeing a tag after this sees us. */
+		set_bit(cpu, &hctx->tag_wait_cpus);
+		blk_flush_current_plug();
+		blk_mq_run_hw_queue(hctx, false);
+		wait_until(bitmap_has_free(bm, limit));
+		clear_bit(cpu, &hctx->tag_wait_cpus);
+	}
+	return tag;
+}
+
 /*
  * A request of @ctx's hardware context: a scheduler tag when there is a
- * scheduler, else a driver tag. Process context waits for one (after
- * pushing out its plug and running the context, so it is not waiting for
- * itself); completion context cannot wait and gets NULL.
+ * scheduler, else a driver tag. Process context waits for one;
+ * completion context cannot wait and gets NULL.
  */
 static struct request *blk_mq_get_request(struct request_queue *q, struct blk_mq_ctx *ctx,
 					  unsigned op, bool can_wait)
@@ -363,19 +397,12 @@ static struct request *blk_mq_get_request(struct request_queue *q, struct blk_mq
 	unsigned limit;
 	struct blk_mq_bitmap *bm = blk_mq_rq_tags(q, hctx, op, &limit);
 	struct request *rq;
-	int tag;
+	int tag = bitmap_get(bm, limit);
 
-	while ((tag = bitmap_get(bm, limit)) < 0) {
-		unsigned cpu = smp_processor_id();
-
+	if (tag < 0) {
 		if (!can_wait || blk_in_atomic())
 			return NULL;
-		/* Marked before looking again: a CPU freeing a tag after this sees us. */
-		set_bit(cpu, &hctx->tag_wait_cpus);
-		blk_flush_current_plug();
-		blk_mq_run_hw_queue(hctx, false);
-		wait_until(bitmap_has_free(bm, limit));
-		clear_bit(cpu, &hctx->tag_wait_cpus);
+		tag = blk_mq_wait_tag(hctx, bm, limit);
 	}
 	rq = hctx->rqs[tag];
 	BUG_ON(rq->bio || !list_empty(&rq->queuelist));
@@ -986,13 +1013,15 @@ void blk_mq_end_request(struct request *rq, int error)
 		q->mq_sched->ops.finish_request(rq);
 	/* Free the request first, so a bi_end_io that submits finds one. */
 	blk_mq_free_request(rq);
-	if (error && bios && bios->bi_next) {
-		blk_mq_retry_bios(q, bios);
-		return;
+	if (error) {
+		if (bios && bios->bi_next) {
+			blk_mq_retry_bios(q, bios);
+			return;
+		}
+		for (bio = bios; bio; bio = bio->bi_next)
+			if (!bio->bi_status)
+				bio->bi_status = error;
 	}
-	for (bio = bios; bio; bio = bio->bi_next)
-		if (error && !bio->bi_status)
-			bio->bi_status = error;
 	blk_end_bios(bios);
 }
 
