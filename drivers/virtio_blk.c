@@ -815,6 +815,7 @@ static void virtblk_done(struct virtqueue *vq)
 			 */
 			virtqueue_disable_cb(vq);
 			bvq->polling = true;
+			bvq->poll_cpu = (int)cpu;
 			bvq->parked_cpu = -1;
 			bvq->spun = false; /* until the poller is back (virtblk_stall_check) */
 			n = virtblk_reap(vblk, qi, &cpus);
@@ -873,6 +874,7 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 		if (!bvq->polling)
 			virtqueue_disable_cb(vq);
 		bvq->polling = true;
+		bvq->poll_cpu = (int)smp_processor_id();
 		found = virtblk_reap(vblk, qi, &cpus);
 	} else if (bvq->polling) {
 		do {
@@ -888,6 +890,45 @@ static int virtblk_poll_vq(struct virtio_blk *vblk, unsigned qi, bool spin)
 	if (found && vblk->queue && vblk->queue->mq_ops)
 		blk_mq_start_stopped_hw_queues(vblk->queue, true);
 	return (int)found;
+}
+
+/*
+ * Before this CPU halts (cpu_idle_once): a ring it holds with callbacks
+ * off, as a hybrid poller or the poller virtblk_done handed it back to,
+ * gets its interrupts back, so a CPU that waits for something other than
+ * the job loop's poll (a tag, a request, a drain, all of which a request
+ * on that ring may hold) is woken by the completion instead of by the
+ * stall check tens of milliseconds later. The job loop re-arms its rings
+ * itself before it halts, so there this finds nothing to do. A poll queue
+ * has no interrupt to give back: while this CPU has requests on its own,
+ * it must not halt at all, and they are reaped here.
+ */
+static bool virtblk_idle_prepare(void)
+{
+	unsigned cpu = smp_processor_id();
+	bool spin = false;
+
+	for (unsigned d = 0; d < nr_disks; d++) {
+		struct virtio_blk *vblk = disks[d];
+
+		if (vblk->raw_mode || vblk->broken)
+			continue;
+		for (unsigned i = 0; i < vblk->vdev.nvqs; i++) {
+			struct virtblk_vq *bvq = &vblk->vqs[i];
+
+			if (READ_ONCE(bvq->polling) && READ_ONCE(bvq->poll_cpu) == (int)cpu)
+				virtblk_poll_vq(vblk, i, false);
+		}
+		if (vblk->poll_queues) {
+			unsigned qi = virtblk_cpu_vq(vblk, cpu, true);
+
+			if (READ_ONCE(vblk->vqs[qi].in_flight)) {
+				virtblk_poll_vq(vblk, qi, false);
+				spin = true;
+			}
+		}
+	}
+	return spin;
 }
 
 /*
@@ -2406,6 +2447,7 @@ int virtio_blk_init(void)
 	/* Before the probes: GET_ID at probe is timed like any request. */
 	timer_setup(&timeout_timer, virtblk_timeout_check);
 	mod_timer(&timeout_timer, ktime_get_ns() + VIRTBLK_TIMEOUT_CHECK_NS);
+	cpu_idle_register_hook(virtblk_idle_prepare);
 
 	for (unsigned i = 0; i < pci_device_count(); i++) {
 		struct pci_dev *pci = pci_device_at(i);

@@ -210,10 +210,33 @@ bool do_softirq(void)
 	return ran;
 }
 
+static bool (*idle_hooks[CPU_IDLE_HOOKS])(void);
+static unsigned nr_idle_hooks;
+
+void cpu_idle_register_hook(bool (*prepare)(void))
+{
+	for (unsigned i = 0; i < nr_idle_hooks; i++)
+		if (idle_hooks[i] == prepare)
+			return; /* registered by an earlier init */
+	BUG_ON(nr_idle_hooks == CPU_IDLE_HOOKS);
+	idle_hooks[nr_idle_hooks] = prepare;
+	smp_store_release(&nr_idle_hooks, nr_idle_hooks + 1);
+}
+
 void cpu_idle_once(void)
 {
 	struct cpu_local *c = this_cpu();
+	unsigned hooks = smp_load_acquire(&nr_idle_hooks);
+	bool spin = false;
 	u64 t0;
+
+	/* Whatever the hooks hand to deferred work is seen by the look below. */
+	for (unsigned i = 0; i < hooks; i++)
+		spin |= idle_hooks[i]();
+	if (spin) {
+		cpu_relax();
+		return;
+	}
 
 	/*
 	 * With interrupts off, nothing can be queued unseen between the look

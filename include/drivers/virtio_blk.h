@@ -203,6 +203,7 @@ struct virtblk_vq {
 	bool kick_pending;
 	bool polling;	   /* a hybrid poller reaps it (virtblk_poll); callbacks off */
 	bool spun;	   /* a spinning poll since the last stall check */
+	int poll_cpu;	   /* while polling: the poller's CPU */
 	unsigned unkicked; /* requests added under a plug since the last kick */
 	u64 requests;	   /* added to the ring */
 	u64 completions;   /* taken off the used ring */

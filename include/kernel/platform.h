@@ -592,6 +592,15 @@ void del_timer_sync(struct timer_list *t);
  * failing both, the next tick (1/HZ) does.
  */
 void cpu_idle_once(void);
+/*
+ * Work a CPU must do before it halts (NAPI's rule: a poller gives its ring
+ * back to interrupts before it sleeps). cpu_idle_once calls each hook
+ * first, with interrupts on; a hook returns true when this CPU must not
+ * halt now (it has I/O only polling can complete), and the wait then
+ * spins instead. Registered once, at init; at most CPU_IDLE_HOOKS.
+ */
+#define CPU_IDLE_HOOKS 4
+void cpu_idle_register_hook(bool (*prepare)(void));
 #ifdef VBLK_KERNEL
 static inline void platform_relax(void)
 {

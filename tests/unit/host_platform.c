@@ -311,12 +311,33 @@ __weak bool do_softirq(void)
 	return ran;
 }
 
+static bool (*idle_hooks[CPU_IDLE_HOOKS])(void);
+static unsigned nr_idle_hooks;
+
+void cpu_idle_register_hook(bool (*prepare)(void))
+{
+	for (unsigned i = 0; i < nr_idle_hooks; i++)
+		if (idle_hooks[i] == prepare)
+			return; /* each test's init registers again */
+	if (nr_idle_hooks == CPU_IDLE_HOOKS)
+		abort();
+	idle_hooks[nr_idle_hooks++] = prepare;
+}
+
 /*
  * Nothing will ever interrupt a host test: idling with no work would hang,
- * so it is a test bug. Advancing the clock lets timers fire instead.
+ * so it is a test bug. Advancing the clock lets timers fire instead. The
+ * hooks run first, as on the kernel: work they hand over is done before
+ * any idling.
  */
 __weak void cpu_idle_once(void)
 {
+	bool spin = false;
+
+	for (unsigned i = 0; i < nr_idle_hooks; i++)
+		spin |= idle_hooks[i]();
+	if (spin || tasklet_head[host_cpu])
+		return;
 	if (list_empty(&host_timers)) {
 		fprintf(stderr, "host_platform: wait_until() with nothing that could wake it\n");
 		abort();
