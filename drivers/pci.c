@@ -48,6 +48,10 @@
 static struct pci_dev devices[PCI_MAX_DEVICES];
 static unsigned nr_devices;
 static bool is_q35;
+/* The vector of each GSI that carries INTx (pci_intx_vector). */
+#define INTX_MAX_GSI 64
+static int intx_vectors[INTX_MAX_GSI];
+static DEFINE_SPINLOCK(intx_lock);
 
 static u32 config_address(u8 bus, u8 slot, u8 func, u16 off)
 {
@@ -249,6 +253,7 @@ static void scan_function(u8 bus, u8 slot, u8 func, int depth)
 	d->class = class >> 24;
 	d->header_type = pci_read8(d, PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
 	d->intx_vector = -1;
+	d->intx_gsi = -1;
 	if (d->vendor == PCI_VENDOR_INTEL && d->device == PCI_DEVICE_Q35_MCH)
 		is_q35 = true;
 
@@ -283,6 +288,8 @@ static void scan_bus(u8 bus, int depth)
 int pci_init(void)
 {
 	nr_devices = 0;
+	/* The machine is enumerated afresh (host tests simulate one after another). */
+	memset(intx_vectors, 0, sizeof(intx_vectors));
 	scan_bus(0, 0);
 	printk("pci: %u functions on %s\n", nr_devices, is_q35 ? "q35" : "i440fx/pc");
 	return 0;
@@ -421,35 +428,76 @@ void pci_intx_enable(struct pci_dev *d, bool on)
 }
 
 /*
- * Without an AML interpreter we cannot evaluate _PRT, so INTx routing uses
- * what the firmware and QEMU's fixed wiring tell us. The interrupt line
- * register holds the ISA IRQ the firmware routed the pin to; the MADT
- * declares those lines level triggered, active high. On Q35 the chipset
- * also drives the pin's PIRQ onto GSIs 16-23 when in APIC mode, so those
- * are routed to the same vector too. The vector is shared, and every
- * handler on it checks its own device's ISR, so an extra route is harmless.
+ * Where a device's INTx pin reaches the IOAPIC. Without an AML interpreter
+ * we cannot evaluate _PRT, so this follows QEMU's fixed wiring and what
+ * the firmware wrote into the device:
+ *  - Q35, a device on the root bus in slots 0-24: the ICH9 sends INT A-D
+ *    of slot S to PIRQ[E-H] ((S + pin) mod 4, pin 0 for INTA), and in APIC
+ *    mode PIRQ n drives GSI 16 + n, a pin no other PIRQ and no ISA device
+ *    shares (the _PRT of QEMU's DSDT says the same). The PIRQ also reaches
+ *    the ISA line the firmware routed it to; that pin stays masked.
+ *  - Otherwise (pc, or behind a bridge, whose swizzle the firmware has
+ *    applied): the interrupt line register, the ISA IRQ the firmware routed
+ *    the pin to, which the MADT declares level triggered, active high.
+ * Returns the GSI and whether it is an ISA IRQ (then @isa_irq is set).
  */
-int pci_intx_route(struct pci_dev *d, int vector)
+static int intx_gsi(const struct pci_dev *d, int *isa_irq)
 {
-	int gsi;
+	*isa_irq = -1;
+	if (is_q35 && d->bus == 0 && d->slot < 25)
+		return Q35_PIRQ_GSI_FIRST + 4 + (d->slot + d->irq_pin - 1) % 4;
+	if (d->irq_line == 0 || d->irq_line >= 16)
+		return -1;
+	*isa_irq = d->irq_line;
+	return d->irq_line;
+}
 
-	if (!d->irq_pin) {
-		pr_err("pci %s: no INTx pin", pci_location(d));
+/*
+ * The vector of each GSI that carries INTx. A line is shared (on pc two
+ * PIRQs share an ISA IRQ; on Q35 four slots share a PIRQ), so the vector
+ * belongs to the line, not to a device: the first device on it allocates
+ * and routes it, the others add their handlers to it, and each handler
+ * checks its own device (virtio's ISR). A vector per device, each routing
+ * the line anew, took the line from the device before it: that device's
+ * interrupt reached only the other's handler, which could not quiet it,
+ * and the level-triggered line fired again and again (two legacy disks on
+ * Q35: 60 IOPS at queue_depth=1, the host's CPU spent on the storm).
+ * Kept for the life of the kernel, as the routes are.
+ */
+int pci_intx_vector(struct pci_dev *d)
+{
+	unsigned long flags;
+	int gsi, isa_irq, vector, err = 0;
+
+	if (!d->irq_pin || d->irq_pin > 4) {
+		pr_err("pci %s: no INTx pin (interrupt pin %u)", pci_location(d), d->irq_pin);
 		return -ENODEV;
 	}
-	if (d->irq_line == 0 || d->irq_line >= 16) {
+	gsi = intx_gsi(d, &isa_irq);
+	if (gsi < 0 || gsi >= INTX_MAX_GSI) {
 		pr_err("pci %s: interrupt line %u was not routed by firmware", pci_location(d),
 		       d->irq_line);
 		return -ENODEV;
 	}
-	gsi = ioapic_route_isa(d->irq_line, (u8)vector);
-	if (gsi < 0)
-		return gsi;
-	if (is_q35) {
-		for (u32 g = Q35_PIRQ_GSI_FIRST; g < Q35_PIRQ_GSI_FIRST + Q35_PIRQ_GSI_COUNT; g++)
-			ioapic_route(g, (u8)vector, true, false);
+	spin_lock_irqsave(&intx_lock, flags);
+	vector = intx_vectors[gsi];
+	if (!vector) {
+		vector = irq_alloc_vector();
+		if (vector >= 0) {
+			err = isa_irq >= 0 ? ioapic_route_isa((u8)isa_irq, (u8)vector)
+					   : ioapic_route((u32)gsi, (u8)vector, true, false);
+			if (err < 0)
+				irq_free_vector(vector);
+			else
+				intx_vectors[gsi] = vector;
+		}
 	}
+	spin_unlock_irqrestore(&intx_lock, flags);
+	if (vector < 0)
+		return vector;
+	if (err < 0)
+		return err;
+	d->intx_gsi = gsi;
 	d->intx_vector = vector;
-	pci_intx_enable(d, true);
-	return 0;
+	return vector;
 }

@@ -663,7 +663,8 @@ static int setup_msix(struct virtio_device *vdev, bool per_vq)
 /*
  * Undo the interrupt set-up. MSI-X vectors go back to the pool, so a device
  * that is reset and set up again (a timeout) does not use up the CPU's
- * vectors; the INTx vector is kept and reused, as its IOAPIC route is.
+ * vectors; the INTx vector is the line's (pci_intx_vector), kept and
+ * reused, as its IOAPIC route is.
  */
 static void release_irqs(struct virtio_device *vdev)
 {
@@ -699,16 +700,16 @@ static int setup_intx(struct virtio_device *vdev)
 	if (vdev->pci->msix_enabled)
 		pci_msix_disable(vdev->pci);
 	if (vdev->intx_vector < 0) {
-		vdev->intx_vector = irq_alloc_vector();
-		if (vdev->intx_vector < 0)
-			return vdev->intx_vector;
+		int vector = pci_intx_vector(vdev->pci);
+
+		if (vector < 0)
+			return vector;
+		vdev->intx_vector = vector;
 	}
 	err = request_irq(vdev->intx_vector, vp_intx_interrupt, vdev, vdev->name);
 	if (err)
 		return err;
-	err = pci_intx_route(vdev->pci, vdev->intx_vector);
-	if (err)
-		return err;
+	pci_intx_enable(vdev->pci, true);
 	/* Tell the device not to use MSI-X for anything. */
 	if (vdev->modern || vdev->legacy_msix) {
 		set_msix_entry(vdev, true, VIRTIO_MSI_NO_VECTOR);
@@ -785,10 +786,7 @@ static void vp_remove(struct virtio_device *vdev)
 	kfree(vdev->vq_cpus);
 	vdev->vq_cpus = NULL;
 	release_irqs(vdev);
-	if (vdev->intx_vector >= 0) {
-		irq_free_vector(vdev->intx_vector);
-		vdev->intx_vector = -1;
-	}
+	vdev->intx_vector = -1; /* the line's, shared: it stays (pci_intx_vector) */
 	if (vdev->pci->msix_enabled)
 		pci_msix_disable(vdev->pci);
 	pci_clear_master(vdev->pci);
@@ -835,7 +833,8 @@ static void vp_vq_irq_name(const struct virtio_device *vdev, unsigned i, char *b
 			  vdev->vq_cpus ? vdev->vq_cpus[i] : 0);
 		break;
 	case VIRTIO_IRQ_INTX:
-		ksnprintf(buf, len, "INTx vector %d (shared), CPU 0", vdev->intx_vector);
+		ksnprintf(buf, len, "INTx GSI %d vector %d (shared), CPU 0", vdev->pci->intx_gsi,
+			  vdev->intx_vector);
 		break;
 	default:
 		ksnprintf(buf, len, "no interrupt");

@@ -95,6 +95,7 @@ struct irq_action {
 };
 
 #define MAX_IRQ_ACTIONS 64
+#define IRQ_UNHANDLED_WARN 10000u /* unclaimed interrupts in a row on one vector */
 static struct irq_action irq_actions[MAX_IRQ_ACTIONS];
 static struct irq_action *vector_actions[256];
 static bool vector_allocated[256];
@@ -257,6 +258,20 @@ void trap_dispatch(struct pt_regs *regs)
 	 */
 	if (!handled && !vector_actions[vector] && irq_count(vector) == 1)
 		printk("WARNING: interrupt on vector %d with no handler\n", vector);
+	/*
+	 * Linux's "nobody cared": a vector whose handlers keep saying the
+	 * interrupt was not their device's. A shared line sees a few; a
+	 * level-triggered line that no handler can quiet (a device's pin routed
+	 * to another device's vector) fires for ever and starves the vectors
+	 * below it. Said once per CPU and vector; the line is left as it is.
+	 */
+	if (!handled && vector_actions[vector] &&
+	    ++c->irq_unhandled[vector] == IRQ_UNHANDLED_WARN)
+		printk("WARNING: vector %d: %u interrupts in a row that no handler on it claimed "
+		       "(on CPU %u): is a line routed to the wrong vector?\n",
+		       vector, IRQ_UNHANDLED_WARN, c->cpu);
+	else if (handled && c->irq_unhandled[vector] && c->irq_unhandled[vector] < IRQ_UNHANDLED_WARN)
+		c->irq_unhandled[vector] = 0;
 	c->irq_depth--;
 	lapic_eoi();
 }

@@ -62,7 +62,8 @@ struct pci_dev {
 	u16 msix_size;
 	volatile u8 *msix_table;
 	bool msix_enabled;
-	/* INTx */
+	/* INTx: the GSI its pin reaches and that line's vector (pci_intx_vector) */
+	int intx_gsi;
 	int intx_vector;
 	bool claimed;
 };
@@ -105,11 +106,13 @@ void pci_msix_unmask_function(struct pci_dev *d);
 void pci_msix_disable(struct pci_dev *d);
 
 /*
- * Legacy INTx: route the device's interrupt pin to @vector through the
+ * Legacy INTx: the vector the device's interrupt pin reaches, through the
  * IOAPIC (level triggered, active high, as QEMU's ACPI tables declare
- * them). Returns 0 or a negative error.
+ * them), or a negative error. The line may be shared: so may the vector,
+ * and a handler on it must check its own device. The device's INTx stays
+ * off until pci_intx_enable.
  */
-int pci_intx_route(struct pci_dev *d, int vector);
+int pci_intx_vector(struct pci_dev *d);
 void pci_intx_enable(struct pci_dev *d, bool on);
 
 const char *pci_location(const struct pci_dev *d); /* "00:03.0" */

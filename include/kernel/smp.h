@@ -58,6 +58,7 @@ struct cpu_local {
 	u8 *ist_stacks; /* CPU_IST_STACKS of CPU_IST_STACK_SIZE */
 	u8 *stack;	/* the kernel stack's lowest byte (APs) */
 	u64 irq_counts[256];
+	u32 irq_unhandled[256]; /* interrupts on a vector none of its handlers claimed */
 } __aligned(SMP_CACHE_BYTES);
 
 extern struct cpu_local cpu_locals[NR_CPUS];

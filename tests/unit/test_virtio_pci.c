@@ -419,6 +419,48 @@ static void test_msix_no_vectors(void **state)
 	assert_int_equal(dev->vq[0].msix_vector, VIRTIO_MSI_NO_VECTOR);
 }
 
+/*
+ * Two devices whose pins reach one line (the simulated firmware routes
+ * every pin to ISA IRQ 11, as pc's PIIX routes two PIRQs to one IRQ): the
+ * vector is the line's, and an interrupt of either device reaches its own
+ * handler, whichever device was set up last. With a vector per device,
+ * the second took the line, and the first's interrupt reached only the
+ * second's handler, which left the first's ISR (and the line) raised.
+ */
+static void test_intx_line_shared(void **state)
+{
+	struct sim_vblk *dev2 = sim_vblk_create(4, 2048, 1, 32);
+	static struct virtio_device vdev2;
+
+	dev->msix_entries = dev2->msix_entries = 0;
+	memset(&vdev2, 0, sizeof(vdev2));
+	strcpy(vdev2.name, "vdb");
+	pci_init();
+	assert_int_equal(pci_device_count(), 2);
+	assert_int_equal(virtio_pci_probe(pci_device_at(0), &vdev), 0);
+	assert_int_equal(virtio_pci_probe(pci_device_at(1), &vdev2), 0);
+	assert_int_equal(virtio_negotiate(&vdev, dev->host_features), 0);
+	assert_int_equal(virtio_negotiate(&vdev2, dev2->host_features), 0);
+	assert_int_equal(virtio_find_vqs(&vdev, 2, 0, count_cb, NULL, 0, true, "vda"), 0);
+	assert_int_equal(virtio_find_vqs(&vdev2, 1, 0, count_cb, NULL, 0, true, "vdb"), 0);
+	assert_int_equal(vdev.irq_mode, VIRTIO_IRQ_INTX);
+	assert_int_equal(vdev2.irq_mode, VIRTIO_IRQ_INTX);
+	assert_int_equal(vdev.intx_vector, vdev2.intx_vector);
+	assert_int_equal(sim_irq_handlers(vdev.intx_vector), 2);
+
+	for (int i = 0; i < 2; i++) {
+		struct sim_vblk *d = i ? dev2 : dev;
+
+		d->isr |= 1; /* a queue interrupt (virtio 1.1, 4.1.4.5) */
+		sim_pci_set_intx_level(d->fn, true);
+		assert_int_equal(sim_irq_deliver(), 1);
+		assert_int_equal(d->isr, 0); /* read by its own handler: the line is quiet */
+		assert_int_equal(sim_irq_deliver(), 0);
+	}
+	virtio_del_vqs(&vdev2);
+	virtio_remove(&vdev2);
+}
+
 /* A queue the device says is size 0 or not a power of two. */
 static void test_bad_queue_size(void **state)
 {
@@ -465,6 +507,7 @@ int main(void)
 		T(test_msix_vector_per_queue),
 		T(test_msix_too_few_vectors),
 		T(test_msix_no_vectors),
+		T(test_intx_line_shared),
 		T(test_bad_queue_size),
 	};
 	return cmocka_run_group_tests_name("test_virtio_pci", tests, NULL, NULL);
