@@ -778,7 +778,7 @@ static void job_phase_end(struct job *j, u64 now)
  */
 static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 {
-	bool raw = false, polling = false;
+	bool raw = false, hipri = false, polling = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
@@ -808,7 +808,7 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 		struct job *j = jobs[i];
 		if (j->state != JOB_DONE && j->spec->hipri && j->in_flight) {
 			disk_poll(j->disk, true, true);
-			polling = true;
+			hipri = true;
 		}
 	}
 	/*
@@ -833,10 +833,21 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 	}
 	if (polling)
 		return;
-	for (unsigned i = 0; i < n; i++)
-		if (jobs[i]->poll_ns && jobs[i]->state != JOB_DONE &&
-		    disk_poll(jobs[i]->disk, false, false))
+	/*
+	 * Past every window: the rings a hybrid poller held get their
+	 * interrupts back (reaping what came meanwhile). This is done while a
+	 * hipri job spins too: its polls look only at its poll queue, and a
+	 * ring virtblk_done handed to this CPU's poller would otherwise wait
+	 * with callbacks off for the driver's stall check, 20 ms a time.
+	 */
+	for (unsigned i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+		if (j->poll_ns && j->state != JOB_DONE && !(j->spec->hipri && j->in_flight) &&
+		    disk_poll(j->disk, false, false))
 			return;
+	}
+	if (hipri)
+		return;
 	/* A rate limit that lifts before the next tick is waited out awake. */
 	if (next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
 		cpu_relax();

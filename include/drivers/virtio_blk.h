@@ -260,6 +260,17 @@ struct virtio_blk {
 	unsigned raw_vq;      /* the queue raw mode uses */
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
 
+	/*
+	 * The bypass path's one line across queues: bios in any queue's
+	 * backlog (at least as many as there are: counted before they go in,
+	 * uncounted once submitted), which a new bio does not overtake, and
+	 * the queue whose backlog the next drain tries first (the one after
+	 * the queue served last), so that with the disk's queue_depth
+	 * binding, no queue waits behind the others for ever.
+	 */
+	atomic_t backlogged __aligned(SMP_CACHE_BYTES);
+	unsigned backlog_turn;
+
 	struct virtblk_vq vqs[VIRTBLK_MAX_QUEUES];
 	struct virtblk_cpu cpus[NR_CPUS];
 
