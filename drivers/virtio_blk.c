@@ -1417,8 +1417,12 @@ static void virtblk_submit_backlog(struct virtio_blk *vblk, unsigned qi)
  */
 static void virtblk_submit_backlogs(struct virtio_blk *vblk)
 {
-	unsigned n = READ_ONCE(vblk->vdev.nvqs), first = READ_ONCE(vblk->backlog_turn);
+	unsigned n, first;
 
+	if (!atomic_read(&vblk->backlogged))
+		return; /* the usual case: a completion with nothing waiting */
+	n = READ_ONCE(vblk->vdev.nvqs);
+	first = READ_ONCE(vblk->backlog_turn);
 	if (!n || n > VIRTBLK_MAX_QUEUES)
 		n = VIRTBLK_MAX_QUEUES;
 	first = mod_small(first, n);
