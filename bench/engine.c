@@ -792,8 +792,22 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 			j->stop = true;
 		}
 	}
-	if (raw)
-		return; /* a raw job spins: it owns its CPU, as SPDK's poller does */
+	if (raw) {
+		/*
+		 * A raw job spins: it owns its CPU, as SPDK's poller does, and
+		 * the loop neither polls nor halts. The other jobs' rings that
+		 * virtblk_done handed to this CPU's poller (one that re-armed
+		 * them just before, at the end of the previous phase, say) get
+		 * their interrupts back here, or they would wait for the
+		 * driver's stall check. A ring with its interrupts costs nothing.
+		 */
+		for (unsigned i = 0; i < n; i++) {
+			struct job *j = jobs[i];
+			if (j->state != JOB_DONE && !j->raw && j->in_flight)
+				disk_poll(j->disk, false, false);
+		}
+		return;
+	}
 	if (do_softirq()) {
 		for (unsigned i = 0; i < n; i++)
 			jobs[i]->last_activity_ns = now;
