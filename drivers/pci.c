@@ -39,11 +39,15 @@
 #define PCI_MSIX_ENTRY_VECTOR_CTRL 12
 #define PCI_MSIX_ENTRY_CTRL_MASKBIT 1
 
-/* Q35's host bridge: its PCI INTx lines reach the IOAPIC on GSIs 16-23. */
+/*
+ * Q35's host bridge: in APIC mode its PIRQs A-H reach the IOAPIC on GSIs
+ * 16-23; the ICH9 wires the root bus's slots 0-24 to PIRQs E-H.
+ */
 #define PCI_VENDOR_INTEL 0x8086
 #define PCI_DEVICE_Q35_MCH 0x29c0
 #define Q35_PIRQ_GSI_FIRST 16
-#define Q35_PIRQ_GSI_COUNT 8
+#define Q35_PIRQE 4
+#define Q35_ICH9_SLOTS_WIRED 25
 
 static struct pci_dev devices[PCI_MAX_DEVICES];
 static unsigned nr_devices;
@@ -444,8 +448,8 @@ void pci_intx_enable(struct pci_dev *d, bool on)
 static int intx_gsi(const struct pci_dev *d, int *isa_irq)
 {
 	*isa_irq = -1;
-	if (is_q35 && d->bus == 0 && d->slot < 25)
-		return Q35_PIRQ_GSI_FIRST + 4 + (d->slot + d->irq_pin - 1) % 4;
+	if (is_q35 && d->bus == 0 && d->slot < Q35_ICH9_SLOTS_WIRED)
+		return Q35_PIRQ_GSI_FIRST + Q35_PIRQE + (d->slot + d->irq_pin - 1) % 4;
 	if (d->irq_line == 0 || d->irq_line >= 16)
 		return -1;
 	*isa_irq = d->irq_line;
