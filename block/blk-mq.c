@@ -456,9 +456,20 @@ static void blk_mq_put_driver_tag(struct request *rq)
 	}
 }
 
+/*
+ * Every field of the request is reset before its tags go back: the tag
+ * that owns the request object (the driver tag without a scheduler, the
+ * scheduler tag with one) may be taken by another CPU the moment its bit
+ * clears, and that CPU sets the request up afresh. Reset after the put,
+ * the tag fields overwrote the new owner's: its tag was then never put
+ * back, and a context lost one tag for good each time (at queue_depth=8
+ * on two CPUs, a drain between job groups waited for ever; tools/soak
+ * seed 36 run 174).
+ */
 void blk_mq_free_request(struct request *rq)
 {
 	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
+	int tag = rq->tag, internal_tag = rq->internal_tag;
 
 	rq->bio = NULL;
 	rq->biotail = NULL;
@@ -466,12 +477,13 @@ void blk_mq_free_request(struct request *rq)
 	rq->special = NULL;
 	WRITE_ONCE(rq->deadline, 0);
 	__atomic_store_n(&rq->atomic_flags, 0, __ATOMIC_RELAXED);
-	if (rq->tag >= 0)
-		bitmap_put(&hctx->driver_tags, (unsigned)rq->tag);
-	if (rq->internal_tag >= 0)
-		bitmap_put(&hctx->sched_tags, (unsigned)rq->internal_tag);
 	rq->tag = -1;
 	rq->internal_tag = -1;
+	/* The puts are full barriers (locked): the resets are seen first. */
+	if (tag >= 0)
+		bitmap_put(&hctx->driver_tags, (unsigned)tag);
+	if (internal_tag >= 0)
+		bitmap_put(&hctx->sched_tags, (unsigned)internal_tag);
 	/* The tag is free: whoever waits or came back without one may go on. */
 	wake_tag_waiters(hctx);
 	/* Tested first: a locked clear of a bit that is not set costs for nothing. */
