@@ -188,6 +188,8 @@ struct virtio_blk_stats {
 };
 
 #define VIRTBLK_MAX_QUEUES 16
+/* Services in a row a queue's bypass bios may take while another's wait. */
+#define VIRTBLK_BACKLOG_STREAK 16
 
 /*
  * One virtqueue and what the driver keeps about it (Linux's struct
@@ -261,15 +263,18 @@ struct virtio_blk {
 	unsigned queue_depth; /* dispatch depth (Linux's module parameter) */
 
 	/*
-	 * The bypass path's one line across queues: bios in any queue's
-	 * backlog (at least as many as there are: counted before they go in,
-	 * uncounted once submitted), which a new bio does not overtake, and
-	 * the queue whose backlog the next drain tries first (the one after
-	 * the queue served last), so that with the disk's queue_depth
-	 * binding, no queue waits behind the others for ever.
+	 * The bypass path's one line across queues, which share the disk's
+	 * queue_depth: bios in any queue's backlog (at least as many as there
+	 * are: counted before they go in, uncounted once submitted), which a
+	 * new bio does not overtake; and whose turn it is. The queue served
+	 * last keeps its turn for VIRTBLK_BACKLOG_STREAK services in a row
+	 * while others wait (its new bios may then go first too); then the
+	 * next queue with a backlog has it. So no queue waits for ever, and
+	 * the room does not change CPUs on every I/O.
 	 */
 	atomic_t backlogged __aligned(SMP_CACHE_BYTES);
-	unsigned backlog_turn;
+	unsigned backlog_turn;	 /* the queue served last */
+	unsigned backlog_streak; /* its services in a row while others waited */
 
 	struct virtblk_vq vqs[VIRTBLK_MAX_QUEUES];
 	struct virtblk_cpu cpus[NR_CPUS];
