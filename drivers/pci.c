@@ -48,6 +48,7 @@
 #define Q35_PIRQ_GSI_FIRST 16
 #define Q35_PIRQE 4
 #define Q35_ICH9_SLOTS_WIRED 25
+#define ISA_IRQS 16 /* GSIs 0-15 are the ISA IRQs (with the MADT's overrides) */
 
 static struct pci_dev devices[PCI_MAX_DEVICES];
 static unsigned nr_devices;
@@ -256,7 +257,6 @@ static void scan_function(u8 bus, u8 slot, u8 func, int depth)
 	d->subclass = (class >> 16) & 0xff;
 	d->class = class >> 24;
 	d->header_type = pci_read8(d, PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
-	d->intx_vector = -1;
 	d->intx_gsi = -1;
 	if (d->vendor == PCI_VENDOR_INTEL && d->device == PCI_DEVICE_Q35_MCH)
 		is_q35 = true;
@@ -443,16 +443,15 @@ void pci_intx_enable(struct pci_dev *d, bool on)
  *  - Otherwise (pc, or behind a bridge, whose swizzle the firmware has
  *    applied): the interrupt line register, the ISA IRQ the firmware routed
  *    the pin to, which the MADT declares level triggered, active high.
- * Returns the GSI and whether it is an ISA IRQ (then @isa_irq is set).
+ * Returns the GSI, or -1; one below ISA_IRQS is an ISA IRQ, routed as the
+ * MADT says.
  */
-static int intx_gsi(const struct pci_dev *d, int *isa_irq)
+static int intx_gsi(const struct pci_dev *d)
 {
-	*isa_irq = -1;
 	if (is_q35 && d->bus == 0 && d->slot < Q35_ICH9_SLOTS_WIRED)
 		return Q35_PIRQ_GSI_FIRST + Q35_PIRQE + (d->slot + d->irq_pin - 1) % 4;
-	if (d->irq_line == 0 || d->irq_line >= 16)
+	if (d->irq_line == 0 || d->irq_line >= ISA_IRQS)
 		return -1;
-	*isa_irq = d->irq_line;
 	return d->irq_line;
 }
 
@@ -471,13 +470,13 @@ static int intx_gsi(const struct pci_dev *d, int *isa_irq)
 int pci_intx_vector(struct pci_dev *d)
 {
 	unsigned long flags;
-	int gsi, isa_irq, vector, err = 0;
+	int gsi, vector, err = 0;
 
 	if (!d->irq_pin || d->irq_pin > 4) {
 		pr_err("pci %s: no INTx pin (interrupt pin %u)", pci_location(d), d->irq_pin);
 		return -ENODEV;
 	}
-	gsi = intx_gsi(d, &isa_irq);
+	gsi = intx_gsi(d);
 	if (gsi < 0 || gsi >= INTX_MAX_GSI) {
 		pr_err("pci %s: interrupt line %u was not routed by firmware", pci_location(d),
 		       d->irq_line);
@@ -488,8 +487,8 @@ int pci_intx_vector(struct pci_dev *d)
 	if (!vector) {
 		vector = irq_alloc_vector();
 		if (vector >= 0) {
-			err = isa_irq >= 0 ? ioapic_route_isa((u8)isa_irq, (u8)vector)
-					   : ioapic_route((u32)gsi, (u8)vector, true, false);
+			err = gsi < ISA_IRQS ? ioapic_route_isa((u8)gsi, (u8)vector)
+					     : ioapic_route((u32)gsi, (u8)vector, true, false);
 			if (err < 0)
 				irq_free_vector(vector);
 			else
@@ -502,6 +501,5 @@ int pci_intx_vector(struct pci_dev *d)
 	if (err < 0)
 		return err;
 	d->intx_gsi = gsi;
-	d->intx_vector = vector;
 	return vector;
 }

@@ -699,13 +699,11 @@ static int setup_intx(struct virtio_device *vdev)
 
 	if (vdev->pci->msix_enabled)
 		pci_msix_disable(vdev->pci);
-	if (vdev->intx_vector < 0) {
-		int vector = pci_intx_vector(vdev->pci);
-
-		if (vector < 0)
-			return vector;
-		vdev->intx_vector = vector;
-	}
+	/* The line's vector, the same on every set-up (pci_intx_vector). */
+	err = pci_intx_vector(vdev->pci);
+	if (err < 0)
+		return err;
+	vdev->intx_vector = err;
 	err = request_irq(vdev->intx_vector, vp_intx_interrupt, vdev, vdev->name);
 	if (err)
 		return err;

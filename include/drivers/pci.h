@@ -62,9 +62,7 @@ struct pci_dev {
 	u16 msix_size;
 	volatile u8 *msix_table;
 	bool msix_enabled;
-	/* INTx: the GSI its pin reaches and that line's vector (pci_intx_vector) */
-	int intx_gsi;
-	int intx_vector;
+	int intx_gsi; /* INTx: the GSI its pin reaches (pci_intx_vector) */
 	bool claimed;
 };
 
