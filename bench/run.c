@@ -649,6 +649,50 @@ static int run_jobs(struct cmdline *cl)
 	return result;
 }
 
+/*
+ * test_clock_jump=S@MS: MS milliseconds after the jobs start, the clock
+ * moves by S seconds (a decimal, negative for back) as a jump of the host's
+ * TSC would move it, for the clock watchdog's boot tests (QEMU's TCG
+ * ignores a guest's writes of the TSC, so no real jump can be made).
+ */
+static s64 clock_jump_ns;
+static u64 clock_jump_after_ms;
+static struct timer_list clock_jump_timer;
+
+static void clock_jump_fn(struct timer_list *t)
+{
+	printk("test_clock_jump: the clock moves by %s%lu.%03lu s\n", clock_jump_ns < 0 ? "-" : "",
+	       (u64)(clock_jump_ns < 0 ? -clock_jump_ns : clock_jump_ns) / NSEC_PER_SEC,
+	       (u64)(clock_jump_ns < 0 ? -clock_jump_ns : clock_jump_ns) / NSEC_PER_MSEC % 1000);
+	clock_test_jump(clock_jump_ns);
+}
+
+static int parse_clock_jump(struct cmdline *cl)
+{
+	const char *v = cmdline_get(cl, 0, "test_clock_jump");
+	char s[32];
+	const char *at;
+	u64 ms;
+	bool back;
+
+	if (!v)
+		return 0;
+	at = strchr(v, '@');
+	back = v[0] == '-';
+	if (!at || (size_t)(at - v) >= sizeof(s) || at == v + back)
+		goto bad;
+	memcpy(s, v + back, (size_t)(at - v - back));
+	s[at - v - back] = '\0';
+	if (parse_decimal(s, 3, &ms) || ms == 0 || ms > 100000000ull ||
+	    parse_u64(at + 1, &clock_jump_after_ms) || clock_jump_after_ms > 600000)
+		goto bad;
+	clock_jump_ns = (s64)(ms * NSEC_PER_MSEC) * (back ? -1 : 1);
+	return 0;
+bad:
+	return kernel_fail("test_clock_jump=%s: expected SECONDS@MS, such as 3600@200 or -2.5@100",
+			   v);
+}
+
 int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 {
 	const char *test = cmdline_get(cl, 0, "test");
@@ -663,6 +707,8 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	u64 prof_hz = 0;
 	if (prof && (parse_u64(prof, &prof_hz) || profile_start((u32)prof_hz)))
 		return kernel_fail("profile=%s: expected a sampling rate such as 5000", prof);
+	if ((err = parse_clock_jump(cl)))
+		return err;
 
 	if ((err = blk_dev_init()))
 		return kernel_fail("block layer: %s", errno_name(err));
@@ -705,7 +751,13 @@ int kernel_run(struct cmdline *cl, const char *const *ignored_keys)
 	if ((err = alloc_mq_requests()))
 		return err;
 	k0 = kmem_get_stats();
+	if (clock_jump_ns) {
+		timer_setup(&clock_jump_timer, clock_jump_fn);
+		mod_timer(&clock_jump_timer, ktime_get_ns() + clock_jump_after_ms * NSEC_PER_MSEC);
+	}
 	result = run_jobs(cl);
+	if (clock_jump_ns)
+		del_timer_sync(&clock_jump_timer);
 	if (nspecs) {
 		disk_for_each(print_counters, NULL);
 		for (unsigned i = 0; i < virtio_blk_count(); i++)

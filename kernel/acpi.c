@@ -278,6 +278,27 @@ static void parse_mcfg(const struct sdt_header *h)
 	acpi.mcfg_bus_end = e[11];
 }
 
+/*
+ * The HPET description table (IA-PC HPET specification 1.0a, table 3):
+ * after the header, the event timer block ID (4 bytes) and the base
+ * address, a Generic Address Structure whose address is 8 bytes in.
+ */
+#define HPET_TABLE_BASE 40
+#define HPET_TABLE_LEN (HPET_TABLE_BASE + 12)
+
+static void parse_hpet(const struct sdt_header *h)
+{
+	const u8 *b = (const u8 *)h;
+	u64 addr;
+
+	if (h->length < HPET_TABLE_LEN || b[HPET_TABLE_BASE] != GAS_SYSTEM_MEMORY)
+		return;
+	memcpy(&addr, b + HPET_TABLE_BASE + 4, 8);
+	/* Its registers fill 1 KiB; a base not aligned to it is not one. */
+	if (addr && !(addr & 0x3ff))
+		acpi.hpet_base = addr;
+}
+
 static void parse_table(const struct sdt_header *h)
 {
 	if (!memcmp(h->signature, "APIC", 4))
@@ -286,6 +307,8 @@ static void parse_table(const struct sdt_header *h)
 		parse_fadt(h);
 	else if (!memcmp(h->signature, "MCFG", 4))
 		parse_mcfg(h);
+	else if (!memcmp(h->signature, "HPET", 4))
+		parse_hpet(h);
 }
 
 int acpi_init(u64 rsdp_hint)

@@ -7,6 +7,7 @@
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 
 static __noreturn void machine_exit(u32 status)
 {
@@ -41,6 +42,7 @@ static void report_stopped(unsigned stopped)
 void kernel_exit_pass(void)
 {
 	report_stopped(smp_stop_other_cpus());
+	clock_watchdog_report();
 	printk("RESULT: PASS\n");
 	machine_exit(DEBUG_EXIT_PASS);
 }
@@ -54,6 +56,7 @@ void kernel_exit_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	kvsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	clock_watchdog_report();
 	printk("RESULT: FAIL %s\n", reason);
 	machine_exit(DEBUG_EXIT_FAIL);
 }

@@ -142,8 +142,9 @@ void kmain(u32 proto, u32 info)
 	local_irq_enable();
 	boot_phase("tick");
 	print_cpu();
-	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx\n",
-	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port, acpi.mcfg_base);
+	printk("acpi: LAPIC %#lx, %u IOAPIC(s), %u overrides, PM timer %#x, MCFG %#lx, HPET %#lx\n",
+	       acpi.lapic_addr, acpi.nr_ioapics, acpi.nr_iso, acpi.pm_timer_port, acpi.mcfg_base,
+	       acpi.hpet_base);
 	smp_init();
 	boot_phase("smp");
 

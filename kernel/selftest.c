@@ -86,6 +86,69 @@ static int test_timer(struct cmdline *cl)
 	return 0;
 }
 
+/* Let @n ticks of the boot CPU's LAPIC timer (QEMU's virtual clock) pass. */
+static void wait_ticks(u64 n)
+{
+	u64 j0 = jiffies_read();
+
+	while (jiffies_read() - j0 < n)
+		cpu_relax();
+}
+
+/*
+ * The clock watchdog against QEMU's HPET or PM timer. The clock is moved as
+ * a jump of the host's TSC would move it (TCG ignores a guest's writes of
+ * the TSC): an hour forward, which the first reading after it must not
+ * see; 100 ms forward, under the reading check's window, which the next
+ * tick takes out; 2 s back, which the next tick takes out too. Then twenty
+ * ticks of the LAPIC timer, which counts QEMU's virtual clock as the
+ * reference does, must take 200 ms of the clock, and the runner compares
+ * the whole with the host's clock.
+ */
+static int test_clock(struct cmdline *cl)
+{
+	u32 n0 = clock_watchdog_corrections();
+	u64 t0, t1, before;
+
+	if (!clock_watchdog_source()) {
+		printk("CLOCK: no timer to check the TSC against\n");
+		return 0;
+	}
+	t0 = ktime_get_ns();
+	clock_test_jump((s64)(3600 * NSEC_PER_SEC));
+	t1 = ktime_get_ns();
+	if (t1 - t0 > 250 * NSEC_PER_MSEC || clock_watchdog_corrections() != n0 + 1)
+		return kernel_fail("clock test: an hour's jump was seen (%lu ns, %u corrections)",
+				   t1 - t0, clock_watchdog_corrections() - n0);
+	printk("CLOCK: an hour forward: the next reading %lu us later\n",
+	       (t1 - t0) / NSEC_PER_USEC);
+	wait_ticks(2);
+
+	clock_test_jump((s64)(100 * NSEC_PER_MSEC));
+	wait_ticks(2);
+	if (clock_watchdog_corrections() != n0 + 2)
+		return kernel_fail("clock test: 100 ms forward not taken out by the tick");
+
+	before = ktime_get_ns();
+	clock_test_jump(-(s64)(2 * NSEC_PER_SEC));
+	wait_ticks(2);
+	t1 = ktime_get_ns();
+	if (clock_watchdog_corrections() != n0 + 3 || t1 < before)
+		return kernel_fail(
+			"clock test: 2 s back not taken out by the tick (%u corrections, "
+			"%ld ns since before)",
+			clock_watchdog_corrections() - n0, (long)(t1 - before));
+
+	t0 = ktime_get_ns();
+	wait_ticks(20);
+	t1 = ktime_get_ns() - t0;
+	printk("CLOCK: 20 ticks in %lu us\n", t1 / NSEC_PER_USEC);
+	if (t1 < 180 * NSEC_PER_MSEC || t1 > 300 * NSEC_PER_MSEC)
+		return kernel_fail("clock test: 20 ticks took %lu us of the clock",
+				   t1 / NSEC_PER_USEC);
+	return 0;
+}
+
 /*
  * Allocate and free many objects of mixed sizes in a random order and check
  * that the allocators' counters return exactly to where they started.
@@ -590,6 +653,7 @@ static const struct {
 	{"ud", test_ud},       {"assert", test_assert},	    {"panic", test_panic},
 	{"timer", test_timer}, {"alloc", test_alloc},	    {"smp", test_smp},
 	{"stop", test_stop},   {"deadlock", test_deadlock}, {"irqlock", test_irqlock},
+	{"clock", test_clock},
 };
 
 bool selftest_known(const char *name)

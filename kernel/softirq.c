@@ -228,7 +228,7 @@ void cpu_idle_once(void)
 	struct cpu_local *c = this_cpu();
 	unsigned hooks = smp_load_acquire(&nr_idle_hooks);
 	bool spin = false;
-	u64 t0;
+	u64 t0, t1;
 
 	/* Whatever the hooks hand to deferred work is seen by the look below. */
 	for (unsigned i = 0; i < hooks; i++)
@@ -252,17 +252,20 @@ void cpu_idle_once(void)
 		local_irq_enable();
 		return;
 	}
-	t0 = rdtsc();
+	/* The clock, not the TSC: a jump of the TSC while halted is not idle time. */
+	t0 = ktime_get_ns();
 	safe_halt(); /* enables interrupts; returns after one was handled */
-	c->idle_cycles += rdtsc() - t0;
+	t1 = ktime_get_ns();
+	if (t1 > t0)
+		c->idle_ns += t1 - t0;
 }
 
 u64 idle_ns_total(void)
 {
-	return cycles_to_ns(this_cpu()->idle_cycles);
+	return this_cpu()->idle_ns;
 }
 
 u64 idle_ns_cpu(unsigned cpu)
 {
-	return cpu < NR_CPUS ? cycles_to_ns(READ_ONCE(cpu_local_of(cpu)->idle_cycles)) : 0;
+	return cpu < NR_CPUS ? READ_ONCE(cpu_local_of(cpu)->idle_ns) : 0;
 }

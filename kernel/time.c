@@ -33,6 +33,7 @@
 #include "kernel/cpu.h"
 #include "kernel/hypervisor.h"
 #include "kernel/interrupt.h"
+#include "kernel/io.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -370,6 +371,7 @@ void time_init(void)
 	}
 	ktime_params.ns_mult = (NSEC_PER_SEC << 32) / tsc_freq;
 	ktime_params.tsc_base = boot_tsc;
+	ktime_params.ns_limit = ~0ull; /* unchecked until clock_watchdog_start() */
 }
 
 /* A new frequency, the clock carried on from where it is. */
@@ -386,6 +388,313 @@ static void ktime_rebase(u64 hz)
 	barrier();
 	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
 	tsc_freq = hz;
+	local_irq_restore(flags);
+}
+
+/* ------------------------------------------------------------------------
+ * The clock watchdog
+ *
+ * Under TCG the guest's TSC is the host's TSC (QEMU subtracts its value at
+ * start), while the HPET, the PM timer and the LAPIC timer count QEMU's
+ * virtual clock, which the host's CLOCK_MONOTONIC drives. A host whose own
+ * TSC jumps (a cloud VM paused, resumed or moved, booted with tsc=unstable,
+ * as this project's are) moves the guest's TSC with it: seen once here,
+ * 6.8 hours forward in the middle of a boot test, and the job watchdog
+ * fired at once. A TSC that falls back stands still instead (QEMU keeps
+ * it from going backwards) until the host's catches up.
+ *
+ * Linux's clocksource watchdog compares the TSC with the HPET or the PM
+ * timer every half second and gives the TSC up. This kernel keeps the TSC,
+ * one instruction per timestamp, and takes the jump out: on every tick of
+ * the boot CPU, and on any reading more than KTIME_CHECK_NS past the last
+ * check, it compares how far the clock moved since the last check with how
+ * far the reference moved; when they differ by more than the tolerance,
+ * the clock is moved so that it advanced what the reference says, and the
+ * correction is reported. Readings within KTIME_CHECK_NS of a check are
+ * returned unchecked, so a jump smaller than that can be seen until the
+ * next tick (and time then steps back by it); a bigger one never is.
+ *
+ * The reference is the HPET's main counter (64 bits at 100 MHz on QEMU:
+ * never ambiguous), else the ACPI PM timer (24 bits at 3.58 MHz: it wraps
+ * every 4.7 s, so an interval the clock says is longer than half that, a
+ * vCPU the host stopped for seconds, is only checked modulo the wrap, and
+ * one of more than a minute is taken for a jump).
+ * Without either (microvm, or no ACPI) the TSC is not checked, and the
+ * clock line says so.
+ */
+
+/* A reading this far past the last check is checked before it is returned. */
+#define KTIME_CHECK_NS (250 * NSEC_PER_MSEC)
+/* Disagreement allowed: this much, plus the reading's bracket and 1/32 of the interval. */
+#define CLOCK_TOLERANCE_NS (2 * NSEC_PER_MSEC)
+/* Beyond a wrapping reference's reach, a longer interval than this is taken for a jump. */
+#define CLOCK_MAX_STOP_NS (60 * NSEC_PER_SEC)
+/* A reading bracketed wider than this is taken again (up to three times). */
+#define CLOCK_BRACKET_NS (50 * NSEC_PER_USEC)
+
+#define HPET_CAP_ID 0x000
+#define HPET_CAP_COUNT_64 (1ull << 13)
+#define HPET_CONFIG 0x010
+#define HPET_CONFIG_ENABLE 0x1
+#define HPET_COUNTER 0x0f0
+/* The specification's bound on the counter's period: at most 100 ns. */
+#define HPET_MAX_PERIOD_FS 100000000ull
+#define FSEC_PER_NSEC 1000000ull
+
+static struct {
+	const char *name; /* NULL: not checked */
+	u64 (*read)(void);
+	u64 mask;	       /* the counter's width */
+	u64 ns_mult;	       /* ns = counts * ns_mult >> 32 */
+	u64 wrap_ns;	       /* how long the counter takes to wrap, 0: never */
+	u64 last_ref, last_ns; /* the reference and the clock at the last check */
+	volatile u32 busy;     /* one check at a time: the CPU running it, plus one */
+	/* Corrections, for the reports. */
+	u32 corrections;
+	u32 reported;
+	s64 largest; /* the biggest |jump| of the TSC, signed */
+	s64 last_jump;
+	u64 last_ref_ns; /* the reference's interval of the last correction */
+} cw;
+
+static volatile u32 *hpet;
+
+static u64 read_hpet(void)
+{
+	u32 hi, lo;
+
+	/* Two 32-bit halves: read the high one again if the low one wrapped between. */
+	do {
+		hi = READ_ONCE(hpet[HPET_COUNTER / 4 + 1]);
+		lo = READ_ONCE(hpet[HPET_COUNTER / 4]);
+	} while (hi != READ_ONCE(hpet[HPET_COUNTER / 4 + 1]));
+	return (u64)hi << 32 | lo;
+}
+
+/* The HPET's counter, enabled if the firmware left it stopped; false if it is not usable. */
+static bool hpet_setup(void)
+{
+	u64 cap, period;
+	u32 config;
+
+	if (!acpi.hpet_base || !(hpet = ioremap(acpi.hpet_base, 1024)))
+		return false;
+	cap = (u64)READ_ONCE(hpet[HPET_CAP_ID / 4 + 1]) << 32 | READ_ONCE(hpet[HPET_CAP_ID / 4]);
+	period = cap >> 32;
+	if (!period || period > HPET_MAX_PERIOD_FS) {
+		pr_warn("clock: the HPET at %#lx states a period of %lu fs; not used",
+			acpi.hpet_base, period);
+		return false;
+	}
+	/* Only the counter: no timer of its has its interrupt enabled (reset state). */
+	config = READ_ONCE(hpet[HPET_CONFIG / 4]);
+	if (!(config & HPET_CONFIG_ENABLE))
+		WRITE_ONCE(hpet[HPET_CONFIG / 4], config | HPET_CONFIG_ENABLE);
+	cw.read = read_hpet;
+	cw.mask = cap & HPET_CAP_COUNT_64 ? ~0ull : 0xffffffffull;
+	cw.ns_mult = (u64)(((unsigned __int128)period << 32) / FSEC_PER_NSEC);
+	cw.name = "HPET";
+	return true;
+}
+
+static u64 ref_ns(u64 counts)
+{
+	return (u64)(((unsigned __int128)counts * cw.ns_mult) >> 32);
+}
+
+/* The clock at TSC value @tsc, from the current parameters, unchecked. */
+static u64 ktime_at(u64 tsc)
+{
+	return ktime_params.ns_offset +
+	       (u64)(((unsigned __int128)(tsc - ktime_params.tsc_base) * ktime_params.ns_mult) >>
+		     32);
+}
+
+/*
+ * Compare the clock with the reference since the last check and take a
+ * disagreement out: with interrupts off and cw.busy held. The clock's
+ * value now, checked.
+ */
+static u64 clock_check_locked(void)
+{
+	u64 a = 0, b = ~0ull, r = 0, now, moved, ref_moved, tol;
+
+	for (unsigned i = 0; i < 3; i++) {
+		u64 a1 = rdtsc(), r1 = cw.read(), b1 = rdtsc();
+
+		if (b1 - a1 < b - a) {
+			a = a1;
+			r = r1;
+			b = b1;
+		}
+		if (cycles_to_ns(b - a) < CLOCK_BRACKET_NS)
+			break;
+	}
+	now = ktime_at(a + (b - a) / 2);
+	moved = now > cw.last_ns ? now - cw.last_ns : 0;
+	ref_moved = ref_ns((r - cw.last_ref) & cw.mask);
+	tol = CLOCK_TOLERANCE_NS + cycles_to_ns(b - a);
+	if (cw.wrap_ns && moved > cw.wrap_ns / 2) {
+		/*
+		 * The reference counts only modulo its wrap. A clock that
+		 * agrees with it modulo the wrap, within its calibration, is
+		 * believed (a vCPU the host stopped that long), unless it
+		 * moved more than a minute; one that does not jumped, and the
+		 * reference's reading is the least it can have moved.
+		 */
+		u64 m = moved % cw.wrap_ns, d = m > ref_moved ? m - ref_moved : ref_moved - m;
+
+		tol += moved / 1000000 * (4 * calibration_ppm + 100);
+		if (moved <= CLOCK_MAX_STOP_NS && MIN(d, cw.wrap_ns - d) <= tol)
+			ref_moved = moved;
+	} else {
+		tol += MAX(moved, ref_moved) / 32;
+	}
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	barrier();
+	if (moved > ref_moved + tol || ref_moved > moved + tol) {
+		s64 jump = (s64)(now - cw.last_ns) - (s64)ref_moved;
+
+		ktime_params.ns_offset -= (u64)jump;
+		now -= (u64)jump;
+		cw.corrections++;
+		cw.last_jump = jump;
+		cw.last_ref_ns = ref_moved;
+		if ((jump < 0 ? -jump : jump) > (cw.largest < 0 ? -cw.largest : cw.largest))
+			cw.largest = jump;
+	}
+	ktime_params.ns_limit = now + KTIME_CHECK_NS;
+	barrier();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	cw.last_ns = now;
+	cw.last_ref = r;
+	return now;
+}
+
+static bool clock_check_enter(void)
+{
+	u32 me = smp_processor_id() + 1, none = 0;
+
+	return __atomic_compare_exchange_n(&cw.busy, &none, me, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+static void clock_check_leave(void)
+{
+	__atomic_store_n(&cw.busy, 0, __ATOMIC_RELEASE);
+}
+
+u64 ktime_check(u64 seen)
+{
+	unsigned long flags = local_irq_save();
+	u64 now;
+
+	/*
+	 * Another CPU checking: wait for it, then read the clock it left. This
+	 * CPU checking (an NMI inside the check): the reading as it is.
+	 */
+	while (!clock_check_enter()) {
+		if (READ_ONCE(cw.busy) == smp_processor_id() + 1) {
+			local_irq_restore(flags);
+			return seen;
+		}
+		cpu_relax();
+	}
+	now = ktime_at(rdtsc());
+	if (now > ktime_params.ns_limit)
+		now = clock_check_locked();
+	clock_check_leave();
+	local_irq_restore(flags);
+	return now;
+}
+
+static void print_jump(const char *lead, s64 jump, u64 ref)
+{
+	u64 j = (u64)(jump < 0 ? -jump : jump);
+
+	printk("%sthe TSC %s %lu.%06lu s %s the %s (which moved %lu.%06lu s); the clock follows "
+	       "the %s\n",
+	       lead, jump < 0 ? "fell" : "jumped", j / NSEC_PER_SEC, j % NSEC_PER_SEC / 1000,
+	       jump < 0 ? "behind" : "ahead of", cw.name, ref / NSEC_PER_SEC,
+	       ref % NSEC_PER_SEC / 1000, cw.name);
+}
+
+/* On the boot CPU's tick: check, and say what the last check corrected. */
+static void clock_watchdog_tick(void)
+{
+	if (!cw.name || !clock_check_enter())
+		return;
+	clock_check_locked();
+	clock_check_leave();
+	/* The first few corrections one by one; the rest in the end's count. */
+	if (cw.reported != cw.corrections && cw.reported < 8) {
+		cw.reported = cw.corrections;
+		print_jump("clock: ", cw.last_jump, cw.last_ref_ns);
+	}
+}
+
+static void clock_watchdog_start(void)
+{
+	if (!calibrated || cw.name)
+		return;
+	if (!hpet_setup() && acpi.pm_timer_port) {
+		cw.read = read_pm_timer;
+		cw.mask = acpi.pm_timer_32bit ? 0xffffffffull : 0xffffffull;
+		cw.ns_mult = (NSEC_PER_SEC << 32) / PM_TIMER_HZ;
+		cw.name = "ACPI PM timer";
+	}
+	if (!cw.name)
+		return;
+	cw.wrap_ns = ~cw.mask ? ref_ns(cw.mask + 1) : 0;
+	unsigned long flags = local_irq_save();
+
+	cw.last_ref = cw.read();
+	cw.last_ns = ktime_at(rdtsc());
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	barrier();
+	ktime_params.ns_limit = cw.last_ns + KTIME_CHECK_NS;
+	barrier();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	local_irq_restore(flags);
+}
+
+const char *clock_watchdog_source(void)
+{
+	return cw.name;
+}
+
+void clock_watchdog_report(void)
+{
+	if (!cw.corrections)
+		return;
+	printk("clock: %u correction(s) of the TSC against the %s; the largest: ", cw.corrections,
+	       cw.name);
+	u64 j = (u64)(cw.largest < 0 ? -cw.largest : cw.largest);
+	printk("%s%lu.%06lu s\n", cw.largest < 0 ? "-" : "+", j / NSEC_PER_SEC,
+	       j % NSEC_PER_SEC / 1000);
+}
+
+u32 clock_watchdog_corrections(void)
+{
+	return cw.corrections;
+}
+
+/*
+ * For the self test: move the clock by @ns as a jump of the host's TSC
+ * would move it (QEMU's TCG ignores a guest's writes of the TSC).
+ */
+void clock_test_jump(s64 ns)
+{
+	unsigned long flags = local_irq_save();
+
+	while (!clock_check_enter())
+		cpu_relax();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	barrier();
+	ktime_params.ns_offset += (u64)ns;
+	barrier();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	clock_check_leave();
 	local_irq_restore(flags);
 }
 
@@ -435,6 +744,7 @@ void time_refine(void)
 		outb(PORT_B, port_b_saved);
 		port_b_gate_on = false;
 	}
+	clock_watchdog_start();
 }
 
 bool time_calibrated(void)
@@ -521,8 +831,10 @@ static int timer_interrupt(int vector, void *data)
 		WRITE_ONCE(jiffies, jiffies + 1);
 	timer_tick();
 	if (cpu == 0) {
-		u64 now = ktime_get_ns();
+		u64 now;
 
+		clock_watchdog_tick();
+		now = ktime_get_ns();
 		watchdog_check(now);
 		printk_tick(now);
 	}
@@ -603,10 +915,14 @@ void time_print(void)
 		u64 us = calibration_window_ns / NSEC_PER_USEC;
 
 		printk("clock: TSC %lu.%03lu MHz +/- %u.%03u%% (%s%s%lu.%03lu ms), LAPIC timer "
-		       "%lu.%03lu MHz\n",
+		       "%lu.%03lu MHz, %s%s\n",
 		       tsc_freq / 1000000, tsc_freq / 1000 % 1000, ppm / 10000, ppm / 10 % 1000,
 		       calibration_source, us ? ", measured over " : "", us / 1000, us % 1000,
-		       timer_counts_per_sec / 1000000, timer_counts_per_sec / 1000 % 1000);
+		       timer_counts_per_sec / 1000000, timer_counts_per_sec / 1000 % 1000,
+		       cw.name ? "TSC checked against the "
+			       : "TSC not checked (no HPET or ACPI PM "
+				 "timer)",
+		       cw.name ? cw.name : "");
 	} else {
 		printk("clock: UNCALIBRATED: no timer to measure the TSC against (no PM timer, "
 		       "PIT, "

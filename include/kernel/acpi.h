@@ -2,7 +2,7 @@
 /*
  * What this kernel reads from the ACPI tables: the interrupt controllers and
  * overrides (MADT), the PM timer and the power-off registers (FADT, DSDT's
- * \_S5), and the PCI ECAM window (MCFG).
+ * \_S5), the PCI ECAM window (MCFG) and the HPET's registers (HPET).
  */
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
@@ -54,6 +54,7 @@ struct acpi_info {
 	bool s5_valid;
 	u64 mcfg_base; /* 0: none */
 	u8 mcfg_bus_start, mcfg_bus_end;
+	u64 hpet_base; /* 0: none */
 	/* Hardware-reduced ACPI (microvm): sleep through the sleep control register. */
 	bool hw_reduced;
 	bool sleep_ctl_io;

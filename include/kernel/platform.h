@@ -390,18 +390,25 @@ static inline void spin_unlock_irq(spinlock_t *l)
  * ns = ns_offset + (tsc - tsc_base) * ns_mult >> 32. The calibration is
  * refined once after boot (kernel/time.c), which rebases the clock so that
  * it stays continuous; the sequence count keeps a reader on another CPU from
- * mixing old and new values.
+ * mixing old and new values. The clock watchdog (kernel/time.c) compares
+ * the TSC with a second timer on every tick and takes a jump of the TSC out
+ * by moving ns_offset; a reading past ns_limit (a quarter of a second past
+ * the last check) is checked before it is returned, so a jump bigger than
+ * that is never seen.
  */
 struct ktime_params {
 	u32 seq; /* odd while being changed */
 	u64 tsc_base;
 	u64 ns_mult;
 	u64 ns_offset;
+	u64 ns_limit;
 };
 extern struct ktime_params ktime_params;
+/* The clock watchdog's check of a reading past ns_limit: the checked time. */
+u64 ktime_check(u64 seen);
 static inline u64 ktime_get_ns(void)
 {
-	u64 base, mult, offset;
+	u64 base, mult, offset, limit, ns;
 	u32 seq, lo, hi;
 
 	do {
@@ -410,10 +417,14 @@ static inline u64 ktime_get_ns(void)
 		base = ktime_params.tsc_base;
 		mult = ktime_params.ns_mult;
 		offset = ktime_params.ns_offset;
+		limit = ktime_params.ns_limit;
 		barrier();
 	} while ((seq & 1) || seq != READ_ONCE(ktime_params.seq));
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return offset + (u64)(((unsigned __int128)((((u64)hi << 32) | lo) - base) * mult) >> 32);
+	ns = offset + (u64)(((unsigned __int128)((((u64)hi << 32) | lo) - base) * mult) >> 32);
+	if (unlikely(ns > limit))
+		return ktime_check(ns);
+	return ns;
 }
 #else
 u64 ktime_get_ns(void);

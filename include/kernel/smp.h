@@ -44,7 +44,7 @@ struct cpu_local {
 	spinlock_t tasklet_lock;
 	struct tasklet *tasklet_head, **tasklet_tail;
 	bool in_softirq;
-	u64 idle_cycles;
+	u64 idle_ns;
 	struct tasklet timer_tasklet;
 
 	/* kernel/smp.c: function calls (interrupt context) and work (process context). */

@@ -21,6 +21,16 @@ void time_init(void);
 void time_refine(void);
 /* The clock line: TSC frequency, its source, error bound and window. */
 void time_print(void);
+/*
+ * The clock watchdog (started by time_refine): the timer the TSC is
+ * checked against on every tick (NULL: none), how many jumps of the TSC it
+ * took out, and their summary line (none if there were none).
+ */
+const char *clock_watchdog_source(void);
+u32 clock_watchdog_corrections(void);
+void clock_watchdog_report(void);
+/* Self tests: move the clock by @ns as a jump of the host's TSC would. */
+void clock_test_jump(s64 ns);
 /* Start the periodic tick; needs interrupts routed (apic_init). */
 void timer_tick_init(void);
 /* The same on another CPU, with the boot CPU's calibration. */
