@@ -772,7 +772,7 @@ static void virtblk_restart_queues(struct virtio_blk *vblk)
 static bool virtblk_poller_returns(const struct virtblk_vq *bvq, unsigned cpu)
 {
 	return bvq->parked_cpu == (int)cpu && bvq->in_flight &&
-	       ktime_get_ns() - bvq->parked_ns < VIRTBLK_STALL_NS;
+	       ktime_get_ns() < bvq->parked_ns + VIRTBLK_STALL_NS;
 }
 
 /*
@@ -1841,7 +1841,7 @@ static void virtblk_stall_check(struct virtio_blk *vblk, u64 now)
 		} else if (bvq->reaped != bvq->reaped_seen || !bvq->stall_since_ns) {
 			bvq->reaped_seen = bvq->reaped;
 			bvq->stall_since_ns = now;
-		} else if (now - bvq->stall_since_ns >= VIRTBLK_STALL_NS) {
+		} else if (now >= bvq->stall_since_ns + VIRTBLK_STALL_NS) {
 			/* The raw poller and a hybrid poller reap their rings themselves. */
 			if (!vblk->raw_mode && !bvq->polling && virtqueue_more_used(vq)) {
 				vstat_inc(vblk, lost_irqs);
@@ -2053,7 +2053,7 @@ unsigned virtblk_raw_poll(struct virtio_blk *vblk)
 	if (!n && !vblk->broken) {
 		/* Idle: time to look for a stall or a timeout, every 10 ms. */
 		u64 now = ktime_get_ns();
-		if (now - vblk->raw_checked_ns >= VIRTBLK_TIMEOUT_CHECK_NS) {
+		if (now >= vblk->raw_checked_ns + VIRTBLK_TIMEOUT_CHECK_NS || now < vblk->raw_checked_ns) {
 			vblk->raw_checked_ns = now;
 			virtblk_watch(vblk, now);
 			n += virtblk_end_done(vblk, c);

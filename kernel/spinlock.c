@@ -24,7 +24,7 @@ void spin_lock_wait(spinlock_t *l)
 				continue;
 			if (!start)
 				start = ktime_get_ns();
-			else if (ktime_get_ns() - start > SPIN_LOCKUP_NS)
+			else if (ktime_get_ns() > start + SPIN_LOCKUP_NS)
 				spin_lock_bug(l, "lockup: waited for more than 5 s");
 		}
 	} while (!__spin_trylock(l));

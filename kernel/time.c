@@ -424,7 +424,11 @@ static void ktime_rebase(u64 hz)
  */
 
 /* A reading this far past the last check is checked before it is returned. */
-#define KTIME_CHECK_NS (250 * NSEC_PER_MSEC)
+/*
+ * Two ticks: readings between ticks stay unchecked, a tick the host delays
+ * costs one check from whoever reads the clock next.
+ */
+#define KTIME_CHECK_NS (20 * NSEC_PER_MSEC)
 /* Disagreement allowed: this much, plus the reading's bracket and 1/32 of the interval. */
 #define CLOCK_TOLERANCE_NS (2 * NSEC_PER_MSEC)
 /* Beyond a wrapping reference's reach, a longer interval than this is taken for a jump. */

@@ -392,9 +392,9 @@ static inline void spin_unlock_irq(spinlock_t *l)
  * it stays continuous; the sequence count keeps a reader on another CPU from
  * mixing old and new values. The clock watchdog (kernel/time.c) compares
  * the TSC with a second timer on every tick and takes a jump of the TSC out
- * by moving ns_offset; a reading past ns_limit (a quarter of a second past
- * the last check) is checked before it is returned, so a jump bigger than
- * that is never seen.
+ * by moving ns_offset; a reading past ns_limit (20 ms past the last
+ * check) is checked before it is returned, so a jump bigger than that is
+ * never seen.
  */
 struct ktime_params {
 	u32 seq; /* odd while being changed */
