@@ -423,10 +423,10 @@ static void ktime_rebase(u64 hz)
  * clock line says so.
  */
 
-/* A reading this far past the last check is checked before it is returned. */
 /*
- * Two ticks: readings between ticks stay unchecked, a tick the host delays
- * costs one check from whoever reads the clock next.
+ * A reading this far past the last check is checked before it is returned:
+ * two ticks, so readings between ticks stay unchecked, and a tick the host
+ * delays costs one check from whoever reads the clock next.
  */
 #define KTIME_CHECK_NS (20 * NSEC_PER_MSEC)
 /* Disagreement allowed: this much, plus the reading's bracket and 1/32 of the interval. */
@@ -671,10 +671,10 @@ void clock_watchdog_report(void)
 {
 	if (!cw.corrections)
 		return;
-	printk("clock: %u correction(s) of the TSC against the %s; the largest: ", cw.corrections,
-	       cw.name);
 	u64 j = (u64)(cw.largest < 0 ? -cw.largest : cw.largest);
-	printk("%s%lu.%06lu s\n", cw.largest < 0 ? "-" : "+", j / NSEC_PER_SEC,
+
+	printk("clock: %u correction(s) of the TSC against the %s; the largest: %s%lu.%06lu s\n",
+	       cw.corrections, cw.name, cw.largest < 0 ? "-" : "+", j / NSEC_PER_SEC,
 	       j % NSEC_PER_SEC / 1000);
 }
 
