@@ -548,7 +548,8 @@ static u64 clock_check_locked(void)
 		 */
 		u64 m = moved % cw.wrap_ns, d = m > ref_moved ? m - ref_moved : ref_moved - m;
 
-		tol += moved / 1000000 * (4 * calibration_ppm + 100);
+		/* The calibration's bound, and 0.1 % for the host slewing its clock meanwhile. */
+		tol += moved / 1000000 * (4 * calibration_ppm + 1000);
 		if (moved <= CLOCK_MAX_STOP_NS && MIN(d, cw.wrap_ns - d) <= tol)
 			ref_moved = moved;
 	} else {
