@@ -193,27 +193,43 @@ static void free_range(u64 start, u64 end)
 static void init_pages(u64 to)
 {
 	u64 from = init_end_pfn;
-	struct page *first;
 
 	to = MIN(ALIGN_UP(to, 1ull << MAX_ORDER), end_pfn);
 	if (to <= from)
 		return;
-	/* Downwards: [from, to)'s struct pages are the array's [end - to, end - from). */
-	first = &page_array[end_pfn - to];
-	memset(first, 0, (to - from) * sizeof(struct page));
-	for (struct page *page = first; page < first + (to - from); page++) {
-		page->flags = PG_reserved;
-		INIT_LIST_HEAD(&page->lru);
-	}
 	init_end_pfn = to;
+	/*
+	 * Each struct page written once, whole: open inside a usable range,
+	 * reserved elsewhere, a stretch between range boundaries at a time (a
+	 * memset and two passes cost three times the stores, a third of the
+	 * kernel's instructions before its first I/O).
+	 */
+	for (u64 pfn = from; pfn < to;) {
+		u64 next = to;
+		u8 flags = PG_reserved;
+
+		for (unsigned i = 0; i < nr_ranges; i++) {
+			if (pfn >= ranges[i].start && pfn < ranges[i].end) {
+				flags = 0;
+				next = MIN(next, ranges[i].end);
+			} else if (ranges[i].start > pfn) {
+				next = MIN(next, ranges[i].start);
+			}
+		}
+		/* Downwards: [pfn, next)'s struct pages are the array's [end - next, end - pfn). */
+		for (struct page *page = &page_array[end_pfn - next],
+				 *last = &page_array[end_pfn - pfn];
+		     page < last; page++) {
+			*page = (struct page){.flags = flags};
+			INIT_LIST_HEAD(&page->lru);
+		}
+		pfn = next;
+	}
 	for (unsigned i = 0; i < nr_ranges; i++) {
 		u64 s = MAX(ranges[i].start, from), e = MIN(ranges[i].end, to);
 
-		if (s >= e)
-			continue;
-		for (u64 pfn = s; pfn < e; pfn++)
-			pfn_to_page(pfn)->flags = 0;
-		free_range(s, e);
+		if (s < e)
+			free_range(s, e);
 	}
 }
 
