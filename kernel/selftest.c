@@ -102,8 +102,7 @@ static void wait_ticks(u64 n)
  * see; 10 ms forward, under the reading check's window, which the next
  * tick takes out; 2 s back, which the next tick takes out too. Then twenty
  * ticks of the LAPIC timer, which counts QEMU's virtual clock as the
- * reference does, must take 200 ms of the clock, and the runner compares
- * the whole with the host's clock.
+ * reference does, must take 200 ms of the clock.
  */
 static int test_clock(struct cmdline *cl)
 {
