@@ -259,6 +259,22 @@ if os.path.exists(os.path.join(build, "kernel.elf")):
 else:
     check("bench with a failing daemon # SKIP no kernel built", True)
 
+# A boot whose TSC jumped: our kernel's corrections and Linux's change of
+# clocksource are both said in the report's boot lines.
+_, facts = bench.parse_output("clock: 2 correction(s) of the TSC against the HPET; the largest: "
+                              "+3600.000001 s\r\nRESULT: PASS\r\n")
+lines = bench.boot_facts([
+    {"kernel": "vblk", "config": "null", "config_jobs": 3, "jobs": 3, "wall_s": 1.0, "clock": facts.get("clock")},
+    {"kernel": "linux", "config": "null", "config_jobs": 3, "jobs": 3, "wall_s": 1.0,
+     "linux": {"clocksource": "tsc", "clocksource_end": "hpet"}},
+    {"kernel": "linux", "config": "seq", "config_jobs": 3, "jobs": 3, "wall_s": 1.0,
+     "linux": {"clocksource": "tsc", "clocksource_end": "tsc"}}])
+check("a jump of the TSC: our kernel's corrections and Linux's clocksource change are reported",
+      facts.get("clock") == "2 correction(s) against the HPET, the largest +3600.000001 s" and
+      any(line.startswith("our kernel, [null]: the TSC jumped") and "2 correction(s)" in line for line in lines) and
+      any(line.startswith("Linux, [null]: its clocksource went from tsc to hpet") for line in lines) and
+      not any(line.startswith("Linux, [seq]") for line in lines), facts, lines)
+
 subprocess.run(["rm", "-rf", tmp])
 print(f"1..{len(results)}")
 fails = 0
