@@ -127,21 +127,11 @@ static enum ddir next_ddir(struct job *j)
 	}
 }
 
-/*
- * Time from @then to @now, 0 when @then is later: the loop reads the clock
- * once a round, and completions that arrive within the round (a softirq
- * run while a submission waits for a tag, say) stamp later times.
- */
-static inline u64 ns_since(u64 now, u64 then)
-{
-	return now > then ? now - then : 0;
-}
-
 /* Whether a rate limit holds direction @d back now. */
 static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 {
 	const struct job_spec *s = j->spec;
-	u64 elapsed = now - j->rate_start_ns, due;
+	u64 elapsed = ns_since(now, j->rate_start_ns), due;
 
 	if (s->rate_bps[d]) {
 		due = (u64)((unsigned __int128)j->issued_bytes[d] * NSEC_PER_SEC / s->rate_bps[d]);
@@ -688,7 +678,7 @@ static void io_u_complete(struct io_u *u)
 
 static void progress(struct job *j, u64 now)
 {
-	u64 dt = now - j->start_ns;
+	u64 dt = ns_since(now, j->start_ns);
 	u64 ios = 0;
 
 	for (int d = 0; d < DDIR_NR; d++)
@@ -711,7 +701,7 @@ static void job_tick(struct job *j, u64 now)
 
 	if (now >= j->progress_next_ns)
 		progress(j, now);
-	if (j->state == JOB_RAMP && now - j->start_ns >= s->ramp_ns) {
+	if (j->state == JOB_RAMP && ns_since(now, j->start_ns) >= s->ramp_ns) {
 		j->state = JOB_RUN;
 		stats_begin_counting(j, now);
 		if (s->runtime_ns)
@@ -1218,8 +1208,7 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 			if (!u->buf)
 				return kernel_fail("%s: no memory for %u buffers of %u bytes",
 						   j->name, s->iodepth, max);
-			fill_random(u->buf, max,
-				    seed_state(s->seed ^ 0xf111, number * 1024 + i));
+			fill_random(u->buf, max, seed_state(s->seed ^ 0xf111, number * 1024 + i));
 		}
 		if (j->raw) {
 			u->vbr = virtblk_alloc_req(j->raw, 3);

@@ -62,10 +62,10 @@ void iolog_add(struct job *j, struct io_u *u, u64 now)
 
 	if (!any_log(j))
 		return;
-	t_ms = (now - j->count_start_ns) / NSEC_PER_MSEC;
-	lat = now - u->start_ns;
-	clat = now - u->issue_ns;
-	slat = u->issue_ns - u->start_ns;
+	t_ms = ns_since(now, j->count_start_ns) / NSEC_PER_MSEC;
+	lat = ns_since(now, u->start_ns);
+	clat = ns_since(now, u->issue_ns);
+	slat = ns_since(u->issue_ns, u->start_ns);
 	if (!j->spec->log_avg_msec) {
 		if (j->log_iops.file[0])
 			emit(j, &j->log_iops, t_ms, 1, d, u->len, u->offset);
@@ -100,7 +100,7 @@ void iolog_tick(struct job *j, u64 now, bool final)
 	if (!j->log_iops.next_ns)
 		j->log_iops.next_ns = j->count_start_ns + avg_ns;
 	while (now >= j->log_iops.next_ns) {
-		u64 t_ms = (j->log_iops.next_ns - j->count_start_ns) / NSEC_PER_MSEC;
+		u64 t_ms = ns_since(j->log_iops.next_ns, j->count_start_ns) / NSEC_PER_MSEC;
 
 		for (unsigned d = 0; d < DDIR_NR; d++) {
 			bool moves = d == DDIR_READ    ? rw_reads(s->rw)

@@ -470,7 +470,7 @@ static void report_group(struct job **jobs, unsigned n, unsigned groupid)
 			first = j;
 		}
 		stats_merge(merged, &j->st);
-		elapsed = MAX(elapsed, j->end_ns - j->start_ns);
+		elapsed = MAX(elapsed, ns_since(j->end_ns, j->start_ns));
 		if (!error && j->fail[0])
 			error = j->error;
 	}
@@ -538,7 +538,7 @@ static int run_phase(struct job **jobs, unsigned n, unsigned *groups_done)
 		job_report(j);
 		if (!j->spec->group_reporting)
 			fio_json_report(j->spec->name, j->groupid, j->error, j->spec, &j->st, j,
-					j->end_ns - j->start_ns);
+					ns_since(j->end_ns, j->start_ns));
 	}
 	for (unsigned i = 0; i < n; i++) {
 		bool first_of_group = true;

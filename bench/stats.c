@@ -133,17 +133,17 @@ void stats_account(struct job *j, struct io_u *u, u64 now)
 	st->complete_map[batch_bucket(1)]++;
 	if (u->flush) {
 		st->syncs++;
-		hist_add(&st->sync_lat, now - u->start_ns);
+		hist_add(&st->sync_lat, ns_since(now, u->start_ns));
 		return;
 	}
 	s = &st->dir[u->ddir];
 	s->ios++;
 	s->bytes += u->len;
-	hist_add(&s->slat, u->issue_ns - u->start_ns);
-	hist_add(&s->clat, now - u->issue_ns);
-	hist_add(&s->lat, now - u->start_ns);
+	hist_add(&s->slat, ns_since(u->issue_ns, u->start_ns));
+	hist_add(&s->clat, ns_since(now, u->issue_ns));
+	hist_add(&s->lat, ns_since(now, u->start_ns));
 	/* fio marks the total latency (io_u_mark_latency). */
-	mark_latency(st, now - u->start_ns);
+	mark_latency(st, ns_since(now, u->start_ns));
 	if (u->verify_pass) {
 		st->vpass_ios++;
 		st->vpass_bytes += u->len;
@@ -207,7 +207,7 @@ void stats_finish(struct job *j, u64 now)
 
 	if (!j->count_start_ns)
 		j->count_start_ns = now; /* failed before counting began */
-	j->st.runtime_ns = now - j->count_start_ns;
+	j->st.runtime_ns = ns_since(now, j->count_start_ns);
 	j->st.busy_ns = j->st.runtime_ns > idle ? j->st.runtime_ns - idle : 0;
 }
 

@@ -28,6 +28,19 @@ struct gendisk;
 struct virtio_blk;
 struct virtblk_req;
 
+/*
+ * Time from @then to @now, 0 when @then is later: the loop reads the clock
+ * once a round, and completions that arrive within the round (a softirq
+ * run while a submission waits for a tag, say) stamp later times; and the
+ * clock steps back by a jump of the TSC smaller than the clock watchdog's
+ * window once the watchdog takes it out (kernel/time.c). Every interval
+ * the engine reports goes through here, so none wraps to 584 years.
+ */
+static inline u64 ns_since(u64 now, u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* fio samples bandwidth and IOPS every 500 ms (its bwavgtime and iopsavgtime). */
 #define STAT_SAMPLE_NS (500 * NSEC_PER_MSEC)
 
@@ -166,8 +179,8 @@ struct job {
 	struct list_head raw_parked;
 	unsigned raw_parked_n;
 	bool raw_unparking;
-	bool filling;  /* job_fill_ex is running: no fill nests inside it */
-	u64 ios_ended; /* units completed, ever (job_fill_ex: did time move on?) */
+	bool filling;	      /* job_fill_ex is running: no fill nests inside it */
+	u64 ios_ended;	      /* units completed, ever (job_fill_ex: did time move on?) */
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 
 	/* Verify (bench/verify.c). */
