@@ -281,7 +281,7 @@ static void parse_mcfg(const struct sdt_header *h)
 /*
  * The HPET description table (IA-PC HPET specification 1.0a, table 3):
  * after the header, the event timer block ID (4 bytes) and the base
- * address, a Generic Address Structure whose address is 8 bytes in.
+ * address, a Generic Address Structure whose 64-bit address is 4 bytes in.
  */
 #define HPET_TABLE_BASE 40
 #define HPET_TABLE_LEN (HPET_TABLE_BASE + 12)
