@@ -661,9 +661,10 @@ static struct timer_list clock_jump_timer;
 
 static void clock_jump_fn(struct timer_list *t)
 {
+	u64 size = (u64)(clock_jump_ns < 0 ? -clock_jump_ns : clock_jump_ns);
+
 	printk("test_clock_jump: the clock moves by %s%lu.%03lu s\n", clock_jump_ns < 0 ? "-" : "",
-	       (u64)(clock_jump_ns < 0 ? -clock_jump_ns : clock_jump_ns) / NSEC_PER_SEC,
-	       (u64)(clock_jump_ns < 0 ? -clock_jump_ns : clock_jump_ns) / NSEC_PER_MSEC % 1000);
+	       size / NSEC_PER_SEC, size / NSEC_PER_MSEC % 1000);
 	clock_test_jump(clock_jump_ns);
 }
 

@@ -91,8 +91,7 @@ static void wait_ticks(u64 n)
 {
 	u64 j0 = jiffies_read();
 
-	while (jiffies_read() - j0 < n)
-		cpu_relax();
+	wait_until(jiffies_read() - j0 >= n);
 }
 
 /*

@@ -374,19 +374,33 @@ void time_init(void)
 	ktime_params.ns_limit = ~0ull; /* unchecked until clock_watchdog_start() */
 }
 
+/*
+ * Around every change of ktime_params (interrupts off): the sequence count
+ * odd meanwhile, so a reader on another CPU reads again.
+ */
+static void ktime_write_begin(void)
+{
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	barrier();
+}
+
+static void ktime_write_end(void)
+{
+	barrier();
+	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+}
+
 /* A new frequency, the clock carried on from where it is. */
 static void ktime_rebase(u64 hz)
 {
 	u64 now_tsc = rdtsc(), now_ns = ktime_get_ns();
 	unsigned long flags = local_irq_save();
 
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
-	barrier();
+	ktime_write_begin();
 	ktime_params.tsc_base = now_tsc;
 	ktime_params.ns_offset = now_ns;
 	ktime_params.ns_mult = (NSEC_PER_SEC << 32) / hz;
-	barrier();
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	ktime_write_end();
 	tsc_freq = hz;
 	local_irq_restore(flags);
 }
@@ -509,9 +523,13 @@ static u64 ref_ns(u64 counts)
 /* The clock at TSC value @tsc, from the current parameters, unchecked. */
 static u64 ktime_at(u64 tsc)
 {
-	return ktime_params.ns_offset +
-	       (u64)(((unsigned __int128)(tsc - ktime_params.tsc_base) * ktime_params.ns_mult) >>
-		     32);
+	return ktime_params.ns_offset + cycles_to_ns(tsc - ktime_params.tsc_base);
+}
+
+/* How far a jump moved the clock, either way. */
+static u64 jump_size(s64 jump)
+{
+	return (u64)(jump < 0 ? -jump : jump);
 }
 
 /*
@@ -555,8 +573,7 @@ static u64 clock_check_locked(void)
 	} else {
 		tol += MAX(moved, ref_moved) / 32;
 	}
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
-	barrier();
+	ktime_write_begin();
 	if (moved > ref_moved + tol || ref_moved > moved + tol) {
 		s64 jump = (s64)(now - cw.last_ns) - (s64)ref_moved;
 
@@ -565,12 +582,11 @@ static u64 clock_check_locked(void)
 		cw.corrections++;
 		cw.last_jump = jump;
 		cw.last_ref_ns = ref_moved;
-		if ((jump < 0 ? -jump : jump) > (cw.largest < 0 ? -cw.largest : cw.largest))
+		if (jump_size(jump) > jump_size(cw.largest))
 			cw.largest = jump;
 	}
 	ktime_params.ns_limit = now + KTIME_CHECK_NS;
-	barrier();
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	ktime_write_end();
 	cw.last_ns = now;
 	cw.last_ref = r;
 	return now;
@@ -615,7 +631,7 @@ u64 ktime_check(u64 seen)
 
 static void print_jump(const char *lead, s64 jump, u64 ref)
 {
-	u64 j = (u64)(jump < 0 ? -jump : jump);
+	u64 j = jump_size(jump);
 
 	printk("%sthe TSC %s %lu.%06lu s %s the %s (which moved %lu.%06lu s); the clock follows "
 	       "the %s\n",
@@ -655,11 +671,9 @@ static void clock_watchdog_start(void)
 
 	cw.last_ref = cw.read();
 	cw.last_ns = ktime_at(rdtsc());
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
-	barrier();
+	ktime_write_begin();
 	ktime_params.ns_limit = cw.last_ns + KTIME_CHECK_NS;
-	barrier();
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	ktime_write_end();
 	local_irq_restore(flags);
 }
 
@@ -672,7 +686,7 @@ void clock_watchdog_report(void)
 {
 	if (!cw.corrections)
 		return;
-	u64 j = (u64)(cw.largest < 0 ? -cw.largest : cw.largest);
+	u64 j = jump_size(cw.largest);
 
 	printk("clock: %u correction(s) of the TSC against the %s; the largest: %s%lu.%06lu s\n",
 	       cw.corrections, cw.name, cw.largest < 0 ? "-" : "+", j / NSEC_PER_SEC,
@@ -694,11 +708,9 @@ void clock_test_jump(s64 ns)
 
 	while (!clock_check_enter())
 		cpu_relax();
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
-	barrier();
+	ktime_write_begin();
 	ktime_params.ns_offset += (u64)ns;
-	barrier();
-	WRITE_ONCE(ktime_params.seq, ktime_params.seq + 1);
+	ktime_write_end();
 	clock_check_leave();
 	local_irq_restore(flags);
 }
