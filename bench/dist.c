@@ -7,6 +7,9 @@
  *                  as fio's lib/zipf.c draws it
  *   normal:DEV     a normal distribution whose standard deviation is DEV
  *                  percent of the region, centred on the region's middle
+ *   zoned:A/S:...  A percent of the I/Os uniform over the next S percent of
+ *                  the region, a list per direction (bench/job.c parses it)
+ *   zoned_abs:A/SIZE:...  the same with zones of SIZE bytes
  *
  * Like fio, zipf and pareto draw a rank and scatter it over the region, so
  * the hot blocks are not simply the first ones; fio scatters with a hash,
@@ -49,6 +52,12 @@ struct zipf_entry {
 	u64 first; /* its first rank (0 = the hottest) */
 };
 
+/* A zone of zoned or zoned_abs, in blocks of the region. */
+struct zone_range {
+	u64 start, len;
+	u32 cum; /* the I/O percentages up to and including this zone */
+};
+
 struct dist {
 	enum rand_dist type;
 	bool hash;
@@ -60,7 +69,9 @@ struct dist {
 	u64 center_q56;		 /* normal: the center as a Q56 fraction of the region */
 	struct zipf_entry *zipf; /* nr_zipf entries, then one whose first is n */
 	u64 nr_zipf;
-	u64 pareto_pow; /* Q40 */
+	u64 pareto_pow;			   /* Q40 */
+	struct zone_range *zones[DDIR_NR]; /* NULL: that direction draws uniformly */
+	unsigned nr_zones[DDIR_NR];
 };
 
 _Static_assert(sizeof(struct dist) <= sizeof(struct dist_state), "dist_state is too small");
@@ -229,7 +240,74 @@ static u64 normal_next(struct dist *d)
 	}
 }
 
-int dist_init(struct dist_state *ds, const struct job_spec *s, u64 n, u64 seed)
+/*
+ * zoned, zoned_abs: each direction's zones as ranges of the region's @unit
+ * byte blocks, where fio's __get_next_rand_offset_zoned(_abs) puts them.
+ */
+static int zones_init(struct dist *d, const struct job_spec *s, u32 unit)
+{
+	struct job_zone *z = kmalloc(JOB_ZONES_MAX * sizeof(*z));
+	int err = 0;
+
+	if (!z)
+		return -ENOMEM;
+	for (unsigned dir = 0; dir < DDIR_NR && !err; dir++) {
+		unsigned nr = job_zones(s, (enum ddir)dir, z);
+		struct zone_range *r;
+		u64 at = 0;
+		u32 cum = 0;
+
+		if (!nr)
+			continue;
+		r = kmalloc(nr * sizeof(*r));
+		if (!r) {
+			err = -ENOMEM;
+			break;
+		}
+		for (unsigned i = 0; i < nr; i++) {
+			cum += z[i].access;
+			r[i].cum = cum;
+			if (d->type == DIST_ZONED) {
+				r[i].start = (u64)((u128)at * d->n / 100);
+				r[i].len = (u64)((u128)d->n * z[i].size / 100);
+			} else {
+				r[i].start = at / unit;
+				r[i].len = (at + z[i].size) / unit - r[i].start;
+			}
+			at += z[i].size;
+		}
+		d->zones[dir] = r;
+		d->nr_zones[dir] = nr;
+	}
+	kfree(z);
+	return err;
+}
+
+/* A zone by the I/O percentages, then a block in it uniformly. */
+static u64 zoned_next(struct dist *d, enum ddir dir)
+{
+	const struct zone_range *r = d->zones[dir];
+	unsigned lo = 0, hi = d->nr_zones[dir] - 1;
+	u64 v, unit;
+
+	if (!r)
+		return rng64(&d->rng) % d->n;
+	v = below(&d->rng, 100);
+	/* The first zone whose running total passes v: zones of 0 % never are. */
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (r[mid].cum > v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* A zone too small for a block of its own gets its first block, as in fio. */
+	unit = r[lo].start + (r[lo].len ? below(&d->rng, r[lo].len) : 0);
+	return unit < d->n ? unit : d->n - 1;
+}
+
+int dist_init(struct dist_state *ds, const struct job_spec *s, u64 n, u32 unit, u64 seed)
 {
 	struct dist *d = (struct dist *)ds->words;
 
@@ -248,6 +326,9 @@ int dist_init(struct dist_state *ds, const struct job_spec *s, u64 n, u64 seed)
 	case DIST_PARETO:
 		pareto_init(d);
 		return 0;
+	case DIST_ZONED:
+	case DIST_ZONED_ABS:
+		return zones_init(d, s, unit);
 	default:
 		return 0;
 	}
@@ -260,6 +341,11 @@ void dist_free(struct dist_state *ds)
 	kfree(d->zipf);
 	d->zipf = NULL;
 	d->nr_zipf = 0;
+	for (unsigned dir = 0; dir < DDIR_NR; dir++) {
+		kfree(d->zones[dir]);
+		d->zones[dir] = NULL;
+		d->nr_zones[dir] = 0;
+	}
 }
 
 /* Place a rank (0 = the hottest) in the region. */
@@ -272,11 +358,14 @@ static u64 place(struct dist *d, u64 rank)
 	return (rank + d->center) % d->n;
 }
 
-u64 dist_next(struct dist_state *ds)
+u64 dist_next(struct dist_state *ds, enum ddir dir)
 {
 	struct dist *d = (struct dist *)ds->words;
 
 	switch (d->type) {
+	case DIST_ZONED:
+	case DIST_ZONED_ABS:
+		return zoned_next(d, dir);
 	case DIST_ZIPF:
 		return place(d, zipf_next(d));
 	case DIST_PARETO:

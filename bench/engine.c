@@ -146,8 +146,8 @@ static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 	return false;
 }
 
-/* The next unit of the region for a random job, or NO_UNIT when the pass is spent. */
-static u64 next_random_unit(struct job *j)
+/* The next unit of the region for a random job's I/O in direction @d. */
+static u64 next_random_unit(struct job *j, enum ddir d)
 {
 	u64 unit;
 
@@ -157,7 +157,7 @@ static u64 next_random_unit(struct job *j)
 		return unit;
 	}
 	if (j->spec->dist != DIST_RANDOM)
-		return dist_next(&j->dist);
+		return dist_next(&j->dist, d);
 	if (j->spec->norandommap)
 		return rng_next(&j->rng) % j->region_units;
 	return randmap_next(&j->map);
@@ -247,16 +247,17 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	if (j->loop_bytes_target && j->loop_issued_bytes >= j->loop_bytes_target)
 		return NEXT_NONE;
 
-	d = next_ddir(j);
+	/* A unit held back (its block was busy) keeps the direction it was drawn for. */
+	d = j->pending_unit != NO_UNIT ? (enum ddir)j->pending_ddir : next_ddir(j);
 	len = next_bs(j, d);
 	if (rate_limited(j, d, len, now))
 		return NEXT_WAIT;
 
 	if (rw_is_random(s->rw)) {
-		unit = next_random_unit(j);
+		unit = next_random_unit(j, d);
 		if (j->covered) {
 			while (bitmap_test(j->covered, unit))
-				unit = next_random_unit(j);
+				unit = next_random_unit(j, d);
 			len = cover_len(j, unit, len);
 		}
 		off = unit * j->unit;
@@ -268,8 +269,10 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	len = (u32)MIN((u64)len, j->region_len - off);
 	/* A verified block being written now: its next use waits for that write. */
 	if (j->gen_map && verify_unit_busy(j, off, len)) {
-		if (unit != NO_UNIT)
+		if (unit != NO_UNIT) {
 			j->pending_unit = unit;
+			j->pending_ddir = (u8)d;
+		}
 		return NEXT_WAIT;
 	}
 	if (!rw_is_random(s->rw))
@@ -1129,6 +1132,33 @@ static int job_region(struct job *j)
 	return 0;
 }
 
+/* zoned_abs: as fio refuses to run one, zones that run past the region's end. */
+static int zones_fit(const struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	struct job_zone *z;
+	int err = 0;
+
+	if (s->dist != DIST_ZONED_ABS)
+		return 0;
+	z = kmalloc(JOB_ZONES_MAX * sizeof(*z));
+	if (!z)
+		return kernel_fail("%s: no memory for random_distribution's zones", j->name);
+	for (unsigned d = 0; d < DDIR_NR && !err; d++) {
+		unsigned nr = job_zones(s, (enum ddir)d, z);
+		u64 end = 0;
+
+		for (unsigned i = 0; i < nr; i++)
+			end += z[i].size;
+		if (end > j->region_len)
+			err = kernel_fail("%s: random_distribution: the %s zones end at byte %lu, "
+					  "past the end of the region (%lu bytes)",
+					  j->name, ddir_names[d], end, j->region_len);
+	}
+	kfree(z);
+	return err;
+}
+
 int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned clone)
 {
 	u32 lbs;
@@ -1175,8 +1205,10 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
 	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
 	randmap_init(&j->map, j->region_units, seed_state(s->seed, clone));
+	if ((err = zones_fit(j)))
+		return err;
 	if (s->dist != DIST_RANDOM &&
-	    dist_init(&j->dist, s, j->region_units, seed_state(s->seed ^ 0xd1, clone)))
+	    dist_init(&j->dist, s, j->region_units, j->unit, seed_state(s->seed ^ 0xd1, clone)))
 		return kernel_fail("%s: no memory for random_distribution's table of %lu blocks",
 				   j->name, j->region_units);
 	if (s->path == JOB_PATH_RAW) {

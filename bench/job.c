@@ -186,12 +186,18 @@ static int block_size(const char *key, const char *v, u32 *out)
 	return 0;
 }
 
+/* One direction's part of a value: room for bssplit's 16 sizes in bytes. */
+#define SPLIT_PART_MAX 256
+/* split_ddir's answer for a part too long for its buffer. */
+#define SPLIT_TOO_LONG 0
+
 /*
  * Splits a value into up to DDIR_NR comma-separated parts, fio's form for
  * per-direction values ("4k,8k" is reads 4k, writes 8k; ",8k" writes only).
- * Returns how many parts there were.
+ * Returns how many parts there were (DDIR_NR + 1: more than DDIR_NR), or
+ * SPLIT_TOO_LONG when one is longer than SPLIT_PART_MAX - 1 characters.
  */
-static unsigned split_ddir(const char *v, char parts[DDIR_NR][96])
+static unsigned split_ddir(const char *v, char parts[DDIR_NR][SPLIT_PART_MAX])
 {
 	unsigned n = 0;
 
@@ -202,7 +208,7 @@ static unsigned split_ddir(const char *v, char parts[DDIR_NR][96])
 		if (n == DDIR_NR)
 			return DDIR_NR + 1;
 		if (len >= sizeof(parts[0]))
-			len = sizeof(parts[0]) - 1;
+			return SPLIT_TOO_LONG;
 		memcpy(parts[n], v, len);
 		parts[n][len] = '\0';
 		n++;
@@ -219,7 +225,7 @@ static unsigned split_ddir(const char *v, char parts[DDIR_NR][96])
 static int parse_bs(struct parser *p)
 {
 	const char *key = "bs", *v = get(p, "bs");
-	char parts[DDIR_NR][96];
+	char parts[DDIR_NR][SPLIT_PART_MAX];
 	unsigned n;
 	int err;
 
@@ -230,6 +236,8 @@ static int parse_bs(struct parser *p)
 	if (!v)
 		return 0;
 	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("%s=%s: a size is too long", key, v);
 	if (n > DDIR_NR)
 		return kernel_fail("%s=%s: at most three sizes (read,write,trim)", key, v);
 	for (unsigned d = 0; d < DDIR_NR; d++) {
@@ -246,7 +254,7 @@ static int parse_bs(struct parser *p)
 static int parse_bsrange(struct parser *p)
 {
 	const char *key = "bsrange", *v = get(p, "bsrange");
-	char parts[DDIR_NR][96];
+	char parts[DDIR_NR][SPLIT_PART_MAX];
 	unsigned n;
 	int err;
 
@@ -257,10 +265,12 @@ static int parse_bsrange(struct parser *p)
 	if (!v)
 		return 0;
 	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("%s=%s: a range is too long", key, v);
 	if (n > DDIR_NR)
 		return kernel_fail("%s=%s: at most three ranges (read,write,trim)", key, v);
 	for (unsigned d = 0; d < DDIR_NR; d++) {
-		char part[96], *dash;
+		char part[SPLIT_PART_MAX], *dash;
 		u32 lo, hi;
 
 		/* A copy: directions past the last part reuse it, and parsing cuts it up. */
@@ -285,17 +295,20 @@ static int parse_bsrange(struct parser *p)
 static int parse_bssplit(struct parser *p)
 {
 	const char *v = get(p, "bssplit");
-	char parts[DDIR_NR][96];
+	char parts[DDIR_NR][SPLIT_PART_MAX];
 	unsigned n;
 	int err;
 
 	if (!v)
 		return 0;
 	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("bssplit=%s: a direction's list is longer than %d characters", v,
+				   SPLIT_PART_MAX - 1);
 	if (n > DDIR_NR)
 		return kernel_fail("bssplit=%s: at most three lists (read,write,trim)", v);
 	for (unsigned d = 0; d < DDIR_NR; d++) {
-		char copy[96], *item = copy;
+		char copy[SPLIT_PART_MAX], *item = copy;
 		struct bssplit *b = p->s->bssplit[d];
 		unsigned count = 0, total = 0, blanks = 0;
 
@@ -374,12 +387,14 @@ static int size_or_percent(const char *key, const char *v, u64 *bytes, u32 *pct)
 static int parse_rates(struct parser *p, const char *key, u64 *out)
 {
 	const char *v = get(p, key);
-	char parts[DDIR_NR][96];
+	char parts[DDIR_NR][SPLIT_PART_MAX];
 	unsigned n;
 
 	if (!v)
 		return 0;
 	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("%s=%s: a value is too long", key, v);
 	if (n > DDIR_NR)
 		return kernel_fail("%s=%s: at most three values (read,write,trim)", key, v);
 	for (unsigned d = 0; d < DDIR_NR; d++) {
@@ -399,7 +414,36 @@ static int parse_rates(struct parser *p, const char *key, u64 *out)
 	return 0;
 }
 
-/* random_distribution=random | zipf:1.2 | pareto:0.3 | normal:10[:0.5] */
+/*
+ * Checks a zoned value for every direction (job_zones reads it again
+ * when the job starts; the command line outlives the jobs).
+ */
+static int parse_zones(struct job_spec *s, const char *v)
+{
+	struct job_zone *z = kmalloc(JOB_ZONES_MAX * sizeof(*z));
+	unsigned nr, total = 0;
+	int err = 0;
+
+	if (!z)
+		return kernel_fail("random_distribution=%s: no memory to check it", v);
+	for (unsigned d = 0; d < DDIR_NR && !err; d++) {
+		err = job_zones_parse(v, (enum ddir)d, z, &nr);
+		total += nr;
+	}
+	kfree(z);
+	if (err)
+		return err;
+	if (!total)
+		return kernel_fail("random_distribution=%s: no zones", v);
+	s->dist = !strncmp(v, "zoned_abs:", 10) ? DIST_ZONED_ABS : DIST_ZONED;
+	s->zones = v;
+	return 0;
+}
+
+/*
+ * random_distribution=random | zipf:1.2 | pareto:0.3 | normal:10[:0.5] |
+ * zoned:60/10:40/90 | zoned_abs:60/1G:40/3G
+ */
 static int parse_distribution(struct parser *p)
 {
 	const char *v = get(p, "random_distribution");
@@ -408,6 +452,8 @@ static int parse_distribution(struct parser *p)
 
 	if (!v)
 		return 0;
+	if (!strncmp(v, "zoned:", 6) || !strncmp(v, "zoned_abs:", 10))
+		return parse_zones(s, v);
 	if (strlen(v) >= sizeof(buf))
 		return kernel_fail("random_distribution=%s: too long", v);
 	strncpy(buf, v, sizeof(buf));
@@ -426,7 +472,7 @@ static int parse_distribution(struct parser *p)
 		s->dist = DIST_NORMAL;
 	else
 		return kernel_fail("random_distribution=%s: expected random, zipf:THETA, "
-				   "pareto:H or normal:DEV",
+				   "pareto:H, normal:DEV, zoned:A/S:... or zoned_abs:A/SIZE:...",
 				   v);
 	if (!arg || !*arg)
 		return kernel_fail("random_distribution=%s: %s needs its parameter", v, buf);

@@ -9,7 +9,7 @@
  *   bench/iolog.c    fio's per-interval log lines over the serial console
  *   bench/report.c   the human lines and this project's JSON line
  *   bench/fio_json.c the job object of fio's JSON output
- *   bench/dist.c     random offsets: uniform, zipf, pareto, normal
+ *   bench/dist.c     random offsets: uniform, zipf, pareto, normal, zoned
  *
  * A "job" here is one running copy of a job_spec, fio's thread: a spec with
  * numjobs=4 runs as four jobs, each with its own region when
@@ -151,6 +151,7 @@ struct job {
 	struct randmap map;
 	struct dist_state dist;
 	u64 pending_unit; /* a random unit drawn but not issued yet (busy), or ~0 */
+	u8 pending_ddir;  /* the direction it was drawn for (zoned lists differ by direction) */
 	u8 *covered;	  /* sizes that vary: blocks this pass has covered (fio's map) */
 	u64 covered_count;
 
@@ -284,9 +285,14 @@ void iolog_add(struct job *j, struct io_u *u, u64 now);
 void iolog_tick(struct job *j, u64 now, bool final);
 
 /* bench/dist.c */
-/* 0, or -ENOMEM when zipf's table does not fit; dist_free releases it (a zeroed state too). */
-int dist_init(struct dist_state *d, const struct job_spec *s, u64 n, u64 seed);
-u64 dist_next(struct dist_state *d);
+/*
+ * A distribution over the region's n blocks of @unit bytes. 0, or -ENOMEM
+ * when zipf's table or the zones do not fit; dist_free releases them (a
+ * zeroed state too).
+ */
+int dist_init(struct dist_state *d, const struct job_spec *s, u64 n, u32 unit, u64 seed);
+/* The next block (of n) for a random I/O in direction @dir. */
+u64 dist_next(struct dist_state *d, enum ddir dir);
 void dist_free(struct dist_state *d);
 
 /* bench/report.c and bench/fio_json.c */

@@ -30,7 +30,7 @@ enum job_rw {
 /* fio's data directions, in fio's order (the JSON's read, write, trim). */
 enum ddir { DDIR_READ, DDIR_WRITE, DDIR_TRIM, DDIR_NR };
 
-enum rand_dist { DIST_RANDOM, DIST_ZIPF, DIST_PARETO, DIST_NORMAL };
+enum rand_dist { DIST_RANDOM, DIST_ZIPF, DIST_PARETO, DIST_NORMAL, DIST_ZONED, DIST_ZONED_ABS };
 
 enum ss_metric { SS_NONE, SS_IOPS, SS_IOPS_SLOPE, SS_BW, SS_BW_SLOPE };
 
@@ -72,6 +72,15 @@ struct bssplit {
 	u32 perc; /* percent; 0 in the input means "a share of what is left" */
 };
 
+/* fio's ZONESPLIT_MAX: zones per direction of random_distribution=zoned. */
+#define JOB_ZONES_MAX 256
+
+/* One zone of random_distribution=zoned or zoned_abs (job_zones). */
+struct job_zone {
+	u64 size;   /* zoned: percent of the region; zoned_abs: bytes */
+	u32 access; /* percent of the direction's random I/Os */
+};
+
 struct job_spec {
 	char name[JOB_NAME_MAX];
 	char filename[16];
@@ -111,6 +120,7 @@ struct job_spec {
 	micro_t dist_param;  /* zipf theta, pareto h, normal deviation in percent */
 	micro_t dist_center; /* normal and zipf: where the peak sits, 0..1; MICRO/2 default */
 	bool dist_center_set;
+	const char *zones; /* zoned, zoned_abs: the lists (in the command line), for job_zones */
 	u64 rate_bps[DDIR_NR];	/* bytes per second, 0: unlimited */
 	u64 rate_iops[DDIR_NR]; /* I/Os per second, 0: unlimited */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
@@ -178,6 +188,19 @@ static inline bool rw_trims(enum job_rw rw)
 }
 
 /* The smallest block any I/O of the job can have. */
+/*
+ * Direction @d's zones of a zoned or zoned_abs random_distribution, in
+ * order from the start of the region, into @z (room for JOB_ZONES_MAX):
+ * returns how many, 0 when the value gives that direction none (its random
+ * I/O is then uniform). job_parse checked the value.
+ */
+unsigned job_zones(const struct job_spec *s, enum ddir d, struct job_zone *z);
+/*
+ * Direction @d's zones of @v, a random_distribution value that starts
+ * with zoned: or zoned_abs:, into @z with their count in *@nr; 0, or
+ * kernel_fail's error naming the key and the zone (bench/zones.c).
+ */
+int job_zones_parse(const char *v, enum ddir d, struct job_zone *z, unsigned *nr);
 u32 job_min_bs(const struct job_spec *s);
 u32 job_max_bs(const struct job_spec *s);
 

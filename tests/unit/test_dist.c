@@ -4,7 +4,8 @@
  * what the host's libm computes: zipf's hottest block takes 1/zeta(n, theta)
  * of the draws and every power-of-two band of ranks its share of zeta,
  * pareto:H sends 1 - H of them to the hottest H of the blocks, normal:DEV
- * has its mean at the center and a deviation of DEV% of the region; every
+ * has its mean at the center and a deviation of DEV% of the region, zoned
+ * gives each zone its share uniformly and a direction its own list; every
  * draw is in range, the same seed draws the same blocks, a failed
  * allocation is an error. And the fixed-point arithmetic underneath
  * (bench/fixmath.c) against long double.
@@ -48,9 +49,9 @@ static void draw_n(enum rand_dist type, micro_t param, bool center, micro_t wher
 	struct dist_state d = {0};
 
 	memset(counts, 0, sizeof(counts));
-	assert_int_equal(dist_init(&d, &s, n, 12345), 0);
+	assert_int_equal(dist_init(&d, &s, n, 4096, 12345), 0);
 	for (unsigned i = 0; i < draws; i++) {
-		u64 v = dist_next(&d);
+		u64 v = dist_next(&d, DDIR_READ);
 		assert_true(v < n);
 		counts[v]++;
 	}
@@ -237,9 +238,9 @@ static void test_zipf_huge_region(void **state)
 	u64 top = 0;
 
 	z += (pow(n + 0.5, 1 - t) - pow(a, 1 - t)) / (1 - t);
-	assert_int_equal(dist_init(&d, &s, n, 99), 0);
+	assert_int_equal(dist_init(&d, &s, n, 4096, 99), 0);
 	for (int i = 0; i < DRAWS; i++) {
-		u64 v = dist_next(&d);
+		u64 v = dist_next(&d, DDIR_READ);
 		assert_true(v < n);
 		top += v == 0;
 	}
@@ -357,13 +358,13 @@ static void test_same_seed_same_draws(void **state)
 		struct dist_state a = {0}, b = {0}, c = {0};
 		unsigned differ = 0;
 
-		assert_int_equal(dist_init(&a, &s, 1ull << 30, 42), 0);
-		assert_int_equal(dist_init(&b, &s, 1ull << 30, 42), 0);
-		assert_int_equal(dist_init(&c, &s, 1ull << 30, 43), 0);
+		assert_int_equal(dist_init(&a, &s, 1ull << 30, 4096, 42), 0);
+		assert_int_equal(dist_init(&b, &s, 1ull << 30, 4096, 42), 0);
+		assert_int_equal(dist_init(&c, &s, 1ull << 30, 4096, 43), 0);
 		for (int i = 0; i < 10000; i++) {
-			u64 x = dist_next(&a);
-			assert_int_equal(x, dist_next(&b));
-			differ += x != dist_next(&c);
+			u64 x = dist_next(&a, DDIR_READ);
+			assert_int_equal(x, dist_next(&b, DDIR_READ));
+			differ += x != dist_next(&c, DDIR_READ);
 		}
 		assert_true(differ > 9000);
 		dist_free(&a);
@@ -373,13 +374,120 @@ static void test_same_seed_same_draws(void **state)
 	assert_int_equal(host_live_allocs, 0);
 }
 
+/* The kernel's kernel_fail (kernel/exit.c), for bench/zones.c. */
+int kernel_fail(const char *fmt, ...)
+{
+	(void)fmt;
+	return -EIO;
+}
+
+static struct job_spec zoned(const char *v)
+{
+	struct job_spec s = {0};
+
+	s.dist = !strncmp(v, "zoned_abs:", 10) ? DIST_ZONED_ABS : DIST_ZONED;
+	s.zones = v;
+	return s;
+}
+
+/* @draws draws of direction @dir over @n blocks of 4 KiB into counts[]. */
+static void draw_zoned(const char *v, enum ddir dir, u64 n, unsigned draws)
+{
+	struct job_spec s = zoned(v);
+	struct dist_state d = {0};
+
+	memset(counts, 0, sizeof(counts));
+	assert_int_equal(dist_init(&d, &s, n, 4096, 777), 0);
+	for (unsigned i = 0; i < draws; i++) {
+		u64 b = dist_next(&d, dir);
+
+		assert_true(b < n);
+		counts[b]++;
+	}
+	dist_free(&d);
+	assert_int_equal(host_live_allocs, 0);
+}
+
+static double share(u64 from, u64 to, unsigned draws)
+{
+	unsigned long long sum = 0;
+
+	for (u64 b = from; b < to; b++)
+		sum += counts[b];
+	return (double)sum / draws;
+}
+
+/*
+ * zoned: each zone takes its share of the draws (within 0.5 %, some six
+ * deviations at these counts), uniformly inside it: every block of a zone
+ * within six deviations of the zone's mean.
+ */
+static void test_zoned_shape(void **state)
+{
+	static const struct {
+		u64 from, to;
+		double share;
+	} z[] = {{0, 100, 0.60}, {100, 300, 0.30}, {300, 600, 0.08}, {600, 1000, 0.02}};
+
+	draw_zoned("zoned:60/10:30/20:8/30:2/40", DDIR_READ, N, DRAWS);
+	for (unsigned i = 0; i < ARRAY_SIZE(z); i++) {
+		double mean = z[i].share * DRAWS / (double)(z[i].to - z[i].from);
+
+		assert_true(fabs(share(z[i].from, z[i].to, DRAWS) - z[i].share) < 0.005);
+		for (u64 b = z[i].from; b < z[i].to; b++)
+			assert_true(fabs(counts[b] - mean) < 6 * sqrt(mean));
+	}
+	/* Blank sizes share what is left: 10, 45 and 45 percent of the region. */
+	draw_zoned("zoned:50/10:25:25", DDIR_READ, N, DRAWS);
+	assert_true(fabs(share(0, 100, DRAWS) - 0.50) < 0.005);
+	assert_true(fabs(share(100, 550, DRAWS) - 0.25) < 0.005);
+	assert_true(fabs(share(550, 1000, DRAWS) - 0.25) < 0.005);
+	/* Zones short of the whole region leave the rest alone. */
+	draw_zoned("zoned:70/5:30/20", DDIR_READ, N, DRAWS);
+	assert_true(share(250, 1000, DRAWS) == 0.0);
+	assert_true(fabs(share(0, 50, DRAWS) - 0.70) < 0.005);
+}
+
+/* A list per direction; a blank one is uniform, the last list serves trims. */
+static void test_zoned_directions(void **state)
+{
+	const char *v = "zoned:100/10,,0/50:100/50";
+
+	draw_zoned(v, DDIR_READ, N, DRAWS);
+	assert_true(share(0, 100, DRAWS) == 1.0);
+	draw_zoned(v, DDIR_TRIM, N, DRAWS);
+	assert_true(share(500, 1000, DRAWS) == 1.0);
+	draw_zoned(v, DDIR_WRITE, N, DRAWS);
+	for (u64 tenth = 0; tenth < 10; tenth++)
+		assert_true(fabs(share(tenth * 100, tenth * 100 + 100, DRAWS) - 0.1) < 0.005);
+}
+
+/* zoned_abs: zones in bytes, over the region's blocks; a zone without I/O is never drawn. */
+static void test_zoned_abs(void **state)
+{
+	draw_zoned("zoned_abs:50/4k:0/8k:50/16k", DDIR_READ, 100, DRAWS);
+	assert_true(fabs(share(0, 1, DRAWS) - 0.5) < 0.005);
+	assert_true(share(1, 3, DRAWS) == 0.0);
+	assert_true(fabs(share(3, 7, DRAWS) - 0.5) < 0.005);
+	assert_true(share(7, 100, DRAWS) == 0.0);
+	/* Zones past the region's end are job_init's error; a region of one block still draws in
+	 * range. */
+	draw_zoned("zoned:60/10:40/90", DDIR_READ, 1, 1000);
+	assert_int_equal(counts[0], 1000);
+}
+
 static void test_no_memory(void **state)
 {
 	struct job_spec s = spec(DIST_ZIPF, 1200000, false, 0);
 	struct dist_state d = {0};
 
 	host_kmalloc_fail = true;
-	assert_int_equal(dist_init(&d, &s, 1 << 20, 1), -ENOMEM);
+	assert_int_equal(dist_init(&d, &s, 1 << 20, 4096, 1), -ENOMEM);
+	host_kmalloc_fail = false;
+	dist_free(&d);
+	s = zoned("zoned:50/50,100/10");
+	host_kmalloc_fail = true;
+	assert_int_equal(dist_init(&d, &s, 1 << 20, 4096, 1), -ENOMEM);
 	host_kmalloc_fail = false;
 	dist_free(&d);
 	/* A state dist_init never saw (a uniform job's) is freed too. */
@@ -404,6 +512,9 @@ int main(void)
 		cmocka_unit_test(test_normal_no_deviation),
 		cmocka_unit_test(test_small_regions),
 		cmocka_unit_test(test_same_seed_same_draws),
+		cmocka_unit_test(test_zoned_shape),
+		cmocka_unit_test(test_zoned_directions),
+		cmocka_unit_test(test_zoned_abs),
 		cmocka_unit_test(test_no_memory),
 	};
 

@@ -105,6 +105,14 @@ static void test_block_sizes(void **state)
 	expect_error("bssplit=4k/60:8k/50", "bssplit=4k/60:8k/50: the percentages add up to 110");
 	expect_error("bssplit=4k/20:8k/20", "add up to 40, not 100");
 	expect_error("bssplit=4k/x", "'x' is not a percentage");
+	/* Sixteen sizes in bytes: a list the old 95-character buffer cut short. */
+	assert_int_equal(parse("rw=randread bssplit=512/4:1024/1:1536/1:2048/1:2560/1:3072/1:"
+			       "3584/1:4096/60:8192/10:16384/7:32768/3:65536/3:131072/2:"
+			       "262144/2:524288/2:1048576/1"),
+			 0);
+	assert_int_equal(spec.nbssplit[DDIR_READ], 16);
+	assert_int_equal(spec.bssplit[DDIR_READ][15].bs, 1048576);
+	assert_int_equal(spec.bssplit[DDIR_READ][15].perc, 1);
 }
 
 static void test_sizes_and_time(void **state)
@@ -159,6 +167,86 @@ static void test_distributions(void **state)
 	expect_error("random_distribution=zipf", "zipf needs its parameter");
 	expect_error("random_distribution=gamma:2", "expected random, zipf:THETA");
 	expect_error("random_distribution=normal:5:2", "the center is a fraction");
+}
+
+static void test_zoned(void **state)
+{
+	struct job_zone z[JOB_ZONES_MAX];
+	char line[4096];
+	size_t at;
+
+	assert_int_equal(parse("rw=randread random_distribution=zoned:60/10:30/20:8/30:2/40"), 0);
+	assert_int_equal(spec.dist, DIST_ZONED);
+	assert_true(spec.norandommap);
+	for (int d = 0; d < DDIR_NR; d++) {
+		assert_int_equal(job_zones(&spec, (enum ddir)d, z), 4);
+		assert_int_equal(z[0].access, 60);
+		assert_int_equal(z[0].size, 10);
+		assert_int_equal(z[3].access, 2);
+		assert_int_equal(z[3].size, 40);
+	}
+	/* Sizes left out share what is left, in whole percent (fio's division). */
+	assert_int_equal(parse("rw=randread random_distribution=zoned:50/10:25:25/0"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 3);
+	assert_int_equal(z[1].size, 45);
+	assert_int_equal(z[2].size, 45);
+	assert_int_equal(parse("rw=randread random_distribution=zoned:40/10:30:30"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 3);
+	assert_int_equal(z[2].size, 45);
+	/* A lone zone without a size is the whole region. */
+	assert_int_equal(parse("rw=randread random_distribution=zoned:100"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 1);
+	assert_int_equal(z[0].size, 100);
+	/* Per direction: a blank list is uniform, directions past the last take it. */
+	assert_int_equal(parse("rw=randrw random_distribution=zoned:100/10,,0/50:100/50"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 1);
+	assert_int_equal(job_zones(&spec, DDIR_WRITE, z), 0);
+	assert_int_equal(job_zones(&spec, DDIR_TRIM, z), 2);
+	assert_int_equal(parse("rw=randrw random_distribution=zoned:100/10,50/50:50/50"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_TRIM, z), 2);
+	assert_int_equal(z[1].access, 50);
+	assert_int_equal(parse("rw=randread random_distribution=zoned_abs:60/20G:30/100m:10/512k"),
+			 0);
+	assert_int_equal(spec.dist, DIST_ZONED_ABS);
+	assert_int_equal(job_zones(&spec, DDIR_WRITE, z), 3);
+	assert_int_equal(z[0].size, 20ull << 30);
+	assert_int_equal(z[1].size, 100ull << 20);
+	assert_int_equal(z[2].size, 512 << 10);
+	/* A gap: a zoned_abs zone without I/O needs no size. */
+	assert_int_equal(parse("rw=randread random_distribution=zoned_abs:0:100/1M"), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 2);
+	assert_int_equal(z[0].size, 0);
+
+	expect_error("random_distribution=zoned:60/10:30/20",
+		     "random_distribution=zoned:60/10:30/20: the zones' I/O percentages add up to "
+		     "90, not 100");
+	expect_error("random_distribution=zoned:60/60:40/60", "sizes add up to 120%");
+	expect_error("random_distribution=zoned:50/10::50/10", "zone 2 is empty");
+	expect_error("random_distribution=zoned:60/10:40/90:", "zone 3 is empty");
+	expect_error("random_distribution=zoned_abs:60:40/1G", "zone 1: zoned_abs needs the "
+							       "zone's size");
+	expect_error("random_distribution=zoned_abs:60/1X:40/1G", "zone 1: zoned_abs needs");
+	expect_error("random_distribution=zoned:x/10:100/90", "zone 1: 'x' is not a percentage "
+							      "of the I/Os");
+	expect_error("random_distribution=zoned:50/10:50/abc", "zone 2: 'abc' is not a "
+							       "percentage of the region");
+	expect_error("random_distribution=zoned:101/10", "zone 1: '101'");
+	expect_error("random_distribution=zoned:100/10,100/10,100/10,100/10",
+		     "at most three lists");
+	expect_error("random_distribution=zoned:", "random_distribution=zoned:: no zones");
+	expect_error("random_distribution=zoned:,,", "no zones");
+	expect_error("random_distribution=zoned:50/100:50",
+		     "zone 2 takes 50% of the I/Os but none of the region");
+	expect_error("random_distribution=zoned:100/10,50/10", "add up to 50, not 100");
+	/* fio's 256 zones at most: 100 that take I/O and 156 gaps, then one more. */
+	at = (size_t)snprintf(line, sizeof(line), "rw=randread random_distribution=zoned_abs:");
+	for (int i = 0; i < 256; i++)
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%d/4k", i ? ":" : "",
+				       i < 100 ? 1 : 0);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(job_zones(&spec, DDIR_READ, z), 256);
+	snprintf(line + at, sizeof(line) - at, ":0/4k");
+	expect_error(line, "at most 256 zones per direction");
 }
 
 static void test_reports(void **state)
@@ -261,9 +349,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_sizes_and_time), cmocka_unit_test(test_rates_and_mixes),
-		cmocka_unit_test(test_distributions),  cmocka_unit_test(test_reports),
-		cmocka_unit_test(test_verify),	       cmocka_unit_test(test_paths_and_keys),
-		cmocka_unit_test(test_cpus_allowed),   cmocka_unit_test(test_mq_schedulers),
+		cmocka_unit_test(test_distributions),  cmocka_unit_test(test_zoned),
+		cmocka_unit_test(test_reports),	       cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_paths_and_keys), cmocka_unit_test(test_cpus_allowed),
+		cmocka_unit_test(test_mq_schedulers),
 	};
 
 	host_printk_quiet = true;

@@ -252,6 +252,63 @@ def v_verify_seed(text, ctx):
     return ":".join(str(parse_int(x, 0, (1 << 64) - 1, ctx.kb_base)) for x in seeds)
 
 
+MAX_ZONES = 256  # fio's ZONESPLIT_MAX, the kernel's JOB_ZONES_MAX
+
+
+def _zone_lists(rest, text):
+    # fio's HOWTO allows a list per direction, but fio 3.33's option parser
+    # splits every value at its commas and then finds no distribution named
+    # by the second part, so fio refuses the job; the kernel's own
+    # random_distribution takes READ,WRITE,TRIM lists.
+    if "," in rest:
+        raise KeyError_(f"'{text}': fio 3.33 cannot parse zone lists per direction (it "
+                        "splits the value at the comma): give one list for all directions")
+    if not rest.strip():
+        raise KeyError_(f"'{text}': no zones")
+    return [rest]
+
+
+def _zones(part, absolute, text, ctx):
+    """One direction's zones, as fio's zone_split_ddir checks them: the I/O
+    percentages add up to exactly 100, relative sizes to at most 100, and
+    relative sizes left out (or 0) share what is left in whole percent. A
+    lone zone without a size is the whole region (fio's is 0 %: every I/O
+    at one block); a zone that takes I/O needs room. Sizes of
+    zoned_abs become bytes."""
+    zones = []
+    for i, item in enumerate(part.split(":"), 1):
+        if not item.strip():
+            raise KeyError_(f"'{text}': zone {i} is empty")
+        acc, slash, size = item.partition("/")
+        a = parse_int(acc, 0, 100)
+        if absolute:
+            sz = parse_size(size, ctx.kb_base) if size.strip() else 0
+            if not sz and a:
+                raise KeyError_(f"'{text}': zone {i}: zoned_abs needs the zone's size, "
+                                "such as 60/20G")
+        else:
+            sz = parse_int(size, 0, 100) if size.strip() else 0
+        zones.append([a, sz])
+    if len(zones) > MAX_ZONES:
+        raise KeyError_(f"'{text}': at most {MAX_ZONES} zones per direction")
+    total = sum(a for a, _ in zones)
+    if total != 100:
+        raise KeyError_(f"'{text}': the zones' I/O percentages add up to {total}, not 100")
+    if not absolute:
+        sizes = sum(sz for _, sz in zones)
+        if sizes > 100:
+            raise KeyError_(f"'{text}': the zones' sizes add up to {sizes}%, more than the "
+                            "region")
+        blanks = sum(1 for _, sz in zones if not sz)
+        for i, z in enumerate(zones, 1):
+            if not z[1]:
+                z[1] = 100 if len(zones) == 1 else (100 - sizes) // blanks
+            if not z[1] and z[0]:
+                raise KeyError_(f"'{text}': zone {i} takes {z[0]}% of the I/Os but none "
+                                "of the region")
+    return ":".join(f"{a}/{sz}" for a, sz in zones)
+
+
 def v_distribution(text, ctx):
     t = text.strip()
     kind, _, rest = t.partition(":")
@@ -260,8 +317,8 @@ def v_distribution(text, ctx):
             raise KeyError_(f"'{text}': random takes no value")
         return "random"
     if kind in ("zoned", "zoned_abs"):
-        raise KeyError_(f"'{text}': zoned distributions are not supported "
-                        "(random, zipf:T, pareto:H, normal:P)")
+        return f"{kind}:" + ",".join(_zones(p, kind == "zoned_abs", text, ctx)
+                                     for p in _zone_lists(rest, text))
     defaults = {"zipf": 1.1, "pareto": 0.2, "normal": 0.0}  # fio's FIO_DEF_*
     if kind not in defaults:
         raise KeyError_(f"'{text}': expected random, zipf:T, pareto:H or normal:P")
@@ -436,7 +493,8 @@ _add("rwmixwrite", "pass", v_rwmix, kernel="rwmixread", note="percent writes (pa
 _add("randseed", "pass", v_randseed, note="seed of offsets and of the verify stamps")
 _add("norandommap", "pass", v_set, bare=True, note="random blocks drawn with replacement")
 _add("random_distribution", "pass", v_distribution,
-     note="random, zipf[:T[:C]], pareto[:H[:C]], normal[:P[:C]] (not zoned)")
+     note="random, zipf[:T[:C]], pareto[:H[:C]], normal[:P[:C]], zoned:A/S:..., "
+          "zoned_abs:A/SIZE:... (one list: fio 3.33 cannot parse one per direction)")
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
 _add("fsync", "pass", v_int(0, 1000000), note="a cache flush after every N writes")
