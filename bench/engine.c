@@ -157,10 +157,10 @@ static u64 next_random_unit(struct job *j, enum ddir d)
 		return unit;
 	}
 	if (j->spec->dist != DIST_RANDOM)
-		return dist_next(&j->dist, d);
+		return dist_next(&j->dist, d) * j->align_units;
 	if (j->spec->norandommap)
-		return rng_next(&j->rng) % j->region_units;
-	return randmap_next(&j->map);
+		return rng_next(&j->rng) % j->draw_units * j->align_units;
+	return randmap_next(&j->map) * j->align_units;
 }
 
 static bool bitmap_test(const u8 *b, u64 i)
@@ -755,7 +755,7 @@ static void job_phase_end(struct job *j, u64 now)
 		j->state = JOB_RUN;
 		j->loop_issued_bytes = 0;
 		j->seq_next = 0;
-		randmap_init(&j->map, j->region_units, seed_state(s->seed, j->clone) + j->loop);
+		randmap_init(&j->map, j->draw_units, seed_state(s->seed, j->clone) + j->loop);
 		return;
 	}
 	j->state = JOB_DONE;
@@ -978,7 +978,6 @@ int engine_run_set(struct job **jobs, unsigned n)
 		j->last_activity_ns = now;
 		j->progress_next_ns = now + PROGRESS_INTERVAL_NS;
 		j->poll_ns = (u64)s->poll_us * NSEC_PER_USEC;
-		j->idle0_ns = idle_ns_total();
 		if (s->ramp_ns) {
 			j->state = JOB_RAMP;
 		} else {
@@ -1091,11 +1090,23 @@ static int apply_disk_settings(struct job *j)
 }
 
 /* The job's region on its disk: offset (+ clone * offset_increment), size. */
+static u32 gcd32(u32 a, u32 b)
+{
+	while (b) {
+		u32 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static int job_region(struct job *j)
 {
 	const struct job_spec *s = j->spec;
 	u64 capacity = get_capacity(j->disk) << SECTOR_SHIFT;
 	u32 lbs = j->disk->queue->limits.logical_block_size;
+	u32 min = job_min_bs(s), ba = s->blockalign ? s->blockalign : min;
 	u64 offset, len;
 
 	offset = s->offset_pct ? ALIGN_DOWN(capacity * s->offset_pct / 100, (u64)lbs) : s->offset;
@@ -1123,12 +1134,23 @@ static int job_region(struct job *j)
 		return kernel_fail("%s: offset+size (%lu) is beyond the end of %s (%lu bytes)",
 				   j->name, offset + len, s->filename, capacity);
 	j->region_start = offset;
-	j->unit = job_min_bs(s);
+	/* Every I/O covers whole units: offsets on ba boundaries, lengths of whole blocks. */
+	j->unit = gcd32(min, ba);
 	j->region_units = len / j->unit;
 	j->region_len = j->region_units * j->unit;
 	if (!j->region_units)
 		return kernel_fail("%s: the region (%lu bytes) holds no %u-byte block", j->name,
 				   len, j->unit);
+	/*
+	 * Random I/O starts at one of draw_units boundaries ba apart, the last
+	 * leaving room for the smallest block, as fio's last_block counts them.
+	 */
+	j->align_units = ba / j->unit;
+	j->draw_units = (j->region_len - (min > ba ? min - ba : 0)) / ba;
+	if (!j->draw_units)
+		return kernel_fail("%s: the region (%lu bytes) holds no %u-byte block at a %u-byte "
+				   "boundary",
+				   j->name, len, min, ba);
 	return 0;
 }
 
@@ -1186,6 +1208,10 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 			return kernel_fail("%s: bs=%u is not a multiple of %s's %u-byte blocks",
 					   j->name, s->bs_min[d] % lbs ? s->bs_min[d] : s->bs[d],
 					   s->filename, lbs);
+		if (s->blockalign % lbs)
+			return kernel_fail("%s: blockalign=%u is not a multiple of %s's %u-byte "
+					   "blocks",
+					   j->name, s->blockalign, s->filename, lbs);
 		for (unsigned i = 0; i < s->nbssplit[d]; i++)
 			if (s->bssplit[d][i].bs % lbs)
 				return kernel_fail("%s: bssplit size %u is not a multiple of %s's "
@@ -1204,11 +1230,12 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->rng = seed_state(s->seed, clone);
 	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
 	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
-	randmap_init(&j->map, j->region_units, seed_state(s->seed, clone));
+	randmap_init(&j->map, j->draw_units, seed_state(s->seed, clone));
 	if ((err = zones_fit(j)))
 		return err;
 	if (s->dist != DIST_RANDOM &&
-	    dist_init(&j->dist, s, j->region_units, j->unit, seed_state(s->seed ^ 0xd1, clone)))
+	    dist_init(&j->dist, s, j->draw_units, j->unit * j->align_units,
+		      seed_state(s->seed ^ 0xd1, clone)))
 		return kernel_fail("%s: no memory for random_distribution's table of %lu blocks",
 				   j->name, j->region_units);
 	if (s->path == JOB_PATH_RAW) {

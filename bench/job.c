@@ -39,6 +39,8 @@ static const char *const job_keys[] = {
 	"bsrange",
 	"blocksize_range",
 	"bssplit",
+	"blockalign",
+	"ba",
 	"iodepth",
 	"runtime",
 	"timeout",
@@ -116,18 +118,24 @@ bool job_group_is_job(struct cmdline *cl, unsigned group)
 	return false;
 }
 
+u32 job_dir_min_bs(const struct job_spec *s, enum ddir d)
+{
+	u32 m = s->bs_min[d];
+
+	if (s->nbssplit[d]) {
+		m = ~0u;
+		for (unsigned i = 0; i < s->nbssplit[d]; i++)
+			m = MIN(m, s->bssplit[d][i].bs);
+	}
+	return m;
+}
+
 u32 job_min_bs(const struct job_spec *s)
 {
 	u32 m = ~0u;
 
-	for (int d = 0; d < DDIR_NR; d++) {
-		if (s->nbssplit[d]) {
-			for (unsigned i = 0; i < s->nbssplit[d]; i++)
-				m = MIN(m, s->bssplit[d][i].bs);
-		} else {
-			m = MIN(m, s->bs_min[d]);
-		}
-	}
+	for (int d = 0; d < DDIR_NR; d++)
+		m = MIN(m, job_dir_min_bs(s, (enum ddir)d));
 	return m;
 }
 
@@ -355,6 +363,43 @@ static int parse_bssplit(struct parser *p)
 			return kernel_fail("bssplit=%s: the percentages add up to %u, not 100", v,
 					   total);
 		p->s->nbssplit[d] = count;
+	}
+	return 0;
+}
+
+/*
+ * blockalign=4k (ba): the boundary random I/O starts on, fio's default
+ * being the smallest block size. fio takes one per direction; here the
+ * directions given must agree (one set of starting points per job).
+ */
+static int parse_blockalign(struct parser *p)
+{
+	const char *key = "blockalign", *v = get(p, "blockalign");
+	char parts[DDIR_NR][SPLIT_PART_MAX];
+	unsigned n;
+	int err;
+
+	if (!v) {
+		key = "ba";
+		v = get(p, key);
+	}
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("%s=%s: a size is too long", key, v);
+	if (n > DDIR_NR)
+		return kernel_fail("%s=%s: at most three sizes (read,write,trim)", key, v);
+	for (unsigned d = 0; d < n; d++) {
+		u32 ba;
+
+		if (!*parts[d])
+			continue;
+		if ((err = block_size(key, parts[d], &ba)))
+			return err;
+		if (p->s->blockalign && ba != p->s->blockalign)
+			return kernel_fail("%s=%s: one boundary for every direction, here", key, v);
+		p->s->blockalign = ba;
 	}
 	return 0;
 }
@@ -722,7 +767,7 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		s->bs_min[d] = s->bs[d];
 		s->bs_max[d] = s->bs[d];
 	}
-	if ((err = parse_bsrange(&p)) || (err = parse_bssplit(&p)))
+	if ((err = parse_bsrange(&p)) || (err = parse_bssplit(&p)) || (err = parse_blockalign(&p)))
 		return err;
 	if ((v = get(&p, "iodepth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
@@ -846,6 +891,12 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	/* As fio does: a skewed distribution draws with replacement. */
 	if (s->dist != DIST_RANDOM)
 		s->norandommap = true;
+	/* fio: blockalign is for random I/O, and any other than the block size turns off the map. */
+	if (!rw_is_random(s->rw))
+		s->blockalign = 0;
+	for (int d = 0; d < DDIR_NR && s->blockalign; d++)
+		if (s->blockalign != job_dir_min_bs(s, (enum ddir)d))
+			s->norandommap = true;
 	if ((err = parse_rates(&p, "rate", s->rate_bps)) ||
 	    (err = parse_rates(&p, "rate_iops", s->rate_iops)))
 		return err;

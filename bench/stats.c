@@ -150,8 +150,40 @@ void stats_account(struct job *j, struct io_u *u, u64 now)
 	}
 }
 
+/*
+ * CPU time, fio's sys_cpu: the busy time of the CPU a job runs on, shared
+ * equally among the jobs counting there at the time, so that numjobs
+ * copies on one vCPU each get their part of it, not all of it (fio's
+ * threads on one core are each charged their own time). Kept as a running
+ * share per CPU: its busy time since the last change of how many jobs
+ * count there, divided by that number, added up at every change.
+ */
+struct cpu_share {
+	u64 last_ns, last_idle_ns, acc_ns;
+	unsigned counting;
+};
+static DEFINE_PER_CPU(struct cpu_share, cpu_shares);
+
+static struct cpu_share *share_update(u64 now)
+{
+	struct cpu_share *c = this_cpu_ptr(cpu_shares);
+	u64 idle = idle_ns_total(), wall = ns_since(now, c->last_ns);
+	u64 idled = idle - c->last_idle_ns;
+
+	if (c->counting)
+		c->acc_ns += (wall > idled ? wall - idled : 0) / c->counting;
+	c->last_ns = now;
+	c->last_idle_ns = idle;
+	return c;
+}
+
 void stats_begin_counting(struct job *j, u64 now)
 {
+	struct cpu_share *c = share_update(now);
+
+	c->counting++;
+	j->share0_ns = c->acc_ns;
+	j->sharing = true;
 	j->count_start_ns = now;
 	j->sample_next_ns = now + STAT_SAMPLE_NS;
 	j->rate_start_ns = now;
@@ -161,7 +193,6 @@ void stats_begin_counting(struct job *j, u64 now)
 		j->issued_ios[d] = 0;
 		j->issued_bytes[d] = 0;
 	}
-	j->idle0_ns = idle_ns_total();
 	/* The first steady-state tick only takes the baseline, after ss_ramp. */
 	j->ss_next_ns = now + j->spec->ss_ramp_ns;
 	j->ss_last_ios = ~0ull;
@@ -203,12 +234,17 @@ void stats_tick(struct job *j, u64 now)
 
 void stats_finish(struct job *j, u64 now)
 {
-	u64 idle = idle_ns_total() - j->idle0_ns;
-
 	if (!j->count_start_ns)
 		j->count_start_ns = now; /* failed before counting began */
 	j->st.runtime_ns = ns_since(now, j->count_start_ns);
-	j->st.busy_ns = j->st.runtime_ns > idle ? j->st.runtime_ns - idle : 0;
+	j->st.busy_ns = 0;
+	if (j->sharing) {
+		struct cpu_share *c = share_update(now);
+
+		j->st.busy_ns = MIN(c->acc_ns - j->share0_ns, j->st.runtime_ns);
+		c->counting--;
+		j->sharing = false;
+	}
 }
 
 /* ------------------------------------------------------------------------- */

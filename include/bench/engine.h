@@ -144,8 +144,11 @@ struct job {
 
 	/* The region and how it is walked. */
 	u64 region_start, region_len; /* bytes */
-	u32 unit;		      /* bytes: the smallest block, the verify map's grain */
+	u32 unit;		      /* bytes: the verify map's grain, the offsets' (gcd of bs, ba) */
 	u64 region_units;
+	/* Random I/O: draw_units starting points, align_units apart (fio's blockalign). */
+	u64 draw_units;
+	u32 align_units;
 	u64 seq_next; /* next sequential offset, bytes from region_start */
 	u64 rng, bs_rng, mix_rng;
 	struct randmap map;
@@ -193,7 +196,8 @@ struct job {
 
 	/* Statistics (bench/stats.c). */
 	struct job_stats st;
-	u64 idle0_ns;
+	u64 share0_ns; /* the CPU's running busy share when counting began */
+	bool sharing;  /* counted in that share (until stats_finish) */
 	u64 sample_next_ns, sample_ios[DDIR_NR], sample_bytes[DDIR_NR];
 	u64 progress_next_ns, progress_ios;
 	/* Steady state: one sample per second over ss_dur. */

@@ -92,6 +92,7 @@ struct job_spec {
 	u32 bs_min[DDIR_NR], bs_max[DDIR_NR]; /* bsrange; equal to bs when unset */
 	struct bssplit bssplit[DDIR_NR][JOB_BSSPLIT_MAX];
 	unsigned nbssplit[DDIR_NR];
+	u32 blockalign; /* fio's ba: random I/O starts on this boundary; 0: the smallest bs */
 
 	u32 iodepth;
 	u64 runtime_ns;	 /* 0: none */
@@ -202,6 +203,8 @@ unsigned job_zones(const struct job_spec *s, enum ddir d, struct job_zone *z);
  */
 int job_zones_parse(const char *v, enum ddir d, struct job_zone *z, unsigned *nr);
 u32 job_min_bs(const struct job_spec *s);
+/* The smallest block size direction @d may use. */
+u32 job_dir_min_bs(const struct job_spec *s, enum ddir d);
 u32 job_max_bs(const struct job_spec *s);
 
 #endif

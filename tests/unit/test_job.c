@@ -105,6 +105,20 @@ static void test_block_sizes(void **state)
 	expect_error("bssplit=4k/60:8k/50", "bssplit=4k/60:8k/50: the percentages add up to 110");
 	expect_error("bssplit=4k/20:8k/20", "add up to 40, not 100");
 	expect_error("bssplit=4k/x", "'x' is not a percentage");
+	/* blockalign: one boundary; any other than the block size turns off the map, as in fio. */
+	assert_int_equal(parse("rw=randread bs=4k blockalign=4k"), 0);
+	assert_int_equal(spec.blockalign, 4096);
+	assert_false(spec.norandommap);
+	assert_int_equal(parse("rw=randread bs=8k ba=2k"), 0);
+	assert_int_equal(spec.blockalign, 2048);
+	assert_true(spec.norandommap);
+	assert_int_equal(parse("rw=randrw bssplit=512/50:4k/50 ba=4k,4k"), 0);
+	assert_int_equal(spec.blockalign, 4096);
+	assert_true(spec.norandommap);
+	assert_int_equal(parse("rw=read bs=4k ba=64k"), 0); /* fio: for random I/O only */
+	assert_int_equal(spec.blockalign, 0);
+	expect_error("rw=randrw ba=4k,8k", "ba=4k,8k: one boundary for every direction");
+	expect_error("rw=randread blockalign=1000", "blockalign=1000: expected a multiple of 512");
 	/* Sixteen sizes in bytes: a list the old 95-character buffer cut short. */
 	assert_int_equal(parse("rw=randread bssplit=512/4:1024/1:1536/1:2048/1:2560/1:3072/1:"
 			       "3584/1:4096/60:8192/10:16384/7:32768/3:65536/3:131072/2:"

@@ -80,6 +80,15 @@ def v_bs(text, ctx):
     return _rw_form(per_direction(text, lambda p: _bs_one(p, ctx), 4096), text)
 
 
+def v_ba(text, ctx):
+    """fio's blockalign per direction; the kernel draws one set of
+    starting points per job, so the directions given must agree."""
+    vals = {v for v in per_direction(text, lambda p: _bs_one(p, ctx), None) if v is not None}
+    if len(vals) > 1:
+        raise KeyError_(f"'{text}': one boundary for every direction is supported")
+    return str(vals.pop()) if vals else None
+
+
 def v_bsrange(text, ctx):
     def one(part):
         if part.count("-") != 1:
@@ -455,6 +464,9 @@ _add("bs", "pass", v_bs, aliases=("blocksize",),
      note="block size, or READ,WRITE; a multiple of 512 up to 4M")
 _add("bsrange", "pass", v_bsrange, aliases=("blocksize_range",), note="LOW-HIGH[,LOW-HIGH]")
 _add("bssplit", "pass", v_bssplit, note="SIZE/PERCENT:... [,...]; blank percentages share the rest")
+_add("ba", "pass", v_ba, aliases=("blockalign",),
+     note="the boundary random I/O starts on (default: the smallest bs); one for every "
+          "direction; any other than the block size turns off the random map, as in fio")
 _add("iodepth", "pass", v_iodepth, note="I/Os in flight, 1..1024")
 _add("runtime", "pass", v_time("s"), aliases=("timeout",),
      note="seconds or a unit; without time_based the job stops after one pass over size, "
