@@ -44,7 +44,7 @@
 
 #define PROGRESS_INTERVAL_NS NSEC_PER_SEC
 #define MAX_ERRORS_REPORTED 32
-#define NO_UNIT (~0ull)
+#define NO_OFFSET (~0ull)
 
 static u64 rng_next(u64 *s)
 {
@@ -149,13 +149,6 @@ static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 /* The next unit of the region for a random job's I/O in direction @d. */
 static u64 next_random_unit(struct job *j, enum ddir d)
 {
-	u64 unit;
-
-	if (j->pending_unit != NO_UNIT) {
-		unit = j->pending_unit;
-		j->pending_unit = NO_UNIT;
-		return unit;
-	}
 	if (j->spec->dist != DIST_RANDOM)
 		return dist_next(&j->dist, d) * j->align_units;
 	if (j->spec->norandommap)
@@ -201,14 +194,76 @@ static void mark_covered(struct job *j, u64 unit, u32 len)
 enum next_result { NEXT_IO, NEXT_WAIT, NEXT_NONE };
 
 /*
+ * Whether a sequential stream starts over at the region's start when it
+ * runs off the end: when time based, or io_size was given (fio's
+ * keep_running goes on to io_size; without it, a stream with holes that
+ * ran off the end is done, short of size).
+ */
+static bool seq_wraps(const struct job *j)
+{
+	return j->spec->time_based || j->spec->io_size;
+}
+
+/*
+ * Where direction @d's sequential stream goes next (bytes into the
+ * region), or NO_OFFSET when it ran off the end and the pass is over.
+ * Each direction has its stream, as fio's last_pos: rw=rw reads 0, 4k,
+ * 8k ... and writes 0, 4k ... of their own. rw=read:8k leaves 8k holes
+ * (fio adds the value to where the last I/O ended, and starts over past
+ * the end); read:-8k goes backwards, from the end once the first I/O is
+ * done. Pure: the stream moves on only once an I/O goes (job_next).
+ */
+static u64 seq_offset(const struct job *j, enum ddir d)
+{
+	s64 add = j->spec->seq_add;
+	u64 pos = j->seq_pos[d], len = j->region_len;
+
+	if (pos >= len) {
+		if (!seq_wraps(j))
+			return NO_OFFSET;
+		pos = 0;
+	}
+	if (pos && add > 0)
+		pos = (u64)add < len - pos ? pos + (u64)add : 0;
+	else if (pos && add < 0)
+		pos = (u64)-add <= pos ? pos - (u64)-add : (u64)-add < len ? len - (u64)-add : 0;
+	return pos;
+}
+
+enum pick { PICK_RANDOM, PICK_NEXT, PICK_SAME };
+
+/*
+ * How a random job's I/O in direction @d is placed, as fio's
+ * get_next_offset decides: with rw=randread:N a random offset every N I/Os
+ * and between them the next block (rw_sequencer=sequential) or the same
+ * one again (identical); with percentage_random=P, P percent of those
+ * random picks random and the rest the next block.
+ */
+static enum pick random_pick(struct job *j, enum ddir d)
+{
+	const struct job_spec *s = j->spec;
+
+	if (s->seq_nr > 1) {
+		if (--j->seq_left)
+			return s->rw_seq_identical ? PICK_SAME : PICK_NEXT;
+		j->seq_left = s->seq_nr;
+	}
+	if (s->perc_random[d] < 100 && rng_next(&j->seq_rng) % 100 >= s->perc_random[d])
+		return PICK_NEXT;
+	return PICK_RANDOM;
+}
+
+/*
  * Choose the next I/O for @u. NEXT_WAIT: not now (a limit, or its block is
  * being written), try again later; NEXT_NONE: this phase issues no more.
  */
 static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 {
 	const struct job_spec *s = j->spec;
+	enum pick pick;
+	bool pending;
 	enum ddir d;
-	u64 off, unit = NO_UNIT;
+	u64 off, unit;
 	u32 len;
 
 	if (j->stop || j->fail[0])
@@ -246,39 +301,58 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (j->loop_bytes_target && j->loop_issued_bytes >= j->loop_bytes_target)
 		return NEXT_NONE;
+	/* fio's number_ios: at most this many I/Os over all the loops. */
+	if (s->number_ios && j->issued_total >= s->number_ios * s->loops) {
+		j->pass_over = true;
+		return NEXT_NONE;
+	}
 
-	/* A unit held back (its block was busy) keeps the direction it was drawn for. */
-	d = j->pending_unit != NO_UNIT ? (enum ddir)j->pending_ddir : next_ddir(j);
+	/* An offset held back (its block was busy) keeps its direction and how it was drawn. */
+	pending = j->pending_off != NO_OFFSET;
+	d = pending ? (enum ddir)j->pending_ddir : next_ddir(j);
 	len = next_bs(j, d);
 	if (rate_limited(j, d, len, now))
 		return NEXT_WAIT;
 
-	if (rw_is_random(s->rw)) {
-		unit = next_random_unit(j, d);
-		if (j->covered) {
-			while (bitmap_test(j->covered, unit))
+	if (pending) {
+		off = j->pending_off;
+		pick = j->pending_pick;
+		j->pending_off = NO_OFFSET;
+	} else if (rw_is_random(s->rw)) {
+		pick = random_pick(j, d);
+		if (pick == PICK_SAME)
+			off = j->last_start[d];
+		else if (pick == PICK_NEXT && (off = seq_offset(j, d)) == NO_OFFSET)
+			pick = PICK_RANDOM; /* fio: past the end, a random block instead */
+		if (pick == PICK_RANDOM) {
+			unit = next_random_unit(j, d);
+			while (j->covered && bitmap_test(j->covered, unit))
 				unit = next_random_unit(j, d);
-			len = cover_len(j, unit, len);
+			off = unit * j->unit;
 		}
-		off = unit * j->unit;
 	} else {
-		if (j->seq_next >= j->region_len)
-			j->seq_next = 0; /* time based, or io_size beyond the region: wrap */
-		off = j->seq_next;
+		pick = PICK_NEXT;
+		off = seq_offset(j, d);
+		if (off == NO_OFFSET) {
+			j->pass_over = true; /* with holes, before io_size is reached */
+			return NEXT_NONE;
+		}
 	}
+	if (pick == PICK_RANDOM && j->covered)
+		len = cover_len(j, off / j->unit, len);
 	len = (u32)MIN((u64)len, j->region_len - off);
 	/* A verified block being written now: its next use waits for that write. */
 	if (j->gen_map && verify_unit_busy(j, off, len)) {
-		if (unit != NO_UNIT) {
-			j->pending_unit = unit;
-			j->pending_ddir = (u8)d;
-		}
+		j->pending_off = off;
+		j->pending_ddir = (u8)d;
+		j->pending_pick = (u8)pick;
 		return NEXT_WAIT;
 	}
-	if (!rw_is_random(s->rw))
-		j->seq_next = off + len;
-	else if (j->covered)
-		mark_covered(j, unit, len);
+	if (pick == PICK_RANDOM && j->covered)
+		mark_covered(j, off / j->unit, len);
+	j->seq_pos[d] = off + len;
+	j->last_start[d] = off;
+	j->issued_total++;
 
 	u->ddir = (u8)d;
 	u->offset = j->region_start + off;
@@ -754,7 +828,9 @@ static void job_phase_end(struct job *j, u64 now)
 		j->loop++;
 		j->state = JOB_RUN;
 		j->loop_issued_bytes = 0;
-		j->seq_next = 0;
+		j->pass_over = false;
+		memset(j->seq_pos, 0, sizeof(j->seq_pos));
+		memset(j->last_start, 0, sizeof(j->last_start));
 		randmap_init(&j->map, j->draw_units, seed_state(s->seed, j->clone) + j->loop);
 		return;
 	}
@@ -1009,7 +1085,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 				if (!j->in_flight) {
 					bool limited =
 						!j->stop && j->state != JOB_VERIFY &&
-						!j->verify_backlog_pass &&
+						!j->verify_backlog_pass && !j->pass_over &&
 						(!j->loop_bytes_target ||
 						 j->loop_issued_bytes < j->loop_bytes_target) &&
 						(j->state == JOB_RUN || j->state == JOB_RAMP);
@@ -1190,7 +1266,8 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->spec = s;
 	j->number = number;
 	j->clone = clone;
-	j->pending_unit = NO_UNIT;
+	j->pending_off = NO_OFFSET;
+	j->seq_left = 1; /* fio's td->ddir_seq_nr: the first I/O is placed at random */
 	INIT_LIST_HEAD(&j->free_units);
 	INIT_LIST_HEAD(&j->raw_parked);
 	stats_init(&j->st);
@@ -1230,6 +1307,7 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->rng = seed_state(s->seed, clone);
 	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
 	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
+	j->seq_rng = seed_state(s->seed ^ 0x5e, clone);
 	randmap_init(&j->map, j->draw_units, seed_state(s->seed, clone));
 	if ((err = zones_fit(j)))
 		return err;

@@ -41,6 +41,9 @@ static const char *const job_keys[] = {
 	"bssplit",
 	"blockalign",
 	"ba",
+	"rw_sequencer",
+	"percentage_random",
+	"number_ios",
 	"iodepth",
 	"runtime",
 	"timeout",
@@ -404,6 +407,60 @@ static int parse_blockalign(struct parser *p)
 	return 0;
 }
 
+/*
+ * fio's offset modifier, rw=randread:8 or rw=read:8k: for random I/O a
+ * new random offset every N I/Os (rw_sequencer says what comes between);
+ * for sequential I/O bytes skipped after each I/O, backwards when
+ * negative (read:-8k).
+ */
+static int parse_rw_modifier(struct job_spec *s, const char *v, const char *mod)
+{
+	bool neg = *mod == '-';
+	u64 n;
+
+	if (parse_size(mod + neg, &n) || n > (u64)1 << 40 || (neg && rw_is_random(s->rw)))
+		return kernel_fail("rw=%s: the ':' modifier is %s", v,
+				   rw_is_random(s->rw) ? "a count of I/Os (randread:8)"
+						       : "a size to skip (read:8k, read:-8k)");
+	if (!rw_is_random(s->rw)) {
+		s->seq_add = neg ? -(s64)n : (s64)n;
+		if (s->seq_add % SECTOR_SIZE)
+			return kernel_fail("rw=%s: the bytes to skip are a multiple of 512", v);
+		return 0;
+	}
+	if (!n || n > 1u << 30)
+		return kernel_fail("rw=%s: a new random offset every 1 or more I/Os", v);
+	s->seq_nr = (u32)n;
+	return 0;
+}
+
+/* percentage_random=90 or per direction: the share of random picks, the rest sequential. */
+static int parse_percentage_random(struct parser *p)
+{
+	const char *v = get(p, "percentage_random");
+	char parts[DDIR_NR][SPLIT_PART_MAX];
+	unsigned n;
+
+	if (!v)
+		return 0;
+	n = split_ddir(v, parts);
+	if (n == SPLIT_TOO_LONG || n > DDIR_NR)
+		return kernel_fail("percentage_random=%s: at most three percentages "
+				   "(read,write,trim)",
+				   v);
+	for (unsigned d = 0; d < DDIR_NR; d++) {
+		const char *part = parts[d < n ? d : n - 1];
+		u64 pct;
+
+		if (!*part)
+			continue;
+		if (parse_u64(part, &pct) || pct > 100)
+			return kernel_fail("percentage_random=%s: '%s' is not a percentage", v, part);
+		p->s->perc_random[d] = (u32)pct;
+	}
+	return 0;
+}
+
 /* A size or a percentage of the disk (size=50%, offset=25%). */
 static int size_or_percent(const char *key, const char *v, u64 *bytes, u32 *pct)
 {
@@ -729,8 +786,11 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	ksnprintf(s->name, sizeof(s->name), "job%u", group + 1);
 	ksnprintf(s->filename, sizeof(s->filename), "vda");
 	s->rw = RW_READ;
-	for (int d = 0; d < DDIR_NR; d++)
+	s->seq_nr = 1;
+	for (int d = 0; d < DDIR_NR; d++) {
 		s->bs[d] = 4096;
+		s->perc_random[d] = 100;
+	}
 	s->iodepth = 1;
 	s->rwmixread = 50;
 	s->seed = JOB_DEFAULT_SEED;
@@ -747,19 +807,27 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	if ((v = get(&p, "name")))
 		ksnprintf(s->name, sizeof(s->name), "%s", v);
 	if ((v = get(&p, "readwrite")) || (v = get(&p, "rw"))) {
+		const char *mod = strchr(v, ':');
+		size_t len = mod ? (size_t)(mod - v) : strlen(v);
 		unsigned i;
+
 		for (i = 0; i < ARRAY_SIZE(rw_names); i++)
-			if (!strcmp(v, rw_names[i]))
+			if (strlen(rw_names[i]) == len && !strncmp(v, rw_names[i], len))
 				break;
-		if (!strcmp(v, "readwrite"))
+		if (len == 9 && !strncmp(v, "readwrite", 9))
 			i = RW_READWRITE;
-		if (!strcmp(v, "randtrim"))
-			i = RW_RANDTRIM;
 		if (i == ARRAY_SIZE(rw_names))
 			return kernel_fail("rw=%s: expected read, write, randread, randwrite, rw, "
 					   "randrw, trim, randtrim or writezeroes",
 					   v);
 		s->rw = (enum job_rw)i;
+		if (mod && (err = parse_rw_modifier(s, v, mod + 1)))
+			return err;
+	}
+	if ((v = get(&p, "rw_sequencer"))) {
+		if (strcmp(v, "sequential") && strcmp(v, "identical"))
+			return kernel_fail("rw_sequencer=%s: expected sequential or identical", v);
+		s->rw_seq_identical = !strcmp(v, "identical");
 	}
 	if ((err = parse_bs(&p)))
 		return err;
@@ -767,8 +835,11 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		s->bs_min[d] = s->bs[d];
 		s->bs_max[d] = s->bs[d];
 	}
-	if ((err = parse_bsrange(&p)) || (err = parse_bssplit(&p)) || (err = parse_blockalign(&p)))
+	if ((err = parse_bsrange(&p)) || (err = parse_bssplit(&p)) ||
+	    (err = parse_blockalign(&p)) || (err = parse_percentage_random(&p)))
 		return err;
+	if ((v = get(&p, "number_ios")) && parse_u64(v, &s->number_ios))
+		return kernel_fail("number_ios=%s: expected a number of I/Os (0: no limit)", v);
 	if ((v = get(&p, "iodepth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);

@@ -149,12 +149,17 @@ struct job {
 	/* Random I/O: draw_units starting points, align_units apart (fio's blockalign). */
 	u64 draw_units;
 	u32 align_units;
-	u64 seq_next; /* next sequential offset, bytes from region_start */
-	u64 rng, bs_rng, mix_rng;
+	/* Each direction's sequential stream: where its last I/O ended and began. */
+	u64 seq_pos[DDIR_NR], last_start[DDIR_NR];
+	u64 rng, bs_rng, mix_rng, seq_rng;
 	struct randmap map;
 	struct dist_state dist;
-	u64 pending_unit; /* a random unit drawn but not issued yet (busy), or ~0 */
-	u8 pending_ddir;  /* the direction it was drawn for (zoned lists differ by direction) */
+	u32 seq_left;	 /* rw=randread:N: I/Os until the next random offset */
+	u64 issued_total; /* I/Os placed, over all loops (number_ios) */
+	bool pass_over;	  /* this loop places no more: number_ios, or off the end with holes */
+	u64 pending_off;  /* an offset chosen but not issued yet (its block busy), or ~0 */
+	u8 pending_ddir;  /* its direction (zoned lists differ by direction) */
+	u8 pending_pick;  /* how it was chosen (a random one is marked in the map) */
 	u8 *covered;	  /* sizes that vary: blocks this pass has covered (fio's map) */
 	u64 covered_count;
 

@@ -93,6 +93,12 @@ struct job_spec {
 	struct bssplit bssplit[DDIR_NR][JOB_BSSPLIT_MAX];
 	unsigned nbssplit[DDIR_NR];
 	u32 blockalign; /* fio's ba: random I/O starts on this boundary; 0: the smallest bs */
+	/* rw=...:N, fio's offset modifier: */
+	u32 seq_nr;		/* random: a new random offset every N I/Os (1: every one) */
+	bool rw_seq_identical;	/* ... the others repeat the last offset (else the next block) */
+	s64 seq_add;		/* sequential: bytes skipped after each I/O (negative: backwards) */
+	u32 perc_random[DDIR_NR]; /* percentage_random: random picks, the rest sequential */
+	u64 number_ios;		/* at most this many I/Os over all loops; 0: no limit */
 
 	u32 iodepth;
 	u64 runtime_ns;	 /* 0: none */

@@ -268,6 +268,9 @@ class Job:
         self.opts = {}  # canonical key -> Option, the last one wins
         for o in globals_ + section.options:
             self.opts[o.canon] = o
+        # fio 3.33 adds each filename to those before it (the [global] one
+        # and the section's are two files of one job) instead of replacing it.
+        self.filenames = [o for o in globals_ + section.options if o.canon == "filename"]
         self.words = []  # the kernel's key=value words
         self.kernel = {}  # canonical kernel key -> kernel value
         self.stonewall = False
@@ -486,6 +489,13 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
                 err(o, f"not supported: {why}")
             elif e.kind == "map":
                 if canon == "filename":
+                    names = {(f.value or "").strip() for f in job.filenames}
+                    if len(names) > 1:
+                        first = job.filenames[0]
+                        err(o, f"'{v}': fio 3.33 adds it to the filename {first.value} of "
+                               f"{first.where().split(': ')[0]}, and the job would use both "
+                               "disks: name one disk per job (in [global] or in its section)")
+                        continue
                     job.disk = _map_filename(o, machine, mds, err)
                 elif canon == "ioengine":
                     engine_opt = o

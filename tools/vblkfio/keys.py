@@ -210,11 +210,33 @@ def v_rw(text, ctx):
         return t  # this kernel's own addition (VIRTIO_BLK_T_WRITE_ZEROES)
     if base not in FIO_RW:
         raise KeyError_(f"'{text}': expected one of {', '.join(FIO_RW)}")
-    if colon:
-        raise KeyError_(f"'{text}': the ':N' offset modifier is not supported")
     if base in ("trimwrite", "randtrimwrite"):
         raise KeyError_(f"'{text}': trim-then-write jobs are not supported")
-    return "rw" if base == "readwrite" else base
+    base = "rw" if base == "readwrite" else base
+    if not colon:
+        return base
+    # fio's offset modifier: a count of I/Os per random offset for random
+    # jobs (randread:8), bytes to skip after each I/O for sequential ones
+    # (read:8k, backwards with read:-8k).
+    mod = t.partition(":")[2].strip()
+    if base.startswith("rand"):
+        n = parse_int(mod, 1, 1 << 30, ctx.kb_base)
+        return f"{base}:{n}"
+    neg = mod.startswith("-")
+    n = parse_size(mod[1:] if neg else mod, ctx.kb_base)
+    if n % SECTOR:
+        raise KeyError_(f"'{text}': the bytes to skip are a multiple of 512")
+    return f"{base}:{'-' if neg and n else ''}{n}"
+
+
+def v_percentage_random(text, ctx):
+    vals = per_direction(text, lambda p: parse_int(p, 0, 100, ctx.kb_base), 100)
+    return str(vals[0]) if len(set(vals)) == 1 else ",".join(str(v) for v in vals)
+
+
+def v_number_ios(text, ctx):
+    n = parse_int(text, 0, None, ctx.kb_base)
+    return str(n) if n else None
 
 
 MAX_NAME = 31  # the kernel's JOB_NAME_MAX, less its NUL
@@ -459,7 +481,8 @@ def _add(*args, **kw):
 _add("name", "pass", v_name, note="the job's name (default: the section's)")
 _add("rw", "pass", v_rw, aliases=("readwrite",),
      note="read, write, randread, randwrite, rw/readwrite, randrw, trim, randtrim; and this "
-          "kernel's writezeroes")
+          "kernel's writezeroes; fio's offset modifier: randread:N (a random offset every N "
+          "I/Os), read:8k (holes), read:-8k (backwards)")
 _add("bs", "pass", v_bs, aliases=("blocksize",),
      note="block size, or READ,WRITE; a multiple of 512 up to 4M")
 _add("bsrange", "pass", v_bsrange, aliases=("blocksize_range",), note="LOW-HIGH[,LOW-HIGH]")
@@ -467,6 +490,13 @@ _add("bssplit", "pass", v_bssplit, note="SIZE/PERCENT:... [,...]; blank percenta
 _add("ba", "pass", v_ba, aliases=("blockalign",),
      note="the boundary random I/O starts on (default: the smallest bs); one for every "
           "direction; any other than the block size turns off the random map, as in fio")
+_add("rw_sequencer", "pass", v_choice("sequential", "identical"),
+     note="with rw=randread:N, what the I/Os between two random offsets do: the next block "
+          "(sequential) or the same one again (identical)")
+_add("percentage_random", "pass", v_percentage_random,
+     note="the share of a random job's I/O placed at random, the rest sequential; per direction "
+          "with commas")
+_add("number_ios", "pass", v_number_ios, note="at most this many I/Os (over all loops)")
 _add("iodepth", "pass", v_iodepth, note="I/Os in flight, 1..1024")
 _add("runtime", "pass", v_time("s"), aliases=("timeout",),
      note="seconds or a unit; without time_based the job stops after one pass over size, "
@@ -598,11 +628,11 @@ for _n, _why in (
 # Ignored at fio's default, refused otherwise.
 for _n, _def, _check in (
         ("unique_filename", "1", v_bool), ("lockfile", "none", v_string),
-        ("rw_sequencer", "sequential", v_string), ("iodepth_batch", None, None),
+        ("iodepth_batch", None, None),
         ("io_submit_mode", "inline", v_string), ("fill_device", "0", v_bool),
-        ("file_append", "0", v_bool), ("offset_align", "0", v_int()), ("number_ios", "0", v_int()),
+        ("file_append", "0", v_bool), ("offset_align", "0", v_int()),
         ("bs_is_seq_rand", "0", v_bool), ("softrandommap", "0", v_bool),
-        ("percentage_random", "100", v_int()), ("allrandrepeat", "0", v_bool),
+        ("allrandrepeat", "0", v_bool),
         ("nrfiles", "1", v_int()), ("file_service_type", "roundrobin", v_string),
         ("write_barrier", "0", v_int()), ("atomic", "0", v_bool), ("startdelay", "0", v_time()),
         ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool), ("verify_dump", "0", v_bool),
