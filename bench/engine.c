@@ -230,6 +230,54 @@ static u64 seq_offset(const struct job *j, enum ddir d)
 	return pos;
 }
 
+enum think_state { THINK_NONE, THINK_DRAIN, THINK_WAIT };
+
+/*
+ * fio's thinktime (its handle_thinktime): once thinktime_blocks more I/Os
+ * have completed (or been issued) since the last wait, or thinktime_iotime
+ * has passed, nothing more is issued until what is in flight completes;
+ * then the job waits thinktime, busy for thinktime_spin of it and idle for
+ * the rest (fio sleeps; the loop here halts, or polls in the idle loop
+ * when the end is nearer than a tick). True while the job may not issue;
+ * wake_ns then says when to look again.
+ */
+static bool thinking(struct job *j, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	u32 blocks = s->thinktime_blocks ? s->thinktime_blocks : s->thinktime_iotime_ns ? 0 : 1;
+	u64 count = s->thinktime_issue ? j->issued_total : j->placed_done;
+
+	switch ((enum think_state)j->think) {
+	case THINK_NONE:
+		if (!((s->thinktime_iotime_ns &&
+		       ns_since(now, j->think_last_ns) >= s->thinktime_iotime_ns) ||
+		      (blocks && count >= j->think_count + blocks)))
+			return false;
+		j->think = THINK_DRAIN;
+		j->think_at_count = count;
+		/* fallthrough */
+	case THINK_DRAIN:
+		j->wake_ns = 0;
+		if (j->in_flight)
+			return true;
+		j->think = THINK_WAIT;
+		j->think_spin_until = now + s->thinktime_spin_ns;
+		j->think_until = now + s->thinktime_ns;
+		/* fallthrough */
+	case THINK_WAIT:
+		if (now < j->think_until) {
+			j->wake_busy = now < j->think_spin_until;
+			j->wake_ns = j->wake_busy ? j->think_spin_until : j->think_until;
+			return true;
+		}
+		j->think = THINK_NONE;
+		j->think_count = j->think_at_count;
+		j->think_last_ns = now;
+		j->wake_ns = 0;
+	}
+	return false;
+}
+
 enum pick { PICK_RANDOM, PICK_NEXT, PICK_SAME };
 
 /*
@@ -301,6 +349,8 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (j->loop_bytes_target && j->loop_issued_bytes >= j->loop_bytes_target)
 		return NEXT_NONE;
+	if (s->thinktime_ns && thinking(j, now))
+		return NEXT_WAIT;
 	/* fio's number_ios: at most this many I/Os over all the loops. */
 	if (s->number_ios && j->issued_total >= s->number_ios * s->loops) {
 		j->pass_over = true;
@@ -730,6 +780,8 @@ static void io_u_complete(struct io_u *u)
 	}
 	if (!u->flush)
 		verify_io_done(j, u);
+	if (!u->flush && !u->verify_pass)
+		j->placed_done++;
 	if (u->flush && !u->error)
 		j->ftrace_flushes_done++;
 	if (!u->flush && u->ddir == DDIR_WRITE && !u->error && j->spec->flush_trace)
@@ -845,7 +897,7 @@ static void job_phase_end(struct job *j, u64 now)
  * I/O progress. Completions arrive through softirqs (block paths) or by
  * polling the ring (path=raw).
  */
-static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
+static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake, bool awake)
 {
 	bool raw = false, hipri = false, polling = false;
 
@@ -931,12 +983,13 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake)
 	}
 	if (hipri)
 		return;
-	/* A rate limit that lifts before the next tick is waited out awake. */
-	if (next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
+	/* A rate limit that lifts (or a think time's spin that ends) before the next tick: awake.
+	 */
+	if (awake && next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
 		cpu_relax();
 		return;
 	}
-	cpu_idle_once();
+	cpu_idle_until(next_wake);
 }
 
 /*
@@ -1071,6 +1124,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 	for (;;) {
 		unsigned active = 0;
 		u64 next_wake = 0;
+		bool awake = false;
 
 		now = ktime_get_ns();
 		for (unsigned i = 0; i < n; i++) {
@@ -1094,7 +1148,16 @@ int engine_run_set(struct job **jobs, unsigned n)
 						if (j->state != JOB_DONE)
 							job_fill(j);
 					} else {
-						next_wake = now + NSEC_PER_SEC / HZ / 2;
+						/*
+						 * A think time says when it ends, and idles
+						 * (but for its spin); a rate limit is looked
+						 * at again within half a tick, awake.
+						 */
+						u64 wake = j->wake_ns ? j->wake_ns
+								      : now + NSEC_PER_SEC / HZ / 2;
+
+						next_wake = next_wake ? MIN(next_wake, wake) : wake;
+						awake |= !j->wake_ns || j->wake_busy;
 					}
 				}
 			} else if (!j->stop) {
@@ -1110,7 +1173,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 		}
 		if (!active)
 			break;
-		wait_step(jobs, n, now, next_wake);
+		wait_step(jobs, n, now, next_wake, awake);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];

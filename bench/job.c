@@ -44,6 +44,11 @@ static const char *const job_keys[] = {
 	"rw_sequencer",
 	"percentage_random",
 	"number_ios",
+	"thinktime",
+	"thinktime_spin",
+	"thinktime_blocks",
+	"thinktime_blocks_type",
+	"thinktime_iotime",
 	"iodepth",
 	"runtime",
 	"timeout",
@@ -455,9 +460,69 @@ static int parse_percentage_random(struct parser *p)
 		if (!*part)
 			continue;
 		if (parse_u64(part, &pct) || pct > 100)
-			return kernel_fail("percentage_random=%s: '%s' is not a percentage", v, part);
+			return kernel_fail("percentage_random=%s: '%s' is not a percentage", v,
+					   part);
 		p->s->perc_random[d] = (u32)pct;
 	}
+	return 0;
+}
+
+/* A duration in nanoseconds; a bare number is microseconds, as fio's thinktime. */
+static int think_time(struct parser *p, const char *key, u64 *ns)
+{
+	const char *v = get(p, key);
+	u64 us;
+
+	if (!v)
+		return 0;
+	if (parse_us(v, &us) || us > 3600ull * 1000 * 1000)
+		return kernel_fail(
+			"%s=%s: expected a duration such as 100 (us), 2ms or 1s, at most an "
+			"hour",
+			key, v);
+	*ns = us * NSEC_PER_USEC;
+	return 0;
+}
+
+/*
+ * fio's thinktime=T: after every thinktime_blocks I/Os (completed, or with
+ * thinktime_blocks_type=issue issued; default 1), or every
+ * thinktime_iotime of I/O, the job lets what it has in flight complete
+ * and then waits T, thinktime_spin of it busy, before it issues more.
+ */
+static int parse_thinktime(struct parser *p)
+{
+	struct job_spec *s = p->s;
+	const char *v;
+	u64 n, iotime_us;
+	int err;
+
+	if ((err = think_time(p, "thinktime", &s->thinktime_ns)) ||
+	    (err = think_time(p, "thinktime_spin", &s->thinktime_spin_ns)))
+		return err;
+	if ((v = get(p, "thinktime_iotime"))) {
+		u64 ms;
+
+		/* fio reads a bare thinktime_iotime in seconds. */
+		if (parse_seconds(v, &ms) || !ms)
+			return kernel_fail("thinktime_iotime=%s: expected a duration such as 9s",
+					   v);
+		iotime_us = ms * 1000;
+		s->thinktime_iotime_ns = iotime_us * NSEC_PER_USEC;
+	}
+	if ((v = get(p, "thinktime_blocks"))) {
+		if (parse_u64(v, &n) || !n || n > 1u << 30)
+			return kernel_fail("thinktime_blocks=%s: expected a number of I/Os", v);
+		s->thinktime_blocks = (u32)n;
+	}
+	if ((v = get(p, "thinktime_blocks_type"))) {
+		if (strcmp(v, "complete") && strcmp(v, "issue"))
+			return kernel_fail("thinktime_blocks_type=%s: expected complete or issue",
+					   v);
+		s->thinktime_issue = !strcmp(v, "issue");
+	}
+	if (s->thinktime_spin_ns > s->thinktime_ns)
+		return kernel_fail("thinktime_spin: longer than thinktime");
 	return 0;
 }
 
@@ -840,6 +905,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		return err;
 	if ((v = get(&p, "number_ios")) && parse_u64(v, &s->number_ios))
 		return kernel_fail("number_ios=%s: expected a number of I/Os (0: no limit)", v);
+	if ((err = parse_thinktime(&p)))
+		return err;
 	if ((v = get(&p, "iodepth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);
@@ -962,7 +1029,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	/* As fio does: a skewed distribution draws with replacement. */
 	if (s->dist != DIST_RANDOM)
 		s->norandommap = true;
-	/* fio: blockalign is for random I/O, and any other than the block size turns off the map. */
+	/* fio: blockalign is for random I/O, and any other than the block size turns off the map.
+	 */
 	if (!rw_is_random(s->rw))
 		s->blockalign = 0;
 	for (int d = 0; d < DDIR_NR && s->blockalign; d++)

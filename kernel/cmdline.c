@@ -420,44 +420,59 @@ int parse_bool(const char *s, bool *out)
  * A decimal count of @default_ms units, or followed by a unit. Hexadecimal
  * is refused: "0x1d" would be ambiguous with the day suffix.
  */
-static int parse_duration(const char *s, u64 default_ms, u64 *ms)
+/*
+ * A duration: digits, then a unit (none: @default_us), returned in units
+ * of @out_us microseconds; a unit finer than that is refused (5us is no
+ * whole number of milliseconds).
+ */
+static int parse_duration(const char *s, u64 default_us, u64 out_us, u64 *out)
 {
 	static const struct {
 		const char *suffix;
-		u64 ms;
+		u64 us;
 	} units[] = {
-		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000},
+		{"us", 1},
+		{"ms", 1000},
+		{"s", 1000 * 1000},
+		{"m", 60ull * 1000 * 1000},
+		{"h", 3600ull * 1000 * 1000},
+		{"d", 86400ull * 1000 * 1000},
 	};
-	u64 v, mult = 0;
+	u64 v, unit = 0;
 	int err = read_digits(&s, 10, &v);
 
 	if (err == -EINVAL)
 		return err;
 	if (!*s) {
-		mult = default_ms;
+		unit = default_us;
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 			if (streq_nocase(s, units[i].suffix))
-				mult = units[i].ms;
+				unit = units[i].us;
 		}
-		if (!mult)
+		if (unit < out_us)
 			return -EINVAL;
 	}
 	if (err)
 		return err;
-	err = scale(v, mult, &v);
+	err = scale(v, unit / out_us, &v);
 	if (err)
 		return err;
-	*ms = v;
+	*out = v;
 	return 0;
 }
 
 int parse_seconds(const char *s, u64 *ms)
 {
-	return parse_duration(s, 1000, ms);
+	return parse_duration(s, 1000 * 1000, 1000, ms);
 }
 
 int parse_ms(const char *s, u64 *ms)
 {
-	return parse_duration(s, 1, ms);
+	return parse_duration(s, 1000, 1000, ms);
+}
+
+int parse_us(const char *s, u64 *us)
+{
+	return parse_duration(s, 1, 1, us);
 }

@@ -260,6 +260,34 @@ void cpu_idle_once(void)
 		c->idle_ns += t1 - t0;
 }
 
+/*
+ * Idle until @deadline_ns (0: none) or the next interrupt, whichever comes
+ * first. Only the tick wakes a halted CPU on time, so a deadline nearer
+ * than a tick is waited for by polling for work instead, as Linux's
+ * poll_idle state does; that time counts as idle too.
+ */
+void cpu_idle_until(u64 deadline_ns)
+{
+	struct cpu_local *c = this_cpu();
+	unsigned hooks = smp_load_acquire(&nr_idle_hooks);
+	u64 t0 = ktime_get_ns(), t = t0;
+
+	if (!deadline_ns || (deadline_ns > t0 && deadline_ns - t0 >= NSEC_PER_SEC / HZ)) {
+		cpu_idle_once();
+		return;
+	}
+	for (unsigned i = 0; i < hooks; i++)
+		if (idle_hooks[i]())
+			return; /* a poll queue to reap: the caller polls */
+	while (t < deadline_ns && !READ_ONCE(c->wake_pending) && !READ_ONCE(c->tasklet_head) &&
+	       !smp_work_pending()) {
+		cpu_relax();
+		t = ktime_get_ns();
+	}
+	if (t > t0)
+		c->idle_ns += t - t0;
+}
+
 u64 idle_ns_total(void)
 {
 	return this_cpu()->idle_ns;

@@ -94,11 +94,17 @@ struct job_spec {
 	unsigned nbssplit[DDIR_NR];
 	u32 blockalign; /* fio's ba: random I/O starts on this boundary; 0: the smallest bs */
 	/* rw=...:N, fio's offset modifier: */
-	u32 seq_nr;		/* random: a new random offset every N I/Os (1: every one) */
-	bool rw_seq_identical;	/* ... the others repeat the last offset (else the next block) */
-	s64 seq_add;		/* sequential: bytes skipped after each I/O (negative: backwards) */
+	u32 seq_nr;	       /* random: a new random offset every N I/Os (1: every one) */
+	bool rw_seq_identical; /* ... the others repeat the last offset (else the next block) */
+	s64 seq_add;	       /* sequential: bytes skipped after each I/O (negative: backwards) */
 	u32 perc_random[DDIR_NR]; /* percentage_random: random picks, the rest sequential */
-	u64 number_ios;		/* at most this many I/Os over all loops; 0: no limit */
+	u64 number_ios;		  /* at most this many I/Os over all loops; 0: no limit */
+	/* fio's thinktime: after thinktime_blocks I/Os, let all complete, then wait. */
+	u64 thinktime_ns;	 /* 0: none */
+	u64 thinktime_spin_ns;	 /* of which this much busy (the rest idle) */
+	u64 thinktime_iotime_ns; /* or after this much time doing I/O; 0: unset */
+	u32 thinktime_blocks;	 /* 0: unset (1, or none with thinktime_iotime) */
+	bool thinktime_issue;	 /* thinktime_blocks counts I/Os issued, not completed */
 
 	u32 iodepth;
 	u64 runtime_ns;	 /* 0: none */

@@ -57,6 +57,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			(void)parse_bool(p->value, &b);
 			(void)parse_seconds(p->value, &v);
 			(void)parse_ms(p->value, &v);
+			(void)parse_us(p->value, &v);
 		}
 		CHECK(cmdline_at(&cl, g, n) == NULL);
 		total += n;

@@ -491,6 +491,16 @@ static void test_parse_durations(void **state)
 	EXPECT_ERR(parse_seconds, "-1", -EINVAL);
 	EXPECT_ERR(parse_seconds, "1.5", -EINVAL);
 
+	/* fio's thinktime: a bare number is microseconds. */
+	EXPECT_U64(parse_us, "100", 100);
+	EXPECT_U64(parse_us, "100us", 100);
+	EXPECT_U64(parse_us, "2ms", 2000);
+	EXPECT_U64(parse_us, "1s", 1000000);
+	EXPECT_U64(parse_us, "18446744073709551615", U64_MAX);
+	EXPECT_ERR(parse_us, "18446744073709551615ms", -ERANGE);
+	EXPECT_ERR(parse_us, "5ns", -EINVAL);
+	EXPECT_ERR(parse_us, "", -EINVAL);
+
 	/* Scheduler expiries: a bare number is milliseconds. */
 	EXPECT_U64(parse_ms, "500", 500);
 	EXPECT_U64(parse_ms, "500ms", 500);

@@ -183,6 +183,50 @@ static void test_distributions(void **state)
 	expect_error("random_distribution=normal:5:2", "the center is a fraction");
 }
 
+static void test_offsets_and_thinktime(void **state)
+{
+	assert_int_equal(parse("rw=randread:8 rw_sequencer=identical percentage_random=90,20"), 0);
+	assert_int_equal(spec.rw, RW_RANDREAD);
+	assert_int_equal(spec.seq_nr, 8);
+	assert_true(spec.rw_seq_identical);
+	assert_int_equal(spec.perc_random[DDIR_READ], 90);
+	assert_int_equal(spec.perc_random[DDIR_WRITE], 20);
+	assert_int_equal(spec.perc_random[DDIR_TRIM], 20);
+	assert_int_equal(parse("rw=read:8k"), 0);
+	assert_int_equal(spec.seq_add, 8192);
+	assert_int_equal(parse("rw=readwrite:-4k number_ios=100"), 0);
+	assert_int_equal(spec.rw, RW_READWRITE);
+	assert_int_equal(spec.seq_add, -4096);
+	assert_int_equal(spec.number_ios, 100);
+	assert_int_equal(parse("rw=randread"), 0);
+	assert_int_equal(spec.seq_nr, 1);
+	assert_int_equal(spec.perc_random[DDIR_READ], 100);
+	expect_error("rw=randread:0", "rw=randread:0: a new random offset every 1 or more I/Os");
+	expect_error("rw=randread:-8", "the ':' modifier is a count of I/Os");
+	expect_error("rw=read:100", "rw=read:100: the bytes to skip are a multiple of 512");
+	expect_error("rw=read:x", "the ':' modifier is a size to skip");
+	expect_error("rw=reed:4k", "rw=reed:4k: expected read");
+	expect_error("rw_sequencer=random",
+		     "rw_sequencer=random: expected sequential or identical");
+	expect_error("percentage_random=101", "percentage_random=101: '101' is not a percentage");
+
+	assert_int_equal(parse("rw=randread thinktime=100 thinktime_spin=20 thinktime_blocks=8 "
+			       "thinktime_blocks_type=issue thinktime_iotime=2"),
+			 0);
+	assert_int_equal(spec.thinktime_ns, 100000); /* fio: a bare number is microseconds */
+	assert_int_equal(spec.thinktime_spin_ns, 20000);
+	assert_int_equal(spec.thinktime_blocks, 8);
+	assert_true(spec.thinktime_issue);
+	assert_int_equal(spec.thinktime_iotime_ns, 2000000000ull); /* and seconds here */
+	assert_int_equal(parse("thinktime=5ms"), 0);
+	assert_int_equal(spec.thinktime_ns, 5000000);
+	expect_error("thinktime=5x", "thinktime=5x: expected a duration such as 100 (us)");
+	expect_error("thinktime=2h", "at most an hour");
+	expect_error("thinktime=1ms thinktime_spin=2ms", "thinktime_spin: longer than thinktime");
+	expect_error("thinktime=1ms thinktime_blocks=0", "thinktime_blocks=0");
+	expect_error("thinktime=1ms thinktime_blocks_type=both", "expected complete or issue");
+}
+
 static void test_zoned(void **state)
 {
 	struct job_zone z[JOB_ZONES_MAX];
@@ -361,11 +405,17 @@ static void test_mq_schedulers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_block_sizes),
-		cmocka_unit_test(test_sizes_and_time), cmocka_unit_test(test_rates_and_mixes),
-		cmocka_unit_test(test_distributions),  cmocka_unit_test(test_zoned),
-		cmocka_unit_test(test_reports),	       cmocka_unit_test(test_verify),
-		cmocka_unit_test(test_paths_and_keys), cmocka_unit_test(test_cpus_allowed),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_block_sizes),
+		cmocka_unit_test(test_sizes_and_time),
+		cmocka_unit_test(test_rates_and_mixes),
+		cmocka_unit_test(test_distributions),
+		cmocka_unit_test(test_zoned),
+		cmocka_unit_test(test_offsets_and_thinktime),
+		cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_paths_and_keys),
+		cmocka_unit_test(test_cpus_allowed),
 		cmocka_unit_test(test_mq_schedulers),
 	};
 

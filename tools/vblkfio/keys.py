@@ -175,6 +175,16 @@ def v_time(default_unit="s", zero_ok=True):
     return check
 
 
+def v_time_us(default_unit="us"):
+    """A duration in microseconds, as the kernel reads it (thinktime)."""
+    def check(text, ctx):
+        us = parse_time_us(text, default_unit)
+        if us > 3600 * 1000 * 1000:
+            raise KeyError_(f"'{text}': at most an hour")
+        return f"{us}us"
+    return check
+
+
 def v_bool(text, ctx):
     return "1" if parse_bool(text) else "0"
 
@@ -497,6 +507,16 @@ _add("percentage_random", "pass", v_percentage_random,
      note="the share of a random job's I/O placed at random, the rest sequential; per direction "
           "with commas")
 _add("number_ios", "pass", v_number_ios, note="at most this many I/Os (over all loops)")
+_add("thinktime", "pass", v_time_us(),
+     note="after thinktime_blocks I/Os, let those in flight complete and wait this long (a bare "
+          "number is microseconds), idle but for thinktime_spin")
+_add("thinktime_spin", "pass", v_time_us(), note="of thinktime, this much spent busy")
+_add("thinktime_blocks", "pass", v_int(1, 1 << 30),
+     note="I/Os between two think times (default 1)")
+_add("thinktime_blocks_type", "pass", v_choice("complete", "issue"),
+     note="whether thinktime_blocks counts completed (default) or issued I/Os")
+_add("thinktime_iotime", "pass", v_time("s", zero_ok=False),
+     note="or think after this much time of I/O (a bare number is seconds)")
 _add("iodepth", "pass", v_iodepth, note="I/Os in flight, 1..1024")
 _add("runtime", "pass", v_time("s"), aliases=("timeout",),
      note="seconds or a unit; without time_based the job stops after one pass over size, "
@@ -637,7 +657,7 @@ for _n, _def, _check in (
         ("write_barrier", "0", v_int()), ("atomic", "0", v_bool), ("startdelay", "0", v_time()),
         ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool), ("verify_dump", "0", v_bool),
         ("verify_async", "0", v_int()), ("verify_state_save", "1", v_bool),
-        ("zonemode", "none", v_string), ("thinktime", "0", v_int()),
+        ("zonemode", "none", v_string),
         ("rate_process", "linear", v_string), ("sync", "none", v_choice("none", "0", aliases={"0": "none"})),
         ("create_only", "0", v_bool), ("pre_read", "0", v_bool), ("end_fsync", "0", v_bool),
         ("fsync_on_close", "0", v_bool), ("stats", "1", v_bool), ("scramble_buffers", "1", v_bool),
@@ -733,7 +753,7 @@ REFUSE_WHY = {
     "iodepth_low": "the job engine refills every free slot at once",
     "directory": "there are no file systems; name a disk with filename=",
     "wait_for": "only stonewall orders jobs here",
-    "thinktime": "not supported", "startdelay": "not supported",
+    "startdelay": "not supported",
     "profile": "fio's built-in job profiles are not supported (the kernel's own profile=HZ "
                "is a command-line key, not a job-file key)",
     "exitall": "every job runs to its own end here",
