@@ -1086,40 +1086,70 @@ int engine_run(struct job **jobs, unsigned n)
 	return err;
 }
 
+/* A job's start: its clocks, and ramp or counting. */
+static void job_begin(struct job *j, u64 now)
+{
+	const struct job_spec *s = j->spec;
+
+	printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s, CPU %u\n", j->name, rw_names[s->rw],
+	       s->filename, s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1], s->iodepth,
+	       s->verify ? ", verify crc32c" : "", s->numjobs > 1 ? ", one of numjobs" : "",
+	       s->hipri ? ", hipri (polled)" : "", smp_processor_id());
+	if (j->raw && virtblk_raw_begin(j->raw, s->hipri))
+		job_failf(j, "%s is not usable", s->filename);
+	j->start_ns = now;
+	j->rate_start_ns = now;
+	j->last_progress_ns = now;
+	j->last_activity_ns = now;
+	j->progress_next_ns = now + PROGRESS_INTERVAL_NS;
+	j->poll_ns = (u64)s->poll_us * NSEC_PER_USEC;
+	j->think_last_ns = now;
+	if (s->ramp_ns) {
+		j->state = JOB_RAMP;
+	} else {
+		j->state = JOB_RUN;
+		stats_begin_counting(j, now);
+		if (s->runtime_ns)
+			j->deadline_ns = now + s->runtime_ns;
+	}
+	if (j->fail[0])
+		j->stop = true;
+}
+
+/*
+ * fio's startdelay: the job begins that long after the others (a value
+ * drawn from the range for each copy, with the job's seed); until then it
+ * does nothing, and its clocks have not started.
+ */
+static u64 start_delay(const struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	u64 rng = seed_state(s->seed ^ 0x5d, j->clone), span;
+
+	if (s->startdelay_max_ns <= s->startdelay_ns)
+		return s->startdelay_ns;
+	span = s->startdelay_max_ns - s->startdelay_ns + 1;
+	return s->startdelay_ns + rng_next(&rng) % span;
+}
+
 int engine_run_set(struct job **jobs, unsigned n)
 {
 	u64 now = ktime_get_ns();
 
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
-		const struct job_spec *s = j->spec;
+		u64 delay = start_delay(j);
 
-		printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s, CPU %u\n", j->name,
-		       rw_names[s->rw], s->filename,
-		       s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1], s->iodepth,
-		       s->verify ? ", verify crc32c" : "", s->numjobs > 1 ? ", one of numjobs" : "",
-		       s->hipri ? ", hipri (polled)" : "", smp_processor_id());
-		if (j->raw && virtblk_raw_begin(j->raw, s->hipri))
-			job_failf(j, "%s is not usable", s->filename);
-		j->start_ns = now;
-		j->rate_start_ns = now;
-		j->last_progress_ns = now;
-		j->last_activity_ns = now;
-		j->progress_next_ns = now + PROGRESS_INTERVAL_NS;
-		j->poll_ns = (u64)s->poll_us * NSEC_PER_USEC;
-		if (s->ramp_ns) {
-			j->state = JOB_RAMP;
-		} else {
-			j->state = JOB_RUN;
-			stats_begin_counting(j, now);
-			if (s->runtime_ns)
-				j->deadline_ns = now + s->runtime_ns;
+		if (delay && !j->fail[0]) {
+			j->state = JOB_SETUP;
+			j->wake_ns = now + delay;
+			continue;
 		}
-		if (j->fail[0])
-			j->stop = true;
+		job_begin(j, now);
 	}
 	for (unsigned i = 0; i < n; i++)
-		job_fill(jobs[i]);
+		if (jobs[i]->state != JOB_SETUP)
+			job_fill(jobs[i]);
 
 	for (;;) {
 		unsigned active = 0;
@@ -1132,6 +1162,19 @@ int engine_run_set(struct job **jobs, unsigned n)
 
 			if (j->state == JOB_DONE)
 				continue;
+			if (j->state == JOB_SETUP) {
+				/* Waiting out its startdelay: a wait with an end, not a hang. */
+				if (now < j->wake_ns) {
+					active++;
+					next_wake =
+						next_wake ? MIN(next_wake, j->wake_ns) : j->wake_ns;
+					watchdog_touch(now);
+					continue;
+				}
+				j->wake_ns = 0;
+				job_begin(j, now);
+				job_fill(j);
+			}
 			job_tick(j, now);
 			if (!j->in_flight) {
 				/* Nothing in flight: the phase may be over, or a limit holds it. */
@@ -1158,6 +1201,9 @@ int engine_run_set(struct job **jobs, unsigned n)
 
 						next_wake = next_wake ? MIN(next_wake, wake) : wake;
 						awake |= !j->wake_ns || j->wake_busy;
+						if (j->wake_ns)
+							watchdog_touch(
+								now); /* a think time, not a hang */
 					}
 				}
 			} else if (!j->stop) {

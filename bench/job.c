@@ -49,6 +49,7 @@ static const char *const job_keys[] = {
 	"thinktime_blocks",
 	"thinktime_blocks_type",
 	"thinktime_iotime",
+	"startdelay",
 	"iodepth",
 	"runtime",
 	"timeout",
@@ -907,6 +908,28 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		return kernel_fail("number_ios=%s: expected a number of I/Os (0: no limit)", v);
 	if ((err = parse_thinktime(&p)))
 		return err;
+	if ((v = get(&p, "startdelay"))) {
+		char lo[32];
+		const char *dash = strchr(v, '-');
+		size_t len = dash ? (size_t)(dash - v) : strlen(v);
+		u64 a, b;
+
+		if (len >= sizeof(lo))
+			return kernel_fail(
+				"startdelay=%s: expected a duration such as 2 or 500ms, or a "
+				"range 1-3",
+				v);
+		memcpy(lo, v, len);
+		lo[len] = '\0';
+		if (parse_seconds(lo, &a) || (dash && parse_seconds(dash + 1, &b)) ||
+		    (dash && b < a) || (dash ? b : a) > 86400ull * 1000)
+			return kernel_fail(
+				"startdelay=%s: expected a duration such as 2 or 500ms, or a "
+				"range 1-3 (at most a day)",
+				v);
+		s->startdelay_ns = a * NSEC_PER_MSEC;
+		s->startdelay_max_ns = (dash ? b : a) * NSEC_PER_MSEC;
+	}
 	if ((v = get(&p, "iodepth"))) {
 		if (parse_u64(v, &n) || n < 1 || n > JOB_MAX_IODEPTH)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);

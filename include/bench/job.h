@@ -105,6 +105,7 @@ struct job_spec {
 	u64 thinktime_iotime_ns; /* or after this much time doing I/O; 0: unset */
 	u32 thinktime_blocks;	 /* 0: unset (1, or none with thinktime_iotime) */
 	bool thinktime_issue;	 /* thinktime_blocks counts I/Os issued, not completed */
+	u64 startdelay_ns, startdelay_max_ns; /* fio's startdelay, a range when max > min */
 
 	u32 iodepth;
 	u64 runtime_ns;	 /* 0: none */

@@ -225,6 +225,16 @@ static void test_offsets_and_thinktime(void **state)
 	expect_error("thinktime=1ms thinktime_spin=2ms", "thinktime_spin: longer than thinktime");
 	expect_error("thinktime=1ms thinktime_blocks=0", "thinktime_blocks=0");
 	expect_error("thinktime=1ms thinktime_blocks_type=both", "expected complete or issue");
+
+	assert_int_equal(parse("startdelay=2"), 0); /* fio: a bare number is seconds */
+	assert_int_equal(spec.startdelay_ns, 2000000000ull);
+	assert_int_equal(spec.startdelay_max_ns, 2000000000ull);
+	assert_int_equal(parse("startdelay=500ms-3s"), 0);
+	assert_int_equal(spec.startdelay_ns, 500000000ull);
+	assert_int_equal(spec.startdelay_max_ns, 3000000000ull);
+	expect_error("startdelay=3-1", "startdelay=3-1: expected a duration");
+	expect_error("startdelay=2x", "startdelay=2x");
+	expect_error("startdelay=2d", "at most a day");
 }
 
 static void test_zoned(void **state)

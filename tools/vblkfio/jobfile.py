@@ -562,6 +562,11 @@ def _translate_job(js, job, machine, mds, err, note_ignored, rng):
         out.pop("ss_ramp", None)
     elif "ss_dur" in out and "steadystate" not in out:
         out["steadystate"] = "iops_slope:0.01%"  # fio's default criterion
+    if "verify" in job.opts and (job.opts["verify"].value or "").strip() in K.VERIFY_CHECKSUMS:
+        o = job.opts["verify"]
+        js.notes.append(f"{o.where()}: verified with this kernel's CRC32C sector stamps, which "
+                        f"check what fio's {o.value.strip()} would (the data of each block) and "
+                        "name its writer, generation and sector")
     if "verify_backlog" in out and out.get("verify", "0") == "0":
         o = job.opts["verify_backlog"]
         js.notes.append(f"{o.where()}: verify_backlog without verify has no effect, as in fio")

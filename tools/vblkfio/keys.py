@@ -269,14 +269,21 @@ def v_rwmix(text, ctx):
     return str(parse_int(text, 0, 100, ctx.kb_base))
 
 
+# fio's checksums: the kernel checks the same thing (that each block read
+# back is the one written) with its CRC32C sector stamps, which also name
+# the writer, the generation and the sector (tools/fio-job notes the change).
+VERIFY_CHECKSUMS = ("md5", "crc64", "crc32", "crc16", "crc7", "sha1", "sha256", "sha512",
+                    "sha3-224", "sha3-256", "sha3-384", "sha3-512", "xxhash")
+
+
 def v_verify(text, ctx):
     t = text.strip()
-    if t in ("0", "crc32c", "crc32c-intel"):
+    if t in ("0", "crc32c", "crc32c-intel") or t in VERIFY_CHECKSUMS:
         return "0" if t == "0" else "crc32c"
-    if t in ("md5", "crc64", "crc32", "crc16", "crc7", "sha1", "sha256", "sha512", "sha3-224",
-             "sha3-256", "sha3-384", "sha3-512", "xxhash", "meta", "pattern", "null"):
-        raise KeyError_(f"'{text}': this kernel verifies with CRC32C sector stamps only "
-                        "(verify=crc32c)")
+    if t in ("meta", "pattern", "null"):
+        raise KeyError_(f"'{text}': this kernel verifies with its CRC32C sector stamps (a "
+                        "checksum of the data: verify=crc32c, md5, sha256 ...); fio's "
+                        f"verify={t} checks something else")
     raise KeyError_(f"'{text}': not a verify method fio knows")
 
 
@@ -507,6 +514,22 @@ _add("percentage_random", "pass", v_percentage_random,
      note="the share of a random job's I/O placed at random, the rest sequential; per direction "
           "with commas")
 _add("number_ios", "pass", v_number_ios, note="at most this many I/Os (over all loops)")
+def v_startdelay(text, ctx):
+    """fio's startdelay: a time (bare: seconds), or a range each copy draws from."""
+    lo, dash, hi = text.strip().partition("-")
+    one = v_time("s")
+    a = one(lo, ctx)
+    if not dash:
+        return a
+    b = one(hi, ctx)
+    if int(b[:-2]) < int(a[:-2]):
+        raise KeyError_(f"'{text}': the range runs from the shorter time to the longer")
+    return f"{a}-{b}"
+
+
+_add("startdelay", "pass", v_startdelay,
+     note="the job begins this long after the others of its group (a bare number is seconds; "
+          "a range 1-3: each copy draws its own)")
 _add("thinktime", "pass", v_time_us(),
      note="after thinktime_blocks I/Os, let those in flight complete and wait this long (a bare "
           "number is microseconds), idle but for thinktime_spin")
@@ -548,7 +571,9 @@ _add("cpus_allowed", "pass", v_cpus,
 _add("group_reporting", "pass", v_set, bare=True, note="one report per group of jobs")
 _add("loops", "pass", v_loops, note="passes over the region (0 is 1, as in fio)")
 _add("filename", "map", note="/dev/vdb (or vdb), /dev/vda1, /dev/md0: the disk; one file only")
-_add("verify", "pass", v_verify, note="crc32c (also crc32c-intel) or 0; other methods refused")
+_add("verify", "pass", v_verify,
+     note="crc32c (also crc32c-intel), or fio's other checksums (md5, sha256, xxhash ...) "
+          "verified with the kernel's CRC32C sector stamps, or 0; meta, pattern and null refused")
 _add("verify_backlog", "pass", v_int(0, None), note="verify after every N writes")
 _add("rwmixread", "pass", v_rwmix, note="percent reads of rw/randrw")
 _add("rwmixwrite", "pass", v_rwmix, kernel="rwmixread", note="percent writes (passed as rwmixread)")
@@ -654,7 +679,7 @@ for _n, _def, _check in (
         ("bs_is_seq_rand", "0", v_bool), ("softrandommap", "0", v_bool),
         ("allrandrepeat", "0", v_bool),
         ("nrfiles", "1", v_int()), ("file_service_type", "roundrobin", v_string),
-        ("write_barrier", "0", v_int()), ("atomic", "0", v_bool), ("startdelay", "0", v_time()),
+        ("write_barrier", "0", v_int()), ("atomic", "0", v_bool),
         ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool), ("verify_dump", "0", v_bool),
         ("verify_async", "0", v_int()), ("verify_state_save", "1", v_bool),
         ("zonemode", "none", v_string),
@@ -753,7 +778,6 @@ REFUSE_WHY = {
     "iodepth_low": "the job engine refills every free slot at once",
     "directory": "there are no file systems; name a disk with filename=",
     "wait_for": "only stonewall orders jobs here",
-    "startdelay": "not supported",
     "profile": "fio's built-in job profiles are not supported (the kernel's own profile=HZ "
                "is a command-line key, not a job-file key)",
     "exitall": "every job runs to its own end here",
