@@ -903,8 +903,8 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake, boo
 
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = jobs[i];
-		if (j->state == JOB_DONE || !j->raw)
-			continue;
+		if (j->state == JOB_DONE || j->state == JOB_SETUP || !j->raw)
+			continue; /* done, or not begun (its startdelay) */
 		raw = true;
 		virtblk_raw_poll(j->raw);
 		virtblk_raw_kick(j->raw);
@@ -983,8 +983,7 @@ static void wait_step(struct job **jobs, unsigned n, u64 now, u64 next_wake, boo
 	}
 	if (hipri)
 		return;
-	/* A rate limit that lifts (or a think time's spin that ends) before the next tick: awake.
-	 */
+	/* A rate limit that lifts, or a think's spin that ends, before the next tick: awake. */
 	if (awake && next_wake && next_wake - now < NSEC_PER_SEC / HZ) {
 		cpu_relax();
 		return;
