@@ -102,7 +102,7 @@ static u32 next_bs(struct job *j, enum ddir d)
 		/* fio: uniform in [min, max], in whole multiples of the smallest block. */
 		u32 span = s->bs_max[d] - s->bs_min[d];
 		u32 bs = s->bs_min[d] + (u32)(rng_next(&j->bs_rng) % ((u64)span + 1));
-		u32 grain = MAX(lbs, j->unit);
+		u32 grain = MAX(lbs, j->min_bs);
 		bs = ALIGN_DOWN(bs, grain);
 		return MAX(bs, s->bs_min[d]);
 	}
@@ -1318,8 +1318,16 @@ static int job_region(struct job *j)
 		return kernel_fail("%s: offset+size (%lu) is beyond the end of %s (%lu bytes)",
 				   j->name, offset + len, s->filename, capacity);
 	j->region_start = offset;
-	/* Every I/O covers whole units: offsets on ba boundaries, lengths of whole blocks. */
+	/*
+	 * Every I/O covers whole units (the verify map's grain): offsets on ba
+	 * boundaries or a hole's size (rw=write:4k) past a block, lengths of
+	 * whole blocks.
+	 */
+	j->min_bs = min;
 	j->unit = gcd32(min, ba);
+	if (s->seq_add)
+		j->unit = gcd32(j->unit,
+				(u32)((u64)(s->seq_add < 0 ? -s->seq_add : s->seq_add) % j->unit));
 	j->region_units = len / j->unit;
 	j->region_len = j->region_units * j->unit;
 	if (!j->region_units)

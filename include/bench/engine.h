@@ -144,7 +144,8 @@ struct job {
 
 	/* The region and how it is walked. */
 	u64 region_start, region_len; /* bytes */
-	u32 unit; /* bytes: the verify map's grain, the offsets' (gcd of bs, ba) */
+	u32 unit;   /* bytes: the verify map's grain, the offsets' (gcd of bs, ba, holes) */
+	u32 min_bs; /* the smallest block any direction uses: bsrange's grain */
 	u64 region_units;
 	/* Random I/O: draw_units starting points, align_units apart (fio's blockalign). */
 	u64 draw_units;
