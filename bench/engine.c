@@ -349,12 +349,14 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (j->loop_bytes_target && j->loop_issued_bytes >= j->loop_bytes_target)
 		return NEXT_NONE;
-	if (s->thinktime_ns && thinking(j, now))
-		return NEXT_WAIT;
-	/* fio's number_ios: at most this many I/Os over all the loops. */
-	if (s->number_ios && j->issued_total >= s->number_ios * s->loops) {
-		j->pass_over = true;
-		return NEXT_NONE;
+	if (unlikely(j->paced)) {
+		if (s->thinktime_ns && thinking(j, now))
+			return NEXT_WAIT;
+		/* fio's number_ios: at most this many I/Os over all the loops. */
+		if (s->number_ios && j->issued_total >= s->number_ios * s->loops) {
+			j->pass_over = true;
+			return NEXT_NONE;
+		}
 	}
 
 	/* An offset held back (its block was busy) keeps its direction and how it was drawn. */
@@ -369,7 +371,7 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 		pick = j->pending_pick;
 		j->pending_off = NO_OFFSET;
 	} else if (rw_is_random(s->rw)) {
-		pick = random_pick(j, d);
+		pick = j->plain_random ? PICK_RANDOM : random_pick(j, d);
 		if (pick == PICK_SAME)
 			off = j->last_start[d];
 		else if (pick == PICK_NEXT && (off = seq_offset(j, d)) == NO_OFFSET)
@@ -1090,10 +1092,16 @@ static void job_begin(struct job *j, u64 now)
 {
 	const struct job_spec *s = j->spec;
 
-	printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s, CPU %u\n", j->name, rw_names[s->rw],
-	       s->filename, s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1], s->iodepth,
+	char delayed[48] = "";
+
+	if (j->delay_from_ns)
+		ksnprintf(delayed, sizeof(delayed), ", after a start delay of %lu ms",
+			  ns_since(now, j->delay_from_ns) / NSEC_PER_MSEC);
+	printk("%s: starting %s on %s, bs %u, iodepth %u%s%s%s, CPU %u%s\n", j->name,
+	       rw_names[s->rw], s->filename,
+	       s->bs[s->rw == RW_READ || s->rw == RW_RANDREAD ? 0 : 1], s->iodepth,
 	       s->verify ? ", verify crc32c" : "", s->numjobs > 1 ? ", one of numjobs" : "",
-	       s->hipri ? ", hipri (polled)" : "", smp_processor_id());
+	       s->hipri ? ", hipri (polled)" : "", smp_processor_id(), delayed);
 	if (j->raw && virtblk_raw_begin(j->raw, s->hipri))
 		job_failf(j, "%s is not usable", s->filename);
 	j->start_ns = now;
@@ -1141,6 +1149,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 
 		if (delay && !j->fail[0]) {
 			j->state = JOB_SETUP;
+			j->delay_from_ns = now;
 			j->wake_ns = now + delay;
 			continue;
 		}
@@ -1384,6 +1393,10 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->clone = clone;
 	j->pending_off = NO_OFFSET;
 	j->seq_left = 1; /* fio's td->ddir_seq_nr: the first I/O is placed at random */
+	/* Most jobs use none of these: one test a job on the hot path. */
+	j->plain_random = s->seq_nr <= 1 && s->perc_random[DDIR_READ] == 100 &&
+			  s->perc_random[DDIR_WRITE] == 100 && s->perc_random[DDIR_TRIM] == 100;
+	j->paced = s->thinktime_ns || s->number_ios;
 	INIT_LIST_HEAD(&j->free_units);
 	INIT_LIST_HEAD(&j->raw_parked);
 	stats_init(&j->st);

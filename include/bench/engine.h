@@ -155,20 +155,23 @@ struct job {
 	u64 rng, bs_rng, mix_rng, seq_rng;
 	struct randmap map;
 	struct dist_state dist;
-	u32 seq_left;	  /* rw=randread:N: I/Os until the next random offset */
-	u64 issued_total; /* I/Os placed, over all loops (number_ios) */
-	bool pass_over;	  /* this loop places no more: number_ios, or off the end with holes */
-	u64 placed_done;  /* of those, completed (thinktime_blocks) */
+	u32 seq_left;	   /* rw=randread:N: I/Os until the next random offset */
+	u64 issued_total;  /* I/Os placed, over all loops (number_ios) */
+	bool pass_over;	   /* this loop places no more: number_ios, or off the end with holes */
+	bool plain_random; /* no rw=randread:N, no percentage_random: every pick is random */
+	bool paced;	   /* thinktime or number_ios */
+	u64 placed_done;   /* of those, completed (thinktime_blocks) */
 	/* fio's thinktime: the count it last waited at, and the wait under way. */
 	u8 think; /* enum think_state (bench/engine.c) */
 	u64 think_count, think_at_count, think_last_ns, think_spin_until, think_until;
 	/* A job that waits for a time (thinktime): when, and whether busy until then. */
 	u64 wake_ns;
 	bool wake_busy;
-	u64 pending_off; /* an offset chosen but not issued yet (its block busy), or ~0 */
-	u8 pending_ddir; /* its direction (zoned lists differ by direction) */
-	u8 pending_pick; /* how it was chosen (a random one is marked in the map) */
-	u8 *covered;	 /* sizes that vary: blocks this pass has covered (fio's map) */
+	u64 delay_from_ns; /* startdelay: when the job's group began (0: not delayed) */
+	u64 pending_off;   /* an offset chosen but not issued yet (its block busy), or ~0 */
+	u8 pending_ddir;   /* its direction (zoned lists differ by direction) */
+	u8 pending_pick;   /* how it was chosen (a random one is marked in the map) */
+	u8 *covered;	   /* sizes that vary: blocks this pass has covered (fio's map) */
 	u64 covered_count;
 
 	/* How much, how long. */
