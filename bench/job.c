@@ -236,28 +236,44 @@ static unsigned split_ddir(const char *v, char parts[DDIR_NR][SPLIT_PART_MAX])
 }
 
 /*
+ * A per-direction value of @key (or its @alias, NULL for none) split into
+ * @parts: how many there are, 0 when the job has neither key, or
+ * kernel_fail's error naming the key; *@key and *@v say which was found.
+ * @what names a part in the errors ("size", "range").
+ */
+static int ddir_parts(struct parser *p, const char **key, const char *alias, const char **v,
+		      char parts[DDIR_NR][SPLIT_PART_MAX], const char *what)
+{
+	unsigned n;
+
+	*v = get(p, *key);
+	if (!*v && alias) {
+		*key = alias;
+		*v = get(p, alias);
+	}
+	if (!*v)
+		return 0;
+	n = split_ddir(*v, parts);
+	if (n == SPLIT_TOO_LONG)
+		return kernel_fail("%s=%s: a %s is too long", *key, *v, what);
+	if (n > DDIR_NR)
+		return kernel_fail("%s=%s: at most three %ss (read,write,trim)", *key, *v, what);
+	return (int)n;
+}
+
+/*
  * fio fills directions a value does not name from the last one it does:
  * "bs=8k" is 8k for all three, "bs=4k,8k" gives trims 8k too.
  */
 static int parse_bs(struct parser *p)
 {
-	const char *key = "bs", *v = get(p, "bs");
+	const char *key = "bs", *v;
 	char parts[DDIR_NR][SPLIT_PART_MAX];
-	unsigned n;
-	int err;
+	int n = ddir_parts(p, &key, "blocksize", &v, parts, "size"), err;
 
-	if (!v) {
-		key = "blocksize";
-		v = get(p, key);
-	}
-	if (!v)
-		return 0;
-	n = split_ddir(v, parts);
-	if (n == SPLIT_TOO_LONG)
-		return kernel_fail("%s=%s: a size is too long", key, v);
-	if (n > DDIR_NR)
-		return kernel_fail("%s=%s: at most three sizes (read,write,trim)", key, v);
-	for (unsigned d = 0; d < DDIR_NR; d++) {
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < DDIR_NR; d++) {
 		const char *part = parts[d < n ? d : n - 1];
 		if (!*part)
 			continue; /* ",8k": keep the default for reads */
@@ -270,23 +286,13 @@ static int parse_bs(struct parser *p)
 /* bsrange=4k-64k or per direction: 1k-4k,2k-8k */
 static int parse_bsrange(struct parser *p)
 {
-	const char *key = "bsrange", *v = get(p, "bsrange");
+	const char *key = "bsrange", *v;
 	char parts[DDIR_NR][SPLIT_PART_MAX];
-	unsigned n;
-	int err;
+	int n = ddir_parts(p, &key, "blocksize_range", &v, parts, "range"), err;
 
-	if (!v) {
-		key = "blocksize_range";
-		v = get(p, key);
-	}
-	if (!v)
-		return 0;
-	n = split_ddir(v, parts);
-	if (n == SPLIT_TOO_LONG)
-		return kernel_fail("%s=%s: a range is too long", key, v);
-	if (n > DDIR_NR)
-		return kernel_fail("%s=%s: at most three ranges (read,write,trim)", key, v);
-	for (unsigned d = 0; d < DDIR_NR; d++) {
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < DDIR_NR; d++) {
 		char part[SPLIT_PART_MAX], *dash;
 		u32 lo, hi;
 
@@ -383,23 +389,13 @@ static int parse_bssplit(struct parser *p)
  */
 static int parse_blockalign(struct parser *p)
 {
-	const char *key = "blockalign", *v = get(p, "blockalign");
+	const char *key = "blockalign", *v;
 	char parts[DDIR_NR][SPLIT_PART_MAX];
-	unsigned n;
-	int err;
+	int n = ddir_parts(p, &key, "ba", &v, parts, "size"), err;
 
-	if (!v) {
-		key = "ba";
-		v = get(p, key);
-	}
-	if (!v)
-		return 0;
-	n = split_ddir(v, parts);
-	if (n == SPLIT_TOO_LONG)
-		return kernel_fail("%s=%s: a size is too long", key, v);
-	if (n > DDIR_NR)
-		return kernel_fail("%s=%s: at most three sizes (read,write,trim)", key, v);
-	for (unsigned d = 0; d < n; d++) {
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < n; d++) {
 		u32 ba;
 
 		if (!*parts[d])
@@ -443,18 +439,13 @@ static int parse_rw_modifier(struct job_spec *s, const char *v, const char *mod)
 /* percentage_random=90 or per direction: the share of random picks, the rest sequential. */
 static int parse_percentage_random(struct parser *p)
 {
-	const char *v = get(p, "percentage_random");
+	const char *key = "percentage_random", *v;
 	char parts[DDIR_NR][SPLIT_PART_MAX];
-	unsigned n;
+	int n = ddir_parts(p, &key, NULL, &v, parts, "percentage");
 
-	if (!v)
-		return 0;
-	n = split_ddir(v, parts);
-	if (n == SPLIT_TOO_LONG || n > DDIR_NR)
-		return kernel_fail("percentage_random=%s: at most three percentages "
-				   "(read,write,trim)",
-				   v);
-	for (unsigned d = 0; d < DDIR_NR; d++) {
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < DDIR_NR; d++) {
 		const char *part = parts[d < n ? d : n - 1];
 		u64 pct;
 
