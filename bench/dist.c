@@ -8,7 +8,7 @@
  *   normal:DEV     a normal distribution whose standard deviation is DEV
  *                  percent of the region, centred on the region's middle
  *   zoned:A/S:...  A percent of the I/Os uniform over the next S percent of
- *                  the region, a list per direction (bench/job.c parses it)
+ *                  the region, a list per direction (bench/zones.c parses it)
  *   zoned_abs:A/SIZE:...  the same with zones of SIZE bytes
  *
  * Like fio, zipf and pareto draw a rank and scatter it over the region, so
