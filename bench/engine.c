@@ -128,22 +128,25 @@ static enum ddir next_ddir(struct job *j)
 }
 
 /* Whether a rate limit holds direction @d back now. */
+/*
+ * Whether a rate limit holds direction @d back now; if so, wake_ns says
+ * when it lifts. The wait is idle time, as fio's sleep is (the loop halts,
+ * or polls in the idle loop when the limit lifts before the next tick).
+ */
 static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 {
 	const struct job_spec *s = j->spec;
-	u64 elapsed = ns_since(now, j->rate_start_ns), due;
+	u64 elapsed = ns_since(now, j->rate_start_ns), due = 0;
 
-	if (s->rate_bps[d]) {
+	if (s->rate_bps[d])
 		due = (u64)((unsigned __int128)j->issued_bytes[d] * NSEC_PER_SEC / s->rate_bps[d]);
-		if (due > elapsed)
-			return true;
-	}
-	if (s->rate_iops[d]) {
-		due = j->issued_ios[d] * NSEC_PER_SEC / s->rate_iops[d];
-		if (due > elapsed)
-			return true;
-	}
-	return false;
+	if (s->rate_iops[d])
+		due = MAX(due, j->issued_ios[d] * NSEC_PER_SEC / s->rate_iops[d]);
+	if (due <= elapsed)
+		return false;
+	j->wake_ns = now + (due - elapsed);
+	j->wake_busy = false;
+	return true;
 }
 
 /* The next unit of the region for a random job's I/O in direction @d. */
@@ -363,6 +366,7 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	pending = j->pending_off != NO_OFFSET;
 	d = pending ? (enum ddir)j->pending_ddir : next_ddir(j);
 	len = next_bs(j, d);
+	j->wake_ns = 0;
 	if (rate_limited(j, d, len, now))
 		return NEXT_WAIT;
 
@@ -1200,9 +1204,10 @@ int engine_run_set(struct job **jobs, unsigned n)
 							job_fill(j);
 					} else {
 						/*
-						 * A think time says when it ends, and idles
-						 * (but for its spin); a rate limit is looked
-						 * at again within half a tick, awake.
+						 * A think time or a rate limit says when it
+						 * ends, and idles (but for a think's spin);
+						 * anything else is looked at again within half
+						 * a tick, awake.
 						 */
 						u64 wake = j->wake_ns ? j->wake_ns
 								      : now + NSEC_PER_SEC / HZ / 2;
@@ -1210,8 +1215,7 @@ int engine_run_set(struct job **jobs, unsigned n)
 						next_wake = next_wake ? MIN(next_wake, wake) : wake;
 						awake |= !j->wake_ns || j->wake_busy;
 						if (j->wake_ns)
-							watchdog_touch(
-								now); /* a think time, not a hang */
+							watchdog_touch(now); /* a timed wait */
 					}
 				}
 			} else if (!j->stop) {
