@@ -417,13 +417,10 @@ int parse_bool(const char *s, bool *out)
 }
 
 /*
- * A decimal count of @default_ms units, or followed by a unit. Hexadecimal
- * is refused: "0x1d" would be ambiguous with the day suffix.
- */
-/*
- * A duration: digits, then a unit (none: @default_us), returned in units
- * of @out_us microseconds; a unit finer than that is refused (5us is no
- * whole number of milliseconds).
+ * A duration: a decimal count of @default_us microseconds, or followed by
+ * a unit, returned in units of @out_us microseconds; a unit finer than
+ * that is refused (5us is no whole number of milliseconds). Hexadecimal is
+ * refused: "0x1d" would be ambiguous with the day suffix.
  */
 static int parse_duration(const char *s, u64 default_us, u64 out_us, u64 *out)
 {

@@ -164,7 +164,7 @@ struct job {
 	/* fio's thinktime: the count it last waited at, and the wait under way. */
 	u8 think; /* enum think_state (bench/engine.c) */
 	u64 think_count, think_at_count, think_last_ns, think_spin_until, think_until;
-	/* A job that waits for a time (thinktime): when, and whether busy until then. */
+	/* A job waiting for a time (think, rate limit, startdelay): until when, busy or idle. */
 	u64 wake_ns;
 	bool wake_busy;
 	u64 delay_from_ns; /* startdelay: when the job's group began (0: not delayed) */

@@ -117,8 +117,7 @@ int parse_bool(const char *s, bool *out);
  */
 int parse_seconds(const char *s, u64 *ms);
 int parse_ms(const char *s, u64 *ms);
-/* A duration in microseconds (us, ms, s, m, h, d; a bare number is microseconds, as fio's
- * thinktime). */
+/* A duration in microseconds: us, ms, s, m, h, d, or bare, as fio's thinktime. */
 int parse_us(const char *s, u64 *us);
 
 #endif

@@ -603,8 +603,10 @@ void del_timer_sync(struct timer_list *t);
  * failing both, the next tick (1/HZ) does.
  */
 void cpu_idle_once(void);
-/* Idle until @deadline_ns (0: none) or an interrupt: halted, or polling when the deadline is nearer
- * than a tick. */
+/*
+ * Idle until @deadline_ns (0: none) or an interrupt: halted, or polling
+ * when the deadline is nearer than a tick (kernel/softirq.c).
+ */
 void cpu_idle_until(u64 deadline_ns);
 /*
  * Work a CPU must do before it halts (NAPI's rule: a poller gives its ring
