@@ -41,22 +41,30 @@ static struct job_spec spec(enum rand_dist type, micro_t param, bool center, mic
 	return s;
 }
 
-/* @draws draws over @n blocks (at most BIG) into counts[]. */
-static void draw_n(enum rand_dist type, micro_t param, bool center, micro_t where, u64 n,
-		   unsigned draws)
+/* @draws draws of direction @dir with @seed over @n blocks (at most BIG) into counts[]. */
+static void draw_spec(const struct job_spec *s, enum ddir dir, u64 n, unsigned draws, u64 seed)
 {
-	struct job_spec s = spec(type, param, center, where);
 	struct dist_state d = {0};
 
 	memset(counts, 0, sizeof(counts));
-	assert_int_equal(dist_init(&d, &s, n, 4096, 12345), 0);
+	assert_int_equal(dist_init(&d, s, n, 4096, seed), 0);
 	for (unsigned i = 0; i < draws; i++) {
-		u64 v = dist_next(&d, DDIR_READ);
+		u64 v = dist_next(&d, dir);
+
 		assert_true(v < n);
 		counts[v]++;
 	}
 	dist_free(&d);
 	assert_int_equal(host_live_allocs, 0);
+}
+
+/* @draws draws over @n blocks (at most BIG) into counts[]. */
+static void draw_n(enum rand_dist type, micro_t param, bool center, micro_t where, u64 n,
+		   unsigned draws)
+{
+	struct job_spec s = spec(type, param, center, where);
+
+	draw_spec(&s, DDIR_READ, n, draws, 12345);
 }
 
 static void draw(enum rand_dist type, micro_t param, bool center, micro_t where)
@@ -394,18 +402,8 @@ static struct job_spec zoned(const char *v)
 static void draw_zoned(const char *v, enum ddir dir, u64 n, unsigned draws)
 {
 	struct job_spec s = zoned(v);
-	struct dist_state d = {0};
 
-	memset(counts, 0, sizeof(counts));
-	assert_int_equal(dist_init(&d, &s, n, 4096, 777), 0);
-	for (unsigned i = 0; i < draws; i++) {
-		u64 b = dist_next(&d, dir);
-
-		assert_true(b < n);
-		counts[b]++;
-	}
-	dist_free(&d);
-	assert_int_equal(host_live_allocs, 0);
+	draw_spec(&s, dir, n, draws, 777);
 }
 
 static double share(u64 from, u64 to, unsigned draws)

@@ -518,13 +518,9 @@ def v_startdelay(text, ctx):
     """fio's startdelay: a time (bare: seconds), or a range each copy draws from."""
     lo, dash, hi = text.strip().partition("-")
     one = v_time("s")
-    a = one(lo, ctx)
-    if not dash:
-        return a
-    b = one(hi, ctx)
-    if int(b[:-2]) < int(a[:-2]):
+    if dash and parse_time_us(hi, "s") < parse_time_us(lo, "s"):
         raise KeyError_(f"'{text}': the range runs from the shorter time to the longer")
-    return f"{a}-{b}"
+    return f"{one(lo, ctx)}-{one(hi, ctx)}" if dash else one(lo, ctx)
 
 
 _add("startdelay", "pass", v_startdelay,
