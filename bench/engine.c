@@ -642,26 +642,106 @@ static void io_u_start(struct job *j, struct io_u *u, u64 now)
 	io_u_submit_bios(j, u);
 }
 
-/* fio's io_u_map: the depth after each submission, 1, 2-3, 4-7, ... >= 64. */
+/* fio's io_u_map: the depth a submission leaves, 1, 2-3, 4-7, ... >= 64. */
 static unsigned depth_bucket(unsigned depth)
 {
-	unsigned b = 0;
-
-	while (b < DEPTH_NR - 1 && depth >= (2u << b))
-		b++;
-	return b;
+	return depth < 2 ? 0 : MIN(31u - (unsigned)__builtin_clz(depth), DEPTH_NR - 1u);
 }
 
 /* fio's submit and complete maps: I/Os per call, 0, 1-4, 5-8, 9-16, 17-32, 33-64, > 64. */
 unsigned batch_bucket(unsigned n)
 {
-	unsigned b = 0;
+	if (n <= 4)
+		return n ? 1 : 0;
+	return MIN(31u - (unsigned)__builtin_clz(n - 1), DEPTH_NR - 1u);
+}
 
+/*
+ * @n units issued since the last submission go out: the block paths' plug
+ * is flushed (and a new one started when @plug is given: more follow), a
+ * raw job's doorbell rung (refills from inside its poll go out with the
+ * loop's next kick). fio's submit map counts submissions by size, its
+ * depth map their I/Os by the depth they leave (completed units not yet
+ * reaped count, as in fio's cur_depth).
+ */
+static inline void submitted(struct job *j, struct blk_plug *plug, unsigned n, bool from_completion)
+{
 	if (!n)
-		return 0;
-	for (b = 1; b < DEPTH_NR - 1 && n > (4u << (b - 1)); b++)
-		;
-	return b;
+		return;
+	if (!j->raw) {
+		if (plug) {
+			blk_finish_plug(plug);
+			blk_start_plug(plug);
+		}
+	} else if (!from_completion) {
+		virtblk_raw_kick(j->raw);
+	}
+	/* fio marks a submission's I/Os at the depth it leaves (td_io_commit). */
+	if (counting(j)) {
+		j->st.submit_map[batch_bucket(n)]++;
+		j->st.total_submit++;
+		j->st.depth_map[depth_bucket(j->in_flight + j->ready)] += n;
+	}
+}
+
+/*
+ * fio's getevents for @n of the job's ready units, oldest first: they are
+ * counted now (fio takes a completion's time when it reaps it, so a wait
+ * for iodepth_batch_complete_min others is in its latency) and freed.
+ */
+static void reap_units(struct job *j, unsigned n, u64 now)
+{
+	if (!n)
+		return;
+	if (counting(j)) {
+		j->st.complete_map[batch_bucket(n)]++;
+		j->st.total_complete++;
+	}
+	j->ready -= n;
+	while (n--) {
+		struct io_u *u = list_first_entry(&j->ready_units, struct io_u, list);
+
+		list_del(&u->list);
+		if (u->counted)
+			stats_account(j, u, now);
+		if (u->counted && !u->flush)
+			iolog_add(j, u, now);
+		list_add(&u->list, &j->free_units);
+	}
+}
+
+/* fio's io_u_quiesce: everything completed is reaped, as many a call as one may take. */
+static void reap_all(struct job *j, u64 now)
+{
+	unsigned most = MAX(j->spec->iodepth_batch_complete_max, 1u);
+
+	while (j->ready)
+		reap_units(j, MIN(j->ready, most), now);
+}
+
+/*
+ * fio's wait_for_completions on a full queue: getevents, each call taking
+ * at least iodepth_batch_complete_min (or all there are, if fewer are
+ * queued) and at most iodepth_batch_complete_max of what has completed,
+ * until no more than iodepth_low are queued. False while the reap waits
+ * for completions; then nothing may be issued.
+ */
+static bool reap(struct job *j, u64 now)
+{
+	const struct job_spec *s = j->spec;
+
+	while (j->reaping) {
+		unsigned depth = j->in_flight + j->ready; /* fio's cur_depth */
+		unsigned need = MIN(MAX(s->iodepth_batch_complete_min, 1u), depth);
+		unsigned most = MAX(MIN(s->iodepth_batch_complete_max, depth), need);
+
+		if (j->ready < need)
+			return false;
+		reap_units(j, MIN(j->ready, most), now);
+		if (j->in_flight + j->ready <= s->iodepth_low)
+			j->reaping = false;
+	}
+	return true;
 }
 
 /*
@@ -673,7 +753,8 @@ unsigned batch_bucket(unsigned n)
 static void job_fill_ex(struct job *j, bool from_completion)
 {
 	struct blk_plug plug;
-	unsigned issued = 0;
+	unsigned issued = 0, batch = 0;
+	bool idle = false;
 	u64 now = ktime_get_ns(), ended = j->ios_ended;
 
 	/*
@@ -690,6 +771,9 @@ static void job_fill_ex(struct job *j, bool from_completion)
 	 * the units such completions free.
 	 */
 	if (j->filling || blk_submitting())
+		return;
+	/* A shaped queue is reaped and refilled by the job's loop, as fio's thread does. */
+	if (j->shaped && (from_completion || !reap(j, now)))
 		return;
 	j->filling = true;
 	if (!j->raw)
@@ -713,22 +797,35 @@ static void job_fill_ex(struct job *j, bool from_completion)
 			now = ktime_get_ns();
 		}
 		r = job_next(j, u, now);
-		if (r != NEXT_IO)
+		if (r != NEXT_IO) {
+			idle = true;
 			break;
+		}
 		list_del_init(&u->list);
-		if (u->counted)
-			j->st.depth_map[depth_bucket(j->in_flight + 1)]++;
 		io_u_start(j, u, now);
 		issued++;
+		/* fio's iodepth_batch_submit: this many go out together. */
+		if (++batch == j->spec->iodepth_batch && !list_empty(&j->free_units)) {
+			submitted(j, &plug, batch, from_completion);
+			batch = 0;
+		}
 	}
 	j->filling = false;
+	submitted(j, NULL, batch, from_completion);
 	if (!j->raw)
 		blk_finish_plug(&plug);
-	else if (issued && !from_completion)
-		virtblk_raw_kick(j->raw);
-	if (issued && counting(j)) {
-		j->st.submit_map[batch_bucket(issued)]++;
-		j->st.total_submit++;
+	if (!j->shaped)
+		return;
+	/*
+	 * Full: fio reaps (above, from the loop's next look). With nothing it
+	 * may issue now (a think time, a rate limit, the end), fio quiesces:
+	 * whatever has completed is reaped, as many as a call may take at a
+	 * time.
+	 */
+	if (list_empty(&j->free_units)) {
+		j->reaping = true;
+	} else if (idle) {
+		reap_all(j, ktime_get_ns());
 	}
 }
 
@@ -794,15 +891,20 @@ static void io_u_complete(struct io_u *u)
 		flush_trace(j, u);
 	if (u->verify_read && !u->error)
 		verify_check_read(j, u);
-	if (u->counted)
-		stats_account(j, u, now);
-	if (u->counted && !u->flush)
-		iolog_add(j, u, now);
-
+	if (j->shaped) {
+		/* Done on the device; the job's loop reaps it (reap_units). */
+		list_add_tail(&u->list, &j->ready_units);
+		j->ready++;
+	} else {
+		if (u->counted)
+			stats_account(j, u, now);
+		if (u->counted && !u->flush)
+			iolog_add(j, u, now);
+		list_add(&u->list, &j->free_units);
+	}
 	u->busy = false;
 	j->in_flight--;
 	j->ios_ended++;
-	list_add(&u->list, &j->free_units);
 	if (j->raw_parked_n)
 		raw_unpark(j);
 	if (!j->stop)
@@ -872,6 +974,8 @@ static void job_phase_end(struct job *j, u64 now)
 		j->backlog_len = 0;
 		return;
 	}
+	reap_all(j, now); /* (the loop's fill has reaped them, this is to be sure) */
+	j->reaping = false;
 	if (j->state == JOB_RUN || j->state == JOB_RAMP)
 		j->state = JOB_DRAIN;
 	if (j->state == JOB_DRAIN && j->gen_map && !j->stop && !j->fail[0]) {
@@ -1402,6 +1506,9 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 			  s->perc_random[DDIR_WRITE] == 100 && s->perc_random[DDIR_TRIM] == 100;
 	j->paced = s->thinktime_ns || s->number_ios;
 	INIT_LIST_HEAD(&j->free_units);
+	INIT_LIST_HEAD(&j->ready_units);
+	j->shaped = MAX(s->iodepth_batch_complete_min, s->iodepth_batch_complete_max) > 1 ||
+		    s->iodepth_low < s->iodepth;
 	INIT_LIST_HEAD(&j->raw_parked);
 	stats_init(&j->st);
 	if (s->numjobs > 1)

@@ -12,8 +12,10 @@
  *   latency_window 0, latency_percentile 100, as without fio's
  *   latency_target; short_ios and drop_ios 0.
  *
- * iodepth_submit and iodepth_complete count I/Os per submission burst and
- * per completion (completions are handled one by one here).
+ * iodepth_level, iodepth_submit and iodepth_complete are fio's: I/Os by
+ * the queue depth their submission left, submissions by size (a plug, or
+ * iodepth_batch), reaps by size (one completion each, unless the job
+ * shapes its queue: bench/engine.c, reap).
  */
 #include "bench/engine.h"
 #include "kernel/console.h"

@@ -51,6 +51,12 @@ static const char *const job_keys[] = {
 	"thinktime_iotime",
 	"startdelay",
 	"iodepth",
+	"iodepth_batch",
+	"iodepth_batch_submit",
+	"iodepth_batch_complete_min",
+	"iodepth_batch_complete",
+	"iodepth_batch_complete_max",
+	"iodepth_low",
 	"runtime",
 	"timeout",
 	"time_based",
@@ -543,6 +549,48 @@ static int size_or_percent(const char *key, const char *v, u64 *bytes, u32 *pct)
 }
 
 /* rate=1m, rate=1m,512k, rate=,2m; rate_iops=500,100 */
+/* A count of I/Os for @key or its @alias (NULL: none), at most a million. */
+static int io_count(struct parser *p, const char *key, const char *alias, u32 *out)
+{
+	const char *v = get(p, key);
+	u64 n;
+
+	if (!v && alias)
+		v = get(p, key = alias);
+	if (!v)
+		return 0;
+	if (parse_u64(v, &n) || n > 1u << 20)
+		return kernel_fail("%s=%s: expected a number of I/Os", key, v);
+	*out = (u32)n;
+	return 0;
+}
+
+/*
+ * fio's iodepth_batch_submit, iodepth_batch_complete_min and _max and
+ * iodepth_low, with fio's defaults (1, 1, complete_min, iodepth) and its
+ * fixups: a submission batch of 0 or past iodepth is iodepth, a low mark
+ * of 0 or past iodepth is iodepth, complete_max below complete_min is
+ * complete_min. A reap never takes more than is queued, so both
+ * complete_ counts are kept at iodepth at most. Needs iodepth parsed.
+ */
+static int queue_shaping(struct parser *p)
+{
+	struct job_spec *s = p->s;
+	u32 batch = 1, low = 0, cmin = 1, cmax = 0;
+	int err;
+
+	if ((err = io_count(p, "iodepth_batch", "iodepth_batch_submit", &batch)) ||
+	    (err = io_count(p, "iodepth_low", NULL, &low)) ||
+	    (err = io_count(p, "iodepth_batch_complete_min", "iodepth_batch_complete", &cmin)) ||
+	    (err = io_count(p, "iodepth_batch_complete_max", NULL, &cmax)))
+		return err;
+	s->iodepth_batch = !batch || batch > s->iodepth ? s->iodepth : batch;
+	s->iodepth_low = !low || low > s->iodepth ? s->iodepth : low;
+	s->iodepth_batch_complete_min = MIN(cmin, s->iodepth);
+	s->iodepth_batch_complete_max = MIN(MAX(cmax, cmin), s->iodepth);
+	return 0;
+}
+
 static int parse_rates(struct parser *p, const char *key, u64 *out)
 {
 	const char *v = get(p, key);
@@ -926,6 +974,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);
 		s->iodepth = (u32)n;
 	}
+	if ((err = queue_shaping(&p)))
+		return err;
 	if ((v = get(&p, "runtime")) && (err = parse_time("runtime", v, &s->runtime_ns, false)))
 		return err;
 	if ((err = get_flag(&p, "time_based", &s->time_based)))

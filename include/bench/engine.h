@@ -199,7 +199,17 @@ struct job {
 	struct list_head raw_parked;
 	unsigned raw_parked_n;
 	bool raw_unparking;
-	bool filling;	      /* job_fill_ex is running: no fill nests inside it */
+	bool filling; /* job_fill_ex is running: no fill nests inside it */
+	/*
+	 * fio's reaping, when a job shapes its queue (iodepth_batch_complete_min
+	 * or _max above 1, iodepth_low below iodepth): units the device has
+	 * completed wait on ready_units until the job's loop reaps them, as
+	 * fio's thread does with getevents; a fill that leaves no unit free
+	 * starts a reap (reaping), and nothing is issued until it ends.
+	 */
+	bool shaped, reaping;
+	struct list_head ready_units;
+	unsigned ready;
 	u64 ios_ended;	      /* units completed, ever (job_fill_ex: did time move on?) */
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 

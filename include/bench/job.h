@@ -108,7 +108,18 @@ struct job_spec {
 	u64 startdelay_ns, startdelay_max_ns; /* fio's startdelay, a range when max > min */
 
 	u32 iodepth;
-	u64 runtime_ns;	 /* 0: none */
+	/*
+	 * fio's queue shaping, normalised as fio's fixup_options does: I/Os
+	 * per submission (a plug; fio's iodepth_batch_submit, 1 by default),
+	 * and once a fill has left the queue full, completions taken per reap
+	 * (iodepth_batch_complete_min at least, _max at most, of those that
+	 * have completed) until no more than iodepth_low are left before it is
+	 * filled again (bench/engine.c, reap).
+	 */
+	u32 iodepth_batch;					    /* 1..iodepth */
+	u32 iodepth_low;					    /* 1..iodepth */
+	u32 iodepth_batch_complete_min, iodepth_batch_complete_max; /* 0..iodepth; min 0 is 1 */
+	u64 runtime_ns;						    /* 0: none */
 	bool time_based; /* keep going over the region until runtime */
 	u64 ramp_ns;	 /* I/O before this is not counted */
 	u64 size;	 /* region bytes, 0: to the end of the disk */

@@ -183,6 +183,44 @@ static void test_distributions(void **state)
 	expect_error("random_distribution=normal:5:2", "the center is a fraction");
 }
 
+/* fio's queue shaping keys, with its defaults and fixup_options' rules. */
+static void test_queue_shaping(void **state)
+{
+	assert_int_equal(parse("rw=randread iodepth=32"), 0);
+	assert_int_equal(spec.iodepth_batch, 1);
+	assert_int_equal(spec.iodepth_low, 32);
+	assert_int_equal(spec.iodepth_batch_complete_min, 1);
+	assert_int_equal(spec.iodepth_batch_complete_max, 1);
+	assert_int_equal(parse("rw=randread iodepth=32 iodepth_batch_submit=8 iodepth_low=4 "
+			       "iodepth_batch_complete=2 iodepth_batch_complete_max=16"),
+			 0);
+	assert_int_equal(spec.iodepth_batch, 8);
+	assert_int_equal(spec.iodepth_low, 4);
+	assert_int_equal(spec.iodepth_batch_complete_min, 2);
+	assert_int_equal(spec.iodepth_batch_complete_max, 16);
+	/* 0 and past iodepth: iodepth; complete_max below complete_min: complete_min. */
+	assert_int_equal(parse("rw=randread iodepth=16 iodepth_batch=0 iodepth_low=0 "
+			       "iodepth_batch_complete_min=8 iodepth_batch_complete_max=2"),
+			 0);
+	assert_int_equal(spec.iodepth_batch, 16);
+	assert_int_equal(spec.iodepth_low, 16);
+	assert_int_equal(spec.iodepth_batch_complete_max, 8);
+	assert_int_equal(parse("rw=randread iodepth=16 iodepth_batch=64 iodepth_low=100 "
+			       "iodepth_batch_complete_min=0 iodepth_batch_complete_max=4096"),
+			 0);
+	assert_int_equal(spec.iodepth_batch, 16);
+	assert_int_equal(spec.iodepth_low, 16);
+	assert_int_equal(spec.iodepth_batch_complete_min, 0);
+	assert_int_equal(spec.iodepth_batch_complete_max, 16);
+	/* The order of the keys does not matter: iodepth is read first. */
+	assert_int_equal(parse("iodepth_low=8 rw=randread iodepth=32"), 0);
+	assert_int_equal(spec.iodepth_low, 8);
+	expect_error("iodepth_low=x", "iodepth_low=x: expected a number of I/Os");
+	expect_error("iodepth_batch_complete=-1",
+		     "iodepth_batch_complete=-1: expected a number of I/Os");
+	expect_error("iodepth_batch=2000000", "iodepth_batch=2000000: expected a number of I/Os");
+}
+
 static void test_offsets_and_thinktime(void **state)
 {
 	assert_int_equal(parse("rw=randread:8 rw_sequencer=identical percentage_random=90,20"), 0);
@@ -416,6 +454,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_queue_shaping),
 		cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_sizes_and_time),
 		cmocka_unit_test(test_rates_and_mixes),

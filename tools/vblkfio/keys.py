@@ -537,6 +537,14 @@ _add("thinktime_blocks_type", "pass", v_choice("complete", "issue"),
 _add("thinktime_iotime", "pass", v_time("s", zero_ok=False),
      note="or think after this much time of I/O (a bare number is seconds)")
 _add("iodepth", "pass", v_iodepth, note="I/Os in flight, 1..1024")
+_add("iodepth_batch", "pass", v_int(0, 1 << 20), aliases=("iodepth_batch_submit",),
+     note="I/Os submitted together, under one plug (default 1, 0: iodepth)")
+_add("iodepth_batch_complete_min", "pass", v_int(0, 1 << 20), aliases=("iodepth_batch_complete",),
+     note="once the queue is full, completions reaped at least per call (default 1)")
+_add("iodepth_batch_complete_max", "pass", v_int(0, 1 << 20),
+     note="completions reaped at most per call (default: iodepth_batch_complete_min)")
+_add("iodepth_low", "pass", v_int(0, 1 << 20),
+     note="once the queue is full, refill it when no more than this many are left (default iodepth)")
 _add("runtime", "pass", v_time("s"), aliases=("timeout",),
      note="seconds or a unit; without time_based the job stops after one pass over size, "
           "as in fio (`timeout` is fio's alias of runtime in a job file; the kernel's request "
@@ -669,7 +677,6 @@ for _n, _why in (
 # Ignored at fio's default, refused otherwise.
 for _n, _def, _check in (
         ("unique_filename", "1", v_bool), ("lockfile", "none", v_string),
-        ("iodepth_batch", None, None),
         ("io_submit_mode", "inline", v_string), ("fill_device", "0", v_bool),
         ("file_append", "0", v_bool), ("offset_align", "0", v_int()),
         ("bs_is_seq_rand", "0", v_bool), ("softrandommap", "0", v_bool),
@@ -695,8 +702,6 @@ for _n, _def, _check in (
 ):
     if _def is not None:
         _add(_n, "default", _check, default=_def)
-TABLE["iodepth_batch"] = Key("iodepth_batch", "refuse", aliases=("iodepth_batch_submit",),
-                             note="submission batching is the block layer's plugging here")
 
 # This kernel's own keys (tools/run passes them on as they are).
 SCHED_TUNABLES = ("read_expire", "write_expire", "writes_starved", "fifo_batch", "front_merges",
@@ -769,9 +774,6 @@ hipri_percentage
 """.split()
 
 REFUSE_WHY = {
-    "iodepth_batch_complete_min": "completion batching is the driver's here",
-    "iodepth_batch_complete_max": "completion batching is the driver's here",
-    "iodepth_low": "the job engine refills every free slot at once",
     "directory": "there are no file systems; name a disk with filename=",
     "wait_for": "only stonewall orders jobs here",
     "profile": "fio's built-in job profiles are not supported (the kernel's own profile=HZ "
