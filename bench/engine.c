@@ -684,6 +684,78 @@ static inline void submitted(struct job *j, struct blk_plug *plug, unsigned n, b
 	}
 }
 
+/* A search step, as fio's --debug=rate tells it, on the console (a bounded number of them). */
+static void lat_show(struct job *j, enum lat_step step, u32 from, u64 n, u64 failed)
+{
+	const struct job_spec *s = j->spec;
+	u64 within = n ? (n - MIN(failed, n)) * 10000 / n : 0;
+
+	if (step == LAT_FATAL || step == LAT_NONE)
+		return;
+	if (++j->lat_lines > 64) {
+		if (j->lat_lines == 65)
+			printk("%s: latency target: further steps not shown\n", j->name);
+		return;
+	}
+	printk("%s: latency target: %lu.%02lu%% of %lu I/Os within %lu us at depth %u: %s%u%s\n",
+	       j->name, within / 100, within % 100, n, s->latency_target_ns / NSEC_PER_USEC, from,
+	       step == LAT_DONE ? "done, depth " : "depth ", j->lat.qd,
+	       step == LAT_FINAL ? " found, a final window there" : "");
+}
+
+/*
+ * fio's checks of a completed I/O's latency: max_latency fails the job
+ * (ETIMEDOUT); over latency_target, the search counts a failure, or with
+ * latency_percentile=100 steps down at once (and at depth 1 fails the
+ * job, as fio's lat_fatal). As in fio, an I/O that completes while the
+ * queue drains for such a step is judged too, and may step down again.
+ */
+static void lat_account(struct job *j, struct io_u *u, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	u64 lat = ns_since(now, u->start_ns), max = s->max_latency_ns[u->ddir];
+	enum lat_step step;
+	u32 qd = j->lat.qd;
+
+	j->lat_ios++;
+	if (j->fail[0])
+		return;
+	if (max && lat > max) {
+		job_failf(j, "latency of %lu us exceeds max_latency (%lu us): %s at sector %lu",
+			  lat / NSEC_PER_USEC, max / NSEC_PER_USEC,
+			  u->ddir == DDIR_WRITE ? "write" : u->ddir == DDIR_TRIM ? "trim" : "read",
+			  u->offset >> SECTOR_SHIFT);
+		j->error = ETIMEDOUT;
+		j->stop = true;
+		return;
+	}
+	if (!j->lat_on || lat <= s->latency_target_ns)
+		return;
+	step = lat_target_over(&j->lat, s->latency_pct);
+	if (step == LAT_FATAL) {
+		job_failf(j, "latency of %lu us exceeds latency_target (%lu us) at depth 1",
+			  lat / NSEC_PER_USEC, s->latency_target_ns / NSEC_PER_USEC);
+		j->error = ETIMEDOUT;
+		j->stop = true;
+	} else if (step == LAT_DOWN) {
+		lat_show(j, step, qd, j->lat_ios - j->lat.cycle_ios, j->lat.failed + 1);
+		j->lat_wait = LAT_DOWN;
+	}
+}
+
+/* A completed I/O into the statistics, the logs and the latency checks. */
+static void io_u_account(struct job *j, struct io_u *u, u64 now)
+{
+	if (!u->counted)
+		return;
+	stats_account(j, u, now);
+	if (!u->flush) {
+		iolog_add(j, u, now);
+		if (j->lat_check)
+			lat_account(j, u, now);
+	}
+}
+
 /*
  * fio's getevents for @n of the job's ready units, oldest first: they are
  * counted now (fio takes a completion's time when it reaps it, so a wait
@@ -702,10 +774,7 @@ static void reap_units(struct job *j, unsigned n, u64 now)
 		struct io_u *u = list_first_entry(&j->ready_units, struct io_u, list);
 
 		list_del(&u->list);
-		if (u->counted)
-			stats_account(j, u, now);
-		if (u->counted && !u->flush)
-			iolog_add(j, u, now);
+		io_u_account(j, u, now);
 		list_add(&u->list, &j->free_units);
 	}
 }
@@ -745,6 +814,48 @@ static bool reap(struct job *j, u64 now)
 }
 
 /*
+ * The queue has drained for a step of the latency target's search: what
+ * completed meanwhile is reaped (and judged), the statistics start afresh
+ * for the final window, and a window starts now.
+ */
+static void lat_drained(struct job *j, u64 now)
+{
+	reap_all(j, now);
+	j->reaping = false;
+	if (j->lat_wait == LAT_FINAL)
+		stats_restart(j, now);
+	lat_target_cycle(&j->lat, j->lat_ios, now);
+	j->lat_wait = LAT_NONE;
+}
+
+/* The search's verdict on its window, once one has passed (fio's lat_target_check). */
+static void lat_tick(struct job *j, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	u64 n = j->lat_ios - j->lat.cycle_ios, failed = j->lat.failed;
+	u32 qd = j->lat.qd;
+	enum lat_step step = lat_target_check(&j->lat, s->latency_window_ns, s->latency_pct,
+					      s->latency_run, j->lat_ios, now);
+
+	lat_show(j, step, qd, n, failed);
+	switch (step) {
+	case LAT_UP:
+		lat_target_cycle(&j->lat, j->lat_ios, now);
+		break;
+	case LAT_DOWN:
+	case LAT_FINAL:
+		j->lat_wait = step;
+		break;
+	case LAT_DONE:
+		j->stop = true;
+		j->state = JOB_DRAIN;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
  * Issue as many units as the job may now. Called from the loop and from
  * completions (softirq, or the raw poll), so the depth is kept without a
  * round trip. A raw job's doorbell rings once per poll of the loop, not
@@ -772,6 +883,12 @@ static void job_fill_ex(struct job *j, bool from_completion)
 	 */
 	if (j->filling || blk_submitting())
 		return;
+	/* A step of the latency target's search waits for the queue to drain. */
+	if (j->lat_wait) {
+		if (from_completion || j->in_flight)
+			return;
+		lat_drained(j, now);
+	}
 	/* A shaped queue is reaped and refilled by the job's loop, as fio's thread does. */
 	if (j->shaped && (from_completion || !reap(j, now)))
 		return;
@@ -790,6 +907,9 @@ static void job_fill_ex(struct job *j, bool from_completion)
 		 * its CPU, and another job's runtime would never end).
 		 */
 		if (issued == j->spec->iodepth)
+			break;
+		/* fio's queue_full: the latency target's search holds the depth lower. */
+		if (j->lat_on && j->in_flight + j->ready >= j->lat.qd)
 			break;
 		/* Completions inside the last submission: time has moved on. */
 		if (j->ios_ended != ended) {
@@ -822,7 +942,7 @@ static void job_fill_ex(struct job *j, bool from_completion)
 	 * whatever has completed is reaped, as many as a call may take at a
 	 * time.
 	 */
-	if (list_empty(&j->free_units)) {
+	if (list_empty(&j->free_units) || (j->lat_on && j->in_flight + j->ready >= j->lat.qd)) {
 		j->reaping = true;
 	} else if (idle) {
 		reap_all(j, ktime_get_ns());
@@ -896,10 +1016,7 @@ static void io_u_complete(struct io_u *u)
 		list_add_tail(&u->list, &j->ready_units);
 		j->ready++;
 	} else {
-		if (u->counted)
-			stats_account(j, u, now);
-		if (u->counted && !u->flush)
-			iolog_add(j, u, now);
+		io_u_account(j, u, now);
 		list_add(&u->list, &j->free_units);
 	}
 	u->busy = false;
@@ -950,6 +1067,8 @@ static void job_tick(struct job *j, u64 now)
 			ss_tick(j, now);
 		iolog_tick(j, now, false);
 	}
+	if (j->lat_on && j->state == JOB_RUN && !j->lat_wait && !j->stop)
+		lat_tick(j, now);
 	if (j->deadline_ns && now >= j->deadline_ns && !j->stop) {
 		/* fio: runtime ends the job, time based or not, verify phase included. */
 		j->stop = true;
@@ -1219,6 +1338,7 @@ static void job_begin(struct job *j, u64 now)
 	j->progress_next_ns = now + PROGRESS_INTERVAL_NS;
 	j->poll_ns = (u64)s->poll_us * NSEC_PER_USEC;
 	j->think_last_ns = now;
+	lat_target_init(&j->lat, s->iodepth, j->lat_on, j->lat_ios, now);
 	if (s->ramp_ns) {
 		j->state = JOB_RAMP;
 	} else {
@@ -1509,6 +1629,9 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	INIT_LIST_HEAD(&j->ready_units);
 	j->shaped = MAX(s->iodepth_batch_complete_min, s->iodepth_batch_complete_max) > 1 ||
 		    s->iodepth_low < s->iodepth;
+	j->lat_on = s->latency_target_ns != 0;
+	j->lat_check = j->lat_on || s->max_latency_ns[DDIR_READ] || s->max_latency_ns[DDIR_WRITE] ||
+		       s->max_latency_ns[DDIR_TRIM];
 	INIT_LIST_HEAD(&j->raw_parked);
 	stats_init(&j->st);
 	if (s->numjobs > 1)

@@ -8,9 +8,8 @@
  * no such value it writes what fio writes when it has none:
  *
  *   usr_cpu 0 (everything runs in ring 0; sys_cpu is the CPU's busy share
- *   while the job counted), ctx, majf, minf 0; eta 0; latency_target and
- *   latency_window 0, latency_percentile 100, as without fio's
- *   latency_target; short_ios and drop_ios 0.
+ *   while the job counted), ctx, majf, minf 0; eta 0; short_ios and
+ *   drop_ios 0.
  *
  * iodepth_level, iodepth_submit and iodepth_complete are fio's: I/Os by
  * the queue depth their submission left, submissions by size (a plug, or
@@ -190,7 +189,7 @@ static void steadystate_object(struct sbuf *sb, const struct job *j)
 }
 
 void fio_json_report(const char *jobname, unsigned groupid, int error, const struct job_spec *s,
-		     const struct job_stats *st, const struct job *ss_job, u64 elapsed_ns)
+		     const struct job_stats *st, const struct job *job, u64 elapsed_ns)
 {
 	static const char *const depth_keys[] = {"1", "2", "4", "8", "16", "32", ">=64"};
 	static const char *const batch_keys[] = {"0", "4", "8", "16", "32", "64", ">=64"};
@@ -250,12 +249,14 @@ void fio_json_report(const char *jobname, unsigned groupid, int error, const str
 	map_object(&sb, "latency_us", lat_n_keys, st->lat_u, LAT_U_NR, ios);
 	sb_printf(&sb, ",");
 	map_object(&sb, "latency_ms", lat_m_keys, st->lat_m, LAT_M_NR, ios);
+	/* fio 3.33: the target in ns, the window in us, the depth the search ended at. */
 	sb_printf(&sb,
-		  ",\"latency_depth\":%u,\"latency_target\":0,\"latency_percentile\":"
-		  "100.000000,\"latency_window\":0",
-		  s->iodepth);
-	if (s->ss && ss_job)
-		steadystate_object(&sb, ss_job);
+		  ",\"latency_depth\":%u,\"latency_target\":%lu,\"latency_percentile\":"
+		  "%lu.%06lu,\"latency_window\":%lu",
+		  job ? job->lat.qd : s->iodepth, s->latency_target_ns, (u64)(s->latency_pct / MICRO),
+		  (u64)(s->latency_pct % MICRO), s->latency_window_ns / NSEC_PER_USEC);
+	if (s->ss && job)
+		steadystate_object(&sb, job);
 	sb_printf(&sb, "}\n");
 	if (sb.overflow) {
 		pr_err("%s: fio's JSON object does not fit in %zu bytes", jobname, sb.cap);

@@ -57,6 +57,11 @@ static const char *const job_keys[] = {
 	"iodepth_batch_complete",
 	"iodepth_batch_complete_max",
 	"iodepth_low",
+	"latency_target",
+	"latency_window",
+	"latency_percentile",
+	"latency_run",
+	"max_latency",
 	"runtime",
 	"timeout",
 	"time_based",
@@ -591,6 +596,54 @@ static int queue_shaping(struct parser *p)
 	return 0;
 }
 
+/* A duration of at most an hour for @key (a bare number is microseconds, as in fio). */
+static int latency_us(const char *key, const char *v, u64 *ns)
+{
+	u64 us;
+
+	if (parse_us(v, &us) || us > 3600ull * 1000 * 1000)
+		return kernel_fail("%s=%s: expected a duration such as 500 (us), 2ms or 1s, at "
+				   "most an hour",
+				   key, v);
+	*ns = us * NSEC_PER_USEC;
+	return 0;
+}
+
+/*
+ * fio's latency_target, latency_window, latency_percentile and latency_run
+ * (bench/lattarget.c searches), and max_latency=R[,W[,T]]: an I/O slower
+ * than its direction's fails the job, as fio's ETIMEDOUT.
+ */
+static int parse_latency(struct parser *p)
+{
+	struct job_spec *s = p->s;
+	char parts[DDIR_NR][SPLIT_PART_MAX];
+	const char *key = "max_latency", *v;
+	int n, err;
+
+	s->latency_pct = 100 * MICRO;
+	if ((v = get(p, "latency_target")) && (err = latency_us("latency_target", v,
+								&s->latency_target_ns)))
+		return err;
+	if ((v = get(p, "latency_window")) && (err = latency_us("latency_window", v,
+								&s->latency_window_ns)))
+		return err;
+	if ((v = get(p, "latency_percentile")) &&
+	    (parse_decimal(v, 6, &s->latency_pct) || s->latency_pct > 100 * MICRO))
+		return kernel_fail("latency_percentile=%s: expected a percentage, 0 to 100", v);
+	if ((err = get_flag(p, "latency_run", &s->latency_run)))
+		return err;
+	n = ddir_parts(p, &key, NULL, &v, parts, "duration");
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < DDIR_NR; d++) {
+		const char *part = parts[d < n ? d : n - 1];
+		if (*part && (err = latency_us(key, part, &s->max_latency_ns[d])))
+			return err;
+	}
+	return 0;
+}
+
 static int parse_rates(struct parser *p, const char *key, u64 *out)
 {
 	const char *v = get(p, key);
@@ -974,7 +1027,7 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("iodepth=%s: expected 1..%d", v, JOB_MAX_IODEPTH);
 		s->iodepth = (u32)n;
 	}
-	if ((err = queue_shaping(&p)))
+	if ((err = queue_shaping(&p)) || (err = parse_latency(&p)))
 		return err;
 	if ((v = get(&p, "runtime")) && (err = parse_time("runtime", v, &s->runtime_ns, false)))
 		return err;

@@ -475,8 +475,8 @@ static void report_group(struct job **jobs, unsigned n, unsigned groupid)
 			error = j->error;
 	}
 	if (merged)
-		fio_json_report(first->spec->name, groupid, error, first->spec, merged,
-				first->spec->ss ? first : NULL, elapsed);
+		fio_json_report(first->spec->name, groupid, error, first->spec, merged, first,
+				elapsed);
 	kfree(merged);
 }
 

@@ -250,6 +250,14 @@ void stats_finish(struct job *j, u64 now)
 	}
 }
 
+/* fio's reset_all_stats: counting starts over (the latency target's final window). */
+void stats_restart(struct job *j, u64 now)
+{
+	stats_finish(j, now);
+	stats_init(&j->st);
+	stats_begin_counting(j, now);
+}
+
 /* ------------------------------------------------------------------------- */
 
 /*

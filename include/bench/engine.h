@@ -20,6 +20,7 @@
 
 #include "bench/histogram.h"
 #include "bench/job.h"
+#include "bench/lattarget.h"
 #include "bench/randmap.h"
 #include "kernel/list.h"
 #include "kernel/types.h"
@@ -210,6 +211,15 @@ struct job {
 	bool shaped, reaping;
 	struct list_head ready_units;
 	unsigned ready;
+	/*
+	 * fio's latency target (lat_on: the search of bench/lattarget.c limits
+	 * the queue to lat.qd) and max_latency (lat_check: either is on).
+	 */
+	struct lat_target lat;
+	bool lat_on, lat_check;
+	u8 lat_wait;	 /* a step waits for the queue to drain (enum lat_step) */
+	u64 lat_ios;	 /* counted I/Os completed, for the search's windows */
+	u32 lat_lines;	 /* search steps shown */
 	u64 ios_ended;	      /* units completed, ever (job_fill_ex: did time move on?) */
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 
@@ -308,6 +318,7 @@ void stats_finish(struct job *j, u64 now);
 u64 sample_mean_x1e6(const struct sample_stat *s);
 u64 sample_stddev_x1e6(const struct sample_stat *s);
 void ss_tick(struct job *j, u64 now);
+void stats_restart(struct job *j, u64 now);
 
 /* bench/iolog.c */
 void iolog_init(struct job *j);
@@ -329,7 +340,7 @@ void dist_free(struct dist_state *d);
 void report_begin(struct job *j);
 void job_report(struct job *j);
 void fio_json_report(const char *jobname, unsigned groupid, int error, const struct job_spec *s,
-		     const struct job_stats *st, const struct job *ss_job, u64 elapsed_ns);
+		     const struct job_stats *st, const struct job *job, u64 elapsed_ns);
 
 /* Fixed-point printing helpers shared by the reports. */
 const char *fmt_fixed(char *buf, size_t n, u64 value_x1000, unsigned decimals);

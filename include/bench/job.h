@@ -119,6 +119,12 @@ struct job_spec {
 	u32 iodepth_batch;					    /* 1..iodepth */
 	u32 iodepth_low;					    /* 1..iodepth */
 	u32 iodepth_batch_complete_min, iodepth_batch_complete_max; /* 0..iodepth; min 0 is 1 */
+	/* fio's latency target (include/bench/lattarget.h) and max_latency. */
+	u64 latency_target_ns;	      /* 0: none */
+	u64 latency_window_ns;	      /* a window of the search */
+	micro_t latency_pct;	      /* of I/Os within the target, 100 % by default */
+	bool latency_run;	      /* keep searching for the whole run */
+	u64 max_latency_ns[DDIR_NR]; /* an I/O slower than this fails the job; 0: none */
 	u64 runtime_ns;						    /* 0: none */
 	bool time_based; /* keep going over the region until runtime */
 	u64 ramp_ns;	 /* I/O before this is not counted */

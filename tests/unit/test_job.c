@@ -221,6 +221,32 @@ static void test_queue_shaping(void **state)
 	expect_error("iodepth_batch=2000000", "iodepth_batch=2000000: expected a number of I/Os");
 }
 
+/* fio's latency target and max_latency: times in microseconds unless a unit says otherwise. */
+static void test_latency_keys(void **state)
+{
+	assert_int_equal(parse("rw=randread"), 0);
+	assert_int_equal(spec.latency_target_ns, 0);
+	assert_int_equal(spec.latency_pct, 100 * MICRO);
+	assert_int_equal(parse("rw=randread latency_target=500 latency_window=2s "
+			       "latency_percentile=99.9 latency_run=1 max_latency=10ms,20ms"),
+			 0);
+	assert_int_equal(spec.latency_target_ns, 500000);
+	assert_int_equal(spec.latency_window_ns, 2000000000);
+	assert_int_equal(spec.latency_pct, 99900000);
+	assert_true(spec.latency_run);
+	assert_int_equal(spec.max_latency_ns[DDIR_READ], 10000000);
+	assert_int_equal(spec.max_latency_ns[DDIR_WRITE], 20000000);
+	assert_int_equal(spec.max_latency_ns[DDIR_TRIM], 20000000);
+	assert_int_equal(parse("rw=randread max_latency=,5ms"), 0);
+	assert_int_equal(spec.max_latency_ns[DDIR_READ], 0);
+	assert_int_equal(spec.max_latency_ns[DDIR_WRITE], 5000000);
+	expect_error("latency_target=fast", "latency_target=fast: expected a duration");
+	expect_error("latency_percentile=100.5",
+		     "latency_percentile=100.5: expected a percentage, 0 to 100");
+	expect_error("max_latency=1ms,x", "max_latency=x: expected a duration");
+	expect_error("max_latency=1,2,3,4", "max_latency=1,2,3,4: at most three durations");
+}
+
 static void test_offsets_and_thinktime(void **state)
 {
 	assert_int_equal(parse("rw=randread:8 rw_sequencer=identical percentage_random=90,20"), 0);
@@ -455,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_queue_shaping),
+		cmocka_unit_test(test_latency_keys),
 		cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_sizes_and_time),
 		cmocka_unit_test(test_rates_and_mixes),

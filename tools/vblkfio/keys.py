@@ -420,6 +420,24 @@ def v_percentile_list(text, ctx):
     return ":".join(v.strip() for v in vals)
 
 
+def v_latency_percentile(text, ctx):
+    f = parse_float(text)
+    if not 0.0 <= f <= 100.0:
+        raise KeyError_(f"'{text}': a percentage, 0 to 100")
+    return f"{f:.6f}".rstrip("0").rstrip(".")
+
+
+def v_max_latency(text, ctx):
+    """fio's max_latency=R[,W[,T]] (a bare number is microseconds); blank: none."""
+    def one(p):
+        us = parse_time_us(p, "us")
+        if us > 3600 * 1000 * 1000:
+            raise KeyError_(f"'{p}': at most an hour")
+        return us
+    vals = per_direction(text, one, None)
+    return ",".join("" if v is None else f"{v}us" for v in vals)
+
+
 def v_steadystate(text, ctx):
     t = text.strip()
     kind, colon, limit = t.partition(":")
@@ -543,6 +561,15 @@ _add("iodepth_batch_complete_min", "pass", v_int(0, 1 << 20), aliases=("iodepth_
      note="once the queue is full, completions reaped at least per call (default 1)")
 _add("iodepth_batch_complete_max", "pass", v_int(0, 1 << 20),
      note="completions reaped at most per call (default: iodepth_batch_complete_min)")
+_add("latency_target", "pass", v_time_us(),
+     note="find the deepest queue whose I/Os keep within this latency, as fio searches")
+_add("latency_window", "pass", v_time_us(), note="the search's window at each depth")
+_add("latency_percentile", "pass", v_latency_percentile,
+     note="the share of a window's I/Os that must be within the target (default 100)")
+_add("latency_run", "pass", v_bool, note="keep searching for the whole run (default 0: "
+     "stop after a final window at the depth found)")
+_add("max_latency", "pass", v_max_latency,
+     note="an I/O slower than this fails the job (ETIMEDOUT), per direction with commas")
 _add("iodepth_low", "pass", v_int(0, 1 << 20),
      note="once the queue is full, refill it when no more than this many are left (default iodepth)")
 _add("runtime", "pass", v_time("s"), aliases=("timeout",),
@@ -697,7 +724,7 @@ for _n, _def, _check in (
         ("log_max_value", "0", v_bool), ("log_prio", "0", v_bool), ("log_unix_epoch", "0", v_bool),
         ("log_alternate_epoch", "0", v_bool), ("block_error_percentiles", "0", v_bool),
         ("unit_base", "0", v_choice("0", "8", aliases={"8": "0"})), ("error_dump", "0", v_bool),
-        ("exitall_on_error", "0", v_set), ("exitall", "0", v_set), ("latency_run", "0", v_bool),
+        ("exitall_on_error", "0", v_set), ("exitall", "0", v_set),
         ("read_iolog_chunked", "0", v_bool), ("trim_percentage", "0", v_int()),
 ):
     if _def is not None:
