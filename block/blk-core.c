@@ -145,7 +145,6 @@ static bool generic_make_request_checks(struct bio *bio)
 	if (!(q->queue_flags & QUEUE_FLAG_WC)) {
 		bio->bi_rw &= ~(REQ_PREFLUSH | REQ_FUA);
 		if (op == REQ_OP_FLUSH) {
-			bio->bi_status = 0;
 			bio_endio(bio);
 			return true;
 		}

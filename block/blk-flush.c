@@ -28,11 +28,13 @@ static void blk_preflush_endio(struct bio *flush)
 	generic_make_request(bio);
 }
 
+/* (An error only: @bio may hold one a split piece of it left there.) */
 static void blk_postflush_endio(struct bio *flush)
 {
 	struct bio *bio = flush->bi_private;
 
-	bio->bi_status = flush->bi_status;
+	if (flush->bi_status)
+		bio->bi_status = flush->bi_status;
 	bio_put(flush);
 	bio_endio(bio);
 }

@@ -959,12 +959,19 @@ static int virtblk_poll(struct request_queue *q, bool hipri, bool spin)
 	return found;
 }
 
-/* Softirq context: finish bypass-path and driver-internal requests. */
+/*
+ * Softirq context: finish bypass-path and driver-internal requests. An
+ * error is set, success never is: the bio may be the last piece of one a
+ * stacking driver split (md), whose other pieces have ended already and
+ * left their error in it (Linux sets bi_status only on error, too).
+ */
 static void virtblk_bio_done(struct virtblk_req *vbr)
 {
 	struct bio *bio = vbr->bio;
+	int err = vbr_result(vbr);
 
-	bio->bi_status = vbr_result(vbr);
+	if (err)
+		bio->bi_status = err;
 	virtblk_free_req(vbr);
 	bio_endio(bio);
 }
