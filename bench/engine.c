@@ -1048,6 +1048,59 @@ static void progress(struct job *j, u64 now)
 	j->progress_next_ns += PROGRESS_INTERVAL_NS;
 }
 
+/*
+ * fio's check_min_rate: two seconds after the job began, and then every
+ * ratecycle, a direction whose bandwidth (rate_min) or IOPS
+ * (rate_iops_min) since the last look is below the minimum fails the job
+ * (EIO). As in fio, a direction that has moved nothing is not judged, and
+ * the first look only takes the counts.
+ */
+static void check_min_rate(struct job *j, u64 now)
+{
+	const struct job_spec *s = j->spec;
+
+	if (ns_since(now, j->start_ns) < 2 * NSEC_PER_SEC)
+		return;
+	for (int d = 0; d < DDIR_NR; d++) {
+		u64 bytes = j->st.dir[d].bytes - (d == DDIR_READ ? j->st.vpass_bytes : 0);
+		u64 ios = j->st.dir[d].ios - (d == DDIR_READ ? j->st.vpass_ios : 0);
+		u64 ms;
+
+		if (!s->rate_min_bps[d] && !s->rate_iops_min[d])
+			continue;
+		if (j->min_rate_bytes[d] || j->min_rate_ios[d]) {
+			ms = ns_since(now, j->min_rate_ns[d]) / NSEC_PER_MSEC;
+			if (!ms || ms < s->ratecycle_ms)
+				continue;
+			if (s->rate_min_bps[d]) {
+				u64 got = (bytes - j->min_rate_bytes[d]) * 1000 / ms;
+
+				if (got < s->rate_min_bps[d]) {
+					job_failf(j, "%s rate_min=%luB/s not met, got %luB/s",
+						  ddir_names[d], s->rate_min_bps[d], got);
+					goto failed;
+				}
+			} else {
+				u64 got = (ios - j->min_rate_ios[d]) * 1000 / ms;
+
+				if (got < s->rate_iops_min[d]) {
+					job_failf(j, "%s rate_iops_min=%lu not met, got %lu IOPS",
+						  ddir_names[d], s->rate_iops_min[d], got);
+					goto failed;
+				}
+			}
+		}
+		j->min_rate_bytes[d] = bytes;
+		j->min_rate_ios[d] = ios;
+		j->min_rate_ns[d] = now;
+	}
+	return;
+failed:
+	j->error = EIO;
+	j->stop = true;
+	j->state = JOB_DRAIN;
+}
+
 /* The time limits and the phase changes that time brings. */
 static void job_tick(struct job *j, u64 now)
 {
@@ -1069,6 +1122,8 @@ static void job_tick(struct job *j, u64 now)
 	}
 	if (j->lat_on && j->state == JOB_RUN && !j->lat_wait && !j->stop)
 		lat_tick(j, now);
+	if (j->min_rate && j->state == JOB_RUN && !j->stop)
+		check_min_rate(j, now);
 	if (j->deadline_ns && now >= j->deadline_ns && !j->stop) {
 		/* fio: runtime ends the job, time based or not, verify phase included. */
 		j->stop = true;
@@ -1630,6 +1685,8 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->shaped = MAX(s->iodepth_batch_complete_min, s->iodepth_batch_complete_max) > 1 ||
 		    s->iodepth_low < s->iodepth;
 	j->lat_on = s->latency_target_ns != 0;
+	for (int d = 0; d < DDIR_NR; d++)
+		j->min_rate |= s->rate_min_bps[d] || s->rate_iops_min[d];
 	j->lat_check = j->lat_on || s->max_latency_ns[DDIR_READ] || s->max_latency_ns[DDIR_WRITE] ||
 		       s->max_latency_ns[DDIR_TRIM];
 	INIT_LIST_HEAD(&j->raw_parked);

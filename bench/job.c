@@ -88,6 +88,11 @@ static const char *const job_keys[] = {
 	"random_distribution",
 	"rate",
 	"rate_iops",
+	"rate_min",
+	"ratemin",
+	"rate_iops_min",
+	"ratecycle",
+	"rate_cycle",
 	"path",
 	"sched",
 	"cpus_allowed",
@@ -644,12 +649,15 @@ static int parse_latency(struct parser *p)
 	return 0;
 }
 
-static int parse_rates(struct parser *p, const char *key, u64 *out)
+static int parse_rates(struct parser *p, const char *key, const char *alias, u64 *out)
 {
+	bool bytes = strncmp(key, "rate_iops", 9) != 0;
 	const char *v = get(p, key);
 	char parts[DDIR_NR][SPLIT_PART_MAX];
 	unsigned n;
 
+	if (!v && alias)
+		v = get(p, key = alias);
 	if (!v)
 		return 0;
 	n = split_ddir(v, parts);
@@ -664,11 +672,11 @@ static int parse_rates(struct parser *p, const char *key, u64 *out)
 
 		if (!*part)
 			continue;
-		err = !strcmp(key, "rate") ? parse_size(part, &r) : parse_u64(part, &r);
+		err = bytes ? parse_size(part, &r) : parse_u64(part, &r);
 		if (err || r == 0)
 			return kernel_fail("%s=%s: expected a positive %s", key, v,
-					   !strcmp(key, "rate") ? "rate such as 10m (bytes/s)"
-								: "number of I/Os per second");
+					   bytes ? "rate such as 10m (bytes/s)"
+						 : "number of I/Os per second");
 		out[d] = r;
 	}
 	return 0;
@@ -950,6 +958,7 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		s->perc_random[d] = 100;
 	}
 	s->iodepth = 1;
+	s->ratecycle_ms = 1000;
 	s->rwmixread = 50;
 	s->seed = JOB_DEFAULT_SEED;
 	s->queue_depth = -1;
@@ -1153,9 +1162,16 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	for (int d = 0; d < DDIR_NR && s->blockalign; d++)
 		if (s->blockalign != job_dir_min_bs(s, (enum ddir)d))
 			s->norandommap = true;
-	if ((err = parse_rates(&p, "rate", s->rate_bps)) ||
-	    (err = parse_rates(&p, "rate_iops", s->rate_iops)))
+	if ((err = parse_rates(&p, "rate", NULL, s->rate_bps)) ||
+	    (err = parse_rates(&p, "rate_iops", NULL, s->rate_iops)) ||
+	    (err = parse_rates(&p, "rate_min", "ratemin", s->rate_min_bps)) ||
+	    (err = parse_rates(&p, "rate_iops_min", NULL, s->rate_iops_min)))
 		return err;
+	if ((v = get(&p, "ratecycle")) || (v = get(&p, "rate_cycle"))) {
+		if (parse_u64(v, &n) || n < 1 || n > 3600 * 1000)
+			return kernel_fail("ratecycle=%s: expected milliseconds, 1 to an hour's", v);
+		s->ratecycle_ms = (u32)n;
+	}
 	if ((v = get(&p, "path"))) {
 		if (!strcmp(v, "request"))
 			s->path = JOB_PATH_REQUEST;

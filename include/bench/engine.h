@@ -220,6 +220,9 @@ struct job {
 	u8 lat_wait;	 /* a step waits for the queue to drain (enum lat_step) */
 	u64 lat_ios;	 /* counted I/Os completed, for the search's windows */
 	u32 lat_lines;	 /* search steps shown */
+	/* fio's rate_min and rate_iops_min: each direction's last look. */
+	bool min_rate;
+	u64 min_rate_ns[DDIR_NR], min_rate_bytes[DDIR_NR], min_rate_ios[DDIR_NR];
 	u64 ios_ended;	      /* units completed, ever (job_fill_ex: did time move on?) */
 	u64 last_progress_ns; /* last completion: the watchdog's reference */
 

@@ -154,6 +154,9 @@ struct job_spec {
 	const char *zones; /* zoned, zoned_abs: the lists (in the command line), for job_zones */
 	u64 rate_bps[DDIR_NR];	/* bytes per second, 0: unlimited */
 	u64 rate_iops[DDIR_NR]; /* I/Os per second, 0: unlimited */
+	/* fio's rate_min and rate_iops_min: slower over a ratecycle fails the job. */
+	u64 rate_min_bps[DDIR_NR], rate_iops_min[DDIR_NR]; /* 0: none */
+	u32 ratecycle_ms;				    /* 1000 by default */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
 	bool hipri;		/* fio's: polled completions (REQ_HIPRI, poll queues) */

@@ -245,6 +245,19 @@ static void test_latency_keys(void **state)
 		     "latency_percentile=100.5: expected a percentage, 0 to 100");
 	expect_error("max_latency=1ms,x", "max_latency=x: expected a duration");
 	expect_error("max_latency=1,2,3,4", "max_latency=1,2,3,4: at most three durations");
+
+	/* fio's rate_min (bytes/s), rate_iops_min, ratecycle (ms, 1000 by default). */
+	assert_int_equal(parse("rw=randrw ratemin=1m,2m rate_iops_min=,50"), 0);
+	assert_int_equal(spec.rate_min_bps[DDIR_READ], 1048576);
+	assert_int_equal(spec.rate_min_bps[DDIR_WRITE], 2097152);
+	assert_int_equal(spec.rate_iops_min[DDIR_READ], 0);
+	assert_int_equal(spec.rate_iops_min[DDIR_WRITE], 50);
+	assert_int_equal(spec.ratecycle_ms, 1000);
+	assert_int_equal(parse("rw=randrw rate_cycle=250"), 0);
+	assert_int_equal(spec.ratecycle_ms, 250);
+	expect_error("rate_min=fast", "rate_min=fast: expected a positive rate such as 10m");
+	expect_error("rate_iops_min=1k", "rate_iops_min=1k: expected a positive number of I/Os");
+	expect_error("ratecycle=0", "ratecycle=0: expected milliseconds");
 }
 
 static void test_offsets_and_thinktime(void **state)

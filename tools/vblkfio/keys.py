@@ -615,6 +615,12 @@ _add("random_distribution", "pass", v_distribution,
           "zoned_abs:A/SIZE:... (one list: fio 3.33 cannot parse one per direction)")
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
+_add("rate_min", "pass", v_rate(False), aliases=("ratemin",),
+     note="bytes/s below which, over a ratecycle, the job fails (EIO), READ,WRITE")
+_add("rate_iops_min", "pass", v_rate(True),
+     note="IOPS below which, over a ratecycle, the job fails (EIO), READ,WRITE")
+_add("ratecycle", "pass", v_int(1, 3600 * 1000), aliases=("rate_cycle",),
+     note="milliseconds over which rate_min and rate_iops_min are judged (default 1000)")
 _add("fsync", "pass", v_int(0, 1000000), note="a cache flush after every N writes")
 _add("hipri", "pass", v_set, bare=True,
      note="polled completions, on the disk's poll queues (vdX.poll_queues) when it has any, "
