@@ -718,7 +718,8 @@ static void lat_account(struct job *j, struct io_u *u, u64 now)
 	u32 qd = j->lat.qd;
 
 	j->lat_ios++;
-	if (j->fail[0])
+	/* fio judges latencies it measures: none with disable_lat (gtod_reduce). */
+	if (j->fail[0] || s->disable_lat)
 		return;
 	if (max && lat > max) {
 		job_failf(j, "latency of %lu us exceeds max_latency (%lu us): %s at sector %lu",

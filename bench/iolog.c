@@ -57,6 +57,7 @@ static void emit(const struct job *j, const struct iolog *l, u64 t_ms, u64 value
 
 void iolog_add(struct job *j, struct io_u *u, u64 now)
 {
+	const struct job_spec *s = j->spec;
 	u64 t_ms, lat, clat, slat;
 	unsigned d = u->ddir;
 
@@ -66,28 +67,39 @@ void iolog_add(struct job *j, struct io_u *u, u64 now)
 	lat = ns_since(now, u->start_ns);
 	clat = ns_since(now, u->issue_ns);
 	slat = ns_since(u->issue_ns, u->start_ns);
+	/* What fio does not measure (disable_lat, _clat, _slat, _bw: gtod_reduce) it does not log. */
 	if (!j->spec->log_avg_msec) {
 		if (j->log_iops.file[0])
 			emit(j, &j->log_iops, t_ms, 1, d, u->len, u->offset);
-		if (j->log_bw.file[0])
+		if (j->log_bw.file[0] && !s->disable_bw)
 			emit(j, &j->log_bw, t_ms, lat ? (u64)u->len * NSEC_PER_SEC / lat / 1024 : 0,
 			     d, u->len, u->offset);
 		if (j->log_lat.file[0]) {
-			emit(j, &j->log_lat, t_ms, lat, d, u->len, u->offset);
-			emit(j, &j->log_clat, t_ms, clat, d, u->len, u->offset);
-			emit(j, &j->log_slat, t_ms, slat, d, u->len, u->offset);
+			if (!s->disable_lat)
+				emit(j, &j->log_lat, t_ms, lat, d, u->len, u->offset);
+			if (!s->disable_clat)
+				emit(j, &j->log_clat, t_ms, clat, d, u->len, u->offset);
+			if (!s->disable_slat)
+				emit(j, &j->log_slat, t_ms, slat, d, u->len, u->offset);
 		}
 		return;
 	}
 	/* Averaged: the interval's sums, written out by iolog_tick. */
 	j->log_iops.n[d]++;
-	j->log_bw.sum[d] += u->len;
-	j->log_lat.sum[d] += lat;
-	j->log_lat.n[d]++;
-	j->log_clat.sum[d] += clat;
-	j->log_clat.n[d]++;
-	j->log_slat.sum[d] += slat;
-	j->log_slat.n[d]++;
+	if (!s->disable_bw)
+		j->log_bw.sum[d] += u->len;
+	if (!s->disable_lat) {
+		j->log_lat.sum[d] += lat;
+		j->log_lat.n[d]++;
+	}
+	if (!s->disable_clat) {
+		j->log_clat.sum[d] += clat;
+		j->log_clat.n[d]++;
+	}
+	if (!s->disable_slat) {
+		j->log_slat.sum[d] += slat;
+		j->log_slat.n[d]++;
+	}
 }
 
 void iolog_tick(struct job *j, u64 now, bool final)
@@ -111,16 +123,16 @@ void iolog_tick(struct job *j, u64 now, bool final)
 			if (j->log_iops.file[0])
 				emit(j, &j->log_iops, t_ms,
 				     j->log_iops.n[d] * 1000 / s->log_avg_msec, d, 0, 0);
-			if (j->log_bw.file[0])
+			if (j->log_bw.file[0] && !s->disable_bw)
 				emit(j, &j->log_bw, t_ms,
 				     j->log_bw.sum[d] * 1000 / s->log_avg_msec / 1024, d, 0, 0);
-			if (j->log_lat.file[0] && j->log_lat.n[d]) {
-				emit(j, &j->log_lat, t_ms, j->log_lat.sum[d] / j->log_lat.n[d], d,
-				     0, 0);
-				emit(j, &j->log_clat, t_ms, j->log_clat.sum[d] / j->log_clat.n[d],
-				     d, 0, 0);
-				emit(j, &j->log_slat, t_ms, j->log_slat.sum[d] / j->log_slat.n[d],
-				     d, 0, 0);
+			if (j->log_lat.file[0]) {
+				struct iolog *kinds[] = {&j->log_lat, &j->log_clat, &j->log_slat};
+
+				for (unsigned k = 0; k < ARRAY_SIZE(kinds); k++)
+					if (kinds[k]->n[d])
+						emit(j, kinds[k], t_ms, kinds[k]->sum[d] / kinds[k]->n[d],
+						     d, 0, 0);
 			}
 			j->log_iops.n[d] = 0;
 			j->log_bw.sum[d] = 0;

@@ -105,6 +105,12 @@ static const char *const job_keys[] = {
 	"watchdog",
 	"percentile_list",
 	"clat_percentiles",
+	"gtod_reduce",
+	"disable_lat",
+	"disable_clat",
+	"disable_slat",
+	"disable_bw_measurement",
+	"disable_bw",
 	"slat_percentiles",
 	"lat_percentiles",
 	"steadystate",
@@ -766,6 +772,32 @@ static int parse_distribution(struct parser *p)
 	return 0;
 }
 
+/*
+ * fio's gtod_reduce: no latency measured (disable_lat, disable_clat,
+ * disable_slat), no bandwidth samples (disable_bw_measurement), and no
+ * percentiles; each of them may be given on its own too, and wins.
+ */
+static int parse_gtod_reduce(struct parser *p)
+{
+	struct job_spec *s = p->s;
+	bool reduce = false;
+	int err;
+
+	if ((err = get_flag(p, "gtod_reduce", &reduce)))
+		return err;
+	if (reduce) {
+		s->disable_lat = s->disable_clat = s->disable_slat = s->disable_bw = true;
+		s->clat_percentiles = s->slat_percentiles = s->lat_percentiles = false;
+	}
+	if ((err = get_flag(p, "disable_lat", &s->disable_lat)) ||
+	    (err = get_flag(p, "disable_clat", &s->disable_clat)) ||
+	    (err = get_flag(p, "disable_slat", &s->disable_slat)))
+		return err;
+	if (get(p, "disable_bw_measurement"))
+		return get_flag(p, "disable_bw_measurement", &s->disable_bw);
+	return get_flag(p, "disable_bw", &s->disable_bw);
+}
+
 /* percentile_list=99:99.9:99.99 */
 static int parse_percentiles(struct parser *p)
 {
@@ -1235,7 +1267,7 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			return kernel_fail("continue_on_error=%s: expected none, io or all", v);
 		s->continue_on_error = strcmp(v, "none") != 0;
 	}
-	if ((err = parse_percentiles(&p)) ||
+	if ((err = parse_gtod_reduce(&p)) || (err = parse_percentiles(&p)) ||
 	    (err = get_flag(&p, "clat_percentiles", &s->clat_percentiles)) ||
 	    (err = get_flag(&p, "slat_percentiles", &s->slat_percentiles)) ||
 	    (err = get_flag(&p, "lat_percentiles", &s->lat_percentiles)) ||

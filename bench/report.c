@@ -294,7 +294,9 @@ void job_report(struct job *j)
 	       fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3),
 	       fmt_fixed(a, sizeof(a), iops_x1000, 1), fmt_fixed(b, sizeof(b), mbps_x1000, 2));
 	/* Latencies from a clock nothing calibrated would be made up (kernel/time.c). */
-	if (time_calibrated())
+	if (s->disable_lat)
+		printk("%s:   latency us: not measured (disable_lat, gtod_reduce)\n", j->name);
+	else if (time_calibrated())
 		printk("%s:   latency us: mean %s p50 %s p90 %s p99 %s p99.9 %s max %s\n", j->name,
 		       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),
 		       fmt_fixed(e, sizeof(e), p90, 1), fmt_fixed(f, sizeof(f), p99, 1),
@@ -325,7 +327,9 @@ void job_report(struct job *j)
 	       s->iodepth, ios, bytes, fmt_fixed(t, sizeof(t), ns / NSEC_PER_MSEC, 3));
 	printk("\"iops\":%s,\"mbps\":%s,", fmt_fixed(a, sizeof(a), iops_x1000, 1),
 	       fmt_fixed(b, sizeof(b), mbps_x1000, 2));
-	if (time_calibrated())
+	if (s->disable_lat)
+		printk("\"lat_us\":null,");
+	else if (time_calibrated())
 		printk("\"lat_us\":{\"mean\":%s,\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,"
 		       "\"max\":%s},",
 		       fmt_fixed(c, sizeof(c), hist_mean(&lat), 1), fmt_fixed(d, sizeof(d), p50, 1),

@@ -136,17 +136,24 @@ void stats_account(struct job *j, struct io_u *u, u64 now)
 	}
 	if (u->flush) {
 		st->syncs++;
-		hist_add(&st->sync_lat, ns_since(now, u->start_ns));
+		if (!j->spec->disable_clat)
+			hist_add(&st->sync_lat, ns_since(now, u->start_ns));
 		return;
 	}
 	s = &st->dir[u->ddir];
 	s->ios++;
 	s->bytes += u->len;
-	hist_add(&s->slat, ns_since(u->issue_ns, u->start_ns));
-	hist_add(&s->clat, ns_since(now, u->issue_ns));
-	hist_add(&s->lat, ns_since(now, u->start_ns));
-	/* fio marks the total latency (io_u_mark_latency). */
-	mark_latency(st, ns_since(now, u->start_ns));
+	if (!j->spec->disable_slat)
+		hist_add(&s->slat, ns_since(u->issue_ns, u->start_ns));
+	if (!j->spec->disable_clat) {
+		u64 clat = ns_since(now, u->issue_ns);
+
+		hist_add(&s->clat, clat);
+		/* fio's latency_ns/_us/_ms: completion latency (io_u_mark_latency). */
+		mark_latency(st, clat);
+	}
+	if (!j->spec->disable_lat)
+		hist_add(&s->lat, ns_since(now, u->start_ns));
 	if (u->verify_pass) {
 		st->vpass_ios++;
 		st->vpass_bytes += u->len;
@@ -226,7 +233,8 @@ void stats_tick(struct job *j, u64 now)
 			if (!samples_dir(j, d))
 				continue;
 			/* KiB/s and I/Os per second over the 500 ms interval. */
-			sample_add(&s->bw, bytes * (NSEC_PER_SEC / STAT_SAMPLE_NS) / 1024);
+			if (!j->spec->disable_bw)
+				sample_add(&s->bw, bytes * (NSEC_PER_SEC / STAT_SAMPLE_NS) / 1024);
 			sample_add(&s->iops, ios * (NSEC_PER_SEC / STAT_SAMPLE_NS));
 			j->sample_ios[d] = s->ios;
 			j->sample_bytes[d] = s->bytes;

@@ -169,6 +169,8 @@ struct job_spec {
 	micro_t percentiles[JOB_PERCENTILES_MAX];
 	unsigned npercentiles;
 	bool clat_percentiles, slat_percentiles, lat_percentiles;
+	/* fio's disable_lat, _clat, _slat, _bw_measurement (all four: gtod_reduce). */
+	bool disable_lat, disable_clat, disable_slat, disable_bw;
 	enum ss_metric ss;
 	micro_t ss_limit;  /* percent (or for slopes, percent of the mean) */
 	bool ss_limit_pct; /* the limit was given as a percentage */

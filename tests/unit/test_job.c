@@ -258,6 +258,21 @@ static void test_latency_keys(void **state)
 	expect_error("rate_min=fast", "rate_min=fast: expected a positive rate such as 10m");
 	expect_error("rate_iops_min=1k", "rate_iops_min=1k: expected a positive number of I/Os");
 	expect_error("ratecycle=0", "ratecycle=0: expected milliseconds");
+
+	/* fio's gtod_reduce: all four disable_ keys and the percentiles; each may be undone. */
+	assert_int_equal(parse("rw=randread"), 0);
+	assert_false(spec.disable_lat || spec.disable_clat || spec.disable_slat || spec.disable_bw);
+	assert_int_equal(parse("rw=randread gtod_reduce=1"), 0);
+	assert_true(spec.disable_lat && spec.disable_clat && spec.disable_slat && spec.disable_bw);
+	assert_false(spec.clat_percentiles);
+	assert_int_equal(parse("rw=randread gtod_reduce disable_clat=0 clat_percentiles=1"), 0);
+	assert_true(spec.disable_lat && spec.disable_slat && spec.disable_bw);
+	assert_false(spec.disable_clat);
+	assert_true(spec.clat_percentiles);
+	assert_int_equal(parse("rw=randread disable_bw=1 disable_slat"), 0);
+	assert_true(spec.disable_bw && spec.disable_slat);
+	assert_false(spec.disable_lat);
+	expect_error("gtod_reduce=2", "gtod_reduce=2: expected 1 or 0");
 }
 
 static void test_offsets_and_thinktime(void **state)

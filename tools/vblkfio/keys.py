@@ -627,6 +627,14 @@ _add("hipri", "pass", v_set, bare=True,
           "else on its interrupt queues, polled")
 _add("percentile_list", "pass", v_percentile_list, note="up to 20 percentiles, colon-separated")
 _add("clat_percentiles", "pass", v_bool, note="percentiles of completion latency (default 1)")
+_add("gtod_reduce", "pass", v_bool,
+     note="measure no latency, take no bandwidth samples, report no percentiles (the four "
+          "below, and the percentiles off)")
+_add("disable_lat", "pass", v_bool, note="no total latency (nor latency_target, max_latency)")
+_add("disable_clat", "pass", v_bool, note="no completion latency (nor fio's latency_us/_ms maps)")
+_add("disable_slat", "pass", v_bool, note="no submission latency")
+_add("disable_bw_measurement", "pass", v_bool, aliases=("disable_bw",),
+     note="no bandwidth samples (bw_min ... bw_samples 0, no bandwidth log)")
 _add("slat_percentiles", "pass", v_bool, note="percentiles of submission latency")
 _add("lat_percentiles", "pass", v_bool, note="percentiles of total latency")
 _add("steadystate", "pass", v_steadystate, aliases=("ss",),
@@ -723,9 +731,7 @@ for _n, _def, _check in (
         ("create_only", "0", v_bool), ("pre_read", "0", v_bool), ("end_fsync", "0", v_bool),
         ("fsync_on_close", "0", v_bool), ("stats", "1", v_bool), ("scramble_buffers", "1", v_bool),
         ("dedupe_percentage", "0", v_int()), ("buffer_compress_percentage", "0", v_int()),
-        ("significant_figures", "4", v_int()), ("gtod_reduce", "0", v_bool),
-        ("disable_lat", "0", v_bool), ("disable_clat", "0", v_bool), ("disable_slat", "0", v_bool),
-        ("disable_bw_measurement", "0", v_bool), ("unified_rw_reporting", "none", v_string),
+        ("significant_figures", "4", v_int()), ("unified_rw_reporting", "none", v_string),
         ("bwavgtime", "500", v_int()), ("iopsavgtime", "500", v_int()),
         ("log_max_value", "0", v_bool), ("log_prio", "0", v_bool), ("log_unix_epoch", "0", v_bool),
         ("log_alternate_epoch", "0", v_bool), ("block_error_percentiles", "0", v_bool),
