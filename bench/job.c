@@ -1199,9 +1199,9 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	    (err = parse_rates(&p, "rate_min", "ratemin", s->rate_min_bps)) ||
 	    (err = parse_rates(&p, "rate_iops_min", NULL, s->rate_iops_min)))
 		return err;
-	if ((v = get(&p, "ratecycle")) || (v = get(&p, "rate_cycle"))) {
+	if ((v = get(&p, "rate_cycle")) || (v = get(&p, "ratecycle"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 3600 * 1000)
-			return kernel_fail("ratecycle=%s: expected milliseconds, 1 to an hour's", v);
+			return kernel_fail("rate_cycle=%s: expected milliseconds, 1 to an hour's", v);
 		s->ratecycle_ms = (u32)n;
 	}
 	if ((v = get(&p, "path"))) {

@@ -257,7 +257,7 @@ static void test_latency_keys(void **state)
 	assert_int_equal(spec.ratecycle_ms, 250);
 	expect_error("rate_min=fast", "rate_min=fast: expected a positive rate such as 10m");
 	expect_error("rate_iops_min=1k", "rate_iops_min=1k: expected a positive number of I/Os");
-	expect_error("ratecycle=0", "ratecycle=0: expected milliseconds");
+	expect_error("rate_cycle=0", "rate_cycle=0: expected milliseconds");
 
 	/* fio's gtod_reduce: all four disable_ keys and the percentiles; each may be undone. */
 	assert_int_equal(parse("rw=randread"), 0);

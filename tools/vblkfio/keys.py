@@ -619,7 +619,7 @@ _add("rate_min", "pass", v_rate(False), aliases=("ratemin",),
      note="bytes/s below which, over a ratecycle, the job fails (EIO), READ,WRITE")
 _add("rate_iops_min", "pass", v_rate(True),
      note="IOPS below which, over a ratecycle, the job fails (EIO), READ,WRITE")
-_add("ratecycle", "pass", v_int(1, 3600 * 1000), aliases=("rate_cycle",),
+_add("rate_cycle", "pass", v_int(1, 3600 * 1000), aliases=("ratecycle",),
      note="milliseconds over which rate_min and rate_iops_min are judged (default 1000)")
 _add("fsync", "pass", v_int(0, 1000000), note="a cache flush after every N writes")
 _add("hipri", "pass", v_set, bare=True,
@@ -806,6 +806,17 @@ FIO_ALIASES = {
     "ratecycle": "rate_cycle", "wait_for_previous": "stonewall", "disable_bw": "disable_bw_measurement",
     "ss": "steadystate", "ss_dur": "steadystate_duration", "ss_ramp": "steadystate_ramp_time",
 }
+# The options of fio's built-in job profiles (tiobench, act), which fio 3.33
+# takes in any job file and uses only under profile=NAME (its tiobench's
+# "size" is the job's own size, found first).
+PROFILE_OPTIONS = """
+block numruns dir threads device-names load test-duration threads-per-queue
+read-req-num-512-blocks large-block-op-kbytes prep
+""".split()
+for _n in PROFILE_OPTIONS:
+    _add(_n, "ignore", note="an option of fio's built-in tiobench or act profile: nothing "
+                            "without profile=, in fio as here")
+
 ENGINE_OPTIONS = """
 userspace_reap cmdprio_percentage cmdprio_class cmdprio cmdprio_bssplit nowait hipri fixedbufs
 registerfiles sqthread_poll sqthread_poll_cpu nonvectored uncached force_async cmd_type
@@ -831,7 +842,7 @@ for _alias, _canon in FIO_ALIASES.items():
         TABLE[_canon].aliases += (_alias,)
 
 ALIASES = {a: k.name for k in TABLE.values() for a in k.aliases}
-FIO_KEYS = set(FIO_OPTIONS) | set(ENGINE_OPTIONS) | set(FIO_ALIASES)
+FIO_KEYS = set(FIO_OPTIONS) | set(ENGINE_OPTIONS) | set(PROFILE_OPTIONS) | set(FIO_ALIASES)
 
 
 def lookup(name):
