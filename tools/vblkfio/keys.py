@@ -712,6 +712,8 @@ for _n, _why in (
         ("sqthread_poll_cpu", "io_uring's: there is no system call boundary"),
         ("nonvectored", "io_uring's: there is no system call boundary"),
         ("force_async", "io_uring's: there is no system call boundary"),
+        ("verify_dump", "fio dumps a bad block's data to files; this kernel's report names "
+                        "the sector, the writer's seed and generation found and expected"),
 ):
     _add(_n, "ignore", note=_why)
 
@@ -724,7 +726,7 @@ for _n, _def, _check in (
         ("allrandrepeat", "0", v_bool),
         ("nrfiles", "1", v_int()), ("file_service_type", "roundrobin", v_string),
         ("write_barrier", "0", v_int()), ("atomic", "0", v_bool),
-        ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool), ("verify_dump", "0", v_bool),
+        ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool),
         ("verify_async", "0", v_int()), ("verify_state_save", "1", v_bool),
         ("zonemode", "none", v_string),
         ("rate_process", "linear", v_string), ("sync", "none", v_choice("none", "0", aliases={"0": "none"})),
