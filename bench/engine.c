@@ -122,6 +122,10 @@ static enum ddir next_ddir(struct job *j)
 	case RW_RANDTRIM:
 	case RW_WRITEZEROES:
 		return DDIR_TRIM;
+	case RW_TRIMWRITE:
+	case RW_RANDTRIMWRITE:
+		/* fio's trimwrite: a trim, then a write of the same blocks. */
+		return j->tw_write_next ? DDIR_WRITE : DDIR_TRIM;
 	default:
 		return rng_next(&j->mix_rng) % 100 < j->spec->rwmixread ? DDIR_READ : DDIR_WRITE;
 	}
@@ -374,6 +378,10 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 		off = j->pending_off;
 		pick = j->pending_pick;
 		j->pending_off = NO_OFFSET;
+	} else if (s->rw == RW_RANDTRIMWRITE && d == DDIR_WRITE) {
+		/* fio's randtrimwrite: the write goes where the trim before it went. */
+		pick = PICK_SAME;
+		off = j->last_start[DDIR_TRIM];
 	} else if (rw_is_random(s->rw)) {
 		pick = j->plain_random ? PICK_RANDOM : random_pick(j, d);
 		if (pick == PICK_SAME)
@@ -396,6 +404,8 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (pick == PICK_RANDOM && j->covered)
 		len = cover_len(j, off / j->unit, len);
+	if (s->rw == RW_RANDTRIMWRITE && d == DDIR_WRITE)
+		len = j->trimmed_len; /* as long as the trim */
 	len = (u32)MIN((u64)len, j->region_len - off);
 	/* A verified block being written now: its next use waits for that write. */
 	if (j->gen_map && verify_unit_busy(j, off, len)) {
@@ -409,6 +419,11 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	j->seq_pos[d] = off + len;
 	j->last_start[d] = off;
 	j->issued_total++;
+	if (rw_trimwrite(s->rw)) {
+		j->tw_write_next = d == DDIR_TRIM;
+		if (d == DDIR_TRIM)
+			j->trimmed_len = len;
+	}
 
 	u->ddir = (u8)d;
 	u->offset = j->region_start + off;
@@ -417,7 +432,9 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 		u->verify_read = verify_read_wanted(j, off, len);
 	if (d == DDIR_WRITE)
 		j->writes_since_sync++;
-	j->loop_issued_bytes += len;
+	/* A trimwrite job's size is what it writes (fio's io_bytes_exceeded of a writer). */
+	if (d == DDIR_WRITE || !rw_trimwrite(s->rw))
+		j->loop_issued_bytes += len;
 	if (u->counted) {
 		j->issued_ios[d]++;
 		j->issued_bytes[d] += len;
@@ -1168,6 +1185,7 @@ static void job_phase_end(struct job *j, u64 now)
 		j->pass_over = false;
 		memset(j->seq_pos, 0, sizeof(j->seq_pos));
 		memset(j->last_start, 0, sizeof(j->last_start));
+		j->tw_write_next = false;
 		randmap_init(&j->map, j->draw_units, seed_state(s->seed, j->clone) + j->loop);
 		return;
 	}

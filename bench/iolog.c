@@ -117,7 +117,7 @@ void iolog_tick(struct job *j, u64 now, bool final)
 		for (unsigned d = 0; d < DDIR_NR; d++) {
 			bool moves = d == DDIR_READ    ? rw_reads(s->rw)
 				     : d == DDIR_WRITE ? rw_writes(s->rw)
-						       : rw_trims(s->rw);
+						       : rw_has_trims(s->rw);
 			if (!moves && !j->log_iops.n[d])
 				continue;
 			if (j->log_iops.file[0])

@@ -17,6 +17,7 @@ const char *const rw_names[] = {
 	[RW_READ] = "read",	      [RW_WRITE] = "write",	  [RW_RANDREAD] = "randread",
 	[RW_RANDWRITE] = "randwrite", [RW_READWRITE] = "rw",	  [RW_RANDRW] = "randrw",
 	[RW_TRIM] = "trim",	      [RW_RANDTRIM] = "randtrim", [RW_WRITEZEROES] = "writezeroes",
+	[RW_TRIMWRITE] = "trimwrite", [RW_RANDTRIMWRITE] = "randtrimwrite",
 };
 
 const char *const ddir_names[] = {
@@ -1017,7 +1018,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 			i = RW_READWRITE;
 		if (i == ARRAY_SIZE(rw_names))
 			return kernel_fail("rw=%s: expected read, write, randread, randwrite, rw, "
-					   "randrw, trim, randtrim or writezeroes",
+					   "randrw, trim, randtrim, trimwrite, randtrimwrite or "
+					   "writezeroes",
 					   v);
 		s->rw = (enum job_rw)i;
 		if (mod && (err = parse_rw_modifier(s, v, mod + 1)))
@@ -1304,7 +1306,7 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	/* Combinations that cannot mean anything. */
 	if (s->path == JOB_PATH_RAW && (s->sched || s->ntunables))
 		return kernel_fail("%s: path=raw has no scheduler to set", s->name);
-	if (s->path == JOB_PATH_RAW && rw_trims(s->rw))
+	if (s->path == JOB_PATH_RAW && rw_has_trims(s->rw))
 		return kernel_fail("%s: path=raw moves data only; rw=%s needs a block path",
 				   s->name, rw_names[s->rw]);
 	if (s->path == JOB_PATH_RAW && job_max_bs(s) > PAGE_SIZE * 256)

@@ -249,7 +249,7 @@ static void workload_latency(const struct job *j, struct histogram *h)
 		hist_merge(h, &j->st.dir[DDIR_READ].lat);
 	if (rw_writes(s->rw))
 		hist_merge(h, &j->st.dir[DDIR_WRITE].lat);
-	if (rw_trims(s->rw))
+	if (rw_has_trims(s->rw))
 		hist_merge(h, &j->st.dir[DDIR_TRIM].lat);
 }
 

@@ -220,7 +220,7 @@ static bool samples_dir(const struct job *j, int d)
 		return rw_reads(s->rw) || (s->verify && rw_writes(s->rw));
 	if (d == DDIR_WRITE)
 		return rw_writes(s->rw);
-	return rw_trims(s->rw);
+	return rw_has_trims(s->rw);
 }
 
 void stats_tick(struct job *j, u64 now)

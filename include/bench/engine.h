@@ -170,6 +170,8 @@ struct job {
 	bool wake_busy;
 	u64 delay_from_ns; /* startdelay: when the job's group began (0: not delayed) */
 	u64 pending_off;   /* an offset chosen but not issued yet (its block busy), or ~0 */
+	bool tw_write_next; /* trimwrite: the trim is out, its write is next */
+	u32 trimmed_len;    /* trimwrite: the last trim's length (randtrimwrite's write) */
 	u8 pending_ddir;   /* its direction (zoned lists differ by direction) */
 	u8 pending_pick;   /* how it was chosen (a random one is marked in the map) */
 	u8 *covered;	   /* sizes that vary: blocks this pass has covered (fio's map) */

@@ -24,7 +24,10 @@ enum job_rw {
 	RW_RANDRW,
 	RW_TRIM,
 	RW_RANDTRIM,
-	RW_WRITEZEROES
+	RW_WRITEZEROES,
+	/* fio's trimwrite and randtrimwrite: each block trimmed, then written. */
+	RW_TRIMWRITE,
+	RW_RANDTRIMWRITE
 };
 
 /* fio's data directions, in fio's order (the JSON's read, write, trim). */
@@ -204,12 +207,19 @@ extern const char *const ddir_names[];
 
 static inline bool rw_is_random(enum job_rw rw)
 {
-	return rw == RW_RANDREAD || rw == RW_RANDWRITE || rw == RW_RANDRW || rw == RW_RANDTRIM;
+	return rw == RW_RANDREAD || rw == RW_RANDWRITE || rw == RW_RANDRW || rw == RW_RANDTRIM ||
+	       rw == RW_RANDTRIMWRITE;
+}
+
+static inline bool rw_trimwrite(enum job_rw rw)
+{
+	return rw == RW_TRIMWRITE || rw == RW_RANDTRIMWRITE;
 }
 
 static inline bool rw_writes(enum job_rw rw)
 {
-	return rw == RW_WRITE || rw == RW_RANDWRITE || rw == RW_READWRITE || rw == RW_RANDRW;
+	return rw == RW_WRITE || rw == RW_RANDWRITE || rw == RW_READWRITE || rw == RW_RANDRW ||
+	       rw_trimwrite(rw);
 }
 
 static inline bool rw_reads(enum job_rw rw)
@@ -221,6 +231,12 @@ static inline bool rw_reads(enum job_rw rw)
 static inline bool rw_trims(enum job_rw rw)
 {
 	return rw == RW_TRIM || rw == RW_RANDTRIM || rw == RW_WRITEZEROES;
+}
+
+/* Jobs that issue I/O of fio's trim direction (discards, write-zeroes). */
+static inline bool rw_has_trims(enum job_rw rw)
+{
+	return rw_trims(rw) || rw_trimwrite(rw);
 }
 
 /* The smallest block any I/O of the job can have. */

@@ -290,6 +290,12 @@ static void test_offsets_and_thinktime(void **state)
 	assert_int_equal(spec.rw, RW_READWRITE);
 	assert_int_equal(spec.seq_add, -4096);
 	assert_int_equal(spec.number_ios, 100);
+	assert_int_equal(parse("rw=randtrimwrite verify=crc32c"), 0);
+	assert_int_equal(spec.rw, RW_RANDTRIMWRITE);
+	assert_int_equal(parse("rw=trimwrite"), 0);
+	assert_int_equal(spec.rw, RW_TRIMWRITE);
+	expect_error("rw=trimwrite path=raw", "path=raw moves data only; rw=trimwrite needs a block path");
+	expect_error("rw=trim verify=crc32c", "verify does not apply to rw=trim");
 	assert_int_equal(parse("rw=randread"), 0);
 	assert_int_equal(spec.seq_nr, 1);
 	assert_int_equal(spec.perc_random[DDIR_READ], 100);

@@ -220,8 +220,6 @@ def v_rw(text, ctx):
         return t  # this kernel's own addition (VIRTIO_BLK_T_WRITE_ZEROES)
     if base not in FIO_RW:
         raise KeyError_(f"'{text}': expected one of {', '.join(FIO_RW)}")
-    if base in ("trimwrite", "randtrimwrite"):
-        raise KeyError_(f"'{text}': trim-then-write jobs are not supported")
     base = "rw" if base == "readwrite" else base
     if not colon:
         return base
@@ -515,7 +513,8 @@ def _add(*args, **kw):
 # The keys the kernel understands (bench/job.c), with fio's checks.
 _add("name", "pass", v_name, note="the job's name (default: the section's)")
 _add("rw", "pass", v_rw, aliases=("readwrite",),
-     note="read, write, randread, randwrite, rw/readwrite, randrw, trim, randtrim; and this "
+     note="read, write, randread, randwrite, rw/readwrite, randrw, trim, randtrim, trimwrite, "
+          "randtrimwrite; and this "
           "kernel's writezeroes; fio's offset modifier: randread:N (a random offset every N "
           "I/Os), read:8k (holes), read:-8k (backwards)")
 _add("bs", "pass", v_bs, aliases=("blocksize",),
