@@ -26,6 +26,7 @@
  */
 #include "bench/disk.h"
 #include "bench/engine.h"
+#include "bench/fixmath.h"
 #include "bench/stamp.h"
 #include "block/bio.h"
 #include "block/blkdev.h"
@@ -142,15 +143,40 @@ static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
 	const struct job_spec *s = j->spec;
 	u64 elapsed = ns_since(now, j->rate_start_ns), due = 0;
 
-	if (s->rate_bps[d])
+	if (s->rate_poisson)
+		due = j->poisson_due_ns[d];
+	else if (s->rate_bps[d])
 		due = (u64)((unsigned __int128)j->issued_bytes[d] * NSEC_PER_SEC / s->rate_bps[d]);
-	if (s->rate_iops[d])
+	if (s->rate_iops[d] && !s->rate_poisson)
 		due = MAX(due, j->issued_ios[d] * NSEC_PER_SEC / s->rate_iops[d]);
 	if (due <= elapsed)
 		return false;
 	j->wake_ns = now + (due - elapsed);
 	j->wake_busy = false;
 	return true;
+}
+
+/*
+ * fio's rate_process=poisson: the next I/O of direction @d may go an
+ * exponentially distributed time after this one's turn, of mean 1/IOPS
+ * (rate_iops, or rate over the smallest block), as fio's usec_for_io
+ * draws it: -ln(U) times the mean, U uniform in (0, 1], here in fixed
+ * point: -log2(U) = 64 - log2(r) for a 64-bit r, times ln 2.
+ */
+static void poisson_next(struct job *j, enum ddir d)
+{
+	const struct job_spec *s = j->spec;
+	u64 mean_ns, r = rng_next(&j->poisson_rng) | 1;
+	u128 neg_log2 = ((u128)64 << FIX_LOG_SHIFT) - fix_log2(r); /* Q56 */
+
+	if (s->rate_iops[d])
+		mean_ns = NSEC_PER_SEC / s->rate_iops[d];
+	else if (s->rate_bps[d])
+		mean_ns = (u64)((u128)job_dir_min_bs(s, d) * NSEC_PER_SEC / s->rate_bps[d]);
+	else
+		return;
+	j->poisson_due_ns[d] +=
+		(u64)(((u128)mean_ns * neg_log2 >> FIX_LOG_SHIFT) * FIX_LN2_Q62 >> 62);
 }
 
 /* The next unit of the region for a random job's I/O in direction @d. */
@@ -439,6 +465,8 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 		j->issued_ios[d]++;
 		j->issued_bytes[d] += len;
 	}
+	if (unlikely(s->rate_poisson))
+		poisson_next(j, d);
 	return NEXT_IO;
 }
 
@@ -1747,6 +1775,7 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->bs_rng = seed_state(s->seed ^ 0xb5, clone);
 	j->mix_rng = seed_state(s->seed ^ 0x3c, clone);
 	j->seq_rng = seed_state(s->seed ^ 0x5e, clone);
+	j->poisson_rng = seed_state(s->seed ^ 0x9e, clone);
 	randmap_init(&j->map, j->draw_units, seed_state(s->seed, clone));
 	if ((err = zones_fit(j)))
 		return err;

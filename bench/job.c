@@ -89,6 +89,7 @@ static const char *const job_keys[] = {
 	"random_distribution",
 	"rate",
 	"rate_iops",
+	"rate_process",
 	"rate_min",
 	"ratemin",
 	"rate_iops_min",
@@ -1201,6 +1202,11 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	    (err = parse_rates(&p, "rate_min", "ratemin", s->rate_min_bps)) ||
 	    (err = parse_rates(&p, "rate_iops_min", NULL, s->rate_iops_min)))
 		return err;
+	if ((v = get(&p, "rate_process"))) {
+		if (strcmp(v, "linear") && strcmp(v, "poisson"))
+			return kernel_fail("rate_process=%s: expected linear or poisson", v);
+		s->rate_poisson = !strcmp(v, "poisson");
+	}
 	if ((v = get(&p, "rate_cycle")) || (v = get(&p, "ratecycle"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 3600 * 1000)
 			return kernel_fail("rate_cycle=%s: expected milliseconds, 1 to an hour's", v);

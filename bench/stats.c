@@ -202,6 +202,7 @@ void stats_begin_counting(struct job *j, u64 now)
 		j->sample_bytes[d] = 0;
 		j->issued_ios[d] = 0;
 		j->issued_bytes[d] = 0;
+		j->poisson_due_ns[d] = 0;
 	}
 	/* The first steady-state tick only takes the baseline, after ss_ramp. */
 	j->ss_next_ns = now + j->spec->ss_ramp_ns;

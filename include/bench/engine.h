@@ -153,7 +153,8 @@ struct job {
 	u32 align_units;
 	/* Each direction's sequential stream: where its last I/O ended and began. */
 	u64 seq_pos[DDIR_NR], last_start[DDIR_NR];
-	u64 rng, bs_rng, mix_rng, seq_rng;
+	u64 rng, bs_rng, mix_rng, seq_rng, poisson_rng;
+	u64 poisson_due_ns[DDIR_NR]; /* rate_process=poisson: each direction's next turn */
 	struct randmap map;
 	struct dist_state dist;
 	u32 seq_left;	   /* rw=randread:N: I/Os until the next random offset */

@@ -246,6 +246,12 @@ static void test_latency_keys(void **state)
 	expect_error("max_latency=1ms,x", "max_latency=x: expected a duration");
 	expect_error("max_latency=1,2,3,4", "max_latency=1,2,3,4: at most three durations");
 
+	assert_int_equal(parse("rw=randread rate_iops=10 rate_process=poisson"), 0);
+	assert_true(spec.rate_poisson);
+	assert_int_equal(parse("rw=randread rate_iops=10 rate_process=linear"), 0);
+	assert_false(spec.rate_poisson);
+	expect_error("rate_process=bursty", "rate_process=bursty: expected linear or poisson");
+
 	/* fio's rate_min (bytes/s), rate_iops_min, ratecycle (ms, 1000 by default). */
 	assert_int_equal(parse("rw=randrw ratemin=1m,2m rate_iops_min=,50"), 0);
 	assert_int_equal(spec.rate_min_bps[DDIR_READ], 1048576);

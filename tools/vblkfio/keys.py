@@ -614,6 +614,8 @@ _add("random_distribution", "pass", v_distribution,
           "zoned_abs:A/SIZE:... (one list: fio 3.33 cannot parse one per direction)")
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
+_add("rate_process", "pass", v_choice("linear", "poisson"),
+     note="linear, or poisson: exponentially distributed gaps of mean 1/IOPS between I/Os")
 _add("rate_min", "pass", v_rate(False), aliases=("ratemin",),
      note="bytes/s below which, over a ratecycle, the job fails (EIO), READ,WRITE")
 _add("rate_iops_min", "pass", v_rate(True),
@@ -728,7 +730,7 @@ for _n, _def, _check in (
         ("do_verify", "1", v_bool), ("verify_fatal", "0", v_bool),
         ("verify_async", "0", v_int()), ("verify_state_save", "1", v_bool),
         ("zonemode", "none", v_string),
-        ("rate_process", "linear", v_string), ("sync", "none", v_choice("none", "0", aliases={"0": "none"})),
+        ("sync", "none", v_choice("none", "0", aliases={"0": "none"})),
         ("create_only", "0", v_bool), ("pre_read", "0", v_bool), ("end_fsync", "0", v_bool),
         ("fsync_on_close", "0", v_bool), ("stats", "1", v_bool), ("scramble_buffers", "1", v_bool),
         ("dedupe_percentage", "0", v_int()), ("buffer_compress_percentage", "0", v_int()),
