@@ -769,7 +769,9 @@ static void lat_account(struct job *j, struct io_u *u, u64 now)
 	if (max && lat > max) {
 		job_failf(j, "latency of %lu us exceeds max_latency (%lu us): %s at sector %lu",
 			  lat / NSEC_PER_USEC, max / NSEC_PER_USEC,
-			  u->ddir == DDIR_WRITE ? "write" : u->ddir == DDIR_TRIM ? "trim" : "read",
+			  u->ddir == DDIR_WRITE	 ? "write"
+			  : u->ddir == DDIR_TRIM ? "trim"
+						 : "read",
 			  u->offset >> SECTOR_SHIFT);
 		j->error = ETIMEDOUT;
 		j->stop = true;

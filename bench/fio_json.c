@@ -253,8 +253,9 @@ void fio_json_report(const char *jobname, unsigned groupid, int error, const str
 	sb_printf(&sb,
 		  ",\"latency_depth\":%u,\"latency_target\":%lu,\"latency_percentile\":"
 		  "%lu.%06lu,\"latency_window\":%lu",
-		  job ? job->lat.qd : s->iodepth, s->latency_target_ns, (u64)(s->latency_pct / MICRO),
-		  (u64)(s->latency_pct % MICRO), s->latency_window_ns / NSEC_PER_USEC);
+		  job ? job->lat.qd : s->iodepth, s->latency_target_ns,
+		  (u64)(s->latency_pct / MICRO), (u64)(s->latency_pct % MICRO),
+		  s->latency_window_ns / NSEC_PER_USEC);
 	if (s->ss && job)
 		steadystate_object(&sb, job);
 	sb_printf(&sb, "}\n");

@@ -67,7 +67,8 @@ void iolog_add(struct job *j, struct io_u *u, u64 now)
 	lat = ns_since(now, u->start_ns);
 	clat = ns_since(now, u->issue_ns);
 	slat = ns_since(u->issue_ns, u->start_ns);
-	/* What fio does not measure (disable_lat, _clat, _slat, _bw: gtod_reduce) it does not log. */
+	/* What fio does not measure (disable_lat, _clat, _slat, _bw: gtod_reduce) it does not log.
+	 */
 	if (!j->spec->log_avg_msec) {
 		if (j->log_iops.file[0])
 			emit(j, &j->log_iops, t_ms, 1, d, u->len, u->offset);
@@ -131,8 +132,8 @@ void iolog_tick(struct job *j, u64 now, bool final)
 
 				for (unsigned k = 0; k < ARRAY_SIZE(kinds); k++)
 					if (kinds[k]->n[d])
-						emit(j, kinds[k], t_ms, kinds[k]->sum[d] / kinds[k]->n[d],
-						     d, 0, 0);
+						emit(j, kinds[k], t_ms,
+						     kinds[k]->sum[d] / kinds[k]->n[d], d, 0, 0);
 			}
 			j->log_iops.n[d] = 0;
 			j->log_bw.sum[d] = 0;

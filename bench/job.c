@@ -14,10 +14,17 @@
 #include "kernel/string.h"
 
 const char *const rw_names[] = {
-	[RW_READ] = "read",	      [RW_WRITE] = "write",	  [RW_RANDREAD] = "randread",
-	[RW_RANDWRITE] = "randwrite", [RW_READWRITE] = "rw",	  [RW_RANDRW] = "randrw",
-	[RW_TRIM] = "trim",	      [RW_RANDTRIM] = "randtrim", [RW_WRITEZEROES] = "writezeroes",
-	[RW_TRIMWRITE] = "trimwrite", [RW_RANDTRIMWRITE] = "randtrimwrite",
+	[RW_READ] = "read",
+	[RW_WRITE] = "write",
+	[RW_RANDREAD] = "randread",
+	[RW_RANDWRITE] = "randwrite",
+	[RW_READWRITE] = "rw",
+	[RW_RANDRW] = "randrw",
+	[RW_TRIM] = "trim",
+	[RW_RANDTRIM] = "randtrim",
+	[RW_WRITEZEROES] = "writezeroes",
+	[RW_TRIMWRITE] = "trimwrite",
+	[RW_RANDTRIMWRITE] = "randtrimwrite",
 };
 
 const char *const ddir_names[] = {
@@ -635,11 +642,11 @@ static int parse_latency(struct parser *p)
 	int n, err;
 
 	s->latency_pct = 100 * MICRO;
-	if ((v = get(p, "latency_target")) && (err = latency_us("latency_target", v,
-								&s->latency_target_ns)))
+	if ((v = get(p, "latency_target")) &&
+	    (err = latency_us("latency_target", v, &s->latency_target_ns)))
 		return err;
-	if ((v = get(p, "latency_window")) && (err = latency_us("latency_window", v,
-								&s->latency_window_ns)))
+	if ((v = get(p, "latency_window")) &&
+	    (err = latency_us("latency_window", v, &s->latency_window_ns)))
 		return err;
 	if ((v = get(p, "latency_percentile")) &&
 	    (parse_decimal(v, 6, &s->latency_pct) || s->latency_pct > 100 * MICRO))
@@ -1209,7 +1216,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	}
 	if ((v = get(&p, "rate_cycle")) || (v = get(&p, "ratecycle"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 3600 * 1000)
-			return kernel_fail("rate_cycle=%s: expected milliseconds, 1 to an hour's", v);
+			return kernel_fail("rate_cycle=%s: expected milliseconds, 1 to an hour's",
+					   v);
 		s->ratecycle_ms = (u32)n;
 	}
 	if ((v = get(&p, "path"))) {

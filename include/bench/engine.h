@@ -169,13 +169,13 @@ struct job {
 	/* A job waiting for a time (think, rate limit, startdelay): until when, busy or idle. */
 	u64 wake_ns;
 	bool wake_busy;
-	u64 delay_from_ns; /* startdelay: when the job's group began (0: not delayed) */
-	u64 pending_off;   /* an offset chosen but not issued yet (its block busy), or ~0 */
+	u64 delay_from_ns;  /* startdelay: when the job's group began (0: not delayed) */
+	u64 pending_off;    /* an offset chosen but not issued yet (its block busy), or ~0 */
 	bool tw_write_next; /* trimwrite: the trim is out, its write is next */
 	u32 trimmed_len;    /* trimwrite: the last trim's length (randtrimwrite's write) */
-	u8 pending_ddir;   /* its direction (zoned lists differ by direction) */
-	u8 pending_pick;   /* how it was chosen (a random one is marked in the map) */
-	u8 *covered;	   /* sizes that vary: blocks this pass has covered (fio's map) */
+	u8 pending_ddir;    /* its direction (zoned lists differ by direction) */
+	u8 pending_pick;    /* how it was chosen (a random one is marked in the map) */
+	u8 *covered;	    /* sizes that vary: blocks this pass has covered (fio's map) */
 	u64 covered_count;
 
 	/* How much, how long. */
@@ -220,9 +220,9 @@ struct job {
 	 */
 	struct lat_target lat;
 	bool lat_on, lat_check;
-	u8 lat_wait;	 /* a step waits for the queue to drain (enum lat_step) */
-	u64 lat_ios;	 /* counted I/Os completed, for the search's windows */
-	u32 lat_lines;	 /* search steps shown */
+	u8 lat_wait;   /* a step waits for the queue to drain (enum lat_step) */
+	u64 lat_ios;   /* counted I/Os completed, for the search's windows */
+	u32 lat_lines; /* search steps shown */
 	/* fio's rate_min and rate_iops_min: each direction's last look. */
 	bool min_rate;
 	u64 min_rate_ns[DDIR_NR], min_rate_bytes[DDIR_NR], min_rate_ios[DDIR_NR];

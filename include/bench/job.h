@@ -123,17 +123,17 @@ struct job_spec {
 	u32 iodepth_low;					    /* 1..iodepth */
 	u32 iodepth_batch_complete_min, iodepth_batch_complete_max; /* 0..iodepth; min 0 is 1 */
 	/* fio's latency target (include/bench/lattarget.h) and max_latency. */
-	u64 latency_target_ns;	      /* 0: none */
-	u64 latency_window_ns;	      /* a window of the search */
-	micro_t latency_pct;	      /* of I/Os within the target, 100 % by default */
-	bool latency_run;	      /* keep searching for the whole run */
+	u64 latency_target_ns;	     /* 0: none */
+	u64 latency_window_ns;	     /* a window of the search */
+	micro_t latency_pct;	     /* of I/Os within the target, 100 % by default */
+	bool latency_run;	     /* keep searching for the whole run */
 	u64 max_latency_ns[DDIR_NR]; /* an I/O slower than this fails the job; 0: none */
-	u64 runtime_ns;						    /* 0: none */
-	bool time_based; /* keep going over the region until runtime */
-	u64 ramp_ns;	 /* I/O before this is not counted */
-	u64 size;	 /* region bytes, 0: to the end of the disk */
-	u32 size_pct;	 /* size=N%: percent of the disk from offset; 0: unset */
-	u64 io_size;	 /* bytes to transfer per loop, 0: size */
+	u64 runtime_ns;		     /* 0: none */
+	bool time_based;	     /* keep going over the region until runtime */
+	u64 ramp_ns;		     /* I/O before this is not counted */
+	u64 size;		     /* region bytes, 0: to the end of the disk */
+	u32 size_pct;		     /* size=N%: percent of the disk from offset; 0: unset */
+	u64 io_size;		     /* bytes to transfer per loop, 0: size */
 	u64 offset;
 	u32 offset_pct;
 	u64 offset_increment; /* copy k of numjobs starts k * this further */
@@ -160,7 +160,7 @@ struct job_spec {
 	bool rate_poisson;	/* rate_process=poisson: exponential gaps between I/Os */
 	/* fio's rate_min and rate_iops_min: slower over a ratecycle fails the job. */
 	u64 rate_min_bps[DDIR_NR], rate_iops_min[DDIR_NR]; /* 0: none */
-	u32 ratecycle_ms;				    /* 1000 by default */
+	u32 ratecycle_ms;				   /* 1000 by default */
 	bool continue_on_error; /* fio's continue_on_error=io: report, go on */
 	u32 poll_us;		/* hybrid polling window, 0: interrupts only */
 	bool hipri;		/* fio's: polled completions (REQ_HIPRI, poll queues) */

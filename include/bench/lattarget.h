@@ -22,14 +22,14 @@
 #include "kernel/types.h"
 
 struct lat_target {
-	u32 iodepth;	  /* the job's: the search's ceiling */
-	u32 qd;		  /* the depth in force */
-	u32 low, high;	  /* the deepest that passed, the shallowest that failed */
-	u32 stable;	  /* passes in a row one below high (fio raises high after 3) */
-	bool end_run;	  /* the final window is under way */
-	u64 cycle_ns;	  /* this window's start */
-	u64 cycle_ios;	  /* completed I/Os when it started */
-	u64 failed;	  /* of those since, over the target */
+	u32 iodepth;   /* the job's: the search's ceiling */
+	u32 qd;	       /* the depth in force */
+	u32 low, high; /* the deepest that passed, the shallowest that failed */
+	u32 stable;    /* passes in a row one below high (fio raises high after 3) */
+	bool end_run;  /* the final window is under way */
+	u64 cycle_ns;  /* this window's start */
+	u64 cycle_ios; /* completed I/Os when it started */
+	u64 failed;    /* of those since, over the target */
 };
 
 enum lat_step {

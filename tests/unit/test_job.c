@@ -300,7 +300,8 @@ static void test_offsets_and_thinktime(void **state)
 	assert_int_equal(spec.rw, RW_RANDTRIMWRITE);
 	assert_int_equal(parse("rw=trimwrite"), 0);
 	assert_int_equal(spec.rw, RW_TRIMWRITE);
-	expect_error("rw=trimwrite path=raw", "path=raw moves data only; rw=trimwrite needs a block path");
+	expect_error("rw=trimwrite path=raw",
+		     "path=raw moves data only; rw=trimwrite needs a block path");
 	expect_error("rw=trim verify=crc32c", "verify does not apply to rw=trim");
 	assert_int_equal(parse("rw=randread"), 0);
 	assert_int_equal(spec.seq_nr, 1);

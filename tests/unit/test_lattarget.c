@@ -16,7 +16,7 @@
 
 #include "bench/lattarget.h"
 
-#define PCT(x) ((u64)((x) * 1000000))
+#define PCT(x) ((u64)((x)*1000000))
 #define WINDOW 1000
 
 static struct lat_target t;
