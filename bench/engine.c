@@ -133,26 +133,86 @@ static enum ddir next_ddir(struct job *j)
 }
 
 /* Whether a rate limit holds direction @d back now. */
-/*
- * Whether a rate limit holds direction @d back now; if so, wake_ns says
- * when it lifts. The wait is idle time, as fio's sleep is (the loop halts,
- * or polls in the idle loop when the limit lifts before the next tick).
- */
-static bool rate_limited(struct job *j, enum ddir d, u32 len, u64 now)
+enum { RATE_NONE, RATE_DRAIN, RATE_SLEEP };
+
+/* When direction @d's next I/O is due under its rate limit, in ns from rate_start_ns. */
+static u64 rate_due(const struct job *j, enum ddir d)
 {
 	const struct job_spec *s = j->spec;
-	u64 elapsed = ns_since(now, j->rate_start_ns), due = 0;
+	u64 due = 0;
 
 	if (s->rate_poisson)
-		due = j->poisson_due_ns[d];
-	else if (s->rate_bps[d])
+		return s->rate_bps[d] || s->rate_iops[d] ? j->poisson_due_ns[d] : 0;
+	if (s->rate_bps[d])
 		due = (u64)((unsigned __int128)j->issued_bytes[d] * NSEC_PER_SEC / s->rate_bps[d]);
-	if (s->rate_iops[d] && !s->rate_poisson)
+	if (s->rate_iops[d])
 		due = MAX(due, j->issued_ios[d] * NSEC_PER_SEC / s->rate_iops[d]);
+	return due;
+}
+
+/*
+ * fio's rate_ddir: whether a rate limit holds the job's next I/O back
+ * now, and in which direction it goes (*@d). A mixed job whose drawn
+ * direction is ahead of its rate takes the other if that one is behind,
+ * or waits for whichever is due first. The wait is fio's: with the default
+ * io_submit_mode=inline, what is in flight completes first (fio's
+ * io_u_quiesce), and then the job sleeps as long as it was early; with
+ * io_submit_mode=offload it sleeps at once, its I/O still in flight. The
+ * direction chosen is kept through the wait, and the I/O goes when it
+ * ends. The sleep is idle time (the loop halts, or polls in the idle loop
+ * when it ends before the next tick); wake_ns says when it ends, 0 while
+ * the queue drains.
+ */
+static bool rate_limited(struct job *j, enum ddir *d, u64 now)
+{
+	const struct job_spec *s = j->spec;
+	u64 elapsed = ns_since(now, j->rate_start_ns), due, odue;
+	enum ddir od = *d == DDIR_READ ? DDIR_WRITE : DDIR_READ;
+
+	j->wake_busy = false;
+	if (j->rate_wait) {
+		*d = (enum ddir)j->rate_ddir;
+		if (j->rate_wait == RATE_DRAIN) {
+			if (j->in_flight || j->ready) {
+				j->wake_ns = 0;
+				return true;
+			}
+			j->rate_wait = RATE_SLEEP;
+			j->rate_until_ns = now + j->rate_sleep_ns;
+		}
+		if (now < j->rate_until_ns) {
+			j->wake_ns = j->rate_until_ns;
+			return true;
+		}
+		j->rate_wait = RATE_NONE; /* slept: the I/O goes */
+		return false;
+	}
+	due = rate_due(j, *d);
 	if (due <= elapsed)
 		return false;
-	j->wake_ns = now + (due - elapsed);
-	j->wake_busy = false;
+	/* A mixed job: the other direction may be behind its rate, or due sooner. */
+	if ((s->rw == RW_READWRITE || s->rw == RW_RANDRW) &&
+	    (od == DDIR_READ ? s->rwmixread : 100 - s->rwmixread)) {
+		odue = rate_due(j, od);
+		if (odue <= elapsed) {
+			*d = od;
+			return false;
+		}
+		if (odue < due) {
+			*d = od;
+			due = odue;
+		}
+	}
+	j->rate_ddir = (u8)*d;
+	j->rate_sleep_ns = due - elapsed;
+	if (!s->submit_offload && (j->in_flight || j->ready)) {
+		j->rate_wait = RATE_DRAIN;
+		j->wake_ns = 0;
+		return true;
+	}
+	j->rate_wait = RATE_SLEEP;
+	j->rate_until_ns = now + j->rate_sleep_ns;
+	j->wake_ns = j->rate_until_ns;
 	return true;
 }
 
@@ -395,10 +455,11 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	/* An offset held back (its block was busy) keeps its direction and how it was drawn. */
 	pending = j->pending_off != NO_OFFSET;
 	d = pending ? (enum ddir)j->pending_ddir : next_ddir(j);
-	len = next_bs(j, d);
 	j->wake_ns = 0;
-	if (rate_limited(j, d, len, now))
+	/* (A held-back offset passed its rate check when it was drawn.) */
+	if (j->rate_on && !pending && rate_limited(j, &d, now))
 		return NEXT_WAIT;
+	len = next_bs(j, d);
 
 	if (pending) {
 		off = j->pending_off;
@@ -1734,6 +1795,8 @@ int job_init(struct job *j, const struct job_spec *s, unsigned number, unsigned 
 	j->shaped = MAX(s->iodepth_batch_complete_min, s->iodepth_batch_complete_max) > 1 ||
 		    s->iodepth_low < s->iodepth;
 	j->lat_on = s->latency_target_ns != 0;
+	for (int d = 0; d < DDIR_NR; d++)
+		j->rate_on |= s->rate_bps[d] || s->rate_iops[d];
 	for (int d = 0; d < DDIR_NR; d++)
 		j->min_rate |= s->rate_min_bps[d] || s->rate_iops_min[d];
 	j->lat_check = j->lat_on || s->max_latency_ns[DDIR_READ] || s->max_latency_ns[DDIR_WRITE] ||

@@ -97,6 +97,7 @@ static const char *const job_keys[] = {
 	"rate",
 	"rate_iops",
 	"rate_process",
+	"io_submit_mode",
 	"rate_min",
 	"ratemin",
 	"rate_iops_min",
@@ -1209,6 +1210,11 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	    (err = parse_rates(&p, "rate_min", "ratemin", s->rate_min_bps)) ||
 	    (err = parse_rates(&p, "rate_iops_min", NULL, s->rate_iops_min)))
 		return err;
+	if ((v = get(&p, "io_submit_mode"))) {
+		if (strcmp(v, "inline") && strcmp(v, "offload"))
+			return kernel_fail("io_submit_mode=%s: expected inline or offload", v);
+		s->submit_offload = !strcmp(v, "offload");
+	}
 	if ((v = get(&p, "rate_process"))) {
 		if (strcmp(v, "linear") && strcmp(v, "poisson"))
 			return kernel_fail("rate_process=%s: expected linear or poisson", v);

@@ -155,6 +155,10 @@ struct job {
 	u64 seq_pos[DDIR_NR], last_start[DDIR_NR];
 	u64 rng, bs_rng, mix_rng, seq_rng, poisson_rng;
 	u64 poisson_due_ns[DDIR_NR]; /* rate_process=poisson: each direction's next turn */
+	/* A rate limit's wait (bench/engine.c, rate_limited): drain, sleep, then this direction. */
+	bool rate_on;
+	u8 rate_wait, rate_ddir;
+	u64 rate_sleep_ns, rate_until_ns;
 	struct randmap map;
 	struct dist_state dist;
 	u32 seq_left;	   /* rw=randread:N: I/Os until the next random offset */

@@ -158,6 +158,7 @@ struct job_spec {
 	u64 rate_bps[DDIR_NR];	/* bytes per second, 0: unlimited */
 	u64 rate_iops[DDIR_NR]; /* I/Os per second, 0: unlimited */
 	bool rate_poisson;	/* rate_process=poisson: exponential gaps between I/Os */
+	bool submit_offload;	/* io_submit_mode=offload: a rate wait does not drain the queue */
 	/* fio's rate_min and rate_iops_min: slower over a ratecycle fails the job. */
 	u64 rate_min_bps[DDIR_NR], rate_iops_min[DDIR_NR]; /* 0: none */
 	u32 ratecycle_ms;				   /* 1000 by default */

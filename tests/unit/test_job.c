@@ -251,6 +251,12 @@ static void test_latency_keys(void **state)
 	assert_int_equal(parse("rw=randread rate_iops=10 rate_process=linear"), 0);
 	assert_false(spec.rate_poisson);
 	expect_error("rate_process=bursty", "rate_process=bursty: expected linear or poisson");
+	assert_int_equal(parse("rw=randread rate_iops=10 io_submit_mode=offload"), 0);
+	assert_true(spec.submit_offload);
+	assert_int_equal(parse("rw=randread rate_iops=10"), 0);
+	assert_false(spec.submit_offload);
+	expect_error("io_submit_mode=threads",
+		     "io_submit_mode=threads: expected inline or offload");
 
 	/* fio's rate_min (bytes/s), rate_iops_min, ratecycle (ms, 1000 by default). */
 	assert_int_equal(parse("rw=randrw ratemin=1m,2m rate_iops_min=,50"), 0);

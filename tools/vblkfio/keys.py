@@ -614,6 +614,9 @@ _add("random_distribution", "pass", v_distribution,
           "zoned_abs:A/SIZE:... (one list: fio 3.33 cannot parse one per direction)")
 _add("rate", "pass", v_rate(False), note="bytes/s cap, READ,WRITE")
 _add("rate_iops", "pass", v_rate(True), note="IOPS cap, READ,WRITE")
+_add("io_submit_mode", "pass", v_choice("inline", "offload"),
+     note="inline: a rate limit's wait lets what is in flight complete first, as fio's thread "
+          "does; offload: it does not (fio's submit threads)")
 _add("rate_process", "pass", v_choice("linear", "poisson"),
      note="linear, or poisson: exponentially distributed gaps of mean 1/IOPS between I/Os")
 _add("rate_min", "pass", v_rate(False), aliases=("ratemin",),
@@ -721,7 +724,7 @@ for _n, _why in (
 # Ignored at fio's default, refused otherwise.
 for _n, _def, _check in (
         ("unique_filename", "1", v_bool), ("lockfile", "none", v_string),
-        ("io_submit_mode", "inline", v_string), ("fill_device", "0", v_bool),
+        ("fill_device", "0", v_bool),
         ("file_append", "0", v_bool), ("offset_align", "0", v_int()),
         ("bs_is_seq_rand", "0", v_bool), ("softrandommap", "0", v_bool),
         ("allrandrepeat", "0", v_bool),
