@@ -465,8 +465,14 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 		off = j->pending_off;
 		pick = j->pending_pick;
 		j->pending_off = NO_OFFSET;
-	} else if (s->rw == RW_RANDTRIMWRITE && d == DDIR_WRITE) {
-		/* fio's randtrimwrite: the write goes where the trim before it went. */
+	} else if (rw_trimwrite(s->rw) && d == DDIR_WRITE) {
+		/*
+		 * fio's trimwrite and randtrimwrite: the write goes where the
+		 * trim before it went, as long. (fio 3.33 gives a sequential
+		 * trimwrite's writes a stream of their own, which is the same
+		 * blocks only when every I/O has the same size; with bsrange or
+		 * bssplit its writes drift off its trims.)
+		 */
 		pick = PICK_SAME;
 		off = j->last_start[DDIR_TRIM];
 	} else if (rw_is_random(s->rw)) {
@@ -491,7 +497,7 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (pick == PICK_RANDOM && j->covered)
 		len = cover_len(j, off / j->unit, len);
-	if (s->rw == RW_RANDTRIMWRITE && d == DDIR_WRITE)
+	if (rw_trimwrite(s->rw) && d == DDIR_WRITE)
 		len = j->trimmed_len; /* as long as the trim */
 	len = (u32)MIN((u64)len, j->region_len - off);
 	/* A verified block being written now: its next use waits for that write. */
