@@ -132,7 +132,6 @@ static enum ddir next_ddir(struct job *j)
 	}
 }
 
-/* Whether a rate limit holds direction @d back now. */
 enum { RATE_NONE, RATE_DRAIN, RATE_SLEEP };
 
 /* When direction @d's next I/O is due under its rate limit, in ns from rate_start_ns. */
@@ -170,50 +169,43 @@ static bool rate_limited(struct job *j, enum ddir *d, u64 now)
 	enum ddir od = *d == DDIR_READ ? DDIR_WRITE : DDIR_READ;
 
 	j->wake_busy = false;
-	if (j->rate_wait) {
-		*d = (enum ddir)j->rate_ddir;
-		if (j->rate_wait == RATE_DRAIN) {
-			if (j->in_flight || j->ready) {
-				j->wake_ns = 0;
-				return true;
+	if (!j->rate_wait) {
+		due = rate_due(j, *d);
+		if (due <= elapsed)
+			return false;
+		/* A mixed job: the other direction may be behind its rate, or due sooner. */
+		if ((s->rw == RW_READWRITE || s->rw == RW_RANDRW) &&
+		    (od == DDIR_READ ? s->rwmixread : 100 - s->rwmixread)) {
+			odue = rate_due(j, od);
+			if (odue <= elapsed) {
+				*d = od;
+				return false;
 			}
-			j->rate_wait = RATE_SLEEP;
-			j->rate_until_ns = now + j->rate_sleep_ns;
+			if (odue < due) {
+				*d = od;
+				due = odue;
+			}
 		}
-		if (now < j->rate_until_ns) {
-			j->wake_ns = j->rate_until_ns;
+		j->rate_ddir = (u8)*d;
+		j->rate_sleep_ns = due - elapsed;
+		j->rate_wait = RATE_DRAIN;
+	}
+	*d = (enum ddir)j->rate_ddir;
+	if (j->rate_wait == RATE_DRAIN) {
+		/* inline: what is in flight completes first (offload: it need not) */
+		if (!s->submit_offload && (j->in_flight || j->ready)) {
+			j->wake_ns = 0;
 			return true;
 		}
-		j->rate_wait = RATE_NONE; /* slept: the I/O goes */
-		return false;
+		j->rate_wait = RATE_SLEEP;
+		j->rate_until_ns = now + j->rate_sleep_ns;
 	}
-	due = rate_due(j, *d);
-	if (due <= elapsed)
-		return false;
-	/* A mixed job: the other direction may be behind its rate, or due sooner. */
-	if ((s->rw == RW_READWRITE || s->rw == RW_RANDRW) &&
-	    (od == DDIR_READ ? s->rwmixread : 100 - s->rwmixread)) {
-		odue = rate_due(j, od);
-		if (odue <= elapsed) {
-			*d = od;
-			return false;
-		}
-		if (odue < due) {
-			*d = od;
-			due = odue;
-		}
-	}
-	j->rate_ddir = (u8)*d;
-	j->rate_sleep_ns = due - elapsed;
-	if (!s->submit_offload && (j->in_flight || j->ready)) {
-		j->rate_wait = RATE_DRAIN;
-		j->wake_ns = 0;
+	if (now < j->rate_until_ns) {
+		j->wake_ns = j->rate_until_ns;
 		return true;
 	}
-	j->rate_wait = RATE_SLEEP;
-	j->rate_until_ns = now + j->rate_sleep_ns;
-	j->wake_ns = j->rate_until_ns;
-	return true;
+	j->rate_wait = RATE_NONE; /* slept: the I/O goes */
+	return false;
 }
 
 /*
@@ -226,8 +218,8 @@ static bool rate_limited(struct job *j, enum ddir *d, u64 now)
 static void poisson_next(struct job *j, enum ddir d)
 {
 	const struct job_spec *s = j->spec;
-	u64 mean_ns, r = rng_next(&j->poisson_rng) | 1;
-	u128 neg_log2 = ((u128)64 << FIX_LOG_SHIFT) - fix_log2(r); /* Q56 */
+	u64 mean_ns, r;
+	u128 neg_log2;
 
 	if (s->rate_iops[d])
 		mean_ns = NSEC_PER_SEC / s->rate_iops[d];
@@ -235,6 +227,8 @@ static void poisson_next(struct job *j, enum ddir d)
 		mean_ns = (u64)((u128)job_dir_min_bs(s, d) * NSEC_PER_SEC / s->rate_bps[d]);
 	else
 		return;
+	r = rng_next(&j->poisson_rng) | 1;
+	neg_log2 = ((u128)64 << FIX_LOG_SHIFT) - fix_log2(r); /* Q56 */
 	j->poisson_due_ns[d] +=
 		(u64)(((u128)mean_ns * neg_log2 >> FIX_LOG_SHIFT) * FIX_LN2_Q62 >> 62);
 }
@@ -459,7 +453,8 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	/* (A held-back offset passed its rate check when it was drawn.) */
 	if (j->rate_on && !pending && rate_limited(j, &d, now))
 		return NEXT_WAIT;
-	len = next_bs(j, d);
+	/* trimwrite: the write is as long as the trim before it (and goes where it went, below). */
+	len = rw_trimwrite(s->rw) && d == DDIR_WRITE ? j->trimmed_len : next_bs(j, d);
 
 	if (pending) {
 		off = j->pending_off;
@@ -468,7 +463,7 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	} else if (rw_trimwrite(s->rw) && d == DDIR_WRITE) {
 		/*
 		 * fio's trimwrite and randtrimwrite: the write goes where the
-		 * trim before it went, as long. (fio 3.33 gives a sequential
+		 * trim before it went, as long (above). (fio 3.33 gives a sequential
 		 * trimwrite's writes a stream of their own, which is the same
 		 * blocks only when every I/O has the same size; with bsrange or
 		 * bssplit its writes drift off its trims.)
@@ -497,8 +492,6 @@ static enum next_result job_next(struct job *j, struct io_u *u, u64 now)
 	}
 	if (pick == PICK_RANDOM && j->covered)
 		len = cover_len(j, off / j->unit, len);
-	if (rw_trimwrite(s->rw) && d == DDIR_WRITE)
-		len = j->trimmed_len; /* as long as the trim */
 	len = (u32)MIN((u64)len, j->region_len - off);
 	/* A verified block being written now: its next use waits for that write. */
 	if (j->gen_map && verify_unit_busy(j, off, len)) {
@@ -835,10 +828,7 @@ static void lat_account(struct job *j, struct io_u *u, u64 now)
 		return;
 	if (max && lat > max) {
 		job_failf(j, "latency of %lu us exceeds max_latency (%lu us): %s at sector %lu",
-			  lat / NSEC_PER_USEC, max / NSEC_PER_USEC,
-			  u->ddir == DDIR_WRITE	 ? "write"
-			  : u->ddir == DDIR_TRIM ? "trim"
-						 : "read",
+			  lat / NSEC_PER_USEC, max / NSEC_PER_USEC, ddir_names[u->ddir],
 			  u->offset >> SECTOR_SHIFT);
 		j->error = ETIMEDOUT;
 		j->stop = true;
@@ -926,6 +916,12 @@ static bool reap(struct job *j, u64 now)
 			j->reaping = false;
 	}
 	return true;
+}
+
+/* fio's queue_full under a latency target: the search holds the depth below iodepth. */
+static bool lat_held(const struct job *j)
+{
+	return j->lat_on && j->in_flight + j->ready >= j->lat.qd;
 }
 
 /*
@@ -1023,8 +1019,7 @@ static void job_fill_ex(struct job *j, bool from_completion)
 		 */
 		if (issued == j->spec->iodepth)
 			break;
-		/* fio's queue_full: the latency target's search holds the depth lower. */
-		if (j->lat_on && j->in_flight + j->ready >= j->lat.qd)
+		if (lat_held(j))
 			break;
 		/* Completions inside the last submission: time has moved on. */
 		if (j->ios_ended != ended) {
@@ -1057,7 +1052,7 @@ static void job_fill_ex(struct job *j, bool from_completion)
 	 * whatever has completed is reaped, as many as a call may take at a
 	 * time.
 	 */
-	if (list_empty(&j->free_units) || (j->lat_on && j->in_flight + j->ready >= j->lat.qd)) {
+	if (list_empty(&j->free_units) || lat_held(j)) {
 		j->reaping = true;
 	} else if (idle) {
 		reap_all(j, ktime_get_ns());
@@ -1187,33 +1182,27 @@ static void check_min_rate(struct job *j, u64 now)
 			ms = ns_since(now, j->min_rate_ns[d]) / NSEC_PER_MSEC;
 			if (!ms || ms < s->ratecycle_ms)
 				continue;
-			if (s->rate_min_bps[d]) {
-				u64 got = (bytes - j->min_rate_bytes[d]) * 1000 / ms;
+			bool by_bytes = s->rate_min_bps[d];
+			u64 got = (by_bytes ? bytes - j->min_rate_bytes[d]
+					    : ios - j->min_rate_ios[d]) *
+				  1000 / ms;
+			u64 min = by_bytes ? s->rate_min_bps[d] : s->rate_iops_min[d];
 
-				if (got < s->rate_min_bps[d]) {
-					job_failf(j, "%s rate_min=%luB/s not met, got %luB/s",
-						  ddir_names[d], s->rate_min_bps[d], got);
-					goto failed;
-				}
-			} else {
-				u64 got = (ios - j->min_rate_ios[d]) * 1000 / ms;
-
-				if (got < s->rate_iops_min[d]) {
-					job_failf(j, "%s rate_iops_min=%lu not met, got %lu IOPS",
-						  ddir_names[d], s->rate_iops_min[d], got);
-					goto failed;
-				}
+			if (got < min) {
+				job_failf(j,
+					  by_bytes ? "%s rate_min=%luB/s not met, got %luB/s"
+						   : "%s rate_iops_min=%lu not met, got %lu IOPS",
+					  ddir_names[d], min, got);
+				j->error = EIO;
+				j->stop = true;
+				j->state = JOB_DRAIN;
+				return;
 			}
 		}
 		j->min_rate_bytes[d] = bytes;
 		j->min_rate_ios[d] = ios;
 		j->min_rate_ns[d] = now;
 	}
-	return;
-failed:
-	j->error = EIO;
-	j->stop = true;
-	j->state = JOB_DRAIN;
 }
 
 /* The time limits and the phase changes that time brings. */

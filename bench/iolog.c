@@ -29,20 +29,26 @@ static void log_name(struct iolog *l, const char *prefix, const char *kind, unsi
 	memset(l->n, 0, sizeof(l->n));
 }
 
+/*
+ * What fio does not measure (disable_lat, _clat, _slat, _bw_measurement:
+ * gtod_reduce) it does not log: as fio 3.33's setup, such a log is left
+ * unnamed, and gets no lines.
+ */
 void iolog_init(struct job *j)
 {
 	const struct job_spec *s = j->spec;
 
 	log_name(&j->log_iops, s->iops_log, "iops", j->number);
-	log_name(&j->log_bw, s->bw_log, "bw", j->number);
-	log_name(&j->log_lat, s->lat_log, "lat", j->number);
-	log_name(&j->log_clat, s->lat_log, "clat", j->number);
-	log_name(&j->log_slat, s->lat_log, "slat", j->number);
+	log_name(&j->log_bw, s->disable_bw ? "" : s->bw_log, "bw", j->number);
+	log_name(&j->log_lat, s->disable_lat ? "" : s->lat_log, "lat", j->number);
+	log_name(&j->log_clat, s->disable_clat ? "" : s->lat_log, "clat", j->number);
+	log_name(&j->log_slat, s->disable_slat ? "" : s->lat_log, "slat", j->number);
 }
 
 static bool any_log(const struct job *j)
 {
-	return j->log_iops.file[0] || j->log_bw.file[0] || j->log_lat.file[0];
+	return j->log_iops.file[0] || j->log_bw.file[0] || j->log_lat.file[0] ||
+	       j->log_clat.file[0] || j->log_slat.file[0];
 }
 
 static void emit(const struct job *j, const struct iolog *l, u64 t_ms, u64 value, unsigned ddir,
@@ -57,7 +63,6 @@ static void emit(const struct job *j, const struct iolog *l, u64 t_ms, u64 value
 
 void iolog_add(struct job *j, struct io_u *u, u64 now)
 {
-	const struct job_spec *s = j->spec;
 	u64 t_ms, lat, clat, slat;
 	unsigned d = u->ddir;
 
@@ -67,46 +72,36 @@ void iolog_add(struct job *j, struct io_u *u, u64 now)
 	lat = ns_since(now, u->start_ns);
 	clat = ns_since(now, u->issue_ns);
 	slat = ns_since(u->issue_ns, u->start_ns);
-	/* What fio does not measure (disable_lat, _clat, _slat, _bw: gtod_reduce) it does not log.
-	 */
 	if (!j->spec->log_avg_msec) {
 		if (j->log_iops.file[0])
 			emit(j, &j->log_iops, t_ms, 1, d, u->len, u->offset);
-		if (j->log_bw.file[0] && !s->disable_bw)
+		if (j->log_bw.file[0])
 			emit(j, &j->log_bw, t_ms, lat ? (u64)u->len * NSEC_PER_SEC / lat / 1024 : 0,
 			     d, u->len, u->offset);
-		if (j->log_lat.file[0]) {
-			if (!s->disable_lat)
-				emit(j, &j->log_lat, t_ms, lat, d, u->len, u->offset);
-			if (!s->disable_clat)
-				emit(j, &j->log_clat, t_ms, clat, d, u->len, u->offset);
-			if (!s->disable_slat)
-				emit(j, &j->log_slat, t_ms, slat, d, u->len, u->offset);
-		}
+		if (j->log_lat.file[0])
+			emit(j, &j->log_lat, t_ms, lat, d, u->len, u->offset);
+		if (j->log_clat.file[0])
+			emit(j, &j->log_clat, t_ms, clat, d, u->len, u->offset);
+		if (j->log_slat.file[0])
+			emit(j, &j->log_slat, t_ms, slat, d, u->len, u->offset);
 		return;
 	}
 	/* Averaged: the interval's sums, written out by iolog_tick. */
 	j->log_iops.n[d]++;
-	if (!s->disable_bw)
-		j->log_bw.sum[d] += u->len;
-	if (!s->disable_lat) {
-		j->log_lat.sum[d] += lat;
-		j->log_lat.n[d]++;
-	}
-	if (!s->disable_clat) {
-		j->log_clat.sum[d] += clat;
-		j->log_clat.n[d]++;
-	}
-	if (!s->disable_slat) {
-		j->log_slat.sum[d] += slat;
-		j->log_slat.n[d]++;
-	}
+	j->log_bw.sum[d] += u->len;
+	j->log_lat.sum[d] += lat;
+	j->log_lat.n[d]++;
+	j->log_clat.sum[d] += clat;
+	j->log_clat.n[d]++;
+	j->log_slat.sum[d] += slat;
+	j->log_slat.n[d]++;
 }
 
 void iolog_tick(struct job *j, u64 now, bool final)
 {
 	const struct job_spec *s = j->spec;
 	u64 avg_ns = (u64)s->log_avg_msec * NSEC_PER_MSEC;
+	struct iolog *lats[] = {&j->log_lat, &j->log_clat, &j->log_slat};
 
 	if (!any_log(j) || !avg_ns)
 		return;
@@ -124,17 +119,13 @@ void iolog_tick(struct job *j, u64 now, bool final)
 			if (j->log_iops.file[0])
 				emit(j, &j->log_iops, t_ms,
 				     j->log_iops.n[d] * 1000 / s->log_avg_msec, d, 0, 0);
-			if (j->log_bw.file[0] && !s->disable_bw)
+			if (j->log_bw.file[0])
 				emit(j, &j->log_bw, t_ms,
 				     j->log_bw.sum[d] * 1000 / s->log_avg_msec / 1024, d, 0, 0);
-			if (j->log_lat.file[0]) {
-				struct iolog *kinds[] = {&j->log_lat, &j->log_clat, &j->log_slat};
-
-				for (unsigned k = 0; k < ARRAY_SIZE(kinds); k++)
-					if (kinds[k]->n[d])
-						emit(j, kinds[k], t_ms,
-						     kinds[k]->sum[d] / kinds[k]->n[d], d, 0, 0);
-			}
+			for (unsigned k = 0; k < ARRAY_SIZE(lats); k++)
+				if (lats[k]->file[0] && lats[k]->n[d])
+					emit(j, lats[k], t_ms, lats[k]->sum[d] / lats[k]->n[d], d,
+					     0, 0);
 			j->log_iops.n[d] = 0;
 			j->log_bw.sum[d] = 0;
 			j->log_lat.sum[d] = j->log_lat.n[d] = 0;

@@ -223,6 +223,20 @@ static int get_flag(struct parser *p, const char *key, bool *out)
 	return 0;
 }
 
+/* A key that is one of two words: *@second says whether it is the second. */
+static int get_either(struct parser *p, const char *key, const char *first, const char *second,
+		      bool *is_second)
+{
+	const char *v = get(p, key);
+
+	if (!v)
+		return 0;
+	if (strcmp(v, first) && strcmp(v, second))
+		return kernel_fail("%s=%s: expected %s or %s", key, v, first, second);
+	*is_second = !strcmp(v, second);
+	return 0;
+}
+
 static int block_size(const char *key, const char *v, u32 *out)
 {
 	u64 n;
@@ -243,8 +257,11 @@ static int block_size(const char *key, const char *v, u32 *out)
 /*
  * Splits a value into up to DDIR_NR comma-separated parts, fio's form for
  * per-direction values ("4k,8k" is reads 4k, writes 8k; ",8k" writes only).
- * Returns how many parts there were (DDIR_NR + 1: more than DDIR_NR), or
- * SPLIT_TOO_LONG when one is longer than SPLIT_PART_MAX - 1 characters.
+ * fio fills directions a value does not name from the last one it does
+ * ("bs=8k" is 8k for all three, "bs=4k,8k" gives trims 8k too): so do the
+ * parts past the last, each a copy of its own. Returns how many parts
+ * there were (DDIR_NR + 1: more than DDIR_NR), or SPLIT_TOO_LONG when one
+ * is longer than SPLIT_PART_MAX - 1 characters.
  */
 static unsigned split_ddir(const char *v, char parts[DDIR_NR][SPLIT_PART_MAX])
 {
@@ -261,8 +278,11 @@ static unsigned split_ddir(const char *v, char parts[DDIR_NR][SPLIT_PART_MAX])
 		memcpy(parts[n], v, len);
 		parts[n][len] = '\0';
 		n++;
-		if (!comma)
+		if (!comma) {
+			for (unsigned d = n; d < DDIR_NR; d++)
+				memcpy(parts[d], parts[n - 1], len + 1);
 			return n;
+		}
 		v = comma + 1;
 	}
 }
@@ -293,10 +313,6 @@ static int ddir_parts(struct parser *p, const char **key, const char *alias, con
 	return (int)n;
 }
 
-/*
- * fio fills directions a value does not name from the last one it does:
- * "bs=8k" is 8k for all three, "bs=4k,8k" gives trims 8k too.
- */
 static int parse_bs(struct parser *p)
 {
 	const char *key = "bs", *v;
@@ -306,10 +322,9 @@ static int parse_bs(struct parser *p)
 	if (n <= 0)
 		return n;
 	for (int d = 0; d < DDIR_NR; d++) {
-		const char *part = parts[d < n ? d : n - 1];
-		if (!*part)
+		if (!*parts[d])
 			continue; /* ",8k": keep the default for reads */
-		if ((err = block_size(key, part, &p->s->bs[d])))
+		if ((err = block_size(key, parts[d], &p->s->bs[d])))
 			return err;
 	}
 	return 0;
@@ -325,11 +340,9 @@ static int parse_bsrange(struct parser *p)
 	if (n <= 0)
 		return n;
 	for (int d = 0; d < DDIR_NR; d++) {
-		char part[SPLIT_PART_MAX], *dash;
+		char *part = parts[d], *dash;
 		u32 lo, hi;
 
-		/* A copy: directions past the last part reuse it, and parsing cuts it up. */
-		memcpy(part, parts[d < n ? d : n - 1], sizeof(part));
 		if (!*part)
 			continue;
 		dash = strchr(part, '-');
@@ -363,11 +376,10 @@ static int parse_bssplit(struct parser *p)
 	if (n > DDIR_NR)
 		return kernel_fail("bssplit=%s: at most three lists (read,write,trim)", v);
 	for (unsigned d = 0; d < DDIR_NR; d++) {
-		char copy[SPLIT_PART_MAX], *item = copy;
+		char *item = parts[d];
 		struct bssplit *b = p->s->bssplit[d];
 		unsigned count = 0, total = 0, blanks = 0;
 
-		memcpy(copy, parts[d < n ? d : n - 1], sizeof(copy));
 		if (!*item)
 			continue;
 		while (item) {
@@ -478,7 +490,7 @@ static int parse_percentage_random(struct parser *p)
 	if (n <= 0)
 		return n;
 	for (int d = 0; d < DDIR_NR; d++) {
-		const char *part = parts[d < n ? d : n - 1];
+		const char *part = parts[d];
 		u64 pct;
 
 		if (!*part)
@@ -491,14 +503,14 @@ static int parse_percentage_random(struct parser *p)
 	return 0;
 }
 
-/* A duration in nanoseconds; a bare number is microseconds, as fio's thinktime. */
-static int think_time(struct parser *p, const char *key, u64 *ns)
+/*
+ * A duration of at most an hour into nanoseconds; a bare number is
+ * microseconds, as fio's thinktime and latency keys read it.
+ */
+static int duration_us(const char *key, const char *v, u64 *ns)
 {
-	const char *v = get(p, key);
 	u64 us;
 
-	if (!v)
-		return 0;
 	if (parse_us(v, &us) || us > 3600ull * 1000 * 1000)
 		return kernel_fail(
 			"%s=%s: expected a duration such as 100 (us), 2ms or 1s, at most an "
@@ -506,6 +518,14 @@ static int think_time(struct parser *p, const char *key, u64 *ns)
 			key, v);
 	*ns = us * NSEC_PER_USEC;
 	return 0;
+}
+
+/* @key's duration (duration_us), if the job has the key. */
+static int get_duration_us(struct parser *p, const char *key, u64 *ns)
+{
+	const char *v = get(p, key);
+
+	return v ? duration_us(key, v, ns) : 0;
 }
 
 /*
@@ -521,8 +541,8 @@ static int parse_thinktime(struct parser *p)
 	u64 n, iotime_us;
 	int err;
 
-	if ((err = think_time(p, "thinktime", &s->thinktime_ns)) ||
-	    (err = think_time(p, "thinktime_spin", &s->thinktime_spin_ns)))
+	if ((err = get_duration_us(p, "thinktime", &s->thinktime_ns)) ||
+	    (err = get_duration_us(p, "thinktime_spin", &s->thinktime_spin_ns)))
 		return err;
 	if ((v = get(p, "thinktime_iotime"))) {
 		u64 ms;
@@ -539,12 +559,9 @@ static int parse_thinktime(struct parser *p)
 			return kernel_fail("thinktime_blocks=%s: expected a number of I/Os", v);
 		s->thinktime_blocks = (u32)n;
 	}
-	if ((v = get(p, "thinktime_blocks_type"))) {
-		if (strcmp(v, "complete") && strcmp(v, "issue"))
-			return kernel_fail("thinktime_blocks_type=%s: expected complete or issue",
-					   v);
-		s->thinktime_issue = !strcmp(v, "issue");
-	}
+	if ((err = get_either(p, "thinktime_blocks_type", "complete", "issue",
+			      &s->thinktime_issue)))
+		return err;
 	if (s->thinktime_spin_ns > s->thinktime_ns)
 		return kernel_fail("thinktime_spin: longer than thinktime");
 	return 0;
@@ -617,19 +634,6 @@ static int queue_shaping(struct parser *p)
 	return 0;
 }
 
-/* A duration of at most an hour for @key (a bare number is microseconds, as in fio). */
-static int latency_us(const char *key, const char *v, u64 *ns)
-{
-	u64 us;
-
-	if (parse_us(v, &us) || us > 3600ull * 1000 * 1000)
-		return kernel_fail("%s=%s: expected a duration such as 500 (us), 2ms or 1s, at "
-				   "most an hour",
-				   key, v);
-	*ns = us * NSEC_PER_USEC;
-	return 0;
-}
-
 /*
  * fio's latency_target, latency_window, latency_percentile and latency_run
  * (bench/lattarget.c searches), and max_latency=R[,W[,T]]: an I/O slower
@@ -643,11 +647,8 @@ static int parse_latency(struct parser *p)
 	int n, err;
 
 	s->latency_pct = 100 * MICRO;
-	if ((v = get(p, "latency_target")) &&
-	    (err = latency_us("latency_target", v, &s->latency_target_ns)))
-		return err;
-	if ((v = get(p, "latency_window")) &&
-	    (err = latency_us("latency_window", v, &s->latency_window_ns)))
+	if ((err = get_duration_us(p, "latency_target", &s->latency_target_ns)) ||
+	    (err = get_duration_us(p, "latency_window", &s->latency_window_ns)))
 		return err;
 	if ((v = get(p, "latency_percentile")) &&
 	    (parse_decimal(v, 6, &s->latency_pct) || s->latency_pct > 100 * MICRO))
@@ -657,38 +658,28 @@ static int parse_latency(struct parser *p)
 	n = ddir_parts(p, &key, NULL, &v, parts, "duration");
 	if (n <= 0)
 		return n;
-	for (int d = 0; d < DDIR_NR; d++) {
-		const char *part = parts[d < n ? d : n - 1];
-		if (*part && (err = latency_us(key, part, &s->max_latency_ns[d])))
+	for (int d = 0; d < DDIR_NR; d++)
+		if (*parts[d] && (err = duration_us(key, parts[d], &s->max_latency_ns[d])))
 			return err;
-	}
 	return 0;
 }
 
 static int parse_rates(struct parser *p, const char *key, const char *alias, u64 *out)
 {
 	bool bytes = strncmp(key, "rate_iops", 9) != 0;
-	const char *v = get(p, key);
 	char parts[DDIR_NR][SPLIT_PART_MAX];
-	unsigned n;
+	const char *v;
+	int n = ddir_parts(p, &key, alias, &v, parts, "value");
 
-	if (!v && alias)
-		v = get(p, key = alias);
-	if (!v)
-		return 0;
-	n = split_ddir(v, parts);
-	if (n == SPLIT_TOO_LONG)
-		return kernel_fail("%s=%s: a value is too long", key, v);
-	if (n > DDIR_NR)
-		return kernel_fail("%s=%s: at most three values (read,write,trim)", key, v);
-	for (unsigned d = 0; d < DDIR_NR; d++) {
-		const char *part = parts[d < n ? d : n - 1];
+	if (n <= 0)
+		return n;
+	for (int d = 0; d < DDIR_NR; d++) {
 		u64 r;
 		int err;
 
-		if (!*part)
+		if (!*parts[d])
 			continue;
-		err = bytes ? parse_size(part, &r) : parse_u64(part, &r);
+		err = bytes ? parse_size(parts[d], &r) : parse_u64(parts[d], &r);
 		if (err || r == 0)
 			return kernel_fail("%s=%s: expected a positive %s", key, v,
 					   bytes ? "rate such as 10m (bytes/s)"
@@ -1034,11 +1025,8 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 		if (mod && (err = parse_rw_modifier(s, v, mod + 1)))
 			return err;
 	}
-	if ((v = get(&p, "rw_sequencer"))) {
-		if (strcmp(v, "sequential") && strcmp(v, "identical"))
-			return kernel_fail("rw_sequencer=%s: expected sequential or identical", v);
-		s->rw_seq_identical = !strcmp(v, "identical");
-	}
+	if ((err = get_either(&p, "rw_sequencer", "sequential", "identical", &s->rw_seq_identical)))
+		return err;
 	if ((err = parse_bs(&p)))
 		return err;
 	for (int d = 0; d < DDIR_NR; d++) {
@@ -1210,16 +1198,9 @@ int job_parse(struct cmdline *cl, unsigned group, struct job_spec *s)
 	    (err = parse_rates(&p, "rate_min", "ratemin", s->rate_min_bps)) ||
 	    (err = parse_rates(&p, "rate_iops_min", NULL, s->rate_iops_min)))
 		return err;
-	if ((v = get(&p, "io_submit_mode"))) {
-		if (strcmp(v, "inline") && strcmp(v, "offload"))
-			return kernel_fail("io_submit_mode=%s: expected inline or offload", v);
-		s->submit_offload = !strcmp(v, "offload");
-	}
-	if ((v = get(&p, "rate_process"))) {
-		if (strcmp(v, "linear") && strcmp(v, "poisson"))
-			return kernel_fail("rate_process=%s: expected linear or poisson", v);
-		s->rate_poisson = !strcmp(v, "poisson");
-	}
+	if ((err = get_either(&p, "io_submit_mode", "inline", "offload", &s->submit_offload)) ||
+	    (err = get_either(&p, "rate_process", "linear", "poisson", &s->rate_poisson)))
+		return err;
 	if ((v = get(&p, "rate_cycle")) || (v = get(&p, "ratecycle"))) {
 		if (parse_u64(v, &n) || n < 1 || n > 3600 * 1000)
 			return kernel_fail("rate_cycle=%s: expected milliseconds, 1 to an hour's",
