@@ -43,12 +43,8 @@ void iolog_init(struct job *j)
 	log_name(&j->log_lat, s->disable_lat ? "" : s->lat_log, "lat", j->number);
 	log_name(&j->log_clat, s->disable_clat ? "" : s->lat_log, "clat", j->number);
 	log_name(&j->log_slat, s->disable_slat ? "" : s->lat_log, "slat", j->number);
-}
-
-static bool any_log(const struct job *j)
-{
-	return j->log_iops.file[0] || j->log_bw.file[0] || j->log_lat.file[0] ||
-	       j->log_clat.file[0] || j->log_slat.file[0];
+	j->logging = j->log_iops.file[0] || j->log_bw.file[0] || j->log_lat.file[0] ||
+		     j->log_clat.file[0] || j->log_slat.file[0];
 }
 
 static void emit(const struct job *j, const struct iolog *l, u64 t_ms, u64 value, unsigned ddir,
@@ -66,7 +62,7 @@ void iolog_add(struct job *j, struct io_u *u, u64 now)
 	u64 t_ms, lat, clat, slat;
 	unsigned d = u->ddir;
 
-	if (!any_log(j))
+	if (!j->logging)
 		return;
 	t_ms = ns_since(now, j->count_start_ns) / NSEC_PER_MSEC;
 	lat = ns_since(now, u->start_ns);
@@ -103,7 +99,7 @@ void iolog_tick(struct job *j, u64 now, bool final)
 	u64 avg_ns = (u64)s->log_avg_msec * NSEC_PER_MSEC;
 	struct iolog *lats[] = {&j->log_lat, &j->log_clat, &j->log_slat};
 
-	if (!any_log(j) || !avg_ns)
+	if (!j->logging || !avg_ns)
 		return;
 	if (!j->log_iops.next_ns)
 		j->log_iops.next_ns = j->count_start_ns + avg_ns;

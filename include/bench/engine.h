@@ -256,6 +256,7 @@ struct job {
 	s64 ss_slope_x1e6;
 	/* Logs. */
 	struct iolog log_iops, log_bw, log_lat, log_clat, log_slat;
+	bool logging; /* any of them named (bench/iolog.c) */
 
 	/*
 	 * flush_trace=1: the writes completed since the last flush was issued,
